@@ -1,0 +1,205 @@
+"""config.yaml: companies, the default company, sync settings and QBO limits.
+
+Validated with pydantic so that every error names the key (and the line, when read from the
+file). Secrets never live here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from qbsync import paths
+from qbsync.errors import ConfigError, NotFoundError
+from qbsync.yamlfile import LocatedYaml, dotted, load_located
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_duration(value: Any) -> float:
+    """'15m' -> 900.0; bare numbers are seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 5m or 1h")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 5m, 1h)")
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+CompanyKey = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class SyncSettings(_Strict):
+    interval: Duration = Field(900.0, description="time between daemon cycles")
+    overlap: Duration = Field(300.0, description="re-read this much before the inbound cursor")
+    attempt_cap: int = Field(5, ge=1, le=100, description="attempts before an op is errored")
+    backoff: Duration = Field(60.0, description="first retry delay; doubles per attempt")
+    batch_size: int = Field(30, ge=1, le=30, description="documents per QBO batch request")
+    request_timeout: Duration = Field(120.0, description="QBO request timeout")
+
+
+class QboLimits(_Strict):
+    requests_per_minute: int = Field(500, ge=1)
+    requests_per_second: int = Field(10, ge=1)
+    batch_requests_per_minute: int = Field(40, ge=1)
+    batch_items: int = Field(30, ge=1, le=30)
+    minor_version: int = Field(75, ge=75)
+
+
+class CompanySettings(_Strict):
+    environment: Literal["production", "sandbox", "sim"] = "production"
+    sim_url: str | None = None
+    redirect_uri: str | None = None
+    go_live: dt.date | None = None
+    auto_sync: bool = True
+    numbering: Literal["ledger", "quickbooks"] = "ledger"
+    send_bill_address: bool = False
+    post_quantities: bool = True
+    round_payments: bool = True
+    on_cancel: Literal["void", "delete"] = "void"
+    deposit_account: str | None = None
+    default_class: str | None = None
+    default_department: str | None = None
+
+
+class Config(_Strict):
+    version: Literal[1] = 1
+    default_company: CompanyKey | None = None
+    secrets: Literal["keyring", "file"] = "keyring"
+    keyring_timeout: Duration = 10.0
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    fuzzy_threshold: int = Field(85, ge=0, le=100)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+    qbo: QboLimits = Field(default_factory=QboLimits)
+    companies: dict[CompanyKey, CompanySettings] = Field(default_factory=dict)
+
+    def company(self, key: str | None) -> tuple[str, CompanySettings]:
+        """The named company, else the default, else the only one."""
+        if key is None:
+            key = self.default_company
+            if key is None and len(self.companies) == 1:
+                key = next(iter(self.companies))
+        if key is None:
+            raise NotFoundError(
+                "no company given and no default company set",
+                "pass --company KEY, or set one with `qbsync companies use KEY`",
+            )
+        if key not in self.companies:
+            known = ", ".join(sorted(self.companies)) or "none yet"
+            raise NotFoundError(
+                f"unknown company {key!r} (known: {known})",
+                "connect it with `qbsync connect --company KEY`",
+            )
+        return key, self.companies[key]
+
+
+def _describe(exc: ValidationError, located: LocatedYaml | None, source: str) -> str:
+    problems = []
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if not isinstance(p, str) or not p.startswith("function-")]
+        key = dotted(loc) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        line = located.line_of(loc) if located else None
+        where = f"{source}:{line}" if line else source
+        problems.append(f"{where}: {key}: {msg}")
+    return "; ".join(problems)
+
+
+def validate(data: Any, located: LocatedYaml | None = None, source: str = "config") -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of settings at the top level")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            _describe(exc, located, source), "see config.example.yaml for every key"
+        ) from None
+
+
+def load(path: Path | None = None) -> Config:
+    path = path or paths.config_file()
+    if not path.exists():
+        return Config()
+    text = path.read_text(encoding="utf-8")
+    try:
+        located = load_located(text, str(path))
+    except Exception as exc:  # InputError from the YAML parser: same message, config's exit code
+        raise ConfigError(str(exc)) from None
+    return validate(located.data, located, str(path))
+
+
+def to_yaml_data(config: Config, *, only_set: bool = False) -> dict[str, Any]:
+    """The config as plain data, durations written back as text. `only_set` leaves defaults
+    out, so that config.yaml holds what the user chose and later defaults still apply."""
+    data = config.model_dump(mode="json", exclude_none=True, exclude_unset=only_set)
+    sync = data.get("sync", {})
+    for key in ("interval", "overlap", "backoff", "request_timeout"):
+        if key in sync:
+            sync[key] = format_duration(sync[key])
+    if "keyring_timeout" in data:
+        data["keyring_timeout"] = format_duration(data["keyring_timeout"])
+    return data
+
+
+def save(config: Config, path: Path | None = None) -> Path:
+    path = path or paths.config_file()
+    text = yaml.safe_dump(to_yaml_data(config, only_set=True), sort_keys=False, allow_unicode=True)
+    paths.write_private(path, text)
+    return path
+
+
+def set_value(config: Config, dotted_key: str, raw: str) -> Config:
+    """Set `a.b.c` to a YAML scalar (so `true`, `30` and `2026-01-01` keep their types)."""
+    parts = [p for p in dotted_key.split(".") if p]
+    if not parts:
+        raise ConfigError("empty key")
+    try:
+        value = yaml.safe_load(raw) if raw != "" else None
+    except yaml.YAMLError:
+        value = raw
+    data = config.model_dump(mode="json", exclude_unset=True)
+    node: Any = data
+    for depth, part in enumerate(parts[:-1]):
+        if not isinstance(node, dict):
+            raise ConfigError(f"{'.'.join(parts[: depth + 1])}: not a section")
+        if part not in node:
+            known = Config().model_dump(mode="json")
+            for earlier in parts[:depth]:
+                known = known.get(earlier, {}) if isinstance(known, dict) else {}
+            if (depth == 1 and parts[0] == "companies") or part in known:
+                node[part] = {}
+            else:
+                raise ConfigError(f"{'.'.join(parts[: depth + 1])}: unknown key")
+        node = node[part]
+    if not isinstance(node, dict):
+        raise ConfigError(f"{dotted_key}: not a section")
+    node[parts[-1]] = value  # an unknown leaf is reported by the model, with its dotted path
+    return validate(data, None, "config set")

@@ -1,0 +1,84 @@
+"""Where qbsync keeps its files.
+
+`QBSYNC_HOME` puts everything under one directory (tests, the demo, portable installs);
+otherwise the platform's config, state and log directories are used. Directories are created
+0700; the database and any secret file are 0600.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "qbsync"
+HOME_ENV = "QBSYNC_HOME"
+
+
+def _home() -> Path | None:
+    value = os.environ.get(HOME_ENV)
+    return Path(value).expanduser() if value else None
+
+
+def config_dir() -> Path:
+    home = _home()
+    return home if home else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def state_dir() -> Path:
+    home = _home()
+    return home / "state" if home else Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
+def log_dir() -> Path:
+    home = _home()
+    return home / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def config_file() -> Path:
+    return config_dir() / "config.yaml"
+
+
+def database_file() -> Path:
+    return state_dir() / "qbsync.db"
+
+
+def secrets_file() -> Path:
+    return state_dir() / "secrets.json"
+
+
+def locks_dir() -> Path:
+    return state_dir() / "locks"
+
+
+def ensure_dir(path: Path) -> Path:
+    """Create `path` (and parents) private to the user."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def touch_private(path: Path) -> Path:
+    """Create `path` as an empty 0600 file if missing; tighten it if it exists."""
+    ensure_dir(path.parent)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Atomically replace `path` with `text`, 0600 from the first byte."""
+    ensure_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -1,0 +1,175 @@
+"""Secrets: the Intuit app's client secret, and each company's access and refresh tokens.
+
+They live in the OS keyring, or (only when chosen with `secrets: file` in config) in a 0600 JSON
+file for headless hosts, announced on stderr each time it is used. When no keyring backend
+works, the error names both ways out: there is never a silent fallback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+import keyring
+import keyring.backend
+import keyring.errors
+from filelock import FileLock
+
+from qbsync import paths
+from qbsync.errors import SecretsUnavailable
+from qbsync.redact import register_secret
+
+SERVICE = "qbsync"
+T = TypeVar("T")
+
+NO_BACKEND_HINT = (
+    "choose one of two ways out: install or select a keyring backend through "
+    "PYTHON_KEYRING_BACKEND (for example keyrings.alt.file.PlaintextKeyring, or a Secret "
+    "Service running in this session), or store secrets in a 0600 file with "
+    "`qbsync config set secrets file`"
+)
+
+
+class SecretStore(Protocol):
+    backend_name: str
+
+    def get(self, name: str) -> str | None: ...
+    def set(self, name: str, value: str) -> None: ...
+    def delete(self, name: str) -> None: ...
+
+
+def client_secret_name(company: str) -> str:
+    return f"{company}/client_secret"
+
+
+def tokens_name(company: str) -> str:
+    return f"{company}/tokens"
+
+
+def _usable(backend: keyring.backend.KeyringBackend) -> bool:
+    # keyring's fail backend (and any chainer with nothing in it) has priority 0 or below.
+    try:
+        return float(backend.priority) > 0
+    except Exception:
+        return False
+
+
+class KeyringStore:
+    """The OS keyring through the keyring API, each call bounded by a timeout (D-Bus can hang)."""
+
+    def __init__(self, timeout: float = 10.0):
+        self.timeout = timeout
+        self._backend = keyring.get_keyring()
+        self.backend_name = (
+            f"keyring ({type(self._backend).__module__}.{type(self._backend).__name__})"
+        )
+        if not _usable(self._backend):
+            raise SecretsUnavailable("no usable keyring backend for secrets", NO_BACKEND_HINT)
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        box: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                box["value"] = fn()
+            except BaseException as exc:  # handed back to the caller's thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=run, name="keyring", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        if worker.is_alive():
+            raise SecretsUnavailable(
+                f"the keyring did not answer within {self.timeout:g} s", NO_BACKEND_HINT
+            )
+        error = box.get("error")
+        if isinstance(error, keyring.errors.NoKeyringError | keyring.errors.InitError):
+            raise SecretsUnavailable("no usable keyring backend for secrets", NO_BACKEND_HINT)
+        if isinstance(error, keyring.errors.KeyringError):
+            raise SecretsUnavailable(
+                f"the keyring refused: {type(error).__name__}", NO_BACKEND_HINT
+            )
+        if isinstance(error, BaseException):
+            raise error
+        return box.get("value")  # type: ignore[return-value]
+
+    def get(self, name: str) -> str | None:
+        value = self._call(lambda: keyring.get_password(SERVICE, name))
+        register_secret(value)
+        return value
+
+    def set(self, name: str, value: str) -> None:
+        register_secret(value)
+        self._call(lambda: keyring.set_password(SERVICE, name, value))
+
+    def delete(self, name: str) -> None:
+        def remove() -> None:
+            with contextlib.suppress(keyring.errors.PasswordDeleteError):  # already gone
+                keyring.delete_password(SERVICE, name)
+
+        self._call(remove)
+
+
+class FileStore:
+    """A 0600 JSON file in a 0700 directory, for hosts without a keyring. Chosen explicitly."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path or paths.secrets_file()
+        self.backend_name = f"file ({self.path})"
+        self._lock = FileLock(str(self.path) + ".lock", mode=0o600)
+        self._warned = False
+
+    def _warn(self) -> None:
+        # Once per command: every run that touches the file says so, without repeating itself.
+        if self._warned:
+            return
+        self._warned = True
+        print(
+            f"warning: secrets are stored in the file {self.path} (secrets: file in config); "
+            "prefer the OS keyring where one is available",
+            file=sys.stderr,
+        )
+
+    def _read(self) -> dict[str, str]:
+        self._warn()
+        if not self.path.exists():
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8") or "{}")
+        except json.JSONDecodeError:
+            raise SecretsUnavailable(
+                f"the secrets file {self.path} is damaged",
+                "restore it from a backup, or delete it and reconnect",
+            ) from None
+        for value in data.values():
+            register_secret(value)
+        return data
+
+    def get(self, name: str) -> str | None:
+        return self._read().get(name)
+
+    def set(self, name: str, value: str) -> None:
+        register_secret(value)
+        paths.ensure_dir(self.path.parent)
+        with self._lock:
+            data = self._read()
+            data[name] = value
+            paths.write_private(self.path, json.dumps(data, indent=1, sort_keys=True))
+
+    def delete(self, name: str) -> None:
+        paths.ensure_dir(self.path.parent)
+        with self._lock:
+            data = self._read()
+            if data.pop(name, None) is not None:
+                paths.write_private(self.path, json.dumps(data, indent=1, sort_keys=True))
+
+
+def open_secrets(kind: str, timeout: float = 10.0) -> SecretStore:
+    if kind == "file":
+        return FileStore()
+    return KeyringStore(timeout=timeout)

@@ -1,0 +1,54 @@
+"""What a command works on: the config, the store and the secrets, opened lazily, closed at exit."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from types import TracebackType
+
+from sqlite_utils import Database
+
+from qbsync import config as config_mod
+from qbsync.config import CompanySettings, Config
+from qbsync.logs import setup_logging
+from qbsync.secrets import SecretStore, open_secrets
+from qbsync.store import open_store
+
+
+class Workspace:
+    def __init__(self) -> None:
+        setup_logging()
+
+    @cached_property
+    def config(self) -> Config:
+        return config_mod.load()
+
+    @cached_property
+    def store(self) -> Database:
+        return open_store()
+
+    @cached_property
+    def secrets(self) -> SecretStore:
+        return open_secrets(self.config.secrets, self.config.keyring_timeout)
+
+    def company(self, key: str | None) -> tuple[str, CompanySettings]:
+        return self.config.company(key)
+
+    def save_config(self, new: Config) -> None:
+        config_mod.save(new)
+        self.__dict__["config"] = new
+
+    def close(self) -> None:
+        store = self.__dict__.pop("store", None)
+        if store is not None:
+            store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+
+from qbsync.cli.output import MODE
+from tests.support import MemoryKeyring
+
+
+@pytest.fixture(autouse=True)
+def qbsync_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own workspace; nothing touches the real user's files."""
+    home = tmp_path / "qbsync-home"
+    monkeypatch.setenv("QBSYNC_HOME", str(home))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("QBSYNC_DEBUG", raising=False)
+    MODE.json = MODE.quiet = False
+    return home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qbsync import config, paths
+from qbsync.errors import ConfigError, NotFoundError
+from tests.support import run, run_json
+
+
+def test_show_json_parses_and_has_defaults() -> None:
+    data = run_json("config", "show")["data"]
+    assert data["sync"]["interval"] == "15m"
+    assert data["sync"]["attempt_cap"] == 5
+    assert data["qbo"]["requests_per_minute"] == 500
+    assert data["secrets"] == "keyring"
+
+
+def test_set_writes_only_what_was_chosen() -> None:
+    out = run_json("config", "set", "sync.interval", "10m")["data"]
+    assert out == {"key": "sync.interval", "value": "10m", "path": str(paths.config_file())}
+    text = paths.config_file().read_text()
+    assert "interval: 10m" in text and "attempt_cap" not in text
+    assert config.load().sync.interval == 600
+
+
+def test_set_company_setting_creates_the_company_section() -> None:
+    run_json("config", "set", "companies.acme.go_live", "2026-01-01")
+    cfg = config.load()
+    assert str(cfg.companies["acme"].go_live) == "2026-01-01"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "named"),
+    [
+        ("sync.intervl", "5m", "sync.intervl"),
+        ("nonsense", "1", "nonsense"),
+        ("sync.interval", "5x", "sync.interval"),
+        ("sync.attempt_cap", "0", "sync.attempt_cap"),
+        ("secrets", "vault", "secrets"),
+        ("companies.acme.environment", "staging", "companies.acme.environment"),
+        ("companies.Bad Key.go_live", "2026-01-01", "companies.Bad Key"),
+        ("qbo.nope.deeper", "1", "qbo.nope"),
+    ],
+)
+def test_set_rejects_unknown_keys_and_bad_values_naming_them(
+    key: str, value: str, named: str
+) -> None:
+    before = paths.config_file().read_text() if paths.config_file().exists() else None
+    result = run("config", "set", key, value, "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "config"
+    assert named in error["message"]
+    after = paths.config_file().read_text() if paths.config_file().exists() else None
+    assert after == before
+
+
+def test_human_error_is_one_line_on_stderr_with_hint() -> None:
+    result = run("config", "set", "sync.intervl", "5m")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[0] == "error: config set: sync.intervl: unknown key"
+    assert result.stderr.splitlines()[1].startswith("hint:")
+
+
+def test_broken_file_names_the_line_and_key() -> None:
+    paths.ensure_dir(paths.config_dir())
+    paths.config_file().write_text("version: 1\nsync:\n  interval: 15m\n  overlap: soon\n")
+    with pytest.raises(ConfigError) as err:
+        config.load()
+    assert "config.yaml:4: sync.overlap" in err.value.message
+
+
+def test_unparseable_yaml_names_the_line() -> None:
+    paths.ensure_dir(paths.config_dir())
+    paths.config_file().write_text("sync:\n  interval: [15m\n")
+    result = run("config", "show", "--json")
+    assert result.exit_code == 2
+    assert "config.yaml:" in json.loads(result.stdout)["error"]["message"]
+
+
+def test_company_resolution() -> None:
+    cfg = config.Config.model_validate(
+        {"companies": {"acme": {}, "beta": {"environment": "sandbox"}}}
+    )
+    with pytest.raises(NotFoundError):
+        cfg.company(None)
+    assert cfg.company("beta")[0] == "beta"
+    with pytest.raises(NotFoundError, match="unknown company 'zeta'"):
+        cfg.company("zeta")
+    cfg.default_company = "acme"
+    assert cfg.company(None)[0] == "acme"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("5m", 300), ("1h", 3600), ("2d", 172800), (45, 45), ("250ms", 0.25)],
+)
+def test_durations(text: object, seconds: float) -> None:
+    assert config.parse_duration(text) == seconds
+
+
+def test_example_config_documents_every_key_and_validates() -> None:
+    import yaml
+
+    example = paths.Path(__file__).resolve().parents[1] / "config.example.yaml"
+    text = example.read_text()
+    data = yaml.safe_load(text)
+    config.validate(data, None, "config.example.yaml")
+
+    def keys(model: type, prefix: str = "") -> list[str]:
+        out = []
+        for name, field in model.model_fields.items():
+            out.append(name)
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, config.BaseModel):
+                out += keys(annotation)
+        return out
+
+    every = keys(config.Config) + keys(config.CompanySettings)
+    missing = [k for k in every if f"{k}:" not in text]
+    assert missing == []

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from sqlite_utils import Database
+
+from qbsync import paths
+from qbsync.store import open_store
+from qbsync.store.db import configure, pending_migrations
+from qbsync.store.migrations import MIGRATIONS
+
+
+def test_every_migration_step_applies_alone_on_an_in_memory_database() -> None:
+    names = [m.name for m in MIGRATIONS._migrations]
+    assert names == sorted(names), "steps must be appended in order"
+    db = configure(Database(memory=True))
+    for step_index in range(len(names)):
+        MIGRATIONS.apply(
+            db, stop_before=names[step_index + 1] if step_index + 1 < len(names) else None
+        )
+        applied = [m.name for m in MIGRATIONS.applied(db)]
+        assert applied == names[: step_index + 1]
+    assert pending_migrations(db) == []
+
+
+def test_a_failing_step_rolls_back_and_stays_pending() -> None:
+    db = open_store(memory=True)
+    before = set(db.table_names())
+
+    @MIGRATIONS(name="9999_broken")
+    def broken(db: Database) -> None:
+        db.execute("CREATE TABLE half_done (x)")
+        raise RuntimeError("boom")
+
+    try:
+        with pytest.raises(RuntimeError):
+            MIGRATIONS.apply(db)
+        assert set(db.table_names()) == before
+        assert "9999_broken" in pending_migrations(db)
+    finally:
+        MIGRATIONS._migrations.pop()
+
+
+def test_store_is_wal_private_and_migrated_on_open() -> None:
+    db = open_store()
+    try:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+        assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert "companies" in db.table_names()
+        assert pending_migrations(db) == []
+    finally:
+        db.close()
+    mode = stat.S_IMODE(os.stat(paths.database_file()).st_mode)
+    assert mode == 0o600
+    assert stat.S_IMODE(os.stat(paths.state_dir()).st_mode) == 0o700
+
+
+def test_reopening_applies_nothing_twice() -> None:
+    open_store().close()
+    db = open_store()
+    try:
+        names = [m.name for m in MIGRATIONS.applied(db)]
+        assert len(names) == len(set(names)) == len(MIGRATIONS._migrations)
+    finally:
+        db.close()
