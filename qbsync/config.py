@@ -81,9 +81,6 @@ class CompanySettings(_Strict):
     post_quantities: bool = True
     round_payments: bool = True
     on_cancel: Literal["void", "delete"] = "void"
-    deposit_account: str | None = None
-    default_class: str | None = None
-    default_department: str | None = None
 
 
 class Config(_Strict):

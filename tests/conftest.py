@@ -9,6 +9,9 @@ import pytest
 from qbsync.cli.output import MODE
 from tests.support import MemoryKeyring
 
+# Fixtures shared across areas: the simulator and connected companies, and seeded ledgers.
+pytest_plugins = ["tests.fixtures.qbo", "tests.fixtures.ledger"]
+
 
 @pytest.fixture(autouse=True)
 def qbsync_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -1,7 +1,9 @@
-"""Schema, as ordered sqlite-utils migration steps. Append new steps at the end; never edit one
-that has shipped. Each step runs in its own transaction when the store opens.
+"""Schema, as ordered sqlite-utils migration steps. Each step runs in its own transaction when
+the store opens. Never edit a step that has shipped; append a new one.
 
-Money columns hold integer cents or decimal text, never REAL.
+Steps are named NNNN_what and registered in name order: 0001-0009 here (core), then each area's
+module, imported at the bottom in order: 0010-0019 schema_connect, 0020-0039 schema_ledger,
+0040-0069 schema_sync. Money columns hold integer cents or decimal text, never REAL.
 """
 
 from __future__ import annotations
@@ -51,3 +53,9 @@ def m0002_events(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX events_company_at ON events(company, at)")
+
+
+# Area modules register their steps on import; the order of these imports is the schema order.
+from qbsync.store import schema_connect, schema_ledger, schema_sync  # noqa: E402
+
+__all__ = ["MIGRATIONS", "schema_connect", "schema_ledger", "schema_sync"]
