@@ -16,11 +16,16 @@ from qbsync import __version__
 GROUPS: list[tuple[str, str]] = [
     # (group name, module)
     ("config", "qbsync.cli.config_cmd"),
+    ("app", "qbsync.cli.app_cmd"),
+    ("companies", "qbsync.cli.companies"),
+    ("qbo", "qbsync.cli.qbo"),
 ]
 
 TOP_LEVEL: list[str] = [
     # modules whose register(root) adds top-level commands
     "qbsync.cli.doctor",
+    "qbsync.cli.connect",
+    "qbsync.cli.token",
 ]
 
 

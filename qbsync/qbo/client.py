@@ -51,6 +51,9 @@ class RetryPolicy:
         return capped * random.uniform(0.5, 1.0)
 
 
+DEFAULT_RETRY = RetryPolicy()
+
+
 class QboNetworkError(QboError):
     """QuickBooks could not be reached (after retries)."""
 
@@ -119,7 +122,7 @@ class QboClient:
         self.tokens = tokens
         self.limits = limits
         self.pacer = pacer or pacer_for(realm_id, limits)
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or DEFAULT_RETRY
         self._own_http = http is None
         self.http = http or httpx.AsyncClient(timeout=timeout)
         self.timeout = timeout

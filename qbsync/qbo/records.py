@@ -133,3 +133,28 @@ def require_connected(ws: Workspace, key: str) -> dict[str, Any]:
     if row["needs_reconnect"]:
         raise ReconnectRequired(f"company {key!r} needs reconnecting (its grant was refused)", hint)
     return row
+
+
+def set_app_credentials(
+    ws: Workspace,
+    key: str,
+    client_id: str,
+    client_secret: str,
+    environment: str | None = None,
+    sim_url: str | None = None,
+) -> None:
+    """Record the Intuit app a company connects through: the id on its row, the secret in the
+    secrets store."""
+    if not client_id.strip() or not client_secret.strip():
+        raise UsageError("the client id and the client secret must not be empty")
+    settings = ensure_company(ws, key, environment, sim_url)
+    ws.secrets.set(client_secret_name(key), client_secret.strip())
+    upsert_row(ws, key, settings.environment, client_id=client_id.strip())
+
+
+def forget_app_credentials(ws: Workspace, key: str) -> bool:
+    had = ws.secrets.get(client_secret_name(key)) is not None
+    ws.secrets.delete(client_secret_name(key))
+    if get_row(ws, key) is not None:
+        update_row(ws, key, client_id=None)
+    return had
