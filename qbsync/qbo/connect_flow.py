@@ -145,6 +145,7 @@ def connect_company(
     client_id, client_secret = records.app_credentials(ws, key)
     ep = oauth.endpoints(settings)
     state = oauth.new_state()
+    redirect_uri = redirect_uri or settings.redirect_uri
     if redirect_uri:
         code, used_redirect, realm_id = _by_paste(
             ep, client_id, state, redirect_uri, open_url, notify, read_pasted

@@ -205,7 +205,7 @@ def test_pacing_keeps_429s_away_at_intuits_limits(connected_company: ConnectedCo
     assert calls == 32 and len(log) == 32
     assert [e for e in log if e["status"] == 429] == []
     assert control.counts(connected_company.realm_id)["throttled"] == 0
-    assert 2.9 < elapsed < 4.5  # 32 requests at 10 per second: paced, not stalled
+    assert 3.0 < elapsed < 6  # 32 requests at 10 per second: paced, not stalled
 
 
 def test_without_pacing_the_simulator_does_throttle(connected_company: ConnectedCompany) -> None:
