@@ -205,7 +205,7 @@ def summary(ws: Workspace, key: str) -> dict[str, Any]:
         "name": row.get("name"),
         "realm_id": row.get("realm_id"),
         "environment": row.get("environment"),
-        "connected": bool(row.get("connected")) and not row.get("needs_reconnect"),
+        "connected": bool(row.get("connected")),
         "needs_reconnect": bool(row.get("needs_reconnect")),
         "access_expires_at": row.get("access_expires_at"),
         "refresh_expires_at": row.get("refresh_expires_at"),

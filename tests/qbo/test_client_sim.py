@@ -115,6 +115,10 @@ def test_batch_with_a_per_item_fault(connected_company: ConnectedCompany) -> Non
         assert results[2].body is not None and results[2].body["Term"]
         with pytest.raises(QboValidationError):
             await client.query("SELECT * FROM Nope")
+        # A query too long for a URL goes as a POST body.
+        ids = ", ".join(f"'{n}'" for n in range(1, 400))
+        found = await client.query(f"SELECT * FROM Customer WHERE Id IN ({ids})")
+        assert found and len(found) == await client.count("Customer")
 
     with_client(connected_company, go)
 
