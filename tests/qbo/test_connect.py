@@ -309,3 +309,14 @@ def test_doctor_advises_an_https_redirect_for_production_keys() -> None:
     checks = json.loads(run("doctor", "--json").stdout)["data"]["checks"]
     redirect = next(c for c in checks if c["name"] == "redirect uri")
     assert redirect["status"] == "warn" and "--redirect-uri" in redirect["fix"]
+
+
+def test_doctor_reports_an_unreachable_quickbooks_quickly(
+    connected_company: ConnectedCompany,
+) -> None:
+    connected_company.server.stop()
+    result = run("doctor", "--json")
+    assert result.exit_code == 1
+    checks = {c["name"]: c for c in json.loads(result.stdout)["data"]["checks"]}
+    assert checks["qbo_connection"]["status"] == "fail"
+    assert "could not be reached" in checks["qbo_connection"]["detail"]
