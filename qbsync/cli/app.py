@@ -16,6 +16,7 @@ from qbsync import __version__
 GROUPS: list[tuple[str, str]] = [
     # (group name, module)
     ("config", "qbsync.cli.config_cmd"),
+    ("ledger", "qbsync.cli.ledger"),
 ]
 
 TOP_LEVEL: list[str] = [
