@@ -23,6 +23,7 @@ GROUPS: list[tuple[str, str]] = [
     ("exceptions", "qbsync.cli.exceptions_cmd"),
     ("invoices", "qbsync.cli.invoices"),
     ("payments", "qbsync.cli.payments"),
+    ("ledger", "qbsync.cli.ledger"),
 ]
 
 TOP_LEVEL: list[str] = [
