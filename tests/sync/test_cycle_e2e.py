@@ -170,11 +170,10 @@ def test_drift_changed_accept_and_reexport(synced: ConnectedCompany) -> None:
     run_json("exceptions", "resolve", str(drift["id"]), "--reexport")
     after = ctl.get(realm, "Invoice", inv["qbo_id"])
     assert after["DocNumber"] == "1003"
-    assert [
-        int(line["SalesItemLineDetail"]["Qty"])
-        for line in after["Line"]
-        if line.get("DetailType") == "SalesItemLineDetail"
-    ][0] == 4
+    first_line = next(
+        line for line in after["Line"] if line.get("DetailType") == "SalesItemLineDetail"
+    )
+    assert int(first_line["SalesItemLineDetail"]["Qty"]) == 4
     assert sync()["stats"]["drift_found"] == 0
     assert open_exceptions("drift_changed") == []
 
@@ -243,8 +242,8 @@ def test_missing_mapping_raises_at_once_and_heals_when_mapped(
     assert failing == {"INV-1002", "INV-1003"}  # both use consulting hours
     [one] = [e for e in open_exceptions("export_failing") if e["subject_id"] == "INV-1002"]
     assert "S-HOURS" in one["message"] and "mappings set items" in one["hint"]
-    from tests.sync.helpers import set_mapping
     from qbsync.workspace import Workspace
+    from tests.sync.helpers import set_mapping
 
     with Workspace() as ws, ws.store.atomic():
         set_mapping(
