@@ -174,6 +174,7 @@ def check_qbo_app(ws: Workspace, company: str | None) -> list[Check]:
 @check
 def check_qbo_connection(ws: Workspace, company: str | None) -> list[Check]:
     from qbsync.qbo import records
+    from qbsync.qbo.client import RetryPolicy
     from qbsync.qbo.session import open_client, run
     from qbsync.qbo.tokens import read_tokens
     from qbsync.timeutil import utc_now
@@ -212,7 +213,8 @@ def check_qbo_connection(ws: Workspace, company: str | None) -> list[Check]:
         )
 
     async def probe() -> tuple[dict, dt.datetime | None]:
-        async with open_client(ws, key) as client:
+        # Diagnose quickly: one retry, not the sync engine's patience.
+        async with open_client(ws, key, retry=RetryPolicy(attempts=2, base_delay=0.5)) as client:
             info = await client.company_info()
             return info, client.last_server_time
 
