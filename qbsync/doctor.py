@@ -125,3 +125,26 @@ def check_clock(ws: Workspace, company: str | None) -> list[Check]:
             )
         ]
     return [Check("clock", "ok", f"{now:%Y-%m-%d %H:%M:%S} UTC")]
+
+
+@check
+def check_mappings(ws: Workspace, company: str | None) -> list[Check]:
+    """Mappings that finalized invoices waiting for export still lack (`mappings check`)."""
+    from qbsync.mappings.check import missing_mappings
+
+    if company is None and not ws.config.companies:
+        return []  # nothing configured yet: the config check says so
+    key, _ = ws.company(company)
+    missing = missing_mappings(ws.store, key)
+    if not missing:
+        return [Check("mappings", "ok", f"{key}: invoices waiting for export are fully mapped")]
+    shown = ", ".join(f"{m['kind']} {m['local_id']}" for m in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    return [
+        Check(
+            "mappings",
+            "warn",
+            f"{key}: {len(missing)} unmapped ({shown}{more}) hold invoices back from export",
+            "see `qbsync mappings check`; map them with `qbsync mappings set` or import",
+        )
+    ]

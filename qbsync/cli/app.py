@@ -17,6 +17,7 @@ GROUPS: list[tuple[str, str]] = [
     # (group name, module)
     ("config", "qbsync.cli.config_cmd"),
     ("ledger", "qbsync.cli.ledger"),
+    ("mappings", "qbsync.cli.mappings"),
 ]
 
 TOP_LEVEL: list[str] = [
