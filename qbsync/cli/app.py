@@ -16,13 +16,24 @@ from qbsync import __version__
 GROUPS: list[tuple[str, str]] = [
     # (group name, module)
     ("config", "qbsync.cli.config_cmd"),
+    ("app", "qbsync.cli.app_cmd"),
+    ("companies", "qbsync.cli.companies"),
+    ("qbo", "qbsync.cli.qbo"),
+    ("sync", "qbsync.cli.sync_cmd"),
+    ("exceptions", "qbsync.cli.exceptions_cmd"),
+    ("invoices", "qbsync.cli.invoices"),
+    ("payments", "qbsync.cli.payments"),
     ("ledger", "qbsync.cli.ledger"),
     ("mappings", "qbsync.cli.mappings"),
+    ("sim", "qbsync.cli.sim"),
 ]
 
 TOP_LEVEL: list[str] = [
     # modules whose register(root) adds top-level commands
     "qbsync.cli.doctor",
+    "qbsync.cli.connect",
+    "qbsync.cli.token",
+    "qbsync.cli.daemon",
 ]
 
 

@@ -1,0 +1,76 @@
+"""`qbsync companies list|show|use`: connections and their non-secret metadata."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from qbsync.cli.command import command, group
+from qbsync.qbo import records
+from qbsync.secrets import client_secret_name
+from qbsync.workspace import Workspace
+
+app = group("Connected QuickBooks companies and the default one.")
+
+
+def _state(row: dict[str, Any]) -> str:
+    if not row.get("connected"):
+        return "disconnected"
+    return "reconnect needed" if row.get("needs_reconnect") else "connected"
+
+
+def _describe(ws: Workspace, key: str) -> dict[str, Any]:
+    settings = ws.config.companies.get(key)
+    row = records.get_row(ws, key) or {}
+    return {
+        "key": key,
+        "name": row.get("name"),
+        "realm_id": row.get("realm_id"),
+        "environment": row.get("environment") or (settings.environment if settings else None),
+        "state": _state(row),
+        "connected": bool(row.get("connected")) and not row.get("needs_reconnect"),
+        "default": ws.config.default_company == key,
+        "access_expires_at": row.get("access_expires_at"),
+        "refresh_expires_at": row.get("refresh_expires_at"),
+        "last_refresh_at": row.get("last_refresh_at"),
+        "created_at": row.get("created_at"),
+        "updated_at": row.get("updated_at"),
+    }
+
+
+@command(app, "list")
+def list_() -> list[dict[str, Any]]:
+    """Every company: key, name, realm, environment, connection state, expiries."""
+    with Workspace() as ws:
+        keys = sorted(set(ws.config.companies) | {r["key"] for r in records.all_rows(ws)})
+        return [_describe(ws, key) for key in keys]
+
+
+@command(app, "show")
+def show(
+    key: Annotated[str | None, typer.Argument(help="Company key (default: the default).")] = None,
+) -> dict[str, Any]:
+    """One company's metadata (no secrets)."""
+    with Workspace() as ws:
+        key, settings = ws.company(key)
+        row = records.get_row(ws, key) or {}
+        return {
+            **_describe(ws, key),
+            "sim_url": settings.sim_url,
+            "refresh_hard_expires_at": row.get("refresh_hard_expires_at"),
+            "connected_at": row.get("connected_at"),
+            "client_id": row.get("client_id"),
+            "client_secret": "stored"
+            if ws.secrets.get(client_secret_name(key)) is not None
+            else "missing",
+        }
+
+
+@command(app, "use")
+def use(key: Annotated[str, typer.Argument(help="Company key to make the default.")]) -> dict:
+    """Make a company the default for every command."""
+    with Workspace() as ws:
+        key, _ = ws.company(key)
+        ws.save_config(ws.config.model_copy(update={"default_company": key}))
+        return {"default_company": key}

@@ -1,0 +1,1 @@
+"""QuickBooks Online: OAuth, tokens, the async client, pacing, lists, and the connect flow."""

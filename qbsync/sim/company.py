@@ -1,0 +1,1304 @@
+"""One QBO company (realm): its entities and the rules QBO enforces when they change.
+
+Every public operation validates everything first and mutates only after that, so a fault
+never leaves half an operation behind (the batch and fault-injection runs rely on it).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from qbsync.sim import query as qlang
+from qbsync.sim.clock import Clock, iso_seconds, parse_datetime
+from qbsync.sim.faults import QBOError
+from qbsync.sim.values import cents, render, to_decimal
+
+NAME_LISTS = (
+    "Customer",
+    "Vendor",
+    "Employee",
+    "Item",
+    "Account",
+    "TaxCode",
+    "TaxRate",
+    "Term",
+    "Class",
+    "Department",
+    "PaymentMethod",
+)
+TXNS = ("Invoice", "CreditMemo", "Payment")
+SINGLETONS = ("CompanyInfo", "Preferences")
+ENTITIES = NAME_LISTS + TXNS + SINGLETONS
+BY_LOWER = {e.lower(): e for e in ENTITIES}
+READ_ONLY_LISTS = ("TaxCode", "TaxRate")
+PEOPLE = ("Customer", "Vendor", "Employee")
+
+# Sent by clients, owned by the server.
+SERVER_FIELDS = {"Id", "SyncToken", "MetaData", "domain", "sparse", "time", "status"}
+TXN_COMPUTED = {
+    "TotalAmt",
+    "Balance",
+    "HomeBalance",
+    "HomeTotalAmt",
+    "LinkedTxn",
+    "RemainingCredit",
+    "UnappliedAmt",
+}
+ACCOUNT_CLASSES = {
+    "Bank": "Asset",
+    "Other Current Asset": "Asset",
+    "Fixed Asset": "Asset",
+    "Other Asset": "Asset",
+    "Accounts Receivable": "Asset",
+    "Accounts Payable": "Liability",
+    "Credit Card": "Liability",
+    "Other Current Liability": "Liability",
+    "Long Term Liability": "Liability",
+    "Equity": "Equity",
+    "Income": "Revenue",
+    "Other Income": "Revenue",
+    "Expense": "Expense",
+    "Other Expense": "Expense",
+    "Cost of Goods Sold": "Expense",
+}
+DEPOSIT_TYPES = {"Bank", "Other Current Asset"}
+ITEM_TYPES = {"Service", "NonInventory", "Inventory", "Group", "Category"}
+USD = {"value": "USD", "name": "United States Dollar"}
+ZERO = Decimal("0")
+
+
+def _d(value: Any, default: Decimal = ZERO) -> Decimal:
+    v = to_decimal(value)
+    return default if v is None else v
+
+
+def _ref_id(ref: Any) -> str | None:
+    if isinstance(ref, dict):
+        v = ref.get("value")
+        return None if v in (None, "") else str(v)
+    if isinstance(ref, (str, int)) and ref != "":
+        return str(ref)
+    return None
+
+
+def _blank(v: Any) -> bool:
+    return v is None or v == "" or v == [] or v == {}
+
+
+class Company:
+    def __init__(self, realm_id: str, name: str, clock: Clock, country: str = "US") -> None:
+        self.realm_id = realm_id
+        self.name = name
+        self.country = country
+        self.clock = clock
+        self.data: dict[str, dict[str, dict[str, Any]]] = {e: {} for e in ENTITIES}
+        # entity -> id -> (LastUpdatedTime text, epoch seconds): what CDC reports as Deleted.
+        self.tombstones: dict[str, dict[str, tuple[str, int]]] = {e: {} for e in ENTITIES}
+        self.counters: dict[str, int] = {}
+        # requestid -> (status, body): the original answer, returned again on a repeat.
+        self.replay: dict[str, tuple[int, Any]] = {}
+        # (TxnType, TxnId) -> {payment id: amount applied}; derived from payments.
+        self.links: dict[tuple[str, str], dict[str, Decimal]] = {}
+        # Objects created earlier in the running batch: invisible to its later items.
+        self.hidden: set[tuple[str, str]] = set()
+
+    # ------------------------------------------------------------ basics
+
+    def _now(self) -> tuple[str, int]:
+        now = self.clock.now().replace(microsecond=0)
+        return iso_seconds(now), int(now.timestamp())
+
+    def next_id(self, entity: str) -> str:
+        # Transactions share one sequence, as QBO's TxnIds do; lists count on their own.
+        key = "txn" if entity in TXNS else entity
+        n = self.counters.get(key, 0) + 1
+        self.counters[key] = n
+        return str(n)
+
+    def _stamp_new(self, entity: str, obj: dict[str, Any], obj_id: str | None = None) -> None:
+        text, ts = self._now()
+        obj["Id"] = obj_id or self.next_id(entity)
+        obj["SyncToken"] = "0"
+        obj["domain"] = "QBO"
+        obj["sparse"] = False
+        obj["MetaData"] = {"CreateTime": text, "LastUpdatedTime": text}
+        obj["_ts"] = ts
+
+    def _touch(self, obj: dict[str, Any]) -> None:
+        text, ts = self._now()
+        obj["SyncToken"] = str(int(obj.get("SyncToken", "0")) + 1)
+        meta = dict(obj.get("MetaData") or {})
+        meta["LastUpdatedTime"] = text
+        obj["MetaData"] = meta
+        obj["_ts"] = ts
+
+    def visible(self, entity: str, obj_id: str | None) -> dict[str, Any] | None:
+        if obj_id is None or (entity, obj_id) in self.hidden:
+            return None
+        return self.data[entity].get(obj_id)
+
+    @contextmanager
+    def batch_scope(self) -> Iterator[None]:
+        self.hidden = set()
+        try:
+            yield
+        finally:
+            self.hidden = set()
+
+    def singleton(self, entity: str) -> dict[str, Any]:
+        return next(iter(self.data[entity].values()))
+
+    @property
+    def prefs(self) -> dict[str, Any]:
+        return self.singleton("Preferences")
+
+    def pref(self, section: str, key: str, default: Any = None) -> Any:
+        return (self.prefs.get(section) or {}).get(key, default)
+
+    # ------------------------------------------------------------ references
+
+    def ref(
+        self,
+        entity: str,
+        ref: Any,
+        element: str,
+        *,
+        required: bool = False,
+        inactive_code: str = "610",
+    ) -> dict[str, Any] | None:
+        """Resolve a reference: missing gives 2500, inactive gives 610 (2500 for customers)."""
+        rid = _ref_id(ref)
+        if rid is None:
+            if required:
+                raise QBOError("2020", element=element)
+            return None
+        obj = self.visible(entity, rid)
+        if obj is None:
+            raise QBOError(
+                "2500",
+                element=element,
+                detail=f"{entity} assigned to this transaction has been deleted or does not exist. Id={rid}",  # noqa: E501
+            )
+        if obj.get("Active") is False:
+            name = obj.get("DisplayName") or obj.get("Name") or rid
+            if inactive_code == "2500":
+                raise QBOError(
+                    "2500",
+                    element=element,
+                    detail=f"{entity} assigned to this transaction has been deleted. Before you can modify this transaction, you must restore {name} (deleted).",  # noqa: E501
+                )
+            raise QBOError("610", element=element)
+        return obj
+
+    def _named_ref(self, entity: str, obj: dict[str, Any]) -> dict[str, Any]:
+        name = obj.get("DisplayName") or obj.get("Name") or ""
+        return {"value": obj["Id"], "name": name}
+
+    # ------------------------------------------------------------ reads
+
+    def read(self, entity: str, obj_id: str) -> dict[str, Any]:
+        obj = self.visible(entity, obj_id)
+        if obj is None:
+            raise QBOError(
+                "610",
+                detail=f"Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees. ({entity} Id={obj_id})",  # noqa: E501
+            )
+        return obj
+
+    def view(self, obj: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = render(obj)
+        return out
+
+    # ------------------------------------------------------------ write entry points
+
+    def create(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        if entity in SINGLETONS or entity in READ_ONLY_LISTS:
+            raise QBOError(
+                "500",
+                type="ValidationFault",
+                message="Unsupported Operation",
+                detail=f"Operation Create is not supported for {entity}.",
+            )
+        base = {k: v for k, v in body.items() if k not in SERVER_FIELDS}
+        obj = self._build(entity, base, None)
+        self._stamp_new(entity, obj)
+        self._put(entity, obj)
+        if entity == "Invoice":
+            self._auto_apply_credit(obj)
+            obj = self.data["Invoice"][obj["Id"]]
+        return obj
+
+    def update(
+        self,
+        entity: str,
+        body: dict[str, Any],
+        *,
+        check_token: bool = True,
+        sparse: bool | None = None,
+    ) -> dict[str, Any]:
+        if entity in READ_ONLY_LISTS:
+            raise QBOError(
+                "500",
+                message="Unsupported Operation",
+                detail=f"Operation Update is not supported for {entity}.",
+            )
+        existing = self._existing_for_write(entity, body, check_token)
+        is_sparse = bool(body.get("sparse")) if sparse is None else sparse
+        fields = {k: v for k, v in body.items() if k not in SERVER_FIELDS}
+        if entity in SINGLETONS:
+            merged = copy.deepcopy(existing)
+            _deep_merge(merged, fields)
+        elif is_sparse:
+            merged = {k: v for k, v in copy.deepcopy(existing).items() if k not in SERVER_FIELDS}
+            merged.update(fields)
+        else:
+            # Full update: what is not sent becomes empty; private state carries over.
+            merged = {k: v for k, v in existing.items() if k.startswith("_")}
+            merged.update(fields)
+        obj = merged if entity in SINGLETONS else self._build(entity, merged, existing)
+        for k in ("Id", "SyncToken", "MetaData", "domain", "sparse", "_ts"):
+            if k in existing:
+                obj[k] = existing[k]
+        self._touch(obj)
+        self._put(entity, obj)
+        return self.data[entity][obj["Id"]]
+
+    def _existing_for_write(
+        self, entity: str, body: dict[str, Any], check_token: bool
+    ) -> dict[str, Any]:
+        obj_id = body.get("Id")
+        if _blank(obj_id):
+            raise QBOError("2020", element="Id")
+        existing = self.read(entity, str(obj_id))
+        if check_token:
+            token = body.get("SyncToken")
+            if _blank(token):
+                raise QBOError("2020", element="SyncToken")
+            if str(token) != existing["SyncToken"]:
+                raise QBOError("5010")
+        return existing
+
+    def delete(
+        self, entity: str, body: dict[str, Any], *, check_token: bool = True
+    ) -> dict[str, Any]:
+        if entity not in TXNS:
+            raise QBOError(
+                "500",
+                message="Unsupported Operation",
+                detail=f"Operation Delete is not supported for {entity}. Make it inactive instead.",
+            )
+        existing = self._existing_for_write(entity, body, check_token)
+        obj_id = existing["Id"]
+        if entity in ("Invoice", "CreditMemo"):
+            self._unlink_payments(entity, obj_id)
+        self._remove(entity, obj_id)
+        return {"Id": obj_id, "status": "Deleted", "domain": "QBO"}
+
+    def void(
+        self, entity: str, body: dict[str, Any], *, check_token: bool = True
+    ) -> dict[str, Any]:
+        if entity not in ("Invoice", "Payment"):
+            raise QBOError(
+                "6000",
+                detail=f"{entity} cannot be voided. Delete it instead.",
+            )
+        existing = self._existing_for_write(entity, body, check_token)
+        obj = copy.deepcopy(existing)
+        note = obj.get("PrivateNote") or ""
+        obj["PrivateNote"] = f"Voided - {note}" if note else "Voided"
+        obj["_voided"] = True
+        if entity == "Invoice":
+            self._unlink_payments("Invoice", obj["Id"])
+            for line in obj.get("Line") or []:
+                if "Amount" in line:
+                    line["Amount"] = ZERO
+            tax = obj.get("TxnTaxDetail") or {}
+            tax["TotalTax"] = ZERO
+            for tl in tax.get("TaxLine") or []:
+                tl["Amount"] = ZERO
+            obj["TotalAmt"] = ZERO
+            obj["Balance"] = ZERO
+            obj["LinkedTxn"] = []
+        else:
+            for line in obj.get("Line") or []:
+                line["Amount"] = ZERO
+            obj["TotalAmt"] = ZERO
+            obj["UnappliedAmt"] = ZERO
+        self._touch(obj)
+        self._put(entity, obj)
+        return self.data[entity][obj["Id"]]
+
+    # ------------------------------------------------------------ storage + derived state
+
+    def _contribution(self, entity: str, obj: dict[str, Any] | None) -> tuple[str | None, Decimal]:
+        if obj is None:
+            return None, ZERO
+        cid = _ref_id(obj.get("CustomerRef"))
+        if entity == "Invoice":
+            return cid, _d(obj.get("Balance"))
+        if entity == "CreditMemo":
+            return cid, -_d(obj.get("RemainingCredit"))
+        if entity == "Payment":
+            return cid, -_d(obj.get("UnappliedAmt"))
+        return None, ZERO
+
+    def _adjust_customer(self, cid: str | None, delta: Decimal) -> None:
+        if cid is None or delta == 0:
+            return
+        cust = self.data["Customer"].get(cid)
+        if cust is not None:
+            cust["Balance"] = _d(cust.get("Balance")) + delta
+            cust["BalanceWithJobs"] = cust["Balance"]
+
+    def _put(self, entity: str, obj: dict[str, Any]) -> None:
+        old = self.data[entity].get(obj["Id"])
+        c_old, v_old = self._contribution(entity, old)
+        self.data[entity][obj["Id"]] = obj
+        c_new, v_new = self._contribution(entity, obj)
+        self._adjust_customer(c_old, -v_old)
+        self._adjust_customer(c_new, v_new)
+        if entity == "Payment":
+            self._relink(obj["Id"], old, obj)
+
+    def _remove(self, entity: str, obj_id: str) -> None:
+        old = self.data[entity].pop(obj_id)
+        c_old, v_old = self._contribution(entity, old)
+        self._adjust_customer(c_old, -v_old)
+        self.tombstones[entity][obj_id] = self._now()
+        if entity == "Payment":
+            self._relink(obj_id, old, None)
+
+    @staticmethod
+    def _payment_links(p: dict[str, Any] | None) -> dict[tuple[str, str], Decimal]:
+        out: dict[tuple[str, str], Decimal] = {}
+        for line in (p or {}).get("Line") or []:
+            amt = _d(line.get("Amount"))
+            for lt in line.get("LinkedTxn") or []:
+                key = (str(lt.get("TxnType")), str(lt.get("TxnId")))
+                out[key] = out.get(key, ZERO) + amt
+        return out
+
+    def _relink(self, pid: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        before = self._payment_links(old)
+        after = self._payment_links(new)
+        for key in before:
+            self.links.get(key, {}).pop(pid, None)
+        for key, amt in after.items():
+            if amt != 0:
+                self.links.setdefault(key, {})[pid] = amt
+        for key in sorted(set(before) | set(after)):
+            if before.get(key) != after.get(key):
+                self._refresh_target(*key)
+
+    def applied(self, txn_type: str, txn_id: str, exclude: str | None = None) -> Decimal:
+        links = self.links.get((txn_type, txn_id), {})
+        return sum((a for p, a in links.items() if p != exclude), ZERO)
+
+    def _linked(self, txn_type: str, txn_id: str) -> list[dict[str, str]]:
+        links = self.links.get((txn_type, txn_id), {})
+        return [{"TxnId": p, "TxnType": "Payment"} for p in sorted(links, key=int) if links[p] != 0]
+
+    def _refresh_target(self, txn_type: str, txn_id: str) -> None:
+        """A payment changed what is applied to a document: its balance, links and token move."""
+        doc = self.data.get(txn_type, {}).get(txn_id)
+        if doc is None:
+            return
+        new = copy.deepcopy(doc)
+        self._derive_open(txn_type, new)
+        if new != doc:
+            self._touch(new)
+            self._put(txn_type, new)
+
+    def _derive_open(self, entity: str, doc: dict[str, Any]) -> None:
+        open_amt = _d(doc.get("TotalAmt")) - self.applied(entity, doc["Id"])
+        doc["LinkedTxn"] = self._linked(entity, doc["Id"])
+        if entity == "Invoice":
+            doc["Balance"] = open_amt
+        else:
+            doc["RemainingCredit"] = open_amt
+            doc["Balance"] = open_amt
+
+    def _unlink_payments(self, entity: str, doc_id: str) -> None:
+        """Voiding or deleting a document turns what was applied to it back into credit."""
+        for pid in sorted(self.links.get((entity, doc_id), {}), key=int):
+            p = copy.deepcopy(self.data["Payment"][pid])
+            p["Line"] = [
+                ln
+                for ln in p.get("Line") or []
+                if not any(
+                    str(lt.get("TxnType")) == entity and str(lt.get("TxnId")) == doc_id
+                    for lt in ln.get("LinkedTxn") or []
+                )
+            ]
+            self._rebalance(p)
+            self._touch(p)
+            self._put("Payment", p)
+
+    @staticmethod
+    def _rebalance(p: dict[str, Any]) -> None:
+        """Keep a payment coherent after lines were dropped: credit used <= invoices paid <=
+        credit used + total."""
+
+        def sums() -> tuple[Decimal, Decimal]:
+            inv = cm = ZERO
+            for ln in p.get("Line") or []:
+                kinds = {str(lt.get("TxnType")) for lt in ln.get("LinkedTxn") or []}
+                if "CreditMemo" in kinds:
+                    cm += _d(ln.get("Amount"))
+                elif "Invoice" in kinds:
+                    inv += _d(ln.get("Amount"))
+            return inv, cm
+
+        def shrink(kind: str, excess: Decimal) -> None:
+            for ln in reversed(p.get("Line") or []):
+                if excess <= 0:
+                    break
+                kinds = {str(lt.get("TxnType")) for lt in ln.get("LinkedTxn") or []}
+                if kind in kinds:
+                    cut = min(excess, _d(ln.get("Amount")))
+                    ln["Amount"] = _d(ln.get("Amount")) - cut
+                    excess -= cut
+            p["Line"] = [ln for ln in p.get("Line") or [] if _d(ln.get("Amount")) != 0]
+
+        inv, cm = sums()
+        if cm > inv:
+            shrink("CreditMemo", cm - inv)
+        inv, cm = sums()
+        total = _d(p.get("TotalAmt"))
+        if inv - cm > total:
+            shrink("Invoice", inv - cm - total)
+        inv, cm = sums()
+        p["UnappliedAmt"] = total - (inv - cm)
+
+    # ------------------------------------------------------------ builders
+
+    def _build(
+        self, entity: str, obj: dict[str, Any], existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        builder = getattr(self, f"_build_{entity.lower()}", None)
+        if builder is None:
+            return obj
+        result: dict[str, Any] = builder(obj, existing)
+        return result
+
+    def _active(self, obj: dict[str, Any]) -> None:
+        a = obj.get("Active", True)
+        obj["Active"] = not (a is False or (isinstance(a, str) and a.lower() == "false"))
+
+    def _unique_name(
+        self,
+        entities: tuple[str, ...],
+        field: str,
+        name: str,
+        me: tuple[str, str] | None,
+        detail: str,
+    ) -> None:
+        key = name.strip().casefold()
+        for ent in entities:
+            for oid, other in self.data[ent].items():
+                if me is not None and me == (ent, oid):
+                    continue
+                if str(other.get(field) or "").strip().casefold() == key:
+                    raise QBOError("6240", element=field, detail=f"{detail} Id={oid}")
+
+    def _check_len(self, obj: dict[str, Any], field: str, maximum: int) -> None:
+        v = obj.get(field)
+        if isinstance(v, str) and len(v) > maximum:
+            raise QBOError("2050", element=field, max=maximum, length=len(v))
+
+    def _build_person(
+        self, entity: str, obj: dict[str, Any], existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        self._active(obj)
+        name = obj.get("DisplayName")
+        if _blank(name):
+            parts = [
+                obj.get(k) for k in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")
+            ]
+            name = " ".join(str(p) for p in parts if not _blank(p)) or obj.get("CompanyName")
+        if _blank(name):
+            raise QBOError("2020", element="DisplayName")
+        name = str(name).strip()
+        if re.search(r"[:\t\n]", name):
+            raise QBOError(
+                "6000",
+                element="DisplayName",
+                detail="The name can't contain a colon, tab or newline.",
+            )
+        obj["DisplayName"] = name
+        self._check_len(obj, "DisplayName", 500)
+        self._unique_name(
+            PEOPLE,
+            "DisplayName",
+            name,
+            (entity, existing["Id"]) if existing else None,
+            "Another customer, vendor or employee is already using this name. Please use a different name.",  # noqa: E501
+        )
+        obj.setdefault("PrintOnCheckName", name)
+        obj["FullyQualifiedName"] = name
+        return obj
+
+    def _build_customer(
+        self, obj: dict[str, Any], existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        obj = self._build_person("Customer", obj, existing)
+        for field, ent in (
+            ("SalesTermRef", "Term"),
+            ("PaymentMethodRef", "PaymentMethod"),
+        ):
+            if not _blank(obj.get(field)):
+                r = self.ref(ent, obj[field], field)
+                assert r is not None
+                obj[field] = self._named_ref(ent, r)
+            else:
+                obj.pop(field, None)
+        if existing is not None and _ref_id(existing.get("CurrencyRef")) not in (
+            None,
+            _ref_id(obj.get("CurrencyRef")) or _ref_id(existing.get("CurrencyRef")),
+        ):
+            raise QBOError("6000", element="CurrencyRef", detail="The currency can't be changed.")
+        obj["CurrencyRef"] = obj.get("CurrencyRef") or (existing or {}).get("CurrencyRef") or USD
+        obj["Taxable"] = bool(obj.get("Taxable", True))
+        obj["Job"] = bool(obj.get("Job", False))
+        obj["BillWithParent"] = bool(obj.get("BillWithParent", False))
+        obj["PreferredDeliveryMethod"] = obj.get("PreferredDeliveryMethod") or "Print"
+        # Balance is derived from open documents; never taken from the client.
+        obj["Balance"] = _d((existing or {}).get("Balance"))
+        obj["BalanceWithJobs"] = obj["Balance"]
+        return obj
+
+    def _build_vendor(self, obj: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        obj = self._build_person("Vendor", obj, existing)
+        obj["Balance"] = _d((existing or {}).get("Balance"))
+        return obj
+
+    def _build_employee(
+        self, obj: dict[str, Any], existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        return self._build_person("Employee", obj, existing)
+
+    def _build_named(
+        self,
+        entity: str,
+        obj: dict[str, Any],
+        existing: dict[str, Any] | None,
+        what: str,
+        max_len: int = 100,
+    ) -> dict[str, Any]:
+        self._active(obj)
+        name = obj.get("Name")
+        if _blank(name):
+            raise QBOError("2020", element="Name")
+        obj["Name"] = str(name).strip()
+        self._check_len(obj, "Name", max_len)
+        self._unique_name(
+            (entity,),
+            "Name",
+            obj["Name"],
+            (entity, existing["Id"]) if existing else None,
+            f"Another {what} is already using this name. Please use a different name.",
+        )
+        obj["FullyQualifiedName"] = obj["Name"]
+        return obj
+
+    def _build_item(self, obj: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        obj = self._build_named("Item", obj, existing, "product or service")
+        obj["Type"] = obj.get("Type") or "Service"
+        if obj["Type"] not in ITEM_TYPES:
+            raise QBOError("2010", element="Type", detail=f"Invalid item type {obj['Type']}")
+        for field in ("IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef"):
+            if _blank(obj.get(field)):
+                obj.pop(field, None)
+                continue
+            acct = self.ref("Account", obj[field], field)
+            assert acct is not None
+            obj[field] = self._named_ref("Account", acct)
+        if obj["Type"] in ("Service", "NonInventory") and "IncomeAccountRef" not in obj:
+            raise QBOError("2020", element="IncomeAccountRef")
+        obj["UnitPrice"] = _d(obj.get("UnitPrice"))
+        obj["Taxable"] = bool(obj.get("Taxable", False))
+        obj["TrackQtyOnHand"] = bool(obj.get("TrackQtyOnHand", False))
+        return obj
+
+    def _build_account(
+        self, obj: dict[str, Any], existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        obj = self._build_named("Account", obj, existing, "account")
+        atype = obj.get("AccountType")
+        if _blank(atype):
+            raise QBOError("2020", element="AccountType")
+        if atype not in ACCOUNT_CLASSES:
+            raise QBOError("2010", element="AccountType", detail=f"Invalid AccountType {atype}")
+        obj["Classification"] = ACCOUNT_CLASSES[str(atype)]
+        obj.setdefault("AccountSubType", str(atype).replace(" ", ""))
+        obj["SubAccount"] = bool(obj.get("SubAccount", False))
+        obj["CurrentBalance"] = _d((existing or {}).get("CurrentBalance"))
+        obj["CurrentBalanceWithSubAccounts"] = obj["CurrentBalance"]
+        obj["CurrencyRef"] = obj.get("CurrencyRef") or USD
+        return obj
+
+    def _build_term(self, obj: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        obj = self._build_named("Term", obj, existing, "term", 31)
+        obj.pop("FullyQualifiedName", None)
+        if _blank(obj.get("DueDays")) and _blank(obj.get("DayOfMonthDue")):
+            raise QBOError("2020", element="DueDays")
+        if not _blank(obj.get("DueDays")):
+            obj["DueDays"] = int(_d(obj["DueDays"]))
+            obj["Type"] = "STANDARD"
+        else:
+            obj["DayOfMonthDue"] = int(_d(obj["DayOfMonthDue"]))
+            obj["Type"] = "DATE_DRIVEN"
+        obj["DiscountPercent"] = _d(obj.get("DiscountPercent"))
+        return obj
+
+    def _build_class(self, obj: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        obj = self._build_named("Class", obj, existing, "class")
+        obj["SubClass"] = bool(obj.get("SubClass", False))
+        return obj
+
+    def _build_department(
+        self, obj: dict[str, Any], existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        obj = self._build_named("Department", obj, existing, "location")
+        obj["SubDepartment"] = bool(obj.get("SubDepartment", False))
+        return obj
+
+    def _build_paymentmethod(
+        self, obj: dict[str, Any], existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        obj = self._build_named("PaymentMethod", obj, existing, "payment method", 31)
+        obj.pop("FullyQualifiedName", None)
+        obj["Type"] = obj.get("Type") or "NON_CREDIT_CARD"
+        if obj["Type"] not in ("CREDIT_CARD", "NON_CREDIT_CARD"):
+            raise QBOError("2010", element="Type", detail=f"Invalid Type {obj['Type']}")
+        return obj
+
+    # ------------------------------------------------------------ sales documents
+
+    def _date(self, obj: dict[str, Any], field: str, default: date | None) -> date | None:
+        v = obj.get(field)
+        if _blank(v):
+            if default is None:
+                obj.pop(field, None)
+                return None
+            obj[field] = default.isoformat()
+            return default
+        try:
+            d = date.fromisoformat(str(v)[:10])
+        except ValueError:
+            raise QBOError(
+                "2010", element=field, detail=f"Invalid date {v!r} for {field}"
+            ) from None
+        obj[field] = d.isoformat()
+        return d
+
+    def _optional_ref(self, obj: dict[str, Any], field: str, entity: str) -> None:
+        if _blank(obj.get(field)):
+            obj.pop(field, None)
+            return
+        r = self.ref(entity, obj[field], field)
+        assert r is not None
+        obj[field] = self._named_ref(entity, r)
+
+    def _doc_number(
+        self, entity: str, obj: dict[str, Any], existing: dict[str, Any] | None
+    ) -> None:
+        num = obj.get("DocNumber")
+        if _blank(num):
+            obj.pop("DocNumber", None)
+            if existing is None and not self.pref("SalesFormsPrefs", "CustomTxnNumbers", False):
+                obj["DocNumber"] = self._next_doc_number()
+            return
+        obj["DocNumber"] = str(num)
+        self._check_len(obj, "DocNumber", 21)
+        if self.pref("SalesFormsPrefs", "CustomTxnNumbers", False) and self.pref(
+            "SalesFormsPrefs", "WarnDuplicateDocNum", True
+        ):
+            for ent in ("Invoice", "CreditMemo"):
+                for other in self.data[ent].values():
+                    if existing is not None and other["Id"] == existing["Id"]:
+                        continue
+                    if other.get("DocNumber") == obj["DocNumber"]:
+                        kind = "Credit Memo" if ent == "CreditMemo" else ent
+                        raise QBOError(
+                            "6140",
+                            element="DocNumber",
+                            detail=f"DocNumber={obj['DocNumber']} is assigned to TxnType={kind} with TxnId={other['Id']}",  # noqa: E501
+                        )
+
+    def _next_doc_number(self) -> str:
+        # QBO continues from the highest number used on a sales form.
+        top = 1000
+        for ent in ("Invoice", "CreditMemo"):
+            for other in self.data[ent].values():
+                n = str(other.get("DocNumber") or "")
+                if n.isdigit():
+                    top = max(top, int(n))
+        return str(top + 1)
+
+    def _lines(self, obj: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal, Decimal]:
+        raw = obj.get("Line")
+        if not isinstance(raw, list) or not raw:
+            raise QBOError("2020", element="Line")
+        lines: list[dict[str, Any]] = []
+        subtotal = taxable = ZERO
+        for src in raw:
+            if not isinstance(src, dict):
+                raise QBOError("2010", element="Line")
+            line = copy.deepcopy(src)
+            kind = line.get("DetailType")
+            if kind == "SubTotalLineDetail":
+                continue  # the server appends its own
+            if kind == "DescriptionOnly":
+                line.pop("Amount", None)
+                line["DescriptionLineDetail"] = line.get("DescriptionLineDetail") or {}
+                lines.append(line)
+                continue
+            if kind != "SalesItemLineDetail":
+                raise QBOError(
+                    "2010",
+                    element="Line.DetailType",
+                    detail=f"Line DetailType {kind!r} is not supported here",
+                )
+            det = dict(line.get("SalesItemLineDetail") or {})
+            item = self.ref(
+                "Item", det.get("ItemRef"), "Line.SalesItemLineDetail.ItemRef", required=True
+            )
+            assert item is not None
+            det["ItemRef"] = self._named_ref("Item", item)
+            qty = to_decimal(det.get("Qty"))
+            price = to_decimal(det.get("UnitPrice"))
+            amount = to_decimal(line.get("Amount"))
+            if amount is None:
+                if qty is None or price is None:
+                    raise QBOError("2020", element="Line.Amount")
+                amount = qty * price
+            if qty and price and cents(qty * price) != cents(amount):
+                raise QBOError("6070", element="Line.Amount", detail=f"{amount}")
+            amount = cents(amount)
+            if qty is not None:
+                det["Qty"] = qty
+            else:
+                det.pop("Qty", None)
+            if price is not None:
+                det["UnitPrice"] = price
+            else:
+                det.pop("UnitPrice", None)
+            code = _ref_id(det.get("TaxCodeRef")) or ("TAX" if item.get("Taxable") else "NON")
+            if self.visible("TaxCode", code) is None:
+                raise QBOError(
+                    "2500",
+                    element="Line.SalesItemLineDetail.TaxCodeRef",
+                    detail=f"TaxCode assigned to this line does not exist. Id={code}",
+                )
+            det["TaxCodeRef"] = {"value": code}
+            if not _blank(det.get("ClassRef")):
+                cls = self.ref("Class", det["ClassRef"], "Line.SalesItemLineDetail.ClassRef")
+                assert cls is not None
+                det["ClassRef"] = self._named_ref("Class", cls)
+            else:
+                det.pop("ClassRef", None)
+            if _blank(det.get("ServiceDate")):
+                det.pop("ServiceDate", None)
+            for k in ("TaxInclusiveAmt",):
+                det.pop(k, None)
+            line["SalesItemLineDetail"] = det
+            line["Amount"] = amount
+            line.pop("LinkedTxn", None)
+            lines.append(line)
+            subtotal += amount
+            if self.data["TaxCode"][code].get("Taxable"):
+                taxable += amount
+        if not any(ln.get("DetailType") == "SalesItemLineDetail" for ln in lines):
+            raise QBOError("2020", element="Line.SalesItemLineDetail")
+        if len(lines) > 750:
+            raise QBOError(
+                "6000", element="Line", detail="A transaction can have at most 750 lines."
+            )
+        for n, line in enumerate(lines, start=1):
+            line["Id"] = str(n)
+            line["LineNum"] = n
+        return lines, subtotal, taxable
+
+    def _tax(self, obj: dict[str, Any], taxable: Decimal) -> dict[str, Any]:
+        src = obj.get("TxnTaxDetail") or {}
+        code_id = _ref_id(src.get("TxnTaxCodeRef")) if isinstance(src, dict) else None
+        if code_id is None or code_id in ("TAX", "NON"):
+            return {"TotalTax": ZERO}
+        code = self.ref("TaxCode", code_id, "TxnTaxDetail.TxnTaxCodeRef")
+        assert code is not None
+        lines = []
+        total = ZERO
+        for rd in (code.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []:
+            rate = self.data["TaxRate"].get(_ref_id(rd.get("TaxRateRef")) or "")
+            if rate is None:
+                continue
+            pct = _d(rate.get("RateValue"))
+            amt = cents(taxable * pct / 100)
+            total += amt
+            lines.append(
+                {
+                    "Amount": amt,
+                    "DetailType": "TaxLineDetail",
+                    "TaxLineDetail": {
+                        "TaxRateRef": {"value": rate["Id"], "name": rate.get("Name", "")},
+                        "PercentBased": True,
+                        "TaxPercent": pct,
+                        "NetAmountTaxable": taxable,
+                    },
+                }
+            )
+        return {
+            "TxnTaxCodeRef": {"value": code["Id"], "name": code.get("Name", "")},
+            "TotalTax": total,
+            "TaxLine": lines,
+        }
+
+    def _build_sales_doc(
+        self, entity: str, obj: dict[str, Any], existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        if existing is not None and existing.get("_voided") and entity == "Invoice":
+            raise QBOError("6000", detail="A voided transaction can't be changed.")
+        for k in TXN_COMPUTED:
+            obj.pop(k, None)
+        cust = self.ref(
+            "Customer", obj.get("CustomerRef"), "CustomerRef", required=True, inactive_code="2500"
+        )
+        assert cust is not None
+        obj["CustomerRef"] = self._named_ref("Customer", cust)
+        lines, subtotal, taxable = self._lines(obj)
+        tax = self._tax(obj, taxable)
+        lines.append(
+            {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+        )
+        obj["Line"] = lines
+        obj["TxnTaxDetail"] = tax
+        obj["TotalAmt"] = subtotal + tax["TotalTax"]
+        self._doc_number(entity, obj, existing)
+        self._check_len(obj, "PrivateNote", 4000)
+        txn_date = self._date(obj, "TxnDate", self.clock.today())
+        assert txn_date is not None
+        for field, ent in (("ClassRef", "Class"), ("DepartmentRef", "Department")):
+            self._optional_ref(obj, field, ent)
+        if entity == "Invoice":
+            self._optional_ref(obj, "SalesTermRef", "Term")
+            due = self._date(obj, "DueDate", None)
+            if due is None:
+                obj["DueDate"] = self._due_date(obj, cust, txn_date).isoformat()
+        obj["CurrencyRef"] = obj.get("CurrencyRef") or USD
+        obj["ExchangeRate"] = _d(obj.get("ExchangeRate"), Decimal(1)) or Decimal(1)
+        for k in ("EmailStatus", "PrintStatus"):
+            obj[k] = obj.get(k) or "NotSet"
+        for k in ("ShipDate",):
+            if _blank(obj.get(k)):
+                obj.pop(k, None)
+        obj["Id"] = existing["Id"] if existing is not None else "?"
+        applied = self.applied(entity, existing["Id"]) if existing is not None else ZERO
+        if obj["TotalAmt"] < applied:
+            raise QBOError(
+                "6000",
+                detail=f"The new total {obj['TotalAmt']} is less than the {applied} already applied to this transaction.",  # noqa: E501
+            )
+        if existing is not None:
+            self._derive_open(entity, obj)
+        else:
+            obj["LinkedTxn"] = []
+            obj["Balance"] = obj["TotalAmt"]
+            if entity == "CreditMemo":
+                obj["RemainingCredit"] = obj["TotalAmt"]
+        del obj["Id"]
+        return obj
+
+    def _due_date(self, obj: dict[str, Any], cust: dict[str, Any], txn_date: date) -> date:
+        term_id = _ref_id(obj.get("SalesTermRef")) or _ref_id(cust.get("SalesTermRef"))
+        if term_id is None:
+            term_id = _ref_id(self.pref("SalesFormsPrefs", "DefaultTerms"))
+        term = self.data["Term"].get(term_id or "")
+        if term is None:
+            return txn_date
+        if term.get("Type") == "DATE_DRIVEN" and term.get("DayOfMonthDue"):
+            day = int(term["DayOfMonthDue"])
+            y, m = txn_date.year, txn_date.month
+            if txn_date.day >= day:
+                m += 1
+                if m > 12:
+                    y, m = y + 1, 1
+            for d in range(day, 0, -1):
+                try:
+                    return date(y, m, d)
+                except ValueError:
+                    continue
+        return txn_date + timedelta(days=int(term.get("DueDays") or 0))
+
+    def _build_invoice(
+        self, obj: dict[str, Any], existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        return self._build_sales_doc("Invoice", obj, existing)
+
+    def _build_creditmemo(
+        self, obj: dict[str, Any], existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        for k in ("DueDate", "SalesTermRef"):
+            obj.pop(k, None)
+        return self._build_sales_doc("CreditMemo", obj, existing)
+
+    # ------------------------------------------------------------ payments
+
+    def _build_payment(
+        self, obj: dict[str, Any], existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        if existing is not None and existing.get("_deposited"):
+            raise QBOError("6540")
+        cust = self.ref(
+            "Customer", obj.get("CustomerRef"), "CustomerRef", required=True, inactive_code="2500"
+        )
+        assert cust is not None
+        obj["CustomerRef"] = self._named_ref("Customer", cust)
+        total = to_decimal(obj.get("TotalAmt"))
+        if total is None:
+            raise QBOError("2020", element="TotalAmt")
+        if total < 0:
+            raise QBOError(
+                "6000", element="TotalAmt", detail="The payment amount can't be negative."
+            )
+        total = cents(total)
+        obj["TotalAmt"] = total
+        pid = existing["Id"] if existing is not None else None
+        lines: list[dict[str, Any]] = []
+        inv_sum = cm_sum = ZERO
+        for src in obj.get("Line") or []:
+            amount = to_decimal(src.get("Amount"))
+            if amount is None:
+                raise QBOError("2020", element="Line.Amount")
+            amount = cents(amount)
+            linked = src.get("LinkedTxn") or []
+            if isinstance(linked, dict):
+                linked = [linked]
+            if len(linked) != 1:
+                raise QBOError("2020", element="Line.LinkedTxn")
+            lt = linked[0]
+            ttype, tid = str(lt.get("TxnType")), str(lt.get("TxnId"))
+            if ttype not in ("Invoice", "CreditMemo"):
+                raise QBOError(
+                    "2010",
+                    element="Line.LinkedTxn.TxnType",
+                    detail=f"TxnType {ttype} can't be paid here",
+                )
+            if amount < 0:
+                raise QBOError(
+                    "6000", element="Line.Amount", detail="A payment line amount can't be negative."
+                )
+            doc = self.visible(ttype, tid)
+            if doc is None:
+                raise QBOError(
+                    "2500",
+                    element="Line.LinkedTxn.TxnId",
+                    detail=f"{ttype} Id={tid} does not exist.",
+                )
+            if _ref_id(doc.get("CustomerRef")) != cust["Id"]:
+                raise QBOError(
+                    "6000",
+                    element="Line.LinkedTxn",
+                    detail=f"{ttype} {tid} belongs to another customer.",
+                )
+            open_amt = _d(doc.get("TotalAmt")) - self.applied(ttype, tid, exclude=pid)
+            if amount > open_amt:
+                raise QBOError(
+                    "6000",
+                    element="Line.Amount",
+                    detail=f"The amount {amount} applied to {ttype} {tid} exceeds its open balance {open_amt}.",  # noqa: E501
+                )
+            if amount == 0:
+                continue
+            lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": tid, "TxnType": ttype}]})
+            if ttype == "Invoice":
+                inv_sum += amount
+            else:
+                cm_sum += amount
+        if cm_sum > inv_sum:
+            raise QBOError(
+                "6000", detail="Credits can only be applied to invoices in the same payment."
+            )
+        if inv_sum - cm_sum > total:
+            raise QBOError(
+                "6000",
+                detail=f"The amount applied {inv_sum - cm_sum} exceeds the payment total {total}.",
+            )
+        obj["Line"] = lines
+        obj["UnappliedAmt"] = total - (inv_sum - cm_sum)
+        obj.pop("LinkedTxn", None)
+        self._date(obj, "TxnDate", self.clock.today())
+        self._check_len(obj, "PaymentRefNum", 21)
+        self._check_len(obj, "PrivateNote", 4000)
+        self._optional_ref(obj, "PaymentMethodRef", "PaymentMethod")
+        if _blank(obj.get("DepositToAccountRef")):
+            undeposited = self.find_by_name("Account", "Undeposited Funds")
+            if undeposited is not None:
+                obj["DepositToAccountRef"] = {"value": undeposited["Id"]}
+        else:
+            acct = self.ref("Account", obj["DepositToAccountRef"], "DepositToAccountRef")
+            assert acct is not None
+            if acct.get("AccountType") not in DEPOSIT_TYPES:
+                raise QBOError(
+                    "6000",
+                    element="DepositToAccountRef",
+                    detail="Payments can only be deposited to a Bank or Other Current Asset account.",  # noqa: E501
+                )
+            obj["DepositToAccountRef"] = {"value": acct["Id"]}
+        obj["CurrencyRef"] = obj.get("CurrencyRef") or USD
+        obj["ProcessPayment"] = bool(obj.get("ProcessPayment", False))
+        return obj
+
+    def find_by_name(self, entity: str, name: str) -> dict[str, Any] | None:
+        field = "DisplayName" if entity in PEOPLE else "Name"
+        key = name.casefold()
+        for obj in self.data[entity].values():
+            if str(obj.get(field, "")).casefold() == key:
+                return obj
+        return None
+
+    def _auto_apply_credit(self, invoice: dict[str, Any]) -> None:
+        """With AutoApplyCredit on, QBO spends a customer's open credit memos on a new invoice."""
+        if not self.pref("SalesFormsPrefs", "AutoApplyCredit", True):
+            return
+        cid = _ref_id(invoice.get("CustomerRef"))
+        need = _d(invoice.get("Balance"))
+        if need <= 0:
+            return
+        credits = sorted(
+            (
+                cm
+                for cm in self.data["CreditMemo"].values()
+                if _ref_id(cm.get("CustomerRef")) == cid and _d(cm.get("RemainingCredit")) > 0
+            ),
+            key=lambda cm: (cm.get("TxnDate", ""), int(cm["Id"])),
+        )
+        lines: list[dict[str, Any]] = []
+        used = ZERO
+        for cm in credits:
+            if used >= need:
+                break
+            take = min(_d(cm.get("RemainingCredit")), need - used)
+            used += take
+            lines.append(
+                {"Amount": take, "LinkedTxn": [{"TxnId": cm["Id"], "TxnType": "CreditMemo"}]}
+            )
+        if used == 0:
+            return
+        lines.insert(
+            0, {"Amount": used, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}
+        )
+        self.create(
+            "Payment",
+            {"CustomerRef": {"value": cid}, "TotalAmt": 0, "Line": lines},
+        )
+
+    # ------------------------------------------------------------ query and CDC
+
+    def query(self, text: str) -> dict[str, Any]:
+        q = qlang.parse(text)
+        entity = BY_LOWER.get(q.entity.lower())
+        if entity is None:
+            raise QBOError("4001", detail=f"Invalid context declaration : {q.entity}")
+        rows = [o for (oid, o) in self.data[entity].items() if (entity, oid) not in self.hidden]
+        known = {k.lower() for o in rows for k in o} | _QUERYABLE
+        for cond in q.where:
+            head = cond.field.split(".")[0].lower()
+            if head not in known:
+                raise QBOError("4001", detail=f"property '{cond.field}' is not queryable")
+        if entity in NAME_LISTS and not any(c.field.lower() == "active" for c in q.where):
+            rows = [o for o in rows if o.get("Active", True)]
+        rows = [o for o in rows if all(qlang.matches(o, c) for c in q.where)]
+        if q.count:
+            return {"totalCount": len(rows)}
+        order = q.order or [("Id", False)]
+        for fld, desc in reversed(order):
+            rows.sort(key=functools.partial(_order_key, fld), reverse=desc)
+        page = rows[q.start - 1 : q.start - 1 + q.max_results]
+        if not page:
+            return {}
+        return {
+            entity: [self.view(o) for o in page],
+            "startPosition": q.start,
+            "maxResults": len(page),
+        }
+
+    def cdc(self, entities: list[str], since_ts: float, cap: int = 1000) -> list[dict[str, Any]]:
+        found: list[tuple[int, int, str, str, dict[str, Any]]] = []
+        for rank, entity in enumerate(entities):
+            for oid, o in self.data[entity].items():
+                if o.get("_ts", 0) >= since_ts:
+                    found.append((o["_ts"], rank, oid, entity, self.view(o)))
+            for oid, (text, ts) in self.tombstones[entity].items():
+                if ts >= since_ts:
+                    found.append(
+                        (
+                            ts,
+                            rank,
+                            oid,
+                            entity,
+                            {
+                                "Id": oid,
+                                "status": "Deleted",
+                                "domain": "QBO",
+                                "MetaData": {"LastUpdatedTime": text},
+                            },
+                        )
+                    )
+        found.sort(key=lambda t: (t[0], t[1], int(t[2]) if t[2].isdigit() else 0))
+        found = found[:cap]
+        out: list[dict[str, Any]] = []
+        for entity in entities:
+            objs = [t[4] for t in found if t[3] == entity]
+            if objs:
+                out.append({entity: objs, "startPosition": 1, "maxResults": len(objs)})
+            else:
+                out.append({})
+        return out
+
+    # ------------------------------------------------------------ consistency
+
+    def check_invariants(self) -> list[str]:
+        """Problems found (empty when consistent). Recomputes derived state from scratch."""
+        problems: list[str] = []
+        links: dict[tuple[str, str], dict[str, Decimal]] = {}
+        for pid, p in self.data["Payment"].items():
+            inv = cm = ZERO
+            for (ttype, tid), amt in self._payment_links(p).items():
+                if amt == 0:
+                    continue
+                links.setdefault((ttype, tid), {})[pid] = amt
+                if self.data.get(ttype, {}).get(tid) is None:
+                    problems.append(f"Payment {pid} links missing {ttype} {tid}")
+                if ttype == "Invoice":
+                    inv += amt
+                else:
+                    cm += amt
+            total = _d(p.get("TotalAmt"))
+            if cm > inv:
+                problems.append(f"Payment {pid} uses more credit than it pays")
+            if _d(p.get("UnappliedAmt")) != total - (inv - cm) or _d(p.get("UnappliedAmt")) < 0:
+                problems.append(f"Payment {pid} UnappliedAmt {p.get('UnappliedAmt')} wrong")
+        clean = {k: v for k, v in self.links.items() if v}
+        if clean != links:
+            problems.append("payment link index out of date")
+        balances: dict[str, Decimal] = {}
+        for entity in ("Invoice", "CreditMemo"):
+            for did, doc in self.data[entity].items():
+                applied = sum(links.get((entity, did), {}).values(), ZERO)
+                sales = [
+                    ln
+                    for ln in doc.get("Line") or []
+                    if ln.get("DetailType") == "SalesItemLineDetail"
+                ]
+                subtotal = sum((_d(ln.get("Amount")) for ln in sales), ZERO)
+                tax = _d((doc.get("TxnTaxDetail") or {}).get("TotalTax"))
+                if _d(doc.get("TotalAmt")) != subtotal + tax:
+                    problems.append(f"{entity} {did} TotalAmt != lines + tax")
+                open_amt = _d(doc.get("TotalAmt")) - applied
+                if _d(doc.get("Balance")) != open_amt or open_amt < 0:
+                    problems.append(
+                        f"{entity} {did} Balance {doc.get('Balance')} != total - applied {open_amt}"
+                    )
+                if entity == "CreditMemo" and _d(doc.get("RemainingCredit")) != open_amt:
+                    problems.append(f"CreditMemo {did} RemainingCredit wrong")
+                cid = _ref_id(doc.get("CustomerRef")) or ""
+                sign = 1 if entity == "Invoice" else -1
+                balances[cid] = balances.get(cid, ZERO) + sign * open_amt
+        for p in self.data["Payment"].values():
+            cid = _ref_id(p.get("CustomerRef")) or ""
+            balances[cid] = balances.get(cid, ZERO) - _d(p.get("UnappliedAmt"))
+        for cid, cust in self.data["Customer"].items():
+            if _d(cust.get("Balance")) != balances.get(cid, ZERO):
+                problems.append(
+                    f"Customer {cid} Balance {cust.get('Balance')} != {balances.get(cid)}"
+                )
+        for entity in ENTITIES:
+            for oid, o in self.data[entity].items():
+                if oid in self.tombstones[entity]:
+                    problems.append(f"{entity} {oid} is both live and deleted")
+                if not str(o.get("SyncToken", "")).isdigit():
+                    problems.append(f"{entity} {oid} bad SyncToken")
+        return problems
+
+    def rebuild_links(self) -> None:
+        self.links = {}
+        for pid, p in self.data["Payment"].items():
+            for key, amt in self._payment_links(p).items():
+                if amt != 0:
+                    self.links.setdefault(key, {})[pid] = amt
+
+    # ------------------------------------------------------------ persistence
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "realm_id": self.realm_id,
+            "name": self.name,
+            "country": self.country,
+            "data": self.data,
+            "tombstones": {
+                e: {i: list(v) for i, v in t.items()} for e, t in self.tombstones.items()
+            },
+            "counters": self.counters,
+            "replay": {k: list(v) for k, v in self.replay.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], clock: Clock) -> Company:
+        c = cls(state["realm_id"], state["name"], clock, state.get("country", "US"))
+        for e in ENTITIES:
+            c.data[e] = state["data"].get(e, {})
+            c.tombstones[e] = {
+                i: (str(v[0]), int(v[1])) for i, v in state["tombstones"].get(e, {}).items()
+            }
+        c.counters = dict(state["counters"])
+        c.replay = {k: (int(v[0]), v[1]) for k, v in state.get("replay", {}).items()}
+        c.rebuild_links()
+        return c
+
+
+_QUERYABLE = {
+    "id",
+    "active",
+    "displayname",
+    "name",
+    "metadata",
+    "docnumber",
+    "txndate",
+    "duedate",
+    "customerref",
+    "totalamt",
+    "balance",
+    "type",
+    "accounttype",
+    "fullyqualifiedname",
+    "companyname",
+    "givenname",
+    "familyname",
+    "primaryemailaddr",
+    "privatenote",
+    "synctoken",
+}
+
+
+def _order_key(field: str, obj: dict[str, Any]) -> tuple[int, Any]:
+    return qlang.sort_key(qlang.lookup(obj, field)[1])
+
+
+def _deep_merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
+    for k, v in src.items():
+        if isinstance(v, dict) and isinstance(dst.get(k), dict):
+            _deep_merge(dst[k], v)
+        else:
+            dst[k] = v
+
+
+def parse_since(text: str) -> float:
+    return parse_datetime(text).timestamp()

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import asyncio
+
+from qbsync.config import QboLimits
+from qbsync.qbo.pacing import Pacer, pacer_for, reset_pacers
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run_schedule(pacer: Pacer, clock: FakeClock, n: int, batch: bool) -> list[float]:
+    """Send n requests as fast as the pacer allows; return their send times."""
+    times = []
+    while len(times) < n:
+        delay = pacer.try_acquire(batch)
+        if delay > 0:
+            clock.now += delay
+        else:
+            times.append(clock.now)
+    return times
+
+
+def windows_respected(times: list[float], per: int, window: float) -> bool:
+    return all(times[i + per] - times[i] >= window for i in range(len(times) - per))
+
+
+def test_per_second_and_per_minute_windows() -> None:
+    clock = FakeClock()
+    pacer = Pacer(QboLimits(), clock=clock)
+    times = run_schedule(pacer, clock, 1200, batch=False)
+    assert windows_respected(times, 10, 1.0)
+    assert windows_respected(times, 500, 60.0)
+    # Efficient: the first 500 go out as fast as the per-second window (plus margin) allows.
+    assert times[499] - times[0] < 53
+    # No idle time beyond the windows: request i + 500 goes out as soon as request i leaves the
+    # minute window (request 1199 follows request 699 by one window, 121 s after request 199).
+    assert all(times[i + 500] - times[i] < 61.6 for i in range(700))
+    assert times[-1] - times[0] < 143
+
+
+def test_batch_requests_reach_1200_documents_a_minute() -> None:
+    clock = FakeClock()
+    pacer = Pacer(QboLimits(), clock=clock)
+    times = run_schedule(pacer, clock, 80, batch=True)
+    assert windows_respected(times, 40, 60.0)
+    first_minute = [t for t in times if t - times[0] < 60.5]
+    assert len(first_minute) == 40  # 40 batches x 30 documents = 1,200 documents in a minute
+    assert times[39] - times[0] < 5
+
+
+def test_registry_shares_one_pacer_per_realm() -> None:
+    reset_pacers()
+    a = pacer_for("123", QboLimits())
+    assert pacer_for("123", QboLimits()) is a
+    assert pacer_for("456", QboLimits()) is not a
+
+
+def test_acquire_waits_instead_of_exceeding() -> None:
+    pacer = Pacer(QboLimits(requests_per_second=3), second_window=0.2)
+
+    async def burst() -> None:
+        for _ in range(7):
+            await pacer.acquire()
+
+    asyncio.run(burst())
+    assert pacer.waited > 0.3  # seven sends at three per 0.2 s window wait about two windows
