@@ -83,9 +83,10 @@ class Resolver:
             try:
                 self._lists[entity] = list(self.source(entity, True))
             except QbsyncError as exc:
-                raise type(exc)(
+                raise QbsyncError(
                     f"reading the QuickBooks {entity} list to resolve names: {exc.message}",
                     exc.hint or "map by id (qbo: ID) to work without a connection",
+                    code=exc.code,
                 ) from None
             self.fetched.append(entity)
         return self._lists[entity]
