@@ -233,3 +233,26 @@ def check_qbo_connection(ws: Workspace, company: str | None) -> list[Check]:
                 )
             )
     return checks
+
+
+@check
+def check_mappings(ws: Workspace, company: str | None) -> list[Check]:
+    """Mappings that finalized invoices waiting for export still lack (`mappings check`)."""
+    from qbsync.mappings.check import missing_mappings
+
+    if company is None and not ws.config.companies:
+        return []  # nothing configured yet: the config check says so
+    key, _ = ws.company(company)
+    missing = missing_mappings(ws.store, key)
+    if not missing:
+        return [Check("mappings", "ok", f"{key}: invoices waiting for export are fully mapped")]
+    shown = ", ".join(f"{m['kind']} {m['local_id']}" for m in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    return [
+        Check(
+            "mappings",
+            "warn",
+            f"{key}: {len(missing)} unmapped ({shown}{more}) hold invoices back from export",
+            "see `qbsync mappings check`; map them with `qbsync mappings set` or import",
+        )
+    ]
