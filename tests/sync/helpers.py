@@ -214,3 +214,36 @@ def set_config(key: str, value: str) -> None:
 
 def duplicates(values: list[Any]) -> list[Any]:
     return sorted(v for v, n in Counter(values).items() if n > 1)
+
+
+def running_cycle(pid: int) -> int | None:
+    """The id of the cycle process `pid` is running, if it has started one (a plain read of
+    the store, cheap enough to poll)."""
+    import sqlite3
+
+    from qbsync import paths
+
+    con = sqlite3.connect(paths.database_file(), timeout=5)
+    try:
+        row = con.execute(
+            "SELECT id FROM sync_cycles WHERE pid = ? AND result = 'running'", [pid]
+        ).fetchone()
+        return int(row[0]) if row else None
+    finally:
+        con.close()
+
+
+def wait_for_cycle(proc: subprocess.Popen[str], timeout: float = 30.0) -> int:
+    """Wait until `proc` is inside a cycle; its id."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = running_cycle(proc.pid)
+        if found is not None:
+            return found
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(f"qbsync exited {proc.returncode} early: {out} {err}")
+        time.sleep(0.02)
+    raise AssertionError("no cycle started in time")
