@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from qbsync.money import cents, dec
+from qbsync.money import cents, dec, to_json_number
 from qbsync.qbo.client import BatchItem
 from qbsync.qbo.errors import (
     AuthenticationError,
@@ -609,8 +609,33 @@ class Outbound:
         doc = await self.find_payment(op, pay["date"]) if op.uncertain else None
         if doc is None:
             self.claim([op])
-            doc = await ctx.client.create("Payment", body, request_id=op.request_id)
+            try:
+                doc = await ctx.client.create("Payment", body, request_id=op.request_id)
+            except QboError as err:
+                capped = await self._capped_to_balance(err, body, link.qbo_id)
+                if capped is None:
+                    raise
+                # QuickBooks owes less than the payment (paid there meanwhile): apply what it
+                # owes and leave the rest as the customer's credit, raised below.
+                doc = await ctx.client.create("Payment", capped, request_id=f"{op.request_id}-cap")
         self.record_payment(op, doc, pay)
+
+    async def _capped_to_balance(
+        self, err: QboError, body: dict[str, Any], invoice_qbo_id: str
+    ) -> dict[str, Any] | None:
+        """The payment body with its invoice line cut to the invoice's open balance, when a
+        business-rule refusal (6000) came from the payment being larger than that balance."""
+        if err.qbo_code != "6000":
+            return None
+        live = await self.ctx.client.read("Invoice", invoice_qbo_id)
+        balance = dec(live.get("Balance"))
+        line = body["Line"][0]
+        if balance >= dec(line["Amount"]):
+            return None
+        capped = {**body, "Line": []}
+        if balance > 0:
+            capped["Line"] = [{**line, "Amount": to_json_number(cents(balance))}]
+        return capped
 
     def record_payment(self, op: Op, doc: dict[str, Any], pay: dict[str, Any]) -> None:
         ctx = self.ctx
