@@ -21,22 +21,180 @@ from rapidfuzz import fuzz
 from qbsync.wizard.matching import Client, Customer, match_customers
 from qbsync.wizard.normalize import normalize_name
 
-PLACES = """Harbor Cedar Summit Riverside Oakwood Maple Granite Pioneer Lakeside Northgate Silverline
-Bluewater Redwood Highland Meadow Ironbridge Foxglove Westfield Brookside Eastwood Sterling Willow
-Falcon Aspen Crescent Beacon Hawthorne Juniper Marigold Evergreen Copperfield Stonegate Birchwood
-Clearview Fairhaven Goldcrest Kingsley Larkspur Millbrook Newhaven Orchard Pinecrest Quarry Rosewood
-Sunnyvale Thornbury Valley Windmill Yellowstone Zephyr Alder Bramble Canyon Driftwood Elmstead
-Foxhollow Glenmore Hillcrest Ivybridge""".split()
-PEOPLE = """Anderson Baker Carter Dawson Ellis Foster Grant Hughes Irving Jensen Keller Lawson Morgan
-Nolan Owens Parker Quinn Reyes Sawyer Turner Underwood Vaughn Walsh Young Zimmerman Abbott Brennan
-Castillo Delgado Ferreira Gallagher Hoffmann Iqbal Kowalski Lindqvist Moreau Novak Okafor Petrov
-Rossi Schmidt Tanaka""".split()
-TRADES = """Dental Law Clinic Logistics Realty Plumbing Electric Roofing Bakery Brewing Accounting
-Architects Veterinary Pharmacy Fitness Landscaping Printing Catering Consulting Engineering Optometry
-Physiotherapy Insurance Marketing Staffing Storage Trucking Flooring Glass Security Studios Labs
-Motors Farms Foods Outfitters Partners Associates Holdings Ventures""".split()
-EXTRA = "Group Care Services Center Studio Solutions Works Supply Company Hub Collective".split()
-SUFFIXES = ["Inc", "Inc.", "LLC", "L.L.C.", "Ltd", "Ltd.", "GmbH", "Corp", "Corp.", "Co.", "LLP", "PLC"]
+PLACES = [
+    "Harbor",
+    "Cedar",
+    "Summit",
+    "Riverside",
+    "Oakwood",
+    "Maple",
+    "Granite",
+    "Pioneer",
+    "Lakeside",
+    "Northgate",
+    "Silverline",
+    "Bluewater",
+    "Redwood",
+    "Highland",
+    "Meadow",
+    "Ironbridge",
+    "Foxglove",
+    "Westfield",
+    "Brookside",
+    "Eastwood",
+    "Sterling",
+    "Willow",
+    "Falcon",
+    "Aspen",
+    "Crescent",
+    "Beacon",
+    "Hawthorne",
+    "Juniper",
+    "Marigold",
+    "Evergreen",
+    "Copperfield",
+    "Stonegate",
+    "Birchwood",
+    "Clearview",
+    "Fairhaven",
+    "Goldcrest",
+    "Kingsley",
+    "Larkspur",
+    "Millbrook",
+    "Newhaven",
+    "Orchard",
+    "Pinecrest",
+    "Quarry",
+    "Rosewood",
+    "Sunnyvale",
+    "Thornbury",
+    "Valley",
+    "Windmill",
+    "Yellowstone",
+    "Zephyr",
+    "Alder",
+    "Bramble",
+    "Canyon",
+    "Driftwood",
+    "Elmstead",
+    "Foxhollow",
+    "Glenmore",
+    "Hillcrest",
+    "Ivybridge",
+]
+PEOPLE = [
+    "Anderson",
+    "Baker",
+    "Carter",
+    "Dawson",
+    "Ellis",
+    "Foster",
+    "Grant",
+    "Hughes",
+    "Irving",
+    "Jensen",
+    "Keller",
+    "Lawson",
+    "Morgan",
+    "Nolan",
+    "Owens",
+    "Parker",
+    "Quinn",
+    "Reyes",
+    "Sawyer",
+    "Turner",
+    "Underwood",
+    "Vaughn",
+    "Walsh",
+    "Young",
+    "Zimmerman",
+    "Abbott",
+    "Brennan",
+    "Castillo",
+    "Delgado",
+    "Ferreira",
+    "Gallagher",
+    "Hoffmann",
+    "Iqbal",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+]
+TRADES = [
+    "Dental",
+    "Law",
+    "Clinic",
+    "Logistics",
+    "Realty",
+    "Plumbing",
+    "Electric",
+    "Roofing",
+    "Bakery",
+    "Brewing",
+    "Accounting",
+    "Architects",
+    "Veterinary",
+    "Pharmacy",
+    "Fitness",
+    "Landscaping",
+    "Printing",
+    "Catering",
+    "Consulting",
+    "Engineering",
+    "Optometry",
+    "Physiotherapy",
+    "Insurance",
+    "Marketing",
+    "Staffing",
+    "Storage",
+    "Trucking",
+    "Flooring",
+    "Glass",
+    "Security",
+    "Studios",
+    "Labs",
+    "Motors",
+    "Farms",
+    "Foods",
+    "Outfitters",
+    "Partners",
+    "Associates",
+    "Holdings",
+    "Ventures",
+]
+EXTRA = [
+    "Group",
+    "Care",
+    "Services",
+    "Center",
+    "Studio",
+    "Solutions",
+    "Works",
+    "Supply",
+    "Company",
+    "Hub",
+    "Collective",
+]
+SUFFIXES = [
+    "Inc",
+    "Inc.",
+    "LLC",
+    "L.L.C.",
+    "Ltd",
+    "Ltd.",
+    "GmbH",
+    "Corp",
+    "Corp.",
+    "Co.",
+    "LLP",
+    "PLC",
+]
 CATEGORIES = {  # category: how many clients
     "identical": 600,
     "suffix": 400,
@@ -49,7 +207,11 @@ EXTRA_CUSTOMERS = 200  # customers no client has
 
 
 def business_name(rng: random.Random) -> str:
-    first = rng.choice(PLACES) if rng.random() < 0.65 else f"{rng.choice(PEOPLE)} & {rng.choice(PEOPLE)}"
+    first = (
+        rng.choice(PLACES)
+        if rng.random() < 0.65
+        else f"{rng.choice(PEOPLE)} & {rng.choice(PEOPLE)}"
+    )
     if rng.random() < 0.3:
         first = f"{first} {rng.choice(PEOPLE)}"
     return f"{first} {rng.choice(TRADES)}"
@@ -140,7 +302,9 @@ def generate(seed: int) -> tuple[list[Client], list[dict[str, Any]], dict[str, s
                 truth[client_id] = cid
             elif category == "suffix":
                 cid = add_customer(restyle(rng, base), email if rng.random() < 0.3 else None)
-                clients.append(Client(client_id, restyle(rng, base) if rng.random() < 0.5 else base, email))
+                clients.append(
+                    Client(client_id, restyle(rng, base) if rng.random() < 0.5 else base, email)
+                )
                 truth[client_id] = cid
             elif category == "typo":
                 wrong = typo(rng, base)
@@ -148,12 +312,16 @@ def generate(seed: int) -> tuple[list[Client], list[dict[str, Any]], dict[str, s
                     wrong = typo(rng, wrong)
                 used.add(normalize_name(wrong))
                 cid = add_customer(base, f"accounts@{domain}")
-                clients.append(Client(client_id, wrong, f"owner{n}@gmail.com" if rng.random() < 0.5 else None))
+                clients.append(
+                    Client(client_id, wrong, f"owner{n}@gmail.com" if rng.random() < 0.5 else None)
+                )
                 truth[client_id] = cid
             elif category == "email_only":
                 legal = fresh()
                 cid = add_customer(legal, email)
-                clients.append(Client(client_id, base, email.upper() if rng.random() < 0.3 else email))
+                clients.append(
+                    Client(client_id, base, email.upper() if rng.random() < 0.3 else email)
+                )
                 truth[client_id] = cid
             elif category == "lookalike":
                 other = lookalike(rng, base)
@@ -172,7 +340,9 @@ def generate(seed: int) -> tuple[list[Client], list[dict[str, Any]], dict[str, s
     return clients, customers, truth
 
 
-def score(proposals: list[Any], truth: dict[str, str], categories: dict[str, str]) -> dict[str, Any]:
+def score(
+    proposals: list[Any], truth: dict[str, str], categories: dict[str, str]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     total_true = len(truth)
     for status in ("exact", "fuzzy"):
@@ -222,8 +392,10 @@ def main() -> None:
             n += 1
             categories[f"CL-{n:05d}"] = category
     customers = [Customer.from_qbo(o) for o in raw]
-    print(f"{len(clients)} clients, {len(customers)} customers, {len(truth)} true pairs, "
-          f"threshold {args.threshold}, seed {args.seed}")
+    print(
+        f"{len(clients)} clients, {len(customers)} customers, {len(truth)} true pairs, "
+        f"threshold {args.threshold}, seed {args.seed}"
+    )
     results = {}
     for label, scorer in (("token_sort_ratio", fuzz.token_sort_ratio), ("WRatio", fuzz.WRatio)):
         started = time.perf_counter()
@@ -234,11 +406,17 @@ def main() -> None:
         print(f"\nscorer {label}: matched in {seconds:.2f}s")
         for status in ("exact", "fuzzy"):
             s = r[status]
-            print(f"  {status:<6} precision {s['precision']:.2%} ({s['correct']}/{s['predicted']}), "
-                  f"recall {s['recall']:.2%}")
-        print(f"  exact+fuzzy precision {r['combined']['precision']:.2%}, recall {r['combined']['recall']:.2%}")
-        print(f"  to review: {r['review']['count']} (true customer ranked first in "
-              f"{r['review']['truth_listed_first']})")
+            print(
+                f"  {status:<6} precision {s['precision']:.2%} ({s['correct']}/{s['predicted']}), "
+                f"recall {s['recall']:.2%}"
+            )
+        print(
+            f"  exact+fuzzy precision {r['combined']['precision']:.2%}, recall {r['combined']['recall']:.2%}"
+        )
+        print(
+            f"  to review: {r['review']['count']} (true customer ranked first in "
+            f"{r['review']['truth_listed_first']})"
+        )
         print(f"  wrong proposals by category: {r['wrong_by_category'] or 'none'}")
     r, seconds = results["token_sort_ratio"]
     assert r["exact"]["precision"] == 1.0, "exact matches must be 100% precise"

@@ -100,6 +100,8 @@ def _merge(found: dict[str, Candidate], cand: Candidate) -> None:
     reasons = seen.reason.split("+")
     if cand.reason not in reasons:
         reasons.append(cand.reason)
+    if "email" in reasons and "domain" in reasons:
+        reasons.remove("domain")  # the same address says more than the same domain
     seen.reason = "+".join(r for r in ("email", "name", "domain") if r in reasons)
     seen.score = max(seen.score, cand.score)
 
