@@ -27,7 +27,7 @@ class Quit(Exception):
 
 
 def _candidates_table(title: str, cands: list[Candidate], numbered: bool) -> Table:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title or None, title_justify="left")
     if numbered:
         table.add_column("#", justify="right")
     for col in ("customer", "id", "score", "reason"):
@@ -100,12 +100,9 @@ class Wizard:
             out.print(_candidates_table("candidates", cands, True))
         if p.inactive:
             out.print(
-                _candidates_table(
-                    "inactive customers (make one active in QuickBooks to link it)",
-                    p.inactive,
-                    False,
-                )
+                "inactive customers (make one active in QuickBooks to link it):", markup=False
             )
+            out.print(_candidates_table("", p.inactive, False))
         default = "y" if p.status == "fuzzy" else "s"
         while True:
             hint = "y = link to 1, " if cands else ""
@@ -148,7 +145,8 @@ class Wizard:
                 if cands:
                     out.print(_candidates_table(f"search: {answer[1:]}", cands, True))
                 if gone:
-                    out.print(_candidates_table("inactive (not linkable)", gone, False))
+                    out.print("inactive (not linkable until made active):", markup=False)
+                    out.print(_candidates_table("", gone, False))
                 if not found:
                     out.print("nothing found")
                 default = "s"
