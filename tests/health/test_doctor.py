@@ -102,9 +102,9 @@ def test_doctor_reports_a_held_lock_and_a_stale_one(sample_ledger: SampleLedger)
     from qbsync.sync.lock import company_lock
 
     with company_lock("acme", "sync run (test)"):
-        lock = by_name(checks())["lock"]
+        lock = by_name(checks(code=1))["lock"]  # not connected: other checks fail
         assert lock["status"] == "ok" and "running now" in lock["detail"]
     holder = paths.locks_dir() / "acme.cycle.holder.json"
     holder.write_text(json.dumps({"pid": 999999, "host": "h", "purpose": "sync run"}))
-    lock = by_name(checks())["lock"]
+    lock = by_name(checks(code=1))["lock"]
     assert "stale" in lock["detail"] and "pid 999999" in lock["detail"]
