@@ -24,6 +24,7 @@ GROUPS: list[tuple[str, str]] = [
     ("invoices", "qbsync.cli.invoices"),
     ("payments", "qbsync.cli.payments"),
     ("ledger", "qbsync.cli.ledger"),
+    ("sim", "qbsync.cli.sim"),
 ]
 
 TOP_LEVEL: list[str] = [

@@ -108,7 +108,8 @@ def due_ops(ctx: CycleContext, op_ids: list[int] | None = None) -> list[Op]:
         "WHERE o.company = ? AND o.state IN ('pending', 'failed') "
         "AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
     )
-    if ctx.settings.go_live:
+    if ctx.settings.go_live and op_ids is None:
+        # Held back from the automatic cycle only; ops asked for by id (invoices export) go.
         sql += " AND NOT (o.kind IN ('export_invoice', 'export_credit_memo') AND i.date < ?)"
         params.append(ctx.settings.go_live.isoformat())
     if op_ids is not None:
@@ -562,11 +563,13 @@ class Outbound:
             "ORDER BY id DESC LIMIT 1",
             [self.ctx.company, invoice_id],
         ).fetchone()
-        if export and export[0] in ("pending", "failed", "in_progress"):
-            self.wait(op, f"waiting for {what} {invoice_id} to be exported")
-            return None
         inv = lv.invoice(self.db, self.ctx.company, invoice_id)
         number = inv["number"] if inv else invoice_id
+        go_live = self.ctx.settings.go_live
+        held = bool(inv and go_live and inv["date"] < go_live.isoformat())
+        if export and export[0] in ("pending", "failed", "in_progress") and not held:
+            self.wait(op, f"waiting for {what} {invoice_id} to be exported")
+            return None
         self.fail(
             op,
             f"{what} {number} is not in QuickBooks",
@@ -574,8 +577,13 @@ class Outbound:
             kind=Kind.PAYMENT_INVOICE_NOT_IN_QBO
             if op.kind == OpKind.PUSH_PAYMENT.value
             else Kind.CREDIT_FAILING,
-            hint=f"export {what} {number} first (qbsync invoices export {invoice_id}), or link it "
-            "with the wizard; the payment follows on the next cycle",
+            hint=(
+                f"{what} {number} is dated before the go-live date, so the cycle holds it back; "
+                if held
+                else ""
+            )
+            + f"export it (qbsync invoices export {invoice_id}) or link it with the wizard; "
+            "the payment follows on the next cycle",
         )
         return None
 
