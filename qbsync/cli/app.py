@@ -35,6 +35,8 @@ TOP_LEVEL: list[str] = [
     "qbsync.cli.connect",
     "qbsync.cli.token",
     "qbsync.cli.daemon",
+    "qbsync.cli.status",
+    "qbsync.cli.demo",
 ]
 
 
