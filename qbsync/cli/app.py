@@ -19,6 +19,14 @@ GROUPS: list[tuple[str, str]] = [
     ("app", "qbsync.cli.app_cmd"),
     ("companies", "qbsync.cli.companies"),
     ("qbo", "qbsync.cli.qbo"),
+    ("sync", "qbsync.cli.sync_cmd"),
+    ("exceptions", "qbsync.cli.exceptions_cmd"),
+    ("invoices", "qbsync.cli.invoices"),
+    ("payments", "qbsync.cli.payments"),
+    ("ledger", "qbsync.cli.ledger"),
+    ("mappings", "qbsync.cli.mappings"),
+    ("sim", "qbsync.cli.sim"),
+    ("wizard", "qbsync.cli.wizard"),
 ]
 
 TOP_LEVEL: list[str] = [
@@ -26,6 +34,9 @@ TOP_LEVEL: list[str] = [
     "qbsync.cli.doctor",
     "qbsync.cli.connect",
     "qbsync.cli.token",
+    "qbsync.cli.daemon",
+    "qbsync.cli.status",
+    "qbsync.cli.demo",
 ]
 
 

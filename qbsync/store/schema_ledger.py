@@ -1,5 +1,190 @@
-"""Schema for the ledger and the mappings (steps 0020-0039)."""
+"""Schema for the ledger and the mappings (steps 0020-0039).
+
+The ledger is per company: every table carries `company`, and ids are the billing system's own,
+unique per company. Money and quantities are exact decimal text (never REAL).
+"""
 
 from __future__ import annotations
 
-from qbsync.store.migrations import MIGRATIONS  # noqa: F401
+from sqlite_utils import Database
+
+from qbsync.store.migrations import MIGRATIONS
+
+
+@MIGRATIONS(name="0020_ledger_catalog")
+def m0020_ledger_catalog(db: Database) -> None:
+    # Clients, the service catalog, tax regions and payment terms: mutable reference data.
+    db.execute(
+        """
+        CREATE TABLE ledger_clients (
+            company TEXT NOT NULL,
+            id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            email TEXT,
+            currency TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (company, id)
+        )
+        """
+    )
+    for table in ("ledger_services", "ledger_tax_regions"):
+        db.execute(
+            f"""
+            CREATE TABLE {table} (
+                company TEXT NOT NULL,
+                id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (company, id)
+            )
+            """
+        )
+    db.execute(
+        """
+        CREATE TABLE ledger_terms (
+            company TEXT NOT NULL,
+            id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            due_days INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (company, id)
+        )
+        """
+    )
+
+
+@MIGRATIONS(name="0021_ledger_documents")
+def m0021_ledger_documents(db: Database) -> None:
+    # Invoices and credit notes. Once finalized their content (content_hash) never changes;
+    # a void document stays void.
+    db.execute(
+        """
+        CREATE TABLE ledger_invoices (
+            company TEXT NOT NULL,
+            id TEXT NOT NULL,
+            number TEXT NOT NULL,
+            client_id TEXT NOT NULL,
+            type TEXT NOT NULL DEFAULT 'standard',
+            status TEXT NOT NULL,
+            date TEXT NOT NULL,
+            due_date TEXT,
+            terms_id TEXT,
+            currency TEXT,
+            memo TEXT,
+            subtotal TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            finalized_at TEXT,
+            voided_at TEXT,
+            void_reason TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (company, id),
+            FOREIGN KEY (company, client_id) REFERENCES ledger_clients (company, id),
+            FOREIGN KEY (company, terms_id) REFERENCES ledger_terms (company, id),
+            CHECK (type IN ('standard', 'credit_note')),
+            CHECK (status IN ('draft', 'finalized', 'void'))
+        )
+        """
+    )
+    db.execute("CREATE INDEX ledger_invoices_client ON ledger_invoices(company, client_id)")
+    db.execute("CREATE INDEX ledger_invoices_status ON ledger_invoices(company, status)")
+    db.execute(
+        """
+        CREATE TABLE ledger_invoice_lines (
+            company TEXT NOT NULL,
+            invoice_id TEXT NOT NULL,
+            line_no INTEGER NOT NULL,
+            service_id TEXT NOT NULL,
+            description TEXT,
+            quantity TEXT NOT NULL,
+            unit_price TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            tax_region_id TEXT,
+            service_date TEXT,
+            PRIMARY KEY (company, invoice_id, line_no),
+            FOREIGN KEY (company, invoice_id) REFERENCES ledger_invoices (company, id),
+            FOREIGN KEY (company, service_id) REFERENCES ledger_services (company, id),
+            FOREIGN KEY (company, tax_region_id) REFERENCES ledger_tax_regions (company, id)
+        )
+        """
+    )
+
+
+@MIGRATIONS(name="0022_ledger_settlements")
+def m0022_ledger_settlements(db: Database) -> None:
+    # Payments (local ones go out to QuickBooks; source 'quickbooks' rows are written by the sync
+    # engine) and credit applications (a credit note applied to an invoice). Both immutable.
+    db.execute(
+        """
+        CREATE TABLE ledger_payments (
+            company TEXT NOT NULL,
+            id TEXT NOT NULL,
+            invoice_id TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            date TEXT NOT NULL,
+            method TEXT,
+            reference TEXT,
+            source TEXT NOT NULL DEFAULT 'local',
+            qbo_id TEXT,
+            qbo_sync_token TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (company, id),
+            FOREIGN KEY (company, invoice_id) REFERENCES ledger_invoices (company, id),
+            CHECK (source IN ('local', 'quickbooks'))
+        )
+        """
+    )
+    db.execute("CREATE INDEX ledger_payments_invoice ON ledger_payments(company, invoice_id)")
+    db.execute(
+        "CREATE UNIQUE INDEX ledger_payments_qbo ON ledger_payments(company, qbo_id) "
+        "WHERE qbo_id IS NOT NULL"
+    )
+    db.execute(
+        """
+        CREATE TABLE ledger_credit_applications (
+            company TEXT NOT NULL,
+            id TEXT NOT NULL,
+            credit_note_id TEXT NOT NULL,
+            invoice_id TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            date TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (company, id),
+            FOREIGN KEY (company, credit_note_id) REFERENCES ledger_invoices (company, id),
+            FOREIGN KEY (company, invoice_id) REFERENCES ledger_invoices (company, id)
+        )
+        """
+    )
+    db.execute(
+        "CREATE INDEX ledger_credit_applications_invoice "
+        "ON ledger_credit_applications(company, invoice_id)"
+    )
+    db.execute(
+        "CREATE INDEX ledger_credit_applications_note "
+        "ON ledger_credit_applications(company, credit_note_id)"
+    )
+
+
+@MIGRATIONS(name="0023_mappings")
+def m0023_mappings(db: Database) -> None:
+    # Local id -> QuickBooks id per company and kind. qbo_name is the name it was resolved from
+    # (or a label); the id is what the sync engine sends.
+    db.execute(
+        """
+        CREATE TABLE mappings (
+            company TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            local_id TEXT NOT NULL,
+            qbo_id TEXT NOT NULL,
+            qbo_name TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (company, kind, local_id),
+            CHECK (kind IN ('items', 'tax_codes', 'terms', 'customers', 'payment_methods',
+                            'accounts', 'defaults'))
+        )
+        """
+    )

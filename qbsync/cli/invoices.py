@@ -1,0 +1,244 @@
+"""`qbsync invoices list|show|export|open|void`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import webbrowser
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from qbsync.cli.command import CompanyOption, command, group
+from qbsync.cli.output import MODE, Console, key_value_table, rows_table
+from qbsync.errors import NotFoundError, UsageError
+from qbsync.sync import links, views
+from qbsync.sync.actions import export_now
+from qbsync.sync.context import CycleContext
+from qbsync.workspace import Workspace
+
+app = group("Ledger invoices and credit notes, with their QuickBooks sync state.")
+
+_STATE_COLOR = {
+    "synced": "green",
+    "queued": "cyan",
+    "drift": "yellow",
+    "error": "red",
+    "voided": "dim",
+    "not synced": "white",
+}
+
+
+def _render_list(out: Console, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        out.print("no invoices")
+        return
+    from rich.table import Table
+
+    table = Table(title="invoices")
+    for column in (
+        "id",
+        "number",
+        "type",
+        "status",
+        "date",
+        "client",
+        "subtotal",
+        "paid",
+        "QuickBooks",
+    ):
+        table.add_column(column, justify="right" if column in ("subtotal", "paid") else "left")
+    for r in rows:
+        color = _STATE_COLOR.get(r["sync_state"], "white")
+        table.add_row(
+            r["id"],
+            r["number"],
+            r["type"],
+            r["status"],
+            r["date"],
+            r["client"] or "-",
+            r["subtotal"],
+            r["paid"],
+            f"[{color}]{r['sync_state']}[/]",
+        )
+    out.print(table)
+
+
+@command(app, "list", render=_render_list)
+def list_(
+    company: CompanyOption = None,
+    state: Annotated[
+        str | None,
+        typer.Option("--state", help=f"Only this sync state: {', '.join(views.STATES)}."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="How many, newest first.")
+    ] = 50,
+) -> list[dict[str, Any]]:
+    """Invoices, newest first, with their QuickBooks sync state."""
+    if state and state not in views.STATES:
+        raise UsageError(f"unknown state {state!r}", f"states: {', '.join(views.STATES)}")
+    with Workspace() as ws:
+        key, _ = ws.company(company)
+        return views.invoice_rows(ws.store, key, limit=limit, sync_state=state)
+
+
+def _render_show(out: Console, data: dict[str, Any]) -> None:
+    lines = data.pop("lines")
+    ops = data.pop("ops")
+    out.print(key_value_table(data, title=f"invoice {data['number']}"))
+    out.print(rows_table(lines, title="lines"))
+    if ops:
+        out.print(rows_table(ops, title="operations"))
+
+
+@command(app, "show", render=_render_show)
+def show(
+    invoice_id: Annotated[str, typer.Argument(metavar="ID")], company: CompanyOption = None
+) -> dict[str, Any]:
+    """One invoice: lines, payments, its QuickBooks link and the operations queued for it."""
+    with Workspace() as ws:
+        key, _ = ws.company(company)
+        rows = views.invoice_rows(ws.store, key, invoice_ids=[invoice_id], limit=1)
+        if not rows:
+            raise NotFoundError(f"invoice {invoice_id!r} is not in the ledger of {key}")
+        data = rows[0]
+        link = links.by_local(ws.store, key, "invoice", invoice_id)
+        data["qbo_entity"] = link.qbo_entity if link else None
+        data["qbo_sync_token"] = link.sync_token if link else None
+        if link:
+            data["qbo_url"] = _ctx(ws, key).qbo_url(link.qbo_entity, link.qbo_id)
+        data["lines"] = list(
+            ws.store.query(
+                "SELECT line_no, service_id, description, quantity, unit_price, amount, tax_region_id "
+                "FROM ledger_invoice_lines WHERE company = ? AND invoice_id = ? ORDER BY line_no",
+                [key, invoice_id],
+            )
+        )
+        data["payments"] = list(
+            ws.store.query(
+                "SELECT id, amount, date, source, qbo_id FROM ledger_payments WHERE company = ? AND "
+                "invoice_id = ? ORDER BY date, id",
+                [key, invoice_id],
+            )
+        )
+        data["ops"] = list(
+            ws.store.query(
+                "SELECT id, kind, state, attempts, last_error FROM outbox WHERE company = ? AND "
+                "subject_type = 'invoice' AND subject_id = ? ORDER BY id",
+                [key, invoice_id],
+            )
+        )
+        return data
+
+
+def _ctx(ws: Workspace, key: str) -> CycleContext:
+    _, settings = ws.company(key)
+    return CycleContext(
+        db=ws.store,
+        company=key,
+        settings=settings,
+        sync=ws.config.sync,
+        client=None,
+        environment=settings.environment,
+        sim_url=settings.sim_url,
+    )
+
+
+@command(app, "export")
+def export(
+    invoice_ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ID]...", help="Ledger invoice ids (to export them now)."),
+    ] = None,
+    company: CompanyOption = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            metavar="FILE",
+            help="Write finalized invoices to FILE for QuickBooks Online's invoice import "
+            "(no connection needed) instead of exporting through the API.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="DATE", help="With --csv: invoices dated on or after."),
+    ] = None,
+    date_format: Annotated[
+        str,
+        typer.Option(
+            "--date-format",
+            help="With --csv: MM/dd/yyyy (US companies) or dd/MM/yyyy; pick the same one on "
+            "the import screen.",
+        ),
+    ] = "MM/dd/yyyy",
+) -> dict[str, Any]:
+    """Export these finalized invoices now, outside the cycle (go-live does not hold them).
+
+    With --csv FILE: write finalized invoices (not credit notes) as the CSV that QuickBooks
+    Online's invoice import reads (Settings > Import data > Invoices), one row per line, for
+    periods without a live connection. IDs are not used then; --since limits by invoice date.
+    """
+    from qbsync.csvexport import DATE_FORMATS, write_invoices_csv
+
+    if csv_file is None:
+        if since is not None:
+            raise UsageError("--since goes with --csv")
+        if not invoice_ids:
+            raise UsageError(
+                "give invoice ids to export now, or --csv FILE for the import file",
+                "qbsync invoices export INV-1001, or qbsync invoices export --csv invoices.csv",
+            )
+        with Workspace() as ws:
+            key, _ = ws.company(company)
+            return export_now(ws, key, invoice_ids)
+    if invoice_ids:
+        raise UsageError("--csv exports every finalized invoice; drop the ids (or use --since)")
+    if date_format not in DATE_FORMATS:
+        raise UsageError(
+            f"unknown date format {date_format!r}", f"use one of {', '.join(DATE_FORMATS)}"
+        )
+    try:
+        since_date = dt.date.fromisoformat(since) if since else None
+    except ValueError:
+        raise UsageError(f"--since {since!r} is not a date", "use YYYY-MM-DD") from None
+    with Workspace() as ws:
+        key, _ = ws.company(company)
+        return write_invoices_csv(ws.store, key, csv_file, since_date, date_format)
+
+
+@command(app, "open")
+def open_(
+    invoice_id: Annotated[str, typer.Argument(metavar="ID")], company: CompanyOption = None
+) -> dict[str, Any]:
+    """Print the invoice's QuickBooks address, and open it in a browser on a terminal."""
+    with Workspace() as ws:
+        key, _ = ws.company(company)
+        link = links.by_local(ws.store, key, "invoice", invoice_id)
+        if link is None:
+            raise NotFoundError(
+                f"invoice {invoice_id!r} is not in QuickBooks yet",
+                f"export it: qbsync invoices export {invoice_id}",
+            )
+        url = _ctx(ws, key).qbo_url(link.qbo_entity, link.qbo_id)
+    if sys.stdout.isatty() and not MODE.json:
+        webbrowser.open(url)
+    return {"invoice": invoice_id, "qbo_id": link.qbo_id, "url": url}
+
+
+@command(app, "void")
+def void(
+    invoice_id: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the record.")],
+    company: CompanyOption = None,
+) -> dict[str, Any]:
+    """Void a finalized invoice in the ledger; the next cycle voids it in QuickBooks (a credit
+    note is deleted there, as QuickBooks cannot void credit memos)."""
+    from qbsync.ledger.store import void_invoice
+
+    with Workspace() as ws:
+        key, _ = ws.company(company)
+        void_invoice(ws.store, key, invoice_id, reason)
+        return {"invoice": invoice_id, "status": "void", "queued": True, "reason": reason}

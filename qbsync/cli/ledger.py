@@ -1,0 +1,103 @@
+"""`qbsync ledger import|export`: the billing system's files in, QuickBooks' answers out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+
+from qbsync.cli.command import CompanyOption, command, group
+from qbsync.cli.output import MODE, Console, rows_table
+from qbsync.workspace import Workspace
+
+app = group("Import the billing system's ledger; export what came back from QuickBooks.")
+
+
+def _render_import(out: Console, data: dict[str, Any]) -> None:
+    verb = "would change" if data["dry_run"] else "changed"
+    rows = [
+        {"kind": kind, **counts} for kind, counts in data["counts"].items() if any(counts.values())
+    ]
+    if rows:
+        out.print(rows_table(rows, title=f"{data['company']}: ledger import"))
+    ops = ", ".join(f"{n} {kind}" for kind, n in data["ops"].items()) or "none"
+    if not data["changed"] and not data["ops"]:
+        out.print("nothing to change: the ledger already holds these files", markup=False)
+    else:
+        out.print(f"ops queued{' (dry run: none)' if data['dry_run'] else ''}: {ops}", markup=False)
+        if data["dry_run"]:
+            out.print(f"dry run: nothing written ({verb} as shown)", markup=False)
+
+
+@command(app, "import", render=_render_import)
+def import_(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files (.yaml, .yml, .json, .csv) or directories.")
+    ],
+    company: CompanyOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and show the changes; write nothing.")
+    ] = False,
+) -> dict[str, Any]:
+    """Import clients, services, tax regions, terms, invoices, payments and credit applications.
+
+    Upserts by the billing system's ids. All or nothing: every file is validated first, and any
+    problem (named by file, line or row, and field) exits 2 with nothing written. Finalized
+    invoices, payments and credit applications cannot change once imported.
+    """
+    from qbsync.ledger.importer import import_files
+
+    with Workspace() as ws:
+        key, _ = ws.company(company)
+        return import_files(ws.store, key, paths, dry_run=dry_run)
+
+
+def _parse_since(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        from qbsync.errors import UsageError
+
+        raise UsageError(f"--since {value!r}: expected a date as YYYY-MM-DD") from None
+
+
+@command(app, "export")
+def export(
+    what: Annotated[Literal["payments", "invoices"], typer.Argument(help="payments or invoices.")],
+    company: CompanyOption = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only records changed on or after this date (YYYY-MM-DD)."),
+    ] = None,
+    fmt: Annotated[Literal["csv", "json"], typer.Option("--format", help="csv or json.")] = "json",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+) -> Any:
+    """Hand back to the billing system what QuickBooks settled.
+
+    payments: payments recorded in QuickBooks (source quickbooks). invoices: every finalized or
+    void invoice and credit note with its status (open, partially_paid, paid, void), what was
+    paid and credited, and its balance before tax.
+    """
+    from qbsync.ledger.export import export_rows, render
+
+    with Workspace() as ws:
+        key, _ = ws.company(company)
+        rows = export_rows(ws.store, key, what, _parse_since(since))
+    if output is not None:
+        try:
+            output.write_text(render(rows, what, fmt), encoding="utf-8")
+        except OSError as exc:
+            from qbsync.errors import UsageError
+
+            raise UsageError(f"{output}: cannot write: {exc.strerror}") from None
+        return {"company": key, "what": what, "count": len(rows), "file": str(output)}
+    if MODE.json:
+        return rows
+    typer.echo(render(rows, what, fmt), nl=False)
+    return None

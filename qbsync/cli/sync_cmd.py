@@ -1,0 +1,225 @@
+"""`qbsync sync run|status|history|retry|cancel`."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import ExitStack
+from typing import Annotated, Any
+
+import typer
+
+from qbsync.cli.command import CompanyOption, command, group
+from qbsync.cli.output import MODE, Console, Outcome, console, key_value_table
+from qbsync.errors import ExitCode, LockHeld, NotFoundError, UsageError
+from qbsync.sync import views
+from qbsync.sync.actions import cancel_cycle, reset_ops
+from qbsync.sync.cycle import CycleResult, run_cycle
+from qbsync.workspace import Workspace
+
+app = group("Run the sync and look after its queue.")
+
+_COLOR = {
+    "succeeded": "green",
+    "failed": "red",
+    "aborted": "red",
+    "cancelled": "yellow",
+    "running": "cyan",
+    "skipped": "yellow",
+}
+
+
+def _render_run(out: Console, data: dict[str, Any]) -> None:
+    for item in data["cycles"]:
+        color = _COLOR.get(item["result"], "white")
+        out.print(f"[{color}]{item['result']:>9}[/] ", end="")
+        out.print(item["summary"], markup=False, highlight=False)
+
+
+def _companies_to_run(ws: Workspace, company: str | None, all_: bool) -> list[str]:
+    if company and all_:
+        raise UsageError("give --company or --all, not both")
+    if not all_:
+        return [ws.company(company)[0]]
+    keys = [
+        r[0]
+        for r in ws.store.execute(
+            "SELECT key FROM companies WHERE connected = 1 ORDER BY key"
+        ).fetchall()
+    ]
+    keys = [k for k in keys if k in ws.config.companies]
+    if not keys:
+        raise NotFoundError("no connected companies", "connect one: qbsync connect --company KEY")
+    return keys
+
+
+class _Bars:
+    """Rich progress bars on a terminal; nothing for cron, pipes, --json or --quiet."""
+
+    def __init__(self, stack: ExitStack):
+        self.progress = None
+        self.tasks: dict[str, Any] = {}
+        if sys.stderr.isatty() and not MODE.json and not MODE.quiet:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.progress = stack.enter_context(
+                Progress(
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    console=console(stderr=True),
+                    transient=True,
+                )
+            )
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.progress is None:
+            return
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=max(total, 1))
+        self.progress.update(self.tasks[stage], completed=done, total=max(total, 1))
+
+
+@command(app, "run", render=_render_run)
+def run(
+    company: CompanyOption = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every connected company, one after another.")
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Re-read the whole 29-day change window.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read and decide, send nothing, save nothing.")
+    ] = False,
+) -> Outcome:
+    """Run one sync cycle: read QuickBooks' changes, then send what is queued.
+
+    Exit 0 when it succeeded (exceptions raised are in its output), 1 when it failed, 3 when the
+    connection needs attention, 75 when another run holds the company's lock.
+    """
+    results: list[dict[str, Any]] = []
+    with Workspace() as ws, ExitStack() as stack:
+        bars = _Bars(stack)
+        keys = _companies_to_run(ws, company, all_)
+        for key in keys:
+            try:
+                result: CycleResult = run_cycle(
+                    ws, key, full=full, dry_run=dry_run, trigger="manual", progress=bars
+                )
+            except LockHeld as err:
+                if len(keys) == 1:
+                    raise
+                results.append(
+                    {
+                        "company": key,
+                        "result": "skipped",
+                        "summary": f"{key}: skipped: {err.message}",
+                        "exit_code": ExitCode.TEMPFAIL,
+                    }
+                )
+                continue
+            results.append(result.as_dict())
+    return Outcome({"cycles": results}, worst_exit([r["exit_code"] for r in results]))
+
+
+def worst_exit(codes: list[int]) -> int:
+    """Reconnect beats failure beats a skipped company beats success."""
+    for code in (ExitCode.RECONNECT, ExitCode.FAILED, ExitCode.TEMPFAIL):
+        if code in codes:
+            return code
+    return ExitCode.OK
+
+
+def _render_cycle(out: Console, data: dict[str, Any]) -> None:
+    out.print(key_value_table(data, title=f"cycle {data['id']}"))
+
+
+@command(app, "status", render=_render_cycle)
+def status(
+    cycle: Annotated[int | None, typer.Argument(help="Cycle id (default: the latest).")] = None,
+    company: CompanyOption = None,
+) -> dict[str, Any]:
+    """Show one cycle: result, times, cursor before and after, counts."""
+    with Workspace() as ws:
+        if cycle is None:
+            key, _ = ws.company(company)
+            rows = views.cycles(ws.store, key, 1)
+            if not rows:
+                raise NotFoundError(f"{key} has not synced yet", "run: qbsync sync run")
+            return rows[0]
+        rows = list(ws.store.query("SELECT * FROM sync_cycles WHERE id = ?", [cycle]))
+        if not rows:
+            raise NotFoundError(f"no cycle {cycle}", "see qbsync sync history")
+        return rows[0]
+
+
+def _bar(value: int, peak: int, width: int = 20) -> str:
+    return "█" * (round(width * value / peak) if peak else 0)
+
+
+def _render_history(out: Console, data: list[dict[str, Any]]) -> None:
+    if not data:
+        out.print("no cycles yet")
+        return
+    peak = max((r["ops_processed"] + r["inbound_changes"]) for r in data) or 1
+    from rich.table import Table
+
+    table = Table(title="recent cycles")
+    for column in ("id", "company", "started", "result", "volume", "summary"):
+        table.add_column(column)
+    for r in data:
+        color = _COLOR.get(r["result"], "white")
+        volume = r["ops_processed"] + r["inbound_changes"]
+        table.add_row(
+            str(r["id"]),
+            r["company"],
+            r["started_at"][:19].replace("T", " "),
+            f"[{color}]{r['result']}[/]",
+            f"[{color}]{_bar(volume, peak)}[/] {volume}",
+            r["summary"] or "",
+        )
+    out.print(table)
+
+
+@command(app, "history", render=_render_history)
+def history(
+    company: CompanyOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many cycles.")] = 20,
+) -> list[dict[str, Any]]:
+    """Recent cycles, newest first, with a bar for each cycle's volume."""
+    with Workspace() as ws:
+        key = ws.company(company)[0] if company or ws.config.companies else None
+        return views.cycles(ws.store, key, limit)
+
+
+@command(app, "retry")
+def retry(
+    op: Annotated[int | None, typer.Argument(help="An op id to retry.")] = None,
+    cycle: Annotated[
+        int | None, typer.Option("--cycle", help="Retry the ops that failed in this cycle.")
+    ] = None,
+    errored: Annotated[bool, typer.Option("--errored", help="Retry every errored op.")] = False,
+    company: CompanyOption = None,
+) -> dict[str, Any]:
+    """Put failed or errored ops back in the queue, attempts cleared, for the next cycle."""
+    chosen = [x for x in (op is not None, cycle is not None, errored) if x]
+    if len(chosen) != 1:
+        raise UsageError("give exactly one of OP, --cycle N or --errored")
+    with Workspace() as ws:
+        key, _ = ws.company(company)
+        if op is not None:
+            count = reset_ops(ws, "company = ? AND id = ?", [key, op])
+            if not count:
+                raise NotFoundError(f"op {op} of {key} is not failed or errored")
+        elif cycle is not None:
+            count = reset_ops(ws, "company = ? AND cycle_id = ?", [key, cycle])
+        else:
+            count = reset_ops(ws, "company = ? AND state = 'errored'", [key])
+        return {"company": key, "requeued": count}
+
+
+@command(app, "cancel")
+def cancel(cycle: Annotated[int, typer.Argument(help="The running cycle's id.")]) -> dict[str, Any]:
+    """Ask a running cycle to stop at the next operation boundary (recorded as cancelled)."""
+    with Workspace() as ws:
+        return cancel_cycle(ws, cycle)

@@ -1,0 +1,1 @@
+"""The billing side: models, import/export formats, validation and store writes."""

@@ -1,0 +1,130 @@
+"""`ledger export`: what came back from QuickBooks, for the billing system.
+
+payments: the payments recorded in QuickBooks (source quickbooks), as the sync engine wrote
+them. invoices: every finalized or void document with its ledger-side status and amounts.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlite_utils import Database
+
+from qbsync.ledger import money as m
+from qbsync.ledger.store import invoice_status, settled
+
+PAYMENT_COLUMNS = (
+    "id",
+    "invoice",
+    "amount",
+    "date",
+    "method",
+    "reference",
+    "qbo_id",
+    "updated_at",
+)
+INVOICE_COLUMNS = (
+    "id",
+    "number",
+    "type",
+    "client",
+    "status",
+    "subtotal",
+    "paid",
+    "credited",
+    "balance",
+    "qbo_id",
+    "voided_at",
+    "updated_at",
+)
+
+
+def _since_text(since: dt.date | None) -> str:
+    return since.isoformat() if since else ""
+
+
+def payment_rows(db: Database, company: str, since: dt.date | None) -> list[dict[str, Any]]:
+    cursor = db.execute(
+        "SELECT id, invoice_id, amount, date, method, reference, qbo_id, updated_at "
+        "FROM ledger_payments WHERE company = ? AND source = 'quickbooks' AND updated_at >= ? "
+        "ORDER BY date, id",
+        [company, _since_text(since)],
+    )
+    return [dict(zip(PAYMENT_COLUMNS, row, strict=True)) for row in cursor]
+
+
+def invoice_rows(db: Database, company: str, since: dt.date | None) -> list[dict[str, Any]]:
+    # "Changed" covers the invoice itself and anything settled against it.
+    cursor = db.execute(
+        """
+        SELECT i.id, i.number, i.type, i.client_id, i.subtotal, i.voided_at,
+               MAX(i.updated_at,
+                   COALESCE((SELECT MAX(p.updated_at) FROM ledger_payments p
+                             WHERE p.company = i.company AND p.invoice_id = i.id), ''),
+                   COALESCE((SELECT MAX(c.created_at) FROM ledger_credit_applications c
+                             WHERE c.company = i.company
+                               AND (c.invoice_id = i.id OR c.credit_note_id = i.id)), '')
+               ) AS changed_at,
+               (SELECT o.qbo_id FROM outbox o
+                 WHERE o.company = i.company AND o.subject_type = 'invoice'
+                   AND o.subject_id = i.id AND o.state = 'done'
+                   AND o.kind IN ('export_invoice', 'export_credit_memo')
+                 ORDER BY o.id DESC LIMIT 1) AS qbo_id
+        FROM ledger_invoices i
+        WHERE i.company = ? AND i.status != 'draft'
+        ORDER BY i.date, i.id
+        """,
+        [company],
+    )
+    rows = []
+    since_text = _since_text(since)
+    for iid, number, kind, client, subtotal, voided_at, changed_at, qbo_id in cursor.fetchall():
+        if changed_at < since_text:
+            continue
+        paid, credited = settled(db, company, iid)
+        status = invoice_status(db, company, iid)
+        total = Decimal(subtotal)
+        balance = Decimal("0.00") if status == "void" else total - paid - credited
+        rows.append(
+            {
+                "id": iid,
+                "number": number,
+                "type": kind,
+                "client": client,
+                "status": status.value,
+                "subtotal": m.text(total),
+                "paid": m.text(paid),
+                "credited": m.text(credited),
+                "balance": m.text(balance),
+                "qbo_id": qbo_id,
+                "voided_at": voided_at,
+                "updated_at": changed_at,
+            }
+        )
+    return rows
+
+
+def export_rows(
+    db: Database, company: str, what: str, since: dt.date | None
+) -> list[dict[str, Any]]:
+    if what == "payments":
+        return payment_rows(db, company, since)
+    return invoice_rows(db, company, since)
+
+
+def render(rows: list[dict[str, Any]], what: str, fmt: str) -> str:
+    """CSV with a header (amounts as exact text), or a JSON array (amounts as strings)."""
+    if fmt == "json":
+        return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    columns = PAYMENT_COLUMNS if what == "payments" else INVOICE_COLUMNS
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return out.getvalue()

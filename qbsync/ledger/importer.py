@@ -1,0 +1,31 @@
+"""`ledger import`: read every file, validate the whole import, then write it in one
+transaction (or, with dry_run, only report what would change)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from qbsync.ledger.readers import expand, read_files
+from qbsync.ledger.store import apply_plan
+from qbsync.ledger.validate import build_plan
+
+
+def import_files(
+    db: Database, company: str, paths: Iterable[Path], *, dry_run: bool = False
+) -> dict[str, Any]:
+    paths = list(paths)
+    records = read_files(paths)
+    plan = build_plan(db, company, records)
+    if not dry_run and (plan.changes or plan.ops):
+        apply_plan(db, plan)
+    return {
+        "company": company,
+        "files": [str(p) for p in expand(paths)],
+        "dry_run": dry_run,
+        "changed": plan.changes > 0,
+        **plan.summary(),
+    }

@@ -1,0 +1,303 @@
+"""The ledger's records: pydantic models for what an import file holds (field-level validation),
+and plain dataclasses for what the store hands back (Decimals, no float anywhere).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+
+from qbsync.ledger import money as m
+
+KINDS = (
+    "clients",
+    "services",
+    "tax_regions",
+    "terms",
+    "invoices",
+    "payments",
+    "credit_applications",
+)
+"""Record kinds in dependency order (a kind refers only to kinds before it)."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _ident(value: Any) -> Any:
+    # Billing ids are text; an integer id from JSON (or a spreadsheet) is taken as its digits.
+    if isinstance(value, bool):
+        raise ValueError("expected an id (text)")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        value = value.strip()
+        if _CONTROL.search(value):
+            raise ValueError("an id cannot hold control characters")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("cannot hold tabs, newlines or control characters")
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    # Only YYYY-MM-DD: pydantic would also take a Unix timestamp, which no billing file means.
+    if isinstance(value, dt.datetime):
+        raise ValueError("expected a date (YYYY-MM-DD), not a date-time")
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a valid date") from None
+
+
+def _opt_date(value: Any) -> Any:
+    return (
+        None
+        if value is None or (isinstance(value, str) and not value.strip())
+        else _iso_date(value)
+    )
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, bool | float | Decimal):
+        raise ValueError("expected a whole number")
+    return value.strip() if isinstance(value, str) else value
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and value.strip() == "" else value
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+Id = Annotated[str, BeforeValidator(_ident), Field(min_length=1, max_length=100)]
+OptId = Annotated[Id | None, BeforeValidator(_blank_is_none)]
+Name = Annotated[
+    str, BeforeValidator(_strip), Field(min_length=1, max_length=500), AfterValidator(_one_line)
+]
+OptText = Annotated[Annotated[str, Field(max_length=4000)] | None, BeforeValidator(_blank_is_none)]
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+OptDate = Annotated[dt.date | None, BeforeValidator(_opt_date)]
+
+
+def _currency(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValueError(f"{value!r} is not a currency code (three capital letters, e.g. USD)")
+    return value
+
+
+def _email(value: str) -> str:
+    if len(value) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+Currency = Annotated[
+    Annotated[str, AfterValidator(_currency)] | None,
+    BeforeValidator(_blank_is_none),
+    BeforeValidator(_strip),
+]
+Money = Annotated[Decimal, BeforeValidator(m.money)]
+Quantity = Annotated[Decimal, BeforeValidator(m.quantity)]
+UnitPrice = Annotated[Decimal, BeforeValidator(m.unit_price)]
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("must be greater than 0")
+    return value
+
+
+PositiveMoney = Annotated[Money, AfterValidator(_positive)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClientIn(_Record):
+    id: Id
+    name: Name
+    email: Annotated[
+        Annotated[str, AfterValidator(_email)] | None,
+        BeforeValidator(_blank_is_none),
+        BeforeValidator(_strip),
+    ] = None
+    currency: Currency = None
+
+
+class ServiceIn(_Record):
+    id: Id
+    name: Name
+
+
+class TaxRegionIn(_Record):
+    id: Id
+    name: Name
+
+
+class TermsIn(_Record):
+    id: Id
+    name: Name
+    due_days: Annotated[int, BeforeValidator(_whole), Field(ge=0, le=3650)]
+
+
+class LineIn(_Record):
+    service: Id
+    description: OptText = None
+    quantity: Annotated[Quantity, AfterValidator(_positive)]
+    unit_price: UnitPrice  # may be negative: a discount line
+    tax_region: OptId = None
+    service_date: OptDate = None
+
+
+class InvoiceIn(_Record):
+    id: Id
+    number: Annotated[
+        str, BeforeValidator(_ident), Field(min_length=1, max_length=21)
+    ]  # QuickBooks DocNumber: at most 21 characters
+    client: Id
+    date: Date
+    due_date: OptDate = None
+    terms: OptId = None
+    status: Literal["draft", "finalized", "void"]
+    type: Annotated[
+        Literal["standard", "credit_note"], BeforeValidator(lambda v: v or "standard")
+    ] = "standard"
+    currency: Currency = None
+    memo: OptText = None
+    # QuickBooks takes at most 750 lines on a taxable invoice.
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=750)]
+
+    @field_validator("due_date")
+    @classmethod
+    def _due_after_date(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        issued = info.data.get("date")
+        if value is not None and issued is not None and value < issued:
+            raise ValueError(f"{value} is before the invoice date {issued}")
+        return value
+
+
+class PaymentIn(_Record):
+    id: Id
+    invoice: Id
+    amount: PositiveMoney
+    date: Date
+    method: Annotated[
+        Annotated[str, Field(max_length=100), AfterValidator(_one_line)] | None,
+        BeforeValidator(_blank_is_none),
+    ] = None
+    reference: Annotated[
+        Annotated[str, Field(max_length=21)] | None,
+        BeforeValidator(_blank_is_none),
+        BeforeValidator(_ident),
+    ] = None  # QuickBooks PaymentRefNum: at most 21 characters
+
+
+class CreditApplicationIn(_Record):
+    id: Id
+    credit_note: Id
+    invoice: Id
+    amount: PositiveMoney
+    date: Date
+
+
+RECORD_MODELS: dict[str, type[_Record]] = {
+    "clients": ClientIn,
+    "services": ServiceIn,
+    "tax_regions": TaxRegionIn,
+    "terms": TermsIn,
+    "invoices": InvoiceIn,
+    "payments": PaymentIn,
+    "credit_applications": CreditApplicationIn,
+}
+
+
+# What the store hands back -------------------------------------------------------------------
+
+
+class InvoiceStatus(StrEnum):
+    """Where an invoice stands, ledger-side. A credit note is `paid` once fully applied."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    VOID = "void"
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    line_no: int
+    service_id: str
+    description: str | None
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    tax_region_id: str | None
+    service_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class Invoice:
+    company: str
+    id: str
+    number: str
+    client_id: str
+    type: Literal["standard", "credit_note"]
+    status: Literal["draft", "finalized", "void"]
+    date: dt.date
+    due_date: dt.date | None
+    terms_id: str | None
+    currency: str | None
+    memo: str | None
+    subtotal: Decimal
+    content_hash: str
+    finalized_at: str | None
+    voided_at: str | None
+    void_reason: str | None
+    created_at: str
+    updated_at: str
+    lines: list[InvoiceLine] = field(default_factory=list)
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.type == "credit_note"
+
+
+@dataclass(frozen=True)
+class Payment:
+    company: str
+    id: str
+    invoice_id: str
+    amount: Decimal
+    date: dt.date
+    method: str | None
+    reference: str | None
+    source: Literal["local", "quickbooks"]
+    qbo_id: str | None
+    qbo_sync_token: str | None
+    created_at: str
+    updated_at: str

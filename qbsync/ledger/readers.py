@@ -1,0 +1,347 @@
+"""Reading ledger files (YAML, JSON, CSV) into raw records that remember where they came from.
+
+Nothing here judges the values; validate.py does. Numbers never pass through float: YAML scalars
+are kept as their original text (so `id: 007` stays "007" and `0.1` stays exact), JSON numbers
+are parsed as int or Decimal.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qbsync.errors import InputError
+from qbsync.ledger.models import KINDS
+from qbsync.yamlfile import LocatedYaml, dotted
+
+SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".csv": "csv"}
+CSV_KINDS = (*KINDS, "invoice_lines")
+CSV_COLUMNS: dict[str, tuple[str, ...]] = {
+    "clients": ("id", "name", "email", "currency"),
+    "services": ("id", "name"),
+    "tax_regions": ("id", "name"),
+    "terms": ("id", "name", "due_days"),
+    "invoices": (
+        "id",
+        "number",
+        "client",
+        "date",
+        "due_date",
+        "terms",
+        "status",
+        "type",
+        "currency",
+        "memo",
+    ),
+    "invoice_lines": (
+        "invoice",
+        "service",
+        "description",
+        "quantity",
+        "unit_price",
+        "tax_region",
+        "service_date",
+    ),
+    "payments": ("id", "invoice", "amount", "date", "method", "reference"),
+    "credit_applications": ("id", "credit_note", "invoice", "amount", "date"),
+}
+
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass
+class RawRecord:
+    """One record as read, plus how to name any place inside it in an error message."""
+
+    kind: str
+    data: Any
+    source: str
+    path: Loc = ()  # where the record sits in a YAML/JSON document, e.g. ("invoices", 0)
+    located: LocatedYaml | None = None
+    row: int | None = None  # CSV: data row number (1 = the first row after the header)
+    line: int | None = None  # CSV: the file line the row starts on
+    children: dict[str, list[RawRecord]] = field(default_factory=dict)  # CSV invoice lines
+
+    def where(self, loc: Sequence[str | int] = ()) -> str:
+        """`file:LINE: dotted.path` (YAML/JSON) or `file:LINE (row N): field` (CSV)."""
+        loc = tuple(loc)
+        if len(loc) >= 2 and isinstance(loc[1], int) and str(loc[0]) in self.children:
+            items = self.children[str(loc[0])]
+            if 0 <= loc[1] < len(items):
+                return items[loc[1]].where(loc[2:])
+        if self.row is not None:
+            name = dotted(loc)
+            head = f"{self.source}:{self.line} (row {self.row})"
+            return f"{head}: {name}" if name else head
+        full = (*self.path, *loc)
+        line = self.located.line_of(full) if self.located else None
+        head = f"{self.source}:{line}" if line else self.source
+        return f"{head}: {dotted(full)}" if full else head
+
+
+# YAML: every scalar stays text (null aside) -------------------------------------------------
+
+
+class _TextLoader(yaml.SafeLoader):
+    """A SafeLoader that resolves no implicit bools, ints, floats or timestamps: a value is
+    the text that was written, and the models decide what it means."""
+
+
+_KEEP = {"tag:yaml.org,2002:null", "tag:yaml.org,2002:merge"}
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag in _KEEP]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _text_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    # An explicit !!float tag: keep the digits exact.
+    try:
+        return Decimal(str(loader.construct_scalar(node)).replace("_", ""))
+    except ArithmeticError:
+        return str(loader.construct_scalar(node))
+
+
+_TextLoader.add_constructor("tag:yaml.org,2002:float", _text_float)
+
+
+def _walk(node: yaml.Node, path: Loc, lines: dict[Loc, int], source: str) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise InputError(
+                    f"{source}:{line}: {dotted((*path, key))}: duplicate key "
+                    f"(also on line {seen[key]})"
+                )
+            seen[key] = line
+            lines[(*path, key)] = line
+            _walk(value_node, (*path, key), lines, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[(*path, index)] = item.start_mark.line + 1
+            _walk(item, (*path, index), lines, source)
+
+
+def load_yaml_text(text: str, source: str) -> LocatedYaml:
+    """Parse YAML keeping scalars as text; syntax errors and duplicate keys name the line."""
+    loader = _TextLoader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[Loc, int] = {}
+        if node is not None:
+            _walk(node, (), lines, source)
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise InputError(f"{where}: not valid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{source}: not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return LocatedYaml(data, lines)
+
+
+# JSON: numbers as int or Decimal ------------------------------------------------------------
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _pairs(source: str) -> Any:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise InputError(f"{source}: duplicate key {key!r}")
+            out[key] = value
+        return out
+
+    return hook
+
+
+def load_json_text(text: str, source: str) -> LocatedYaml:
+    try:
+        data = json.loads(
+            text, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_pairs(source)
+        )
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    except ValueError as exc:
+        raise InputError(f"{source}: not valid JSON: {exc}") from None
+    # Line numbers for messages: JSON is (nearly) YAML, so the YAML composer can place the keys.
+    # When it cannot (a construct YAML reads differently), messages fall back to the path alone.
+    lines: dict[Loc, int] = {}
+    try:
+        node = yaml.compose(text, Loader=_TextLoader)
+        if node is not None:
+            _walk(node, (), lines, source)
+    except (yaml.YAMLError, InputError):
+        lines = {}
+    return LocatedYaml(data, lines)
+
+
+# Files and directories ----------------------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+
+
+def document_records(located: LocatedYaml, source: str) -> list[RawRecord]:
+    """The records of one YAML or JSON document of the ledger shape."""
+    data = located.data
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: expected a mapping with version, clients, invoices, ...")
+    records: list[RawRecord] = []
+    version = data.get("version", 1)
+    if str(version) != "1":
+        line = located.line_of(("version",))
+        raise InputError(f"{source}:{line}: version: unsupported version {version!r} (expected 1)")
+    for key, items in data.items():
+        if key == "version":
+            continue
+        line = located.line_of((key,))
+        if key not in KINDS:
+            known = ", ".join(KINDS)
+            raise InputError(f"{source}:{line}: {key}: unknown section (known: {known})")
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise InputError(f"{source}:{line}: {key}: expected a list of records")
+        for index, item in enumerate(items):
+            record = RawRecord(key, item, source, (key, index), located)
+            if not isinstance(item, dict):
+                raise InputError(f"{record.where()}: expected a mapping of fields")
+            records.append(record)
+    return records
+
+
+def csv_kind(path: Path) -> str:
+    kind = path.stem.lower()
+    if kind not in CSV_KINDS:
+        names = ", ".join(f"{k}.csv" for k in CSV_KINDS)
+        raise InputError(f"{path}: cannot tell what this CSV holds (name it one of: {names})")
+    return kind
+
+
+def csv_records(text: str, source: str, kind: str) -> list[RawRecord]:
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey="\0extra", strict=True)
+    try:
+        header = reader.fieldnames
+        if not header:
+            raise InputError(f"{source}:1: empty file (expected a header row)")
+        columns = [c.strip() for c in header]
+        allowed = CSV_COLUMNS[kind]
+        unknown = [c for c in columns if c not in allowed]
+        if unknown:
+            raise InputError(
+                f"{source}:1: unknown column {unknown[0]!r} (columns: {', '.join(allowed)})"
+            )
+        if len(set(columns)) != len(columns):
+            raise InputError(f"{source}:1: a column is named twice")
+        reader.fieldnames = columns
+        records: list[RawRecord] = []
+        start = reader.line_num + 1
+        for row_no, row in enumerate(reader, start=1):
+            if "\0extra" in row:
+                raise InputError(f"{source}:{start} (row {row_no}): more cells than columns")
+            if not any((v or "").strip() for v in row.values()):
+                start = reader.line_num + 1
+                continue  # blank line
+            data = {k: v for k, v in row.items() if v is not None and v.strip() != ""}
+            records.append(RawRecord(kind, data, source, row=row_no, line=start))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"{source}:{reader.line_num}: not valid CSV: {exc}") from None
+    return records
+
+
+def attach_csv_lines(records: list[RawRecord], lines: list[RawRecord]) -> list[RawRecord]:
+    """Give CSV invoices their lines from invoice_lines.csv (keyed by the invoice id), in file
+    order. A line whose invoice is not in an invoices.csv of the same import is an error."""
+    invoices = {
+        str(r.data.get("id", "")).strip(): r
+        for r in records
+        if r.kind == "invoices" and r.row is not None
+    }
+    for line in lines:
+        invoice_id = str(line.data.get("invoice", "")).strip()
+        if not invoice_id:
+            raise InputError(f"{line.where(('invoice',))}: Field required")
+        owner = invoices.get(invoice_id)
+        if owner is None:
+            raise InputError(
+                f"{line.where(('invoice',))}: invoice {invoice_id!r} is not in an invoices.csv "
+                "of this import (lines in CSV belong to invoices in CSV)"
+            )
+        owner.children.setdefault("lines", []).append(line)
+        owner.data.setdefault("lines", []).append(
+            {k: v for k, v in line.data.items() if k != "invoice"}
+        )
+    return records
+
+
+def expand(paths: Iterable[Path]) -> list[Path]:
+    """Files to import: each file given, and every .yaml/.yml/.json/.csv in a directory given."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+            )
+            if not found:
+                raise InputError(f"{path}: no .yaml, .yml, .json or .csv files in this directory")
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise InputError(f"{path}: no such file or directory")
+    return files
+
+
+def read_files(paths: Iterable[Path]) -> list[RawRecord]:
+    """All records of all files, CSV invoice lines attached to their invoices."""
+    records: list[RawRecord] = []
+    csv_lines: list[RawRecord] = []
+    seen: set[Path] = set()
+    for path in expand(paths):
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        fmt = SUFFIXES.get(path.suffix.lower())
+        source = str(path)
+        if fmt is None:
+            raise InputError(f"{path}: unknown format (use .yaml, .yml, .json or .csv)")
+        text = _read_text(path)
+        if fmt == "yaml":
+            records.extend(document_records(load_yaml_text(text, source), source))
+        elif fmt == "json":
+            records.extend(document_records(load_json_text(text, source), source))
+        else:
+            kind = csv_kind(path)
+            rows = csv_records(text, source, kind)
+            (csv_lines if kind == "invoice_lines" else records).extend(rows)
+    return attach_csv_lines(records, csv_lines)

@@ -1,0 +1,382 @@
+"""Ledger writes and reads. Every change that QuickBooks must hear about queues its outbound op
+in the same transaction (DESIGN.md rule 2): finalizing, voiding, a local payment, a credit
+application.
+
+Used by `qbsync ledger import`, the payment and invoice commands, and the sync engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+from sqlite_utils import Database
+
+from qbsync.errors import InputError, NotFoundError
+from qbsync.ledger import money as m
+from qbsync.ledger.models import Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentIn
+from qbsync.ledger.tx import atomic
+from qbsync.ledger.validate import Plan
+from qbsync.sync.outbox import OpKind, SubjectType, enqueue
+from qbsync.timeutil import utc_now_iso
+
+_TABLES = {
+    "clients": "ledger_clients",
+    "services": "ledger_services",
+    "tax_regions": "ledger_tax_regions",
+    "terms": "ledger_terms",
+}
+
+
+def _upsert(db: Database, table: str, company: str, row: dict[str, Any], now: str) -> None:
+    columns = ["company", *row]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "id")
+    db.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}, created_at, updated_at) "
+        f"VALUES ({', '.join('?' for _ in columns)}, ?, ?) "
+        f"ON CONFLICT (company, id) DO UPDATE SET {updates}, updated_at = excluded.updated_at",
+        [company, *row.values(), now, now],
+    )
+
+
+def apply_plan(db: Database, plan: Plan) -> None:
+    """Write a validated import plan and queue its ops, all in one transaction."""
+    company = plan.company
+    now = utc_now_iso()
+    with atomic(db):
+        for kind, table in _TABLES.items():
+            for row in plan.kinds[kind].added + plan.kinds[kind].updated:
+                _upsert(db, table, company, row, now)
+        invoices = plan.kinds["invoices"]
+        for row in invoices.added:
+            db.execute(
+                "INSERT INTO ledger_invoices (company, id, number, client_id, type, status, date, "
+                "due_date, terms_id, currency, memo, subtotal, content_hash, finalized_at, "
+                "voided_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ?, ?, ?)",
+                [
+                    company,
+                    *(row[c] for c in _INVOICE_COLUMNS),
+                    now if row["status"] == "finalized" else None,
+                    now if row["status"] == "void" else None,
+                    now,
+                    now,
+                ],
+            )
+        for row in invoices.updated:
+            db.execute(
+                "UPDATE ledger_invoices SET number = ?, client_id = ?, type = ?, status = ?, "
+                "date = ?, due_date = ?, terms_id = ?, currency = ?, memo = ?, subtotal = ?, "
+                "content_hash = ?, "
+                "finalized_at = CASE WHEN ? = 'finalized' THEN ? ELSE finalized_at END, "
+                "voided_at = CASE WHEN ? = 'void' THEN ? ELSE voided_at END, updated_at = ? "
+                "WHERE company = ? AND id = ?",
+                [
+                    *(row[c] for c in _INVOICE_COLUMNS[1:]),
+                    row["status"],
+                    now,
+                    row["status"],
+                    now,
+                    now,
+                    company,
+                    row["id"],
+                ],
+            )
+        for invoice_id, lines in plan.lines.items():
+            db.execute(
+                "DELETE FROM ledger_invoice_lines WHERE company = ? AND invoice_id = ?",
+                [company, invoice_id],
+            )
+            db.conn.executemany(
+                "INSERT INTO ledger_invoice_lines (company, invoice_id, line_no, service_id, "
+                "description, quantity, unit_price, amount, tax_region_id, service_date) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[company, *line.values()] for line in lines],
+            )
+        for row in plan.kinds["payments"].added:
+            _insert_payment(db, company, row, now)
+        for row in plan.kinds["credit_applications"].added:
+            db.execute(
+                "INSERT INTO ledger_credit_applications (company, id, credit_note_id, "
+                "invoice_id, amount, date, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [company, *row.values(), now],
+            )
+        for kind, subject_type, subject_id in plan.ops:
+            enqueue(db, company, kind, subject_type, subject_id)
+
+
+_INVOICE_COLUMNS = (
+    "id",
+    "number",
+    "client_id",
+    "type",
+    "status",
+    "date",
+    "due_date",
+    "terms_id",
+    "currency",
+    "memo",
+    "subtotal",
+    "content_hash",
+)
+
+
+def _insert_payment(db: Database, company: str, row: dict[str, Any], now: str) -> None:
+    db.execute(
+        "INSERT INTO ledger_payments (company, id, invoice_id, amount, date, method, reference, "
+        "source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'local', ?, ?)",
+        [
+            company,
+            row["id"],
+            row["invoice_id"],
+            row["amount"],
+            row["date"],
+            row["method"],
+            row["reference"],
+            now,
+            now,
+        ],
+    )
+
+
+# Reads ---------------------------------------------------------------------------------------
+
+
+def _one(db: Database, sql: str, params: list[Any]) -> dict[str, Any] | None:
+    cursor = db.execute(sql, params)
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def get_invoice(db: Database, company: str, id: str) -> Invoice:
+    """An invoice or credit note with its lines; NotFoundError when there is none."""
+    row = _one(db, "SELECT * FROM ledger_invoices WHERE company = ? AND id = ?", [company, id])
+    if row is None:
+        raise NotFoundError(f"no invoice {id!r} in the ledger of {company}")
+    cursor = db.execute(
+        "SELECT line_no, service_id, description, quantity, unit_price, amount, tax_region_id, "
+        "service_date FROM ledger_invoice_lines WHERE company = ? AND invoice_id = ? "
+        "ORDER BY line_no",
+        [company, id],
+    )
+    lines = [
+        InvoiceLine(
+            line_no=r[0],
+            service_id=r[1],
+            description=r[2],
+            quantity=Decimal(r[3]),
+            unit_price=Decimal(r[4]),
+            amount=Decimal(r[5]),
+            tax_region_id=r[6],
+            service_date=_date(r[7]),
+        )
+        for r in cursor
+    ]
+    return Invoice(
+        company=company,
+        id=row["id"],
+        number=row["number"],
+        client_id=row["client_id"],
+        type=row["type"],
+        status=row["status"],
+        date=dt.date.fromisoformat(row["date"]),
+        due_date=_date(row["due_date"]),
+        terms_id=row["terms_id"],
+        currency=row["currency"],
+        memo=row["memo"],
+        subtotal=Decimal(row["subtotal"]),
+        content_hash=row["content_hash"],
+        finalized_at=row["finalized_at"],
+        voided_at=row["voided_at"],
+        void_reason=row["void_reason"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        lines=lines,
+    )
+
+
+def get_payment(db: Database, company: str, id: str) -> Payment:
+    row = _one(db, "SELECT * FROM ledger_payments WHERE company = ? AND id = ?", [company, id])
+    if row is None:
+        raise NotFoundError(f"no payment {id!r} in the ledger of {company}")
+    return Payment(
+        company=company,
+        id=row["id"],
+        invoice_id=row["invoice_id"],
+        amount=Decimal(row["amount"]),
+        date=dt.date.fromisoformat(row["date"]),
+        method=row["method"],
+        reference=row["reference"],
+        source=row["source"],
+        qbo_id=row["qbo_id"],
+        qbo_sync_token=row["qbo_sync_token"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _sum(db: Database, sql: str, params: list[Any]) -> Decimal:
+    # Summed in Python from the exact text: SQLite's SUM() would go through REAL.
+    return sum((Decimal(r[0]) for r in db.execute(sql, params)), Decimal("0.00"))
+
+
+def settled(db: Database, company: str, id: str) -> tuple[Decimal, Decimal]:
+    """(payments, credit applied) against an invoice; for a credit note, (0, credit used)."""
+    paid = _sum(
+        db,
+        "SELECT amount FROM ledger_payments WHERE company = ? AND invoice_id = ?",
+        [company, id],
+    )
+    credited = _sum(
+        db,
+        "SELECT amount FROM ledger_credit_applications WHERE company = ? "
+        "AND (invoice_id = ? OR credit_note_id = ?)",
+        [company, id, id],
+    )
+    return paid, credited
+
+
+def invoice_balance(db: Database, company: str, id: str) -> Decimal:
+    """The ledger subtotal minus payments and applied credit (for a credit note: the credit
+    not yet applied). Tax is not in the ledger: the subtotal is before tax, which QuickBooks
+    computes, so a fully paid taxed invoice shows a negative balance here. The sync engine
+    compares against QuickBooks' TotalAmt and Balance, not this."""
+    row = _one(
+        db,
+        "SELECT subtotal, status FROM ledger_invoices WHERE company = ? AND id = ?",
+        [company, id],
+    )
+    if row is None:
+        raise NotFoundError(f"no invoice {id!r} in the ledger of {company}")
+    if row["status"] == "void":
+        return Decimal("0.00")
+    paid, credited = settled(db, company, id)
+    return Decimal(row["subtotal"]) - paid - credited
+
+
+def invoice_status(db: Database, company: str, id: str) -> InvoiceStatus:
+    """draft, open, partially_paid, paid or void. `paid` once payments and credit cover the
+    (pre-tax) subtotal; a credit note is `paid` once fully applied."""
+    row = _one(
+        db,
+        "SELECT subtotal, status FROM ledger_invoices WHERE company = ? AND id = ?",
+        [company, id],
+    )
+    if row is None:
+        raise NotFoundError(f"no invoice {id!r} in the ledger of {company}")
+    if row["status"] in ("draft", "void"):
+        return InvoiceStatus(row["status"])
+    paid, credited = settled(db, company, id)
+    settled_total = paid + credited
+    if settled_total <= 0:
+        return InvoiceStatus.OPEN
+    if settled_total >= Decimal(row["subtotal"]):
+        return InvoiceStatus.PAID
+    return InvoiceStatus.PARTIALLY_PAID
+
+
+# Changes from commands and the sync engine ---------------------------------------------------
+
+
+def record_local_payment(
+    db: Database,
+    company: str,
+    *,
+    id: str,
+    invoice_id: str,
+    amount: Decimal,
+    date: dt.date | str,
+    method: str | None = None,
+    reference: str | None = None,
+) -> None:
+    """Record a payment taken outside QuickBooks (stripe, check, ...) and queue PUSH_PAYMENT in
+    the same transaction. Recording the identical payment again is a no-op; the same id with
+    different details is an InputError (payments are immutable)."""
+    try:
+        pay = PaymentIn.model_validate(
+            {
+                "id": id,
+                "invoice": invoice_id,
+                "amount": amount,
+                "date": date,
+                "method": method,
+                "reference": reference,
+            }
+        )
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise InputError(f"payment {id}: {field}: {msg}") from None
+    row = {
+        "id": pay.id,
+        "invoice_id": pay.invoice,
+        "amount": m.text(pay.amount),
+        "date": pay.date.isoformat(),
+        "method": pay.method,
+        "reference": pay.reference,
+    }
+    with atomic(db):
+        old = _one(
+            db, "SELECT * FROM ledger_payments WHERE company = ? AND id = ?", [company, pay.id]
+        )
+        if old is not None:
+            changed = [k for k, v in row.items() if old[k] != v]
+            if old["source"] != "local" or changed:
+                raise InputError(
+                    f"payment {pay.id} is already recorded"
+                    + (f" with a different {changed[0]}" if changed else " (from QuickBooks)"),
+                    "payments cannot change; record a new one under a new id",
+                )
+            return
+        invoice = _one(
+            db,
+            "SELECT type, status FROM ledger_invoices WHERE company = ? AND id = ?",
+            [company, pay.invoice],
+        )
+        if invoice is None:
+            raise NotFoundError(f"no invoice {pay.invoice!r} in the ledger of {company}")
+        if invoice["type"] != "standard":
+            raise InputError(f"{pay.invoice} is a credit note; it takes no payments")
+        if invoice["status"] != "finalized":
+            raise InputError(
+                f"invoice {pay.invoice} is {invoice['status']}; only a finalized invoice "
+                "takes payments"
+            )
+        _insert_payment(db, company, row, utc_now_iso())
+        enqueue(db, company, OpKind.PUSH_PAYMENT, SubjectType.PAYMENT, pay.id)
+
+
+def void_invoice(db: Database, company: str, invoice_id: str, reason: str | None) -> None:
+    """Void an invoice or credit note. A finalized one queues VOID_INVOICE (DELETE_CREDIT_MEMO
+    for a credit note: QuickBooks cannot void those) in the same transaction; a draft is just
+    marked void; voiding a void document again is a no-op."""
+    with atomic(db):
+        row = _one(
+            db,
+            "SELECT type, status FROM ledger_invoices WHERE company = ? AND id = ?",
+            [company, invoice_id],
+        )
+        if row is None:
+            raise NotFoundError(f"no invoice {invoice_id!r} in the ledger of {company}")
+        if row["status"] == "void":
+            return
+        now = utc_now_iso()
+        db.execute(
+            "UPDATE ledger_invoices SET status = 'void', voided_at = ?, void_reason = ?, "
+            "updated_at = ? WHERE company = ? AND id = ?",
+            [now, reason, now, company, invoice_id],
+        )
+        if row["status"] == "finalized":
+            kind = (
+                OpKind.DELETE_CREDIT_MEMO if row["type"] == "credit_note" else OpKind.VOID_INVOICE
+            )
+            enqueue(db, company, kind, SubjectType.INVOICE, invoice_id)

@@ -1,0 +1,204 @@
+"""Things a person does to the sync outside the cycle: export now, retry, resolve, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from qbsync.errors import InputError, NotFoundError, UsageError
+from qbsync.sync import exceptions as exc_mod
+from qbsync.sync import ledger_view as lv
+from qbsync.sync import links
+from qbsync.sync.context import CycleContext
+from qbsync.sync.exceptions import RESOLUTIONS, Kind, set_status
+from qbsync.sync.lock import company_lock
+from qbsync.sync.outbound import FATAL, Outbound, recover
+from qbsync.sync.outbox import OpKind, SubjectType, enqueue
+from qbsync.timeutil import utc_now_iso
+from qbsync.workspace import Workspace
+
+
+def reset_ops(ws: Workspace, where: str, params: list[Any]) -> int:
+    """Put matching failed or errored ops back in the queue with their attempts cleared."""
+    with ws.store.atomic():
+        cursor = ws.store.execute(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = NULL, "
+            f"updated_at = ? WHERE state IN ('failed', 'errored') AND {where}",
+            [utc_now_iso(), *params],
+        )
+    return cursor.rowcount
+
+
+def run_ops_now(ws: Workspace, company: str, op_ids: list[int]) -> dict[str, Any]:
+    """Send these ops at once, under the company lock, outside the cycle."""
+    from qbsync.qbo.session import open_client
+
+    _, settings = ws.company(company)
+
+    async def go() -> dict[str, Any]:
+        client = open_client(ws, company)
+        async with client:
+            ctx = CycleContext(
+                db=ws.store,
+                company=company,
+                settings=settings,
+                sync=ws.config.sync,
+                client=client,
+                environment=settings.environment,
+                sim_url=settings.sim_url,
+            )
+            recover(ctx)
+            # Ops asked for by a person go now, whatever their backoff said.
+            with ws.store.atomic():
+                ws.store.execute(
+                    f"UPDATE outbox SET next_attempt_at = NULL WHERE id IN "
+                    f"({','.join('?' for _ in op_ids)})",
+                    op_ids,
+                )
+            try:
+                await Outbound(ctx).drain(op_ids)
+            except FATAL:
+                raise
+            rows = ws.store.execute(
+                f"SELECT id, kind, subject_id, state, last_error FROM outbox WHERE id IN "
+                f"({','.join('?' for _ in op_ids)}) ORDER BY id",
+                op_ids,
+            ).fetchall()
+            return {
+                "ops": [
+                    dict(zip(("op", "kind", "subject", "state", "error"), r, strict=True))
+                    for r in rows
+                ],
+                "api_calls": client.calls,
+            }
+
+    with company_lock(company, "export now"):
+        return asyncio.run(go())
+
+
+def export_now(ws: Workspace, company: str, invoice_ids: list[str]) -> dict[str, Any]:
+    op_ids = []
+    with ws.store.atomic():
+        for invoice_id in invoice_ids:
+            inv = lv.invoice(ws.store, company, invoice_id)
+            if inv is None:
+                raise NotFoundError(f"invoice {invoice_id!r} is not in the ledger of {company}")
+            if inv["status"] != "finalized":
+                raise InputError(
+                    f"invoice {inv['number']} is {inv['status']}; only finalized "
+                    "invoices are exported"
+                )
+            kind = (
+                OpKind.EXPORT_CREDIT_MEMO if inv["type"] == "credit_note" else OpKind.EXPORT_INVOICE
+            )
+            op_ids.append(enqueue(ws.store, company, kind, SubjectType.INVOICE, invoice_id))
+    return run_ops_now(ws, company, op_ids)
+
+
+def resolve(ws: Workspace, exception_id: int, action: str, note: str | None) -> dict[str, Any]:
+    db = ws.store
+    item = exc_mod.get(db, exception_id)
+    if item is None:
+        raise NotFoundError(f"no exception {exception_id}", "list them: qbsync exceptions list")
+    if item["status"] != "open":
+        raise UsageError(f"exception {exception_id} is already {item['status']}")
+    kind = Kind(item["kind"])
+    if action != "dismiss" and action not in RESOLUTIONS.get(kind, ()):
+        allowed = ", ".join(f"--{a}" for a in (*RESOLUTIONS.get(kind, ()), "dismiss"))
+        raise UsageError(
+            f"a {item['title']} exception cannot be resolved with --{action}", f"use {allowed}"
+        )
+    company = item["company"]
+    outcome: dict[str, Any] = {"exception": exception_id, "action": action}
+    if action == "dismiss":
+        with db.atomic():
+            set_status(db, exception_id, "dismissed", "dismiss", note)
+    elif action == "accept":
+        _accept(ws, item, note)
+    elif action == "reexport":
+        with db.atomic():
+            op_id = enqueue(db, company, OpKind.REEXPORT, SubjectType.INVOICE, item["subject_id"])
+        outcome["run"] = run_ops_now(ws, company, [op_id])
+        state = outcome["run"]["ops"][0]["state"]
+        if state != "done":
+            raise InputError(
+                f"re-export of {item['subject_label']} did not go through: "
+                f"{outcome['run']['ops'][0]['error']}",
+                "see qbsync exceptions list for the new exception",
+            )
+        with db.atomic():
+            set_status(db, exception_id, "resolved", "reexport", note)
+    elif action == "retry":
+        if item["subject_type"] == "qbo_payment":
+            with db.atomic():
+                db.execute(
+                    "UPDATE qbo_payments SET state = 'waiting' WHERE company = ? AND qbo_id = ?",
+                    [company, item["subject_id"]],
+                )
+                set_status(db, exception_id, "resolved", "retry", note)
+            outcome["queued"] = "the payment is applied again on the next cycle"
+        else:
+            count = reset_ops(
+                ws,
+                "company = ? AND subject_type = ? AND subject_id = ?",
+                [company, item["subject_type"], item["subject_id"]],
+            )
+            with db.atomic():
+                set_status(db, exception_id, "resolved", "retry", note)
+            outcome["ops_requeued"] = count
+    return outcome
+
+
+def _accept(ws: Workspace, item: dict[str, Any], note: str | None) -> None:
+    """Adopt QuickBooks' version as the new baseline (or its void or delete in the ledger)."""
+    db = ws.store
+    company, invoice_id = item["company"], item["subject_id"]
+    link = links.by_local(db, company, "invoice", invoice_id)
+    if link is None:
+        raise NotFoundError(f"{item['subject_label']} is not linked to QuickBooks any more")
+    with db.atomic():
+        if Kind(item["kind"]) is Kind.DRIFT_CHANGED:
+            data = item.get("data") or {}
+            db.execute(
+                "UPDATE qbo_links SET baseline = ?, sync_token = ?, state = 'synced', updated_at = ? "
+                "WHERE company = ? AND local_type = 'invoice' AND local_id = ?",
+                [
+                    json.dumps(data.get("qbo")),
+                    data.get("seen_token"),
+                    utc_now_iso(),
+                    company,
+                    invoice_id,
+                ],
+            )
+        else:
+            # Voided or deleted in QuickBooks: the ledger's copy follows; nothing is sent.
+            db.execute(
+                "UPDATE ledger_invoices SET status = 'void', voided_at = ?, updated_at = ? "
+                "WHERE company = ? AND id = ?",
+                [utc_now_iso(), utc_now_iso(), company, invoice_id],
+            )
+            db.execute(
+                "UPDATE outbox SET state = 'cancelled', updated_at = ? WHERE company = ? AND "
+                "subject_type = 'invoice' AND subject_id = ? AND state IN ('pending', 'failed')",
+                [utc_now_iso(), company, invoice_id],
+            )
+        set_status(db, item["id"], "resolved", "accept", note)
+
+
+def cancel_cycle(ws: Workspace, cycle_id: int) -> dict[str, Any]:
+    row = ws.store.execute(
+        "SELECT company, result FROM sync_cycles WHERE id = ?", [cycle_id]
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no cycle {cycle_id}", "see qbsync sync history")
+    if row[1] != "running":
+        raise UsageError(f"cycle {cycle_id} is not running (it {row[1]})")
+    with ws.store.atomic():
+        ws.store.execute("UPDATE sync_cycles SET cancel_requested = 1 WHERE id = ?", [cycle_id])
+    return {
+        "cycle": cycle_id,
+        "company": row[0],
+        "cancel_requested": True,
+        "note": "the cycle stops at the next operation boundary",
+    }

@@ -1,0 +1,104 @@
+"""What one cycle works with: the store, the company's settings, the QBO client, counters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from qbsync.config import CompanySettings, SyncSettings
+from qbsync.sync.exceptions import Kind, Raised, open_exception
+from qbsync.sync.payloads import CompanyFacts
+from qbsync.timeutil import parse_iso, utc_now, utc_now_iso
+
+FACTS_MAX_AGE_S = 6 * 3600
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Stats:
+    inbound_changes: int = 0
+    ops_processed: int = 0
+    ops_failed: int = 0
+    exported: int = 0
+    drift_found: int = 0
+    payments_applied: int = 0
+    exceptions_raised: int = 0
+    would_send: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class CycleContext:
+    db: Database
+    company: str
+    settings: CompanySettings
+    sync: SyncSettings
+    client: Any  # qbsync.qbo.client.QboClient (kept loose: tests may pass the real one only)
+    cycle_id: int | None = None
+    dry_run: bool = False
+    environment: str = "production"
+    sim_url: str | None = None
+    progress: Progress | None = None
+    stats: Stats = field(default_factory=Stats)
+    _facts: CompanyFacts | None = None
+
+    def raise_exception(self, kind: Kind, subject_type: str, subject_id: str, **kw: Any) -> Raised:
+        raised = open_exception(self.db, self.company, kind, subject_type, subject_id, **kw)
+        if raised.new:
+            self.stats.exceptions_raised += 1
+        return raised
+
+    def cancelled(self) -> bool:
+        if self.cycle_id is None:
+            return False
+        row = self.db.execute(
+            "SELECT cancel_requested FROM sync_cycles WHERE id = ?", [self.cycle_id]
+        ).fetchone()
+        return bool(row and row[0])
+
+    def tick(self, stage: str, done: int, total: int) -> None:
+        if self.progress:
+            self.progress(stage, done, total)
+
+    async def facts(self) -> CompanyFacts:
+        """CompanyInfo and Preferences, cached in the store for a few hours."""
+        if self._facts is not None:
+            return self._facts
+        row = self.db.execute(
+            "SELECT data, fetched_at FROM company_facts WHERE company = ?", [self.company]
+        ).fetchone()
+        if row and (utc_now() - parse_iso(row[1])).total_seconds() < FACTS_MAX_AGE_S:
+            self._facts = CompanyFacts(**json.loads(row[0]))
+            return self._facts
+        info = await self.client.company_info()
+        prefs = await self.client.preferences()
+        self._facts = CompanyFacts.from_qbo(info, prefs)
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO company_facts (company, data, fetched_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (company) DO UPDATE SET data = excluded.data, "
+                "fetched_at = excluded.fetched_at",
+                [self.company, json.dumps(self._facts.__dict__), utc_now_iso()],
+            )
+        return self._facts
+
+    def qbo_url(self, entity: str, qbo_id: str) -> str:
+        """Where an accountant opens the document in QuickBooks."""
+        page = {
+            "Invoice": "invoice",
+            "CreditMemo": "creditmemo",
+            "Payment": "recvpayment",
+            "Customer": "customerdetail",
+        }.get(entity, entity.lower())
+        param = "nameId" if entity == "Customer" else "txnId"
+        if self.environment == "sim" and self.sim_url:
+            host = self.sim_url.rstrip("/")
+        elif self.environment == "sandbox":
+            host = "https://app.sandbox.qbo.intuit.com"
+        else:
+            host = "https://app.qbo.intuit.com"
+        return f"{host}/app/{page}?{param}={qbo_id}"

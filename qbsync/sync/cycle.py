@@ -1,0 +1,296 @@
+"""One sync cycle for one company: lock, inbound, outbound, record.
+
+Inbound first: its window is applied together with the new cursor, so the cursor never covers a
+change that was not applied. An authentication failure aborts the cycle without moving it.
+Outbound trouble (a failing document) never blocks inbound.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from qbsync.config import CompanySettings
+from qbsync.errors import QbsyncError, ReconnectRequired
+from qbsync.logs import get_logger
+from qbsync.qbo.errors import QboError
+from qbsync.sync import inbound
+from qbsync.sync.context import CycleContext, Progress, Stats
+from qbsync.sync.exceptions import Kind, close_exceptions
+from qbsync.sync.lock import company_lock
+from qbsync.sync.outbound import FATAL, Outbound, recover
+from qbsync.timeutil import parse_iso, utc_now, utc_now_iso
+from qbsync.workspace import Workspace
+
+log = get_logger("sync")
+EXPIRY_WARNINGS = (14, 7, 2)  # days before the refresh token (or its hard cap) runs out
+
+
+class _DryRun(Exception):
+    """Raised inside the inbound transaction of a dry run to roll it back."""
+
+
+@dataclass
+class CycleResult:
+    cycle_id: int
+    company: str
+    result: str
+    started_at: str
+    finished_at: str
+    seconds: float
+    cursor_before: str | None
+    cursor_after: str | None
+    summary: str
+    error: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return {"succeeded": 0, "aborted": 3}.get(self.result, 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["exit_code"] = self.exit_code
+        return data
+
+
+def summary_line(company: str, result: str, stats: Stats, seconds: float, error: str | None) -> str:
+    parts = [
+        f"{stats.exported} exported",
+        f"{stats.ops_processed} ops done",
+        f"{stats.payments_applied} payments applied",
+        f"{stats.drift_found} drift",
+        f"{stats.exceptions_raised} new exceptions",
+        f"{stats.inbound_changes} changes read",
+    ]
+    if stats.ops_failed:
+        parts.insert(2, f"{stats.ops_failed} ops failed")
+    text = f"{company}: {result} in {seconds:.1f}s; " + ", ".join(parts)
+    return f"{text}; {error}" if error else text
+
+
+def check_expiry(ctx: CycleContext) -> None:
+    """Raise (or clear) the "connection expires in N days" exception."""
+    row = ctx.db.execute(
+        "SELECT refresh_expires_at, refresh_hard_expires_at FROM companies WHERE key = ?",
+        [ctx.company],
+    ).fetchone()
+    if not row:
+        return
+    ends = [parse_iso(v) for v in row if v]
+    if not ends:
+        return
+    days = (min(ends) - utc_now()).total_seconds() / 86400
+    threshold = next((d for d in reversed(EXPIRY_WARNINGS) if days <= d), None)
+    if threshold is None:
+        close_exceptions(ctx.db, ctx.company, [Kind.CONNECTION_EXPIRING], "company", ctx.company)
+        return
+    ctx.raise_exception(
+        Kind.CONNECTION_EXPIRING,
+        "company",
+        ctx.company,
+        label=f"company {ctx.company}",
+        message=f"the QuickBooks connection of {ctx.company} expires in {max(days, 0):.0f} days",
+        hint=f"reconnect before then: qbsync connect --company {ctx.company}",
+        data={"threshold_days": threshold},
+    )
+
+
+def _start(ws: Workspace, company: str, trigger: str) -> int:
+    with ws.store.atomic():
+        # We hold the lock: a cycle still marked running was cut off (killed, power lost).
+        ws.store.execute(
+            "UPDATE sync_cycles SET result = 'failed', finished_at = ?, "
+            "error = COALESCE(error, 'interrupted before it finished') "
+            "WHERE company = ? AND result = 'running'",
+            [utc_now_iso(), company],
+        )
+        cursor = ws.store.execute(
+            "INSERT INTO sync_cycles (company, started_at, result, trigger, pid) "
+            "VALUES (?, ?, 'running', ?, ?)",
+            [company, utc_now_iso(), trigger, os.getpid()],
+        )
+    return int(cursor.lastrowid or 0)
+
+
+def _finish(
+    ctx: CycleContext,
+    result: str,
+    started: float,
+    cursor_before: str | None,
+    error: str | None,
+    api_calls: int,
+) -> CycleResult:
+    seconds = time.monotonic() - started
+    stats = ctx.stats
+    cursor_after = ctx.db.execute(
+        "SELECT cursor FROM sync_cursors WHERE company = ?", [ctx.company]
+    ).fetchone()
+    after = cursor_after[0] if cursor_after else None
+    line = summary_line(ctx.company, result, stats, seconds, error)
+    finished = utc_now_iso()
+    with ctx.db.atomic():
+        ctx.db.execute(
+            "UPDATE sync_cycles SET finished_at = ?, result = ?, cursor_before = ?, cursor_after = ?, "
+            "inbound_changes = ?, ops_processed = ?, ops_failed = ?, drift_found = ?, "
+            "payments_applied = ?, exceptions_raised = ?, api_calls = ?, summary = ?, error = ? "
+            "WHERE id = ?",
+            [
+                finished,
+                result,
+                cursor_before,
+                after,
+                stats.inbound_changes,
+                stats.ops_processed,
+                stats.ops_failed,
+                stats.drift_found,
+                stats.payments_applied,
+                stats.exceptions_raised,
+                api_calls,
+                line,
+                error,
+                ctx.cycle_id,
+            ],
+        )
+    log.info("cycle %s %s", ctx.cycle_id, line)
+    started_at = ctx.db.execute(
+        "SELECT started_at FROM sync_cycles WHERE id = ?", [ctx.cycle_id]
+    ).fetchone()[0]
+    data = asdict(stats)
+    data["api_calls"] = api_calls
+    if not ctx.dry_run:
+        data.pop("would_send")
+    return CycleResult(
+        ctx.cycle_id or 0,
+        ctx.company,
+        result,
+        started_at,
+        finished,
+        seconds,
+        cursor_before,
+        after,
+        line,
+        error,
+        data,
+    )
+
+
+async def cycle(
+    ws: Workspace,
+    company: str,
+    settings: CompanySettings,
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    trigger: str = "manual",
+    progress: Progress | None = None,
+    client: Any = None,
+) -> CycleResult:
+    """Run one cycle; the caller holds the company lock."""
+    from qbsync.qbo.session import open_client
+
+    started = time.monotonic()
+    cycle_id = _start(ws, company, trigger)
+    ctx = CycleContext(
+        db=ws.store,
+        company=company,
+        settings=settings,
+        sync=ws.config.sync,
+        client=None,
+        cycle_id=cycle_id,
+        dry_run=dry_run,
+        environment=settings.environment,
+        sim_url=settings.sim_url,
+        progress=progress,
+    )
+    check_expiry(ctx)
+    cursor_before: str | None = None
+    try:
+        ctx.client = client or open_client(ws, company)
+    except ReconnectRequired as err:
+        return _abort(ctx, err, started, cursor_before, 0)
+    try:
+        stored = inbound.get_cursor(ctx)
+        cursor_before = stored.isoformat() if stored else None
+        reading_from = utc_now()
+        base = stored or inbound.initial_cursor(ctx)
+        since = (
+            reading_from - dt.timedelta(days=29)
+            if full
+            else base - dt.timedelta(seconds=ctx.sync.overlap)
+        )
+        error: str | None = None
+        result = "succeeded"
+        try:
+            changes = await inbound.read_window(ctx, since, reading_from)
+            try:
+                with ctx.db.atomic():
+                    inbound.apply_changes(ctx, changes)
+                    if dry_run:
+                        raise _DryRun
+                    inbound.set_cursor(ctx, reading_from)
+                    close_exceptions(ctx.db, company, [Kind.AUTH_FAILED], "company", company)
+            except _DryRun:
+                pass
+        except FATAL as err:
+            return _abort(ctx, err, started, cursor_before, _calls(ctx))
+        except QboError as err:
+            # Inbound could not read: record it, and still send what is waiting.
+            result, error = "failed", f"inbound: {err.message}"
+        with ctx.db.atomic():
+            close_exceptions(ctx.db, company, [Kind.AUTH_FAILED], "company", company)
+        recover(ctx)
+        outbound = Outbound(ctx)
+        try:
+            await outbound.drain()
+        except FATAL as err:
+            return _abort(ctx, err, started, cursor_before, _calls(ctx))
+        if outbound.cancelled:
+            result = "cancelled"
+        elif ctx.stats.ops_failed and result == "succeeded":
+            result = "succeeded"  # failed ops are retried and raise exceptions of their own
+        return _finish(ctx, result, started, cursor_before, error, _calls(ctx))
+    finally:
+        if client is None and ctx.client is not None:
+            await ctx.client.aclose()
+
+
+def _calls(ctx: CycleContext) -> int:
+    return int(getattr(ctx.client, "calls", 0) or 0)
+
+
+def _abort(
+    ctx: CycleContext, err: QbsyncError, started: float, cursor_before: str | None, calls: int
+) -> CycleResult:
+    with ctx.db.atomic():
+        ctx.raise_exception(
+            Kind.AUTH_FAILED,
+            "company",
+            ctx.company,
+            label=f"company {ctx.company}",
+            message=f"QuickBooks refused qbsync's credentials for {ctx.company}: {err.message}",
+            hint=f"reconnect: qbsync connect --company {ctx.company}",
+        )
+    return _finish(ctx, "aborted", started, cursor_before, err.message, calls)
+
+
+def run_cycle(
+    ws: Workspace,
+    company_key: str | None,
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    trigger: str = "manual",
+    progress: Progress | None = None,
+) -> CycleResult:
+    """Take the company lock (LockHeld, exit 75, when another run has it) and run a cycle."""
+    import asyncio
+
+    key, settings = ws.company(company_key)
+    with company_lock(key, f"sync run ({trigger})"):
+        return asyncio.run(
+            cycle(ws, key, settings, full=full, dry_run=dry_run, trigger=trigger, progress=progress)
+        )

@@ -1,0 +1,110 @@
+"""The daemon: every connected company with auto-sync on, each on its own schedule, concurrently.
+
+SIGTERM or SIGINT stops it cleanly: running cycles are asked to stop at the next operation
+boundary (the op in flight finishes) and are recorded as cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from qbsync.errors import LockHeld, QbsyncError
+from qbsync.logs import get_logger
+from qbsync.sync.cycle import CycleResult, cycle
+from qbsync.sync.lock import company_lock
+from qbsync.workspace import Workspace
+
+log = get_logger("daemon")
+
+
+@dataclass
+class DaemonReport:
+    cycles: list[CycleResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def eligible_companies(ws: Workspace) -> list[str]:
+    connected = {r[0] for r in ws.store.execute("SELECT key FROM companies WHERE connected = 1")}
+    return sorted(k for k, s in ws.config.companies.items() if s.auto_sync and k in connected)
+
+
+class Daemon:
+    def __init__(
+        self,
+        ws: Workspace,
+        interval: float,
+        *,
+        once: bool = False,
+        on_cycle: Callable[[CycleResult], None] | None = None,
+        companies: list[str] | None = None,
+    ):
+        self.ws = ws
+        self.interval = interval
+        self.once = once
+        self.on_cycle = on_cycle
+        self.companies = companies
+        self.stop = asyncio.Event()
+        self.report = DaemonReport()
+
+    def request_stop(self) -> None:
+        if self.stop.is_set():
+            return
+        log.info("stop requested; finishing the operations in flight")
+        self.stop.set()
+        with self.ws.store.atomic():
+            self.ws.store.execute(
+                "UPDATE sync_cycles SET cancel_requested = 1 WHERE result = 'running' AND pid = ?",
+                [os.getpid()],
+            )
+
+    async def run(self) -> DaemonReport:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            # Not possible off the main thread or on Windows: Ctrl-C still ends the process.
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.request_stop)
+        keys = self.companies if self.companies is not None else eligible_companies(self.ws)
+        if not keys:
+            log.warning("no connected company has auto-sync on; nothing to do")
+        log.info("daemon started: %d companies, interval %.0fs", len(keys), self.interval)
+        await asyncio.gather(*(self._company_loop(key) for key in keys))
+        log.info("daemon stopped")
+        return self.report
+
+    async def _company_loop(self, key: str) -> None:
+        while not self.stop.is_set():
+            started = time.monotonic()
+            await self._one(key)
+            if self.once:
+                return
+            wait = max(0.0, self.interval - (time.monotonic() - started))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=wait)
+
+    async def _one(self, key: str) -> None:
+        try:
+            settings = self.ws.config.companies[key]
+            with company_lock(key, "daemon"):
+                result = await cycle(self.ws, key, settings, trigger="daemon")
+        except LockHeld as err:
+            log.info("cycle skipped: %s", err.message)
+            self.report.skipped.append(key)
+            return
+        except QbsyncError as err:
+            log.error("cycle for %s failed: %s", key, err.message)
+            self.report.errors.append(f"{key}: {err.message}")
+            return
+        except Exception as err:  # one company's bug must not stop the others
+            log.exception("cycle for %s crashed", key)
+            self.report.errors.append(f"{key}: {type(err).__name__}: {err}")
+            return
+        self.report.cycles.append(result)
+        if self.on_cycle:
+            self.on_cycle(result)

@@ -1,0 +1,477 @@
+"""Inbound: what changed in QuickBooks since the cursor, applied to the ledger.
+
+The window is read whole (split, never skipped, when QuickBooks caps an answer at 1000 objects),
+then applied with the new cursor in one transaction. The new cursor is the time the cycle started
+reading, never later; re-reads inside the overlap are harmless because every applier dedupes on
+(Id, SyncToken).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from qbsync.money import cents, dec
+from qbsync.sync import ledger_view as lv
+from qbsync.sync import links
+from qbsync.sync.context import CycleContext
+from qbsync.sync.exceptions import Kind, close_exceptions
+from qbsync.timeutil import parse_iso, utc_now, utc_now_iso
+
+ENTITIES = ("Customer", "Invoice", "CreditMemo", "Payment")
+CDC_CAP = 1000
+CDC_MAX_AGE = dt.timedelta(days=29)
+
+Change = tuple[str, dict[str, Any]]
+
+
+def get_cursor(ctx: CycleContext) -> dt.datetime | None:
+    row = ctx.db.execute(
+        "SELECT cursor FROM sync_cursors WHERE company = ?", [ctx.company]
+    ).fetchone()
+    return parse_iso(row[0]) if row else None
+
+
+def initial_cursor(ctx: CycleContext) -> dt.datetime:
+    """The first cycle reads from when the company was connected."""
+    row = ctx.db.execute(
+        "SELECT connected_at FROM companies WHERE key = ?", [ctx.company]
+    ).fetchone()
+    if row and row[0]:
+        return parse_iso(row[0])
+    return utc_now() - dt.timedelta(days=1)
+
+
+def set_cursor(ctx: CycleContext, value: dt.datetime) -> None:
+    ctx.db.execute(
+        "INSERT INTO sync_cursors (company, cursor, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (company) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+        [ctx.company, value.isoformat(), utc_now_iso()],
+    )
+
+
+def _updated(obj: dict[str, Any]) -> dt.datetime:
+    stamp = (obj.get("MetaData") or {}).get("LastUpdatedTime")
+    return parse_iso(stamp) if stamp else dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _qbo_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+async def read_window(ctx: CycleContext, since: dt.datetime, until: dt.datetime) -> list[Change]:
+    """Every change since `since`, latest version of each object, oldest first."""
+    latest: dict[tuple[str, str], Change] = {}
+
+    def keep(entity: str, obj: dict[str, Any]) -> None:
+        key = (entity, str(obj.get("Id")))
+        seen = latest.get(key)
+        if seen is None or _updated(obj) >= _updated(seen[1]):
+            latest[key] = (entity, obj)
+
+    if until - since > CDC_MAX_AGE:
+        for entity, obj in await _read_by_query(ctx, since):
+            keep(entity, obj)
+    else:
+        start = since
+        while True:
+            answer = await ctx.client.cdc(list(ENTITIES), start)
+            objects = [(e, o) for e, items in answer.items() for o in items]
+            for entity, obj in objects:
+                keep(entity, obj)
+            ctx.tick("inbound", len(latest), len(latest))
+            if len(objects) < CDC_CAP:
+                break
+            # Capped: QuickBooks gave the oldest 1000. Go on from the newest time among them
+            # (inclusive, so that same-second neighbours are read again, deduped above).
+            newest = max(_updated(o) for _, o in objects)
+            if newest <= start:
+                # 1000+ changes inside one second: read that second by query instead.
+                for entity, obj in await _read_by_query(
+                    ctx, start, start + dt.timedelta(seconds=1)
+                ):
+                    keep(entity, obj)
+                newest = start + dt.timedelta(seconds=1)
+            start = newest
+    return sorted(latest.values(), key=lambda c: (ENTITIES.index(c[0]), _updated(c[1])))
+
+
+async def _read_by_query(
+    ctx: CycleContext, since: dt.datetime, before: dt.datetime | None = None
+) -> list[Change]:
+    """For a cursor older than the change feed reaches back: queries by LastUpdatedTime. They
+    cannot see deletions; drift checks on linked documents catch those later."""
+    out: list[Change] = []
+    where = f"MetaData.LastUpdatedTime >= '{_qbo_time(since)}'"
+    if before is not None:
+        where += f" AND MetaData.LastUpdatedTime < '{_qbo_time(before)}'"
+    for entity in ENTITIES:
+        for obj in await ctx.client.query_all(entity, where):
+            out.append((entity, obj))
+        if entity == "Customer":  # plain queries hide inactive customers
+            for obj in await ctx.client.query_all(entity, f"Active = false AND {where}"):
+                out.append((entity, obj))
+    return out
+
+
+def apply_changes(ctx: CycleContext, changes: list[Change]) -> None:
+    """Apply a window; the caller commits it together with the new cursor."""
+    for entity, obj in changes:
+        if entity == "Customer":
+            apply_customer(ctx, obj)
+        elif entity in ("Invoice", "CreditMemo"):
+            apply_document(ctx, entity, obj)
+        elif entity == "Payment":
+            apply_payment(ctx, obj)
+    ctx.stats.inbound_changes += len(changes)
+    retry_waiting_payments(ctx)
+    heal_remapped_clients(ctx)
+
+
+def heal_remapped_clients(ctx: CycleContext) -> None:
+    """A client mapped to another customer since its customer went away (merged, deleted) has
+    nothing left to fix: its exception resolves itself."""
+    rows = ctx.db.execute(
+        "SELECT e.subject_id FROM sync_exceptions e JOIN mappings m ON m.company = e.company "
+        "AND m.kind = 'customers' AND m.local_id = e.subject_id WHERE e.company = ? AND "
+        "e.kind = ? AND e.status = 'open' AND e.qbo_id IS NOT NULL AND m.qbo_id != e.qbo_id",
+        [ctx.company, Kind.CUSTOMER_UNAVAILABLE.value],
+    ).fetchall()
+    for (client_id,) in rows:
+        close_exceptions(ctx.db, ctx.company, [Kind.CUSTOMER_UNAVAILABLE], "client", client_id)
+
+
+def _deleted(obj: dict[str, Any]) -> bool:
+    return str(obj.get("status", "")).lower() == "deleted"
+
+
+# --- customers --------------------------------------------------------------------------------
+
+
+def apply_customer(ctx: CycleContext, obj: dict[str, Any]) -> None:
+    client_id = lv.client_for_customer(ctx.db, ctx.company, str(obj["Id"]))
+    if client_id is None:
+        return
+    client = lv.client(ctx.db, ctx.company, client_id) or {}
+    if _deleted(obj) or obj.get("Active") is False:
+        how = "deleted" if _deleted(obj) else "made inactive (or merged into another customer)"
+        name = obj.get("DisplayName") or f"id {obj['Id']}"
+        ctx.raise_exception(
+            Kind.CUSTOMER_UNAVAILABLE,
+            "client",
+            client_id,
+            label=f"client {client.get('name', client_id)}",
+            qbo_entity="Customer",
+            qbo_id=str(obj["Id"]),
+            message=f"client {client.get('name', client_id)}: its QuickBooks customer {name} was {how}",
+            hint="map the client to the surviving customer (qbsync mappings set customers "
+            f"{client_id} QBO_ID), or make the customer active again in QuickBooks",
+        )
+    else:
+        close_exceptions(ctx.db, ctx.company, [Kind.CUSTOMER_UNAVAILABLE], "client", client_id)
+
+
+# --- invoices and credit memos: drift ------------------------------------------------------
+
+
+def apply_document(ctx: CycleContext, entity: str, obj: dict[str, Any]) -> None:
+    link = links.by_qbo(ctx.db, ctx.company, entity, str(obj["Id"]))
+    if link is None or link.local_type != "invoice":
+        return  # not a document qbsync exported or linked
+    inv = lv.invoice(ctx.db, ctx.company, link.local_id) or {}
+    label = f"{'credit note' if entity == 'CreditMemo' else 'invoice'} {inv.get('number', link.local_id)}"
+    url = ctx.qbo_url(entity, link.qbo_id)
+    if _deleted(obj):
+        if link.state == "deleted":
+            return
+        links.set_state(ctx.db, link, "deleted")
+        ctx.stats.drift_found += 1
+        ctx.raise_exception(
+            Kind.DRIFT_VOIDED_DELETED,
+            "invoice",
+            link.local_id,
+            label=label,
+            qbo_entity=entity,
+            qbo_id=link.qbo_id,
+            message=f"{label} was deleted in QuickBooks",
+            hint="--accept to void it in the ledger as well, or --reexport to create it again",
+            data={"how": "deleted"},
+        )
+        return
+    token = str(obj.get("SyncToken"))
+    if token == link.sync_token or link.state in ("voided", "deleted"):
+        return  # an echo of qbsync's own write, a re-read, or a document already settled
+    if links.is_void_shape(obj, link.baseline):
+        links.set_state(ctx.db, link, "voided", token)
+        ctx.stats.drift_found += 1
+        ctx.raise_exception(
+            Kind.DRIFT_VOIDED_DELETED,
+            "invoice",
+            link.local_id,
+            label=label,
+            qbo_entity=entity,
+            qbo_id=link.qbo_id,
+            message=f"{label} was voided in QuickBooks ({url})",
+            hint="--accept to void it in the ledger as well, or --reexport to issue it again",
+            data={"how": "voided"},
+        )
+        return
+    now = links.canonical(obj)
+    if link.baseline is None or now == link.baseline:
+        # A change that is not an edit (a payment applied, a note): remember the token.
+        links.set_sync_token(ctx.db, link, token)
+        if link.state == "drift":
+            links.set_state(ctx.db, link, "synced")
+            close_exceptions(ctx.db, ctx.company, [Kind.DRIFT_CHANGED], "invoice", link.local_id)
+        return
+    existing = ctx.db.execute(
+        "SELECT data FROM sync_exceptions WHERE company = ? AND kind = ? AND subject_type = "
+        "'invoice' AND subject_id = ? AND status = 'open'",
+        [ctx.company, Kind.DRIFT_CHANGED.value, link.local_id],
+    ).fetchone()
+    if existing and existing[0] and json.loads(existing[0]).get("seen_token") == token:
+        return  # the same edit, read again inside the overlap
+    links.set_state(ctx.db, link, "drift")
+    changed = links.differences(link.baseline, now)
+    ctx.stats.drift_found += 1
+    ctx.raise_exception(
+        Kind.DRIFT_CHANGED,
+        "invoice",
+        link.local_id,
+        label=label,
+        qbo_entity=entity,
+        qbo_id=link.qbo_id,
+        message=f"{label} was changed in QuickBooks: {'; '.join(changed[:6])}"
+        + (f" (+{len(changed) - 6} more)" if len(changed) > 6 else ""),
+        hint=f"--accept to keep QuickBooks' version, --reexport to send the ledger's again ({url})",
+        data={"seen_token": token, "changes": changed, "qbo": now},
+    )
+
+
+# --- payments ------------------------------------------------------------------------------
+
+
+def _our_request(ctx: CycleContext, obj: dict[str, Any]) -> bool:
+    note = obj.get("PrivateNote") or ""
+    if "qbsync:" not in note:
+        return False
+    request_id = note.split("qbsync:", 1)[1].split()[0].strip()
+    row = ctx.db.execute(
+        "SELECT 1 FROM outbox WHERE company = ? AND request_id = ?", [ctx.company, request_id]
+    ).fetchone()
+    return row is not None
+
+
+def _allocations(ctx: CycleContext, obj: dict[str, Any]) -> tuple[list[tuple[str, Any]], list[str]]:
+    """(ledger invoice id, amount) per linked invoice line, and the QBO invoice ids not linked."""
+    found, unknown = [], []
+    for line in obj.get("Line") or []:
+        for txn in line.get("LinkedTxn") or []:
+            if txn.get("TxnType") != "Invoice":
+                continue
+            link = links.by_qbo(ctx.db, ctx.company, "Invoice", str(txn["TxnId"]))
+            if link is None:
+                unknown.append(str(txn["TxnId"]))
+            else:
+                found.append((link.local_id, line.get("Amount")))
+    return _without_ledger_credits(ctx, obj, found), unknown
+
+
+def _without_ledger_credits(
+    ctx: CycleContext, obj: dict[str, Any], found: list[tuple[str, Any]]
+) -> list[tuple[str, Any]]:
+    """Take out of the invoice amounts what a linked credit memo paid, when the ledger already
+    holds that credit applied to that invoice (QuickBooks' AutoApplyCredit spending the credit
+    note the ledger applies itself): the ledger counts it as a credit, not as a payment."""
+    amounts = [dec(a) for _, a in found]
+    for line in obj.get("Line") or []:
+        for txn in line.get("LinkedTxn") or []:
+            if txn.get("TxnType") != "CreditMemo":
+                continue
+            memo = links.by_qbo(ctx.db, ctx.company, "CreditMemo", str(txn["TxnId"]))
+            if memo is None or memo.local_type != "invoice":
+                continue
+            left = dec(line.get("Amount"))
+            for (invoice_id,) in ctx.db.execute(
+                "SELECT invoice_id FROM ledger_credit_applications WHERE company = ? AND "
+                "credit_note_id = ?",
+                [ctx.company, memo.local_id],
+            ).fetchall():
+                for index, (local_id, _) in enumerate(found):
+                    if local_id == invoice_id and left > 0:
+                        take = min(left, amounts[index])
+                        amounts[index] -= take
+                        left -= take
+    return [(local_id, amounts[i]) for i, (local_id, _) in enumerate(found)]
+
+
+def _remove_rows(ctx: CycleContext, qbo_id: str) -> None:
+    ctx.db.execute(
+        "DELETE FROM ledger_payments WHERE company = ? AND source = 'quickbooks' AND qbo_id = ?",
+        [ctx.company, qbo_id],
+    )
+
+
+def _amount_due(ctx: CycleContext, invoice_id: str, excluding_qbo_id: str) -> Any:
+    """What the invoice still owes by QuickBooks' total (tax included), ignoring this payment."""
+    link = links.by_local(ctx.db, ctx.company, "invoice", invoice_id)
+    total = dec((link.baseline or {}).get("total")) if link else dec(0)
+    paid = sum(
+        (
+            dec(r[0])
+            for r in ctx.db.execute(
+                "SELECT amount FROM ledger_payments WHERE company = ? AND invoice_id = ? "
+                "AND (qbo_id IS NULL OR qbo_id != ? OR source != 'quickbooks')",
+                [ctx.company, invoice_id, excluding_qbo_id],
+            )
+        ),
+        dec(0),
+    )
+    credited = sum(
+        (
+            dec(r[0])
+            for r in ctx.db.execute(
+                "SELECT amount FROM ledger_credit_applications WHERE company = ? AND invoice_id = ?",
+                [ctx.company, invoice_id],
+            )
+        ),
+        dec(0),
+    )
+    return total - paid - credited
+
+
+def _store(ctx: CycleContext, obj: dict[str, Any], state: str) -> None:
+    ctx.db.execute(
+        "INSERT INTO qbo_payments (company, qbo_id, sync_token, customer_qbo_id, total, txn_date, "
+        "lines, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (company, qbo_id) "
+        "DO UPDATE SET sync_token = excluded.sync_token, customer_qbo_id = excluded.customer_qbo_id, "
+        "total = excluded.total, txn_date = excluded.txn_date, lines = excluded.lines, "
+        "state = excluded.state, updated_at = excluded.updated_at",
+        [
+            ctx.company,
+            str(obj["Id"]),
+            str(obj.get("SyncToken")),
+            (obj.get("CustomerRef") or {}).get("value"),
+            str(cents(obj.get("TotalAmt"))),
+            obj.get("TxnDate"),
+            json.dumps(obj, default=str),
+            state,
+            utc_now_iso(),
+        ],
+    )
+
+
+def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False) -> None:
+    qbo_id = str(obj["Id"])
+    prev = ctx.db.execute(
+        "SELECT sync_token, state FROM qbo_payments WHERE company = ? AND qbo_id = ?",
+        [ctx.company, qbo_id],
+    ).fetchone()
+    if prev and prev[1] == "ours":
+        if not _deleted(obj):
+            ctx.db.execute(
+                "UPDATE qbo_payments SET sync_token = ?, updated_at = ? WHERE company = ? AND qbo_id = ?",
+                [str(obj.get("SyncToken")), utc_now_iso(), ctx.company, qbo_id],
+            )
+        return  # qbsync pushed it: its echo is never counted again
+    subject = ("qbo_payment", qbo_id)
+    settle_kinds = [Kind.QBO_PAYMENT_UNKNOWN_INVOICE, Kind.QBO_PAYMENT_SETTLED_INVOICE]
+    if _deleted(obj):
+        if prev and prev[1] == "applied":
+            _remove_rows(ctx, qbo_id)
+        if prev:
+            ctx.db.execute(
+                "UPDATE qbo_payments SET state = 'deleted', updated_at = ? WHERE company = ? "
+                "AND qbo_id = ?",
+                [utc_now_iso(), ctx.company, qbo_id],
+            )
+        close_exceptions(ctx.db, ctx.company, settle_kinds, *subject, resolution="auto")
+        return
+    if not retry and prev and prev[0] == str(obj.get("SyncToken")):
+        return  # a re-read inside the overlap
+    if _our_request(ctx, obj):
+        # Created by qbsync, but the answer was lost before it was recorded: the outbox settles
+        # it by its marker. Never count it as a QuickBooks payment.
+        _store(ctx, obj, "ours")
+        return
+
+    found, unknown = _allocations(ctx, obj)
+    label = f"QuickBooks payment {obj.get('PaymentRefNum') or qbo_id}"
+    if unknown:
+        if prev and prev[1] == "applied":
+            _remove_rows(ctx, qbo_id)
+        _store(ctx, obj, "waiting")
+        ctx.raise_exception(
+            Kind.QBO_PAYMENT_UNKNOWN_INVOICE,
+            *subject,
+            label=label,
+            qbo_entity="Payment",
+            qbo_id=qbo_id,
+            message=f"{label} of {cents(obj.get('TotalAmt'))} is applied to QuickBooks invoice(s) "
+            f"{', '.join(unknown)} that the ledger does not know; nothing was applied",
+            hint="link those invoices with `qbsync wizard history`; the payment is applied then. "
+            f"Open it: {ctx.qbo_url('Payment', qbo_id)}",
+        )
+        return
+    for invoice_id, amount in found:
+        due = _amount_due(ctx, invoice_id, qbo_id)
+        if cents(amount) > cents(due):
+            if prev and prev[1] == "applied":
+                _remove_rows(ctx, qbo_id)
+            _store(ctx, obj, "rejected")
+            inv = lv.invoice(ctx.db, ctx.company, invoice_id) or {}
+            ctx.raise_exception(
+                Kind.QBO_PAYMENT_SETTLED_INVOICE,
+                *subject,
+                label=label,
+                qbo_entity="Payment",
+                qbo_id=qbo_id,
+                message=f"{label} applies {cents(amount)} to invoice {inv.get('number', invoice_id)}"
+                f", which owes only {cents(due)} in the ledger; nothing was applied",
+                hint="check for a double payment in QuickBooks (refund or re-apply it), then "
+                "resolve with --retry",
+            )
+            return
+    _remove_rows(ctx, qbo_id)
+    now = utc_now_iso()
+    for index, (invoice_id, amount) in enumerate(found, start=1):
+        if cents(amount) == 0:
+            continue  # a voided payment keeps its lines at zero
+        ctx.db.execute(
+            "INSERT INTO ledger_payments (company, id, invoice_id, amount, date, method, reference, "
+            "source, qbo_id, qbo_sync_token, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'quickbooks', ?, ?, ?, ?)",
+            [
+                ctx.company,
+                f"qbo-{qbo_id}-{index}",
+                invoice_id,
+                str(cents(amount)),
+                obj.get("TxnDate"),
+                (obj.get("PaymentMethodRef") or {}).get("name"),
+                obj.get("PaymentRefNum"),
+                qbo_id,
+                str(obj.get("SyncToken")),
+                now,
+                now,
+            ],
+        )
+    _store(ctx, obj, "applied")
+    if found:
+        ctx.stats.payments_applied += 1
+    close_exceptions(ctx.db, ctx.company, settle_kinds, *subject, resolution="auto")
+
+
+def retry_waiting_payments(ctx: CycleContext) -> int:
+    """Payments held for an invoice the ledger did not know: apply those now linked."""
+    rows = ctx.db.execute(
+        "SELECT lines FROM qbo_payments WHERE company = ? AND state = 'waiting'", [ctx.company]
+    ).fetchall()
+    applied = 0
+    for (raw,) in rows:
+        obj = json.loads(raw)
+        _, unknown = _allocations(ctx, obj)
+        if not unknown:
+            apply_payment(ctx, obj, retry=True)
+            applied += 1
+    return applied

@@ -1,0 +1,821 @@
+"""Outbound: drain the outbox into QuickBooks.
+
+Every op is claimed (attempts + 1, marked uncertain) in its own committed transaction before its
+request leaves, and completed (QBO Id and SyncToken, the link, the op done) in one transaction
+after the answer. An op found uncertain (a lost answer, a crash) is settled by looking for the
+document's marker before anything is created again: no duplicate reaches QuickBooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from qbsync.money import cents, dec, to_json_number
+from qbsync.qbo.client import BatchItem
+from qbsync.qbo.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    InvalidGrant,
+    ObjectNotFound,
+    QboError,
+    StaleObjectError,
+    UnknownOutcome,
+)
+from qbsync.sync import ledger_view as lv
+from qbsync.sync import links, payloads
+from qbsync.sync.context import CycleContext
+from qbsync.sync.exceptions import Kind, close_exceptions
+from qbsync.sync.outbox import OpKind
+from qbsync.sync.payloads import PayloadError
+from qbsync.timeutil import utc_now, utc_now_iso
+
+# Errors that end the cycle rather than one op: the connection itself is gone.
+FATAL = (AuthenticationError, AuthorizationError, InvalidGrant)
+
+EXPORTS = (OpKind.EXPORT_INVOICE.value, OpKind.EXPORT_CREDIT_MEMO.value, OpKind.REEXPORT.value)
+ORDER = {
+    OpKind.EXPORT_INVOICE.value: 0,
+    OpKind.EXPORT_CREDIT_MEMO.value: 0,
+    OpKind.REEXPORT.value: 0,
+    OpKind.VOID_INVOICE.value: 1,
+    OpKind.DELETE_CREDIT_MEMO.value: 1,
+    OpKind.PUSH_PAYMENT.value: 2,
+    OpKind.APPLY_CREDIT.value: 3,
+}
+FAILURE_KIND = {
+    OpKind.EXPORT_INVOICE.value: Kind.EXPORT_FAILING,
+    OpKind.EXPORT_CREDIT_MEMO.value: Kind.EXPORT_FAILING,
+    OpKind.REEXPORT.value: Kind.EXPORT_FAILING,
+    OpKind.VOID_INVOICE.value: Kind.VOID_FAILING,
+    OpKind.DELETE_CREDIT_MEMO.value: Kind.VOID_FAILING,
+    OpKind.PUSH_PAYMENT.value: Kind.PAYMENT_INVOICE_NOT_IN_QBO,
+    OpKind.APPLY_CREDIT.value: Kind.CREDIT_FAILING,
+}
+WAIT_RETRY = timedelta(minutes=1)
+# Batch requests in flight at once: a 30-item batch takes seconds, so one at a time cannot reach
+# Intuit's 40 batches a minute; the pacer still holds every request within the limits.
+BATCH_CONCURRENCY = 3
+
+
+@dataclass
+class Op:
+    id: int
+    kind: str
+    subject_type: str
+    subject_id: str
+    state: str
+    attempts: int
+    request_id: str
+    uncertain: bool
+    qbo_id: str | None
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> Op:
+        return cls(
+            r["id"],
+            r["kind"],
+            r["subject_type"],
+            r["subject_id"],
+            r["state"],
+            r["attempts"],
+            r["request_id"],
+            bool(r["uncertain"]),
+            r["qbo_id"],
+        )
+
+
+def recover(ctx: CycleContext) -> int:
+    """Ops a dead run left in progress: their requests may have reached QuickBooks."""
+    with ctx.db.atomic():
+        cursor = ctx.db.execute(
+            "UPDATE outbox SET state = 'failed', uncertain = 1, updated_at = ?, "
+            "last_error = COALESCE(last_error, 'interrupted') "
+            "WHERE company = ? AND state = 'in_progress'",
+            [utc_now_iso(), ctx.company],
+        )
+    return cursor.rowcount
+
+
+def due_ops(ctx: CycleContext, op_ids: list[int] | None = None) -> list[Op]:
+    """Pending or failed ops whose time has come, dependencies first. Exports of documents dated
+    before the go-live date are held back (they stay pending until go-live moves)."""
+    params: list[Any] = [ctx.company, utc_now_iso()]
+    sql = (
+        "SELECT o.* FROM outbox o LEFT JOIN ledger_invoices i ON o.subject_type = 'invoice' "
+        "AND i.company = o.company AND i.id = o.subject_id "
+        "WHERE o.company = ? AND o.state IN ('pending', 'failed') "
+        "AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
+    )
+    if ctx.settings.go_live and op_ids is None:
+        # Held back from the automatic cycle only; ops asked for by id (invoices export) go.
+        sql += " AND NOT (o.kind IN ('export_invoice', 'export_credit_memo') AND i.date < ?)"
+        params.append(ctx.settings.go_live.isoformat())
+    if op_ids is not None:
+        sql += f" AND o.id IN ({','.join('?' for _ in op_ids)})"
+        params += op_ids
+    ops = [Op.from_row(r) for r in ctx.db.query(sql + " ORDER BY o.id", params)]
+    ops.sort(key=lambda op: (ORDER.get(op.kind, 9), op.id))
+    return ops
+
+
+class Outbound:
+    def __init__(self, ctx: CycleContext):
+        self.ctx = ctx
+        self.db = ctx.db
+        self.batch_size = ctx.sync.batch_size
+        self.cancelled = False
+        self.done_count = 0
+
+    # --- bookkeeping -------------------------------------------------------------------------
+
+    def claim(self, ops: list[Op]) -> None:
+        """Committed before the request leaves: a crash from here on leaves the op uncertain."""
+        now = utc_now_iso()
+        with self.db.atomic():
+            for op in ops:
+                self.db.execute(
+                    "UPDATE outbox SET state = 'in_progress', attempts = attempts + 1, "
+                    "uncertain = 1, cycle_id = ?, updated_at = ? WHERE id = ?",
+                    [self.ctx.cycle_id, now, op.id],
+                )
+                op.attempts += 1
+
+    def done(self, op: Op, qbo_id: str | None, sync_token: str | None) -> None:
+        """Mark done; call inside the transaction that records the result."""
+        self.db.execute(
+            "UPDATE outbox SET state = 'done', uncertain = 0, qbo_id = ?, qbo_sync_token = ?, "
+            "last_error = NULL, last_error_code = NULL, next_attempt_at = NULL, updated_at = ? "
+            "WHERE id = ?",
+            [qbo_id, sync_token, utc_now_iso(), op.id],
+        )
+        self.ctx.stats.ops_processed += 1
+        close_exceptions(
+            self.db,
+            self.ctx.company,
+            [
+                Kind.EXPORT_FAILING,
+                Kind.VOID_FAILING,
+                Kind.CREDIT_FAILING,
+                Kind.PAYMENT_INVOICE_NOT_IN_QBO,
+                Kind.PAYMENT_CUSTOMER_NOT_MAPPED,
+            ],
+            op.subject_type,
+            op.subject_id,
+        )
+
+    def wait(self, op: Op, reason: str) -> None:
+        """A prerequisite is still on its way (the invoice a payment needs): try again soon,
+        without spending an attempt."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, "
+                "updated_at = ? WHERE id = ?",
+                [(utc_now() + WAIT_RETRY).isoformat(), reason, utc_now_iso(), op.id],
+            )
+
+    def fail(
+        self,
+        op: Op,
+        message: str,
+        *,
+        code: str | None = None,
+        tid: str | None = None,
+        uncertain: bool = False,
+        kind: Kind | None = None,
+        hint: str | None = None,
+        needs_person: bool = False,
+        final: bool = False,
+    ) -> None:
+        """Record a failed attempt: retry with backoff, or error at the attempt cap.
+
+        Attempts are spent only by claim(), when a request is sent: a document that could not
+        even be built (a missing mapping) waits for a person without using any up.
+        `needs_person`: raise the exception now, retry each interval, so fixing the cause is
+        enough. `final`: no retry can help (QuickBooks already applied the credit)."""
+        errored = final or op.attempts >= self.ctx.sync.attempt_cap
+        if needs_person:
+            delay = self.ctx.sync.interval or self.ctx.sync.backoff
+        else:
+            delay = self.ctx.sync.backoff * (2 ** max(op.attempts - 1, 0))
+            delay *= random.uniform(0.9, 1.1)
+        state = "errored" if errored else "failed"
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE outbox SET state = ?, uncertain = ?, last_error = ?, last_error_code = ?, "
+                "intuit_tid = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                [
+                    state,
+                    int(uncertain),
+                    message,
+                    code,
+                    tid,
+                    None if errored else (utc_now() + timedelta(seconds=delay)).isoformat(),
+                    utc_now_iso(),
+                    op.id,
+                ],
+            )
+            if errored or needs_person:
+                label = self.label(op)
+                suffix = f" (after {op.attempts} attempts)" if errored and not final else ""
+                self.ctx.raise_exception(
+                    kind or FAILURE_KIND.get(op.kind, Kind.EXPORT_FAILING),
+                    op.subject_type,
+                    op.subject_id,
+                    label=label,
+                    message=f"{label}: {message}{suffix}",
+                    hint=hint or "fix the cause, then: qbsync exceptions resolve ID --retry",
+                    data={"op": op.id, "code": code, "intuit_tid": tid},
+                )
+        self.ctx.stats.ops_failed += 1
+
+    def label(self, op: Op) -> str:
+        if op.subject_type == "invoice":
+            inv = lv.invoice(self.db, self.ctx.company, op.subject_id)
+            kind = "credit note" if inv and inv["type"] == "credit_note" else "invoice"
+            return f"{kind} {inv['number'] if inv else op.subject_id}"
+        return f"{op.subject_type.replace('_', ' ')} {op.subject_id}"
+
+    def fail_from_error(self, op: Op, err: QboError, *, uncertain: bool = False) -> None:
+        person = err.status is not None and 400 <= err.status < 500 and err.status != 429
+        self.fail(
+            op,
+            err.message,
+            code=err.qbo_code,
+            tid=err.intuit_tid,
+            uncertain=uncertain,
+            needs_person=person,
+        )
+
+    # --- the drain ---------------------------------------------------------------------------
+
+    async def drain(self, op_ids: list[int] | None = None) -> None:
+        ops = due_ops(self.ctx, op_ids)
+        total = len(ops)
+        exports = [op for op in ops if op.kind in EXPORTS]
+        others = [op for op in ops if op.kind not in EXPORTS]
+        # Plain exports of documents with one export op each may go in concurrent batches; a
+        # document with several export ops (an export and a re-export) keeps their order.
+        subjects: dict[str, int] = defaultdict(int)
+        for op in exports:
+            subjects[op.subject_id] += 1
+        parallel = [
+            op
+            for op in exports
+            if op.kind != OpKind.REEXPORT.value and subjects[op.subject_id] == 1
+        ]
+        serial = [
+            op for op in exports if op.kind == OpKind.REEXPORT.value or subjects[op.subject_id] > 1
+        ]
+        self.done_count = 0
+        if parallel:
+            await self.ctx.facts()  # once, before the batches share it
+        await self.export_concurrently(parallel, total)
+        index = 0
+        while index < len(serial) and not self.cancelled:
+            if self.ctx.cancelled():
+                self.cancelled = True
+                return
+            chunk = serial[index : index + self.batch_size]
+            sent = await self.export_batch(chunk)
+            index += sent
+            self.done_count += sent
+            self.ctx.tick("outbound", self.done_count, total)
+        if self.cancelled:
+            return
+        for op in others:
+            if self.ctx.cancelled():
+                self.cancelled = True
+                return
+            await self.one(op)
+            self.done_count += 1
+            self.ctx.tick("outbound", self.done_count, total)
+
+    async def export_concurrently(self, ops: list[Op], total: int) -> None:
+        """Up to BATCH_CONCURRENCY batch requests in flight (the pacer keeps them within
+        Intuit's limits). Each batch claims and completes its own ops in its own transactions,
+        as a lone batch does. A connection failure stops new batches; those in flight finish,
+        then it is raised."""
+        index = 0
+        fatal: list[Exception] = []
+
+        async def worker() -> None:
+            nonlocal index
+            while index < len(ops) and not fatal and not self.cancelled:
+                if self.ctx.cancelled():
+                    self.cancelled = True
+                    return
+                chunk = ops[index : index + self.batch_size]
+                index += len(chunk)
+                try:
+                    sent = await self.export_batch(chunk)
+                except Exception as err:  # FATAL, or a bug: stop the others, raise it below
+                    fatal.append(err)
+                    return
+                self.done_count += sent
+                self.ctx.tick("outbound", self.done_count, total)
+
+        await asyncio.gather(*(worker() for _ in range(BATCH_CONCURRENCY)))
+        if fatal:
+            raise fatal[0]
+
+    async def one(self, op: Op) -> None:
+        handler = {
+            OpKind.VOID_INVOICE.value: self.void,
+            OpKind.DELETE_CREDIT_MEMO.value: self.void,
+            OpKind.PUSH_PAYMENT.value: self.push_payment,
+            OpKind.APPLY_CREDIT.value: self.apply_credit,
+        }[op.kind]
+        try:
+            await handler(op)
+        except FATAL:
+            raise
+        except UnknownOutcome as err:
+            self.fail(op, err.message, code=err.qbo_code, tid=err.intuit_tid, uncertain=True)
+        except QboError as err:
+            self.fail_from_error(op, err)
+
+    # --- exports -----------------------------------------------------------------------------
+
+    async def export_batch(self, chunk: list[Op]) -> int:
+        """Export up to one batch; returns how many ops of `chunk` were handled."""
+        ctx = self.ctx
+        facts = await ctx.facts()
+        found = await self.lookup([op for op in chunk if op.uncertain])
+        ready: list[tuple[Op, str, dict[str, Any]]] = []
+        for op in chunk:
+            if op.kind == OpKind.REEXPORT.value:
+                await self.reexport(op)
+                continue
+            existing = links.by_local(self.db, ctx.company, "invoice", op.subject_id)
+            if existing and existing.state != "deleted":
+                # Linked already (the wizard found it in QuickBooks, or an earlier op made it).
+                with self.db.atomic():
+                    self.done(op, existing.qbo_id, existing.sync_token)
+                continue
+            if op.id in found:
+                entity, doc = found[op.id]
+                with self.db.atomic():
+                    links.save(
+                        self.db,
+                        ctx.company,
+                        "invoice",
+                        op.subject_id,
+                        entity,
+                        doc,
+                        linked_by="lookup",
+                    )
+                    self.done(op, str(doc["Id"]), str(doc.get("SyncToken")))
+                    ctx.stats.exported += 1
+                continue
+            try:
+                entity, body = payloads.document(
+                    self.db, ctx.company, ctx.settings, facts, op.subject_id, op.request_id
+                )
+            except PayloadError as err:
+                self.fail(op, err.message, hint=err.hint, needs_person=True)
+                continue
+            ready.append((op, entity, body))
+        if not ready:
+            return len(chunk)
+        if ctx.dry_run:
+            for op, entity, body in ready:
+                ctx.stats.would_send.append({"op": op.id, "create": entity, "body": body})
+            return len(chunk)
+
+        self.claim([op for op, _, _ in ready])
+        items = [
+            BatchItem(bid=str(op.id), operation="create", entity=entity, body=body)
+            for op, entity, body in ready
+        ]
+        # The same ops sent together again replay under the same id; any other mix gets its own.
+        batch_rid = hashlib.sha256(
+            "|".join(op.request_id for op, _, _ in ready).encode()
+        ).hexdigest()[:36]
+        try:
+            results = await ctx.client.batch(items, request_id=batch_rid)
+        except FATAL:
+            raise
+        except UnknownOutcome as err:
+            self.batch_size = max(1, self.batch_size // 2)  # smaller after timeouts
+            for op, _, _ in ready:
+                self.fail(op, err.message, code=err.qbo_code, tid=err.intuit_tid, uncertain=True)
+            return len(chunk)
+        except QboError as err:
+            for op, _, _ in ready:
+                self.fail_from_error(op, err)
+            return len(chunk)
+
+        by_bid = {r.bid: r for r in results}
+        for op, entity, _ in ready:
+            result = by_bid.get(str(op.id))
+            if result is None:
+                self.fail(op, "QuickBooks' batch answer left this item out", uncertain=True)
+            elif result.fault is not None:
+                self.fail_from_error(op, result.fault)
+            else:
+                doc = result.body or {}
+                with self.db.atomic():
+                    links.save(
+                        self.db,
+                        ctx.company,
+                        "invoice",
+                        op.subject_id,
+                        entity,
+                        doc,
+                        linked_by="export",
+                    )
+                    self.done(op, str(doc.get("Id")), str(doc.get("SyncToken")))
+                    ctx.stats.exported += 1
+        return len(chunk)
+
+    async def lookup(self, ops: list[Op]) -> dict[int, tuple[str, dict[str, Any]]]:
+        """Find what uncertain export ops may have created, by their markers. One query per
+        (entity, date) however many ops share it."""
+        if not ops:
+            return {}
+        groups: dict[tuple[str, str], list[Op]] = defaultdict(list)
+        for op in ops:
+            inv = lv.invoice(self.db, self.ctx.company, op.subject_id)
+            if inv is None:
+                continue
+            entity = "CreditMemo" if inv["type"] == "credit_note" else "Invoice"
+            groups[(entity, inv["date"])].append(op)
+        found: dict[int, tuple[str, dict[str, Any]]] = {}
+        for (entity, date), members in groups.items():
+            docs = await self.ctx.client.query_all(entity, f"TxnDate = '{date}'")
+            by_marker = {}
+            for doc in docs:
+                note = doc.get("PrivateNote") or ""
+                for op in members:
+                    if payloads.marker(op.request_id) in note:
+                        by_marker[op.id] = doc
+            for op in members:
+                if op.id in by_marker:
+                    found[op.id] = (entity, by_marker[op.id])
+        return found
+
+    async def find_payment(self, op: Op, txn_date: str) -> dict[str, Any] | None:
+        docs = await self.ctx.client.query_all("Payment", f"TxnDate = '{txn_date}'")
+        mark = payloads.marker(op.request_id)
+        return next((d for d in docs if mark in (d.get("PrivateNote") or "")), None)
+
+    async def reexport(self, op: Op) -> None:
+        """Send qbsync's version again over a drifted document, under its live SyncToken."""
+        ctx = self.ctx
+        link = links.by_local(self.db, ctx.company, "invoice", op.subject_id)
+        if link is None or link.state == "deleted":
+            # Nothing to update: create it anew (the deleted link is replaced on success).
+            op.kind = OpKind.EXPORT_INVOICE.value
+            with self.db.atomic():
+                self.db.execute(
+                    "DELETE FROM qbo_links WHERE company = ? AND local_type = 'invoice' "
+                    "AND local_id = ?",
+                    [ctx.company, op.subject_id],
+                )
+            await self.export_batch([op])
+            return
+        facts = await ctx.facts()
+        try:
+            _, body = payloads.document(
+                self.db, ctx.company, ctx.settings, facts, op.subject_id, op.request_id
+            )
+        except PayloadError as err:
+            self.fail(op, err.message, hint=err.hint, needs_person=True)
+            return
+        self.claim([op])
+        try:
+            live = await ctx.client.read(link.qbo_entity, link.qbo_id)
+            body.update({"Id": link.qbo_id, "SyncToken": live["SyncToken"]})
+            doc = await ctx.client.update(
+                link.qbo_entity, body, sparse=True, request_id=op.request_id
+            )
+        except FATAL:
+            raise
+        except UnknownOutcome as err:
+            self.fail(op, err.message, uncertain=True)
+            return
+        except QboError as err:
+            self.fail_from_error(op, err)
+            return
+        with self.db.atomic():
+            links.save(
+                self.db,
+                ctx.company,
+                "invoice",
+                op.subject_id,
+                link.qbo_entity,
+                doc,
+                linked_by=link.linked_by,
+            )
+            self.done(op, str(doc["Id"]), str(doc["SyncToken"]))
+            close_exceptions(
+                self.db,
+                ctx.company,
+                [Kind.DRIFT_CHANGED, Kind.DRIFT_VOIDED_DELETED],
+                "invoice",
+                op.subject_id,
+                resolution="reexport",
+            )
+
+    # --- voids ---------------------------------------------------------------------------------
+
+    async def void(self, op: Op) -> None:
+        ctx = self.ctx
+        link = links.by_local(self.db, ctx.company, "invoice", op.subject_id)
+        if link is None:
+            export = self.db.execute(
+                "SELECT id, state, uncertain FROM outbox WHERE company = ? AND subject_type = "
+                "'invoice' AND subject_id = ? AND kind IN ('export_invoice', 'export_credit_memo') "
+                "ORDER BY id DESC LIMIT 1",
+                [ctx.company, op.subject_id],
+            ).fetchone()
+            if export and export[2]:
+                self.wait(op, "waiting for the export's outcome to be settled")
+                return
+            # Never reached QuickBooks: cancel the export, nothing to void.
+            with self.db.atomic():
+                if export and export[1] != "done":
+                    self.db.execute(
+                        "UPDATE outbox SET state = 'cancelled', updated_at = ? WHERE id = ?",
+                        [utc_now_iso(), export[0]],
+                    )
+                self.done(op, None, None)
+            return
+        if link.state in ("voided", "deleted"):
+            with self.db.atomic():
+                self.done(op, link.qbo_id, link.sync_token)
+            return
+        if ctx.dry_run:
+            ctx.stats.would_send.append({"op": op.id, "void": link.qbo_entity, "id": link.qbo_id})
+            return
+        self.claim([op])
+        deleting = op.kind == OpKind.DELETE_CREDIT_MEMO.value or (
+            link.qbo_entity == "Invoice" and ctx.settings.on_cancel == "delete"
+        )
+        for attempt in range(2):
+            try:
+                live = await ctx.client.read(link.qbo_entity, link.qbo_id)
+            except ObjectNotFound:
+                with self.db.atomic():
+                    links.set_state(self.db, link, "deleted")
+                    self.done(op, link.qbo_id, None)
+                return
+            if links.is_void_shape(live, link.baseline):
+                with self.db.atomic():
+                    links.set_state(self.db, link, "voided", str(live["SyncToken"]))
+                    self.done(op, link.qbo_id, str(live["SyncToken"]))
+                return
+            try:
+                if deleting:
+                    result = await ctx.client.delete(
+                        link.qbo_entity,
+                        link.qbo_id,
+                        str(live["SyncToken"]),
+                        request_id=op.request_id,
+                    )
+                else:
+                    result = await ctx.client.void(
+                        link.qbo_entity,
+                        link.qbo_id,
+                        str(live["SyncToken"]),
+                        request_id=op.request_id,
+                    )
+            except StaleObjectError:
+                if attempt == 0:
+                    continue  # someone changed it between our read and our write: read again
+                raise
+            token = result.get("SyncToken")
+            with self.db.atomic():
+                links.set_state(
+                    self.db,
+                    link,
+                    "deleted" if deleting else "voided",
+                    str(token) if token is not None else None,
+                )
+                self.done(op, link.qbo_id, str(token) if token is not None else None)
+            return
+
+    # --- payments and credits --------------------------------------------------------------
+
+    def _prerequisite(self, op: Op, invoice_id: str, what: str) -> links.Link | None:
+        """The QuickBooks document a payment or credit needs; None after deciding to wait/fail."""
+        link = links.by_local(self.db, self.ctx.company, "invoice", invoice_id)
+        if link is not None and link.state not in ("deleted",):
+            return link
+        export = self.db.execute(
+            "SELECT state FROM outbox WHERE company = ? AND subject_type = 'invoice' AND "
+            "subject_id = ? AND kind IN ('export_invoice', 'export_credit_memo') "
+            "ORDER BY id DESC LIMIT 1",
+            [self.ctx.company, invoice_id],
+        ).fetchone()
+        inv = lv.invoice(self.db, self.ctx.company, invoice_id)
+        number = inv["number"] if inv else invoice_id
+        go_live = self.ctx.settings.go_live
+        held = bool(inv and go_live and inv["date"] < go_live.isoformat())
+        if export and export[0] in ("pending", "failed", "in_progress") and not held:
+            self.wait(op, f"waiting for {what} {invoice_id} to be exported")
+            return None
+        self.fail(
+            op,
+            f"{what} {number} is not in QuickBooks",
+            needs_person=True,
+            kind=Kind.PAYMENT_INVOICE_NOT_IN_QBO
+            if op.kind == OpKind.PUSH_PAYMENT.value
+            else Kind.CREDIT_FAILING,
+            hint=(
+                f"{what} {number} is dated before the go-live date, so the cycle holds it back; "
+                if held
+                else ""
+            )
+            + f"export it (qbsync invoices export {invoice_id}) or link it with the wizard; "
+            "the payment follows on the next cycle",
+        )
+        return None
+
+    async def push_payment(self, op: Op) -> None:
+        ctx = self.ctx
+        pay = lv.payment(self.db, ctx.company, op.subject_id)
+        if pay is None:
+            self.fail(op, "payment is no longer in the ledger", final=True)
+            return
+        link = self._prerequisite(op, pay["invoice_id"], "invoice")
+        if link is None:
+            return
+        try:
+            body = payloads.payment(
+                self.db, ctx.company, ctx.settings, op.subject_id, link.qbo_id, op.request_id
+            )
+        except PayloadError as err:
+            self.fail(op, err.message, hint=err.hint, kind=err.kind, needs_person=True)
+            return
+        if ctx.dry_run:
+            ctx.stats.would_send.append({"op": op.id, "create": "Payment", "body": body})
+            return
+        doc = await self.find_payment(op, pay["date"]) if op.uncertain else None
+        if doc is None:
+            self.claim([op])
+            try:
+                doc = await ctx.client.create("Payment", body, request_id=op.request_id)
+            except QboError as err:
+                capped = await self._capped_to_balance(err, body, link.qbo_id)
+                if capped is None:
+                    raise
+                # QuickBooks owes less than the payment (paid there meanwhile): apply what it
+                # owes and leave the rest as the customer's credit, raised below.
+                doc = await ctx.client.create("Payment", capped, request_id=f"{op.request_id}-cap")
+        self.record_payment(op, doc, pay)
+
+    async def _capped_to_balance(
+        self, err: QboError, body: dict[str, Any], invoice_qbo_id: str
+    ) -> dict[str, Any] | None:
+        """The payment body with its invoice line cut to the invoice's open balance, when a
+        business-rule refusal (6000) came from the payment being larger than that balance."""
+        if err.qbo_code != "6000":
+            return None
+        live = await self.ctx.client.read("Invoice", invoice_qbo_id)
+        balance = dec(live.get("Balance"))
+        line = body["Line"][0]
+        if balance >= dec(line["Amount"]):
+            return None
+        capped = {**body, "Line": []}
+        if balance > 0:
+            capped["Line"] = [{**line, "Amount": to_json_number(cents(balance))}]
+        return capped
+
+    def record_payment(self, op: Op, doc: dict[str, Any], pay: dict[str, Any]) -> None:
+        ctx = self.ctx
+        with self.db.atomic():
+            links.save(
+                self.db,
+                ctx.company,
+                "payment",
+                op.subject_id,
+                "Payment",
+                doc,
+                linked_by="export",
+                with_baseline=False,
+            )
+            self.db.execute(
+                "UPDATE ledger_payments SET qbo_id = ?, qbo_sync_token = ?, updated_at = ? "
+                "WHERE company = ? AND id = ?",
+                [
+                    str(doc["Id"]),
+                    str(doc.get("SyncToken")),
+                    utc_now_iso(),
+                    ctx.company,
+                    op.subject_id,
+                ],
+            )
+            # Remembered as ours, so that its echo in the change feed is never counted again.
+            self.db.execute(
+                "INSERT INTO qbo_payments (company, qbo_id, sync_token, customer_qbo_id, total, "
+                "txn_date, lines, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, NULL, 'ours', ?) "
+                "ON CONFLICT (company, qbo_id) DO UPDATE SET sync_token = excluded.sync_token, "
+                "state = 'ours', updated_at = excluded.updated_at",
+                [
+                    ctx.company,
+                    str(doc["Id"]),
+                    str(doc.get("SyncToken")),
+                    (doc.get("CustomerRef") or {}).get("value"),
+                    str(cents(doc.get("TotalAmt"))),
+                    doc.get("TxnDate"),
+                    utc_now_iso(),
+                ],
+            )
+            self.done(op, str(doc["Id"]), str(doc.get("SyncToken")))
+            unapplied = dec(doc.get("UnappliedAmt"))
+            if unapplied > 0:
+                ctx.raise_exception(
+                    Kind.PAYMENT_UNAPPLIED,
+                    "payment",
+                    op.subject_id,
+                    label=f"payment {op.subject_id}",
+                    qbo_entity="Payment",
+                    qbo_id=str(doc["Id"]),
+                    message=(
+                        f"payment {op.subject_id} of {cents(pay['amount'])} left "
+                        f"{cents(unapplied)} unapplied in QuickBooks (customer credit)"
+                    ),
+                    hint="apply the credit to another invoice in QuickBooks, or refund it; "
+                    f"open it: {ctx.qbo_url('Payment', str(doc['Id']))}",
+                )
+
+    async def apply_credit(self, op: Op) -> None:
+        ctx = self.ctx
+        app = lv.credit_application(self.db, ctx.company, op.subject_id)
+        if app is None:
+            self.fail(op, "credit application is no longer in the ledger", final=True)
+            return
+        inv_link = self._prerequisite(op, app["invoice_id"], "invoice")
+        if inv_link is None:
+            return
+        cm_link = self._prerequisite(op, app["credit_note_id"], "credit note")
+        if cm_link is None:
+            return
+        inv = lv.invoice(self.db, ctx.company, app["invoice_id"]) or {}
+        customer = lv.mapping(self.db, ctx.company, "customers", inv.get("client_id"))
+        if customer is None:
+            self.fail(
+                op, f"client {inv.get('client_id')} has no QuickBooks customer", needs_person=True
+            )
+            return
+        existing = await self.find_payment(op, app["date"]) if op.uncertain else None
+        if existing is not None:
+            self.record_credit(op, existing)
+            return
+        if ctx.dry_run:
+            ctx.stats.would_send.append({"op": op.id, "apply_credit": op.subject_id})
+            return
+        # QuickBooks may have applied the credit itself (AutoApplyCredit): never apply twice.
+        memo = await ctx.client.read("CreditMemo", cm_link.qbo_id)
+        remaining = dec(memo.get("RemainingCredit", memo.get("TotalAmt")))
+        amount = cents(app["amount"])
+        if remaining < amount:
+            self.fail(
+                op,
+                f"QuickBooks has already used this credit (remaining {cents(remaining)}, "
+                f"application {amount}); probably AutoApplyCredit applied it to an invoice",
+                final=True,
+                kind=Kind.CREDIT_FAILING,
+                hint="check where QuickBooks applied the credit; turn off Automatically apply "
+                f"credits in QuickBooks to avoid this; open it: {ctx.qbo_url('CreditMemo', cm_link.qbo_id)}",
+            )
+            return
+        body = payloads.credit_application(
+            customer, inv_link.qbo_id, cm_link.qbo_id, amount, app["date"], op.request_id
+        )
+        self.claim([op])
+        doc = await ctx.client.create("Payment", body, request_id=op.request_id)
+        self.record_credit(op, doc)
+
+    def record_credit(self, op: Op, doc: dict[str, Any]) -> None:
+        with self.db.atomic():
+            links.save(
+                self.db,
+                self.ctx.company,
+                "credit_application",
+                op.subject_id,
+                "Payment",
+                doc,
+                linked_by="export",
+                with_baseline=False,
+            )
+            self.db.execute(
+                "INSERT INTO qbo_payments (company, qbo_id, sync_token, total, txn_date, state, "
+                "updated_at) VALUES (?, ?, ?, '0.00', ?, 'ours', ?) ON CONFLICT (company, qbo_id) "
+                "DO UPDATE SET sync_token = excluded.sync_token, state = 'ours'",
+                [
+                    self.ctx.company,
+                    str(doc["Id"]),
+                    str(doc.get("SyncToken")),
+                    doc.get("TxnDate"),
+                    utc_now_iso(),
+                ],
+            )
+            self.done(op, str(doc["Id"]), str(doc.get("SyncToken")))

@@ -1,0 +1,245 @@
+"""QuickBooks request bodies built from ledger documents and the company's mappings.
+
+A document that cannot be built (a missing mapping, a number too long for QuickBooks) raises
+PayloadError naming what to fix; it never reaches QuickBooks half-formed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from qbsync.config import CompanySettings
+from qbsync.money import cents, dec, to_json_number
+from qbsync.sync import ledger_view as lv
+from qbsync.sync.exceptions import Kind
+
+DOC_NUMBER_MAX = 21
+US_PSEUDO_CODES = {"TAX", "NON"}
+
+
+class PayloadError(Exception):
+    def __init__(self, kind: Kind, message: str, hint: str | None = None, *, wait: bool = False):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.hint = hint
+        self.wait = wait  # True: not an error yet, a prerequisite is still on its way
+
+
+@dataclass
+class CompanyFacts:
+    """What the payloads need to know about the QuickBooks company."""
+
+    country: str = "US"
+    home_currency: str = "USD"
+    multi_currency: bool = False
+    automated_sales_tax: bool = False
+    custom_txn_numbers: bool = True
+    auto_apply_credit: bool = True
+    class_per_txn: bool = False
+
+    @classmethod
+    def from_qbo(cls, info: dict[str, Any], prefs: dict[str, Any]) -> CompanyFacts:
+        currency = prefs.get("CurrencyPrefs") or {}
+        sales = prefs.get("SalesFormsPrefs") or {}
+        tax = prefs.get("TaxPrefs") or {}
+        accounting = prefs.get("AccountingInfoPrefs") or {}
+        home = currency.get("HomeCurrency") or {}
+        return cls(
+            country=str(info.get("Country") or "US"),
+            home_currency=str(home.get("value") or "USD"),
+            multi_currency=bool(currency.get("MultiCurrencyEnabled", False)),
+            automated_sales_tax=bool(tax.get("PartnerTaxEnabled", False)),
+            custom_txn_numbers=bool(sales.get("CustomTxnNumbers", True)),
+            auto_apply_credit=bool(sales.get("AutoApplyCredit", True)),
+            class_per_txn=bool(accounting.get("ClassTrackingPerTxn", False)),
+        )
+
+
+def marker(request_id: str) -> str:
+    """Written into PrivateNote of everything qbsync creates: how it recognizes its own writes."""
+    return f"qbsync:{request_id}"
+
+
+def _need(db: Database, company: str, kind: str, local_id: str, what: str) -> str:
+    qbo_id = lv.mapping(db, company, kind, local_id)
+    if qbo_id is None:
+        raise PayloadError(
+            Kind.EXPORT_FAILING,
+            f"{what} {local_id!r} has no QuickBooks mapping ({kind})",
+            f"map it: qbsync mappings set {kind} {local_id} QBO_ID (or import a mappings file)",
+        )
+    return qbo_id
+
+
+def document(
+    db: Database,
+    company: str,
+    settings: CompanySettings,
+    facts: CompanyFacts,
+    invoice_id: str,
+    request_id: str,
+) -> tuple[str, dict[str, Any]]:
+    """The Invoice or CreditMemo body for a finalized ledger document."""
+    inv = lv.invoice(db, company, invoice_id)
+    if inv is None:
+        raise PayloadError(Kind.EXPORT_FAILING, f"invoice {invoice_id!r} is not in the ledger")
+    entity = "CreditMemo" if inv["type"] == "credit_note" else "Invoice"
+    body: dict[str, Any] = {
+        "CustomerRef": {"value": _need(db, company, "customers", inv["client_id"], "client")},
+        "TxnDate": inv["date"],
+        "PrivateNote": marker(request_id),
+    }
+    if inv.get("memo"):
+        body["CustomerMemo"] = {"value": str(inv["memo"])[:1000]}
+    if settings.numbering == "ledger":
+        number = str(inv["number"])
+        if len(number) > DOC_NUMBER_MAX:
+            raise PayloadError(
+                Kind.EXPORT_FAILING,
+                f"invoice number {number!r} is longer than QuickBooks' {DOC_NUMBER_MAX} characters",
+                "shorten the number in the billing system, or let QuickBooks number invoices "
+                "(qbsync config set companies.KEY.numbering quickbooks)",
+            )
+        body["DocNumber"] = number
+    if inv.get("due_date") and entity == "Invoice":
+        body["DueDate"] = inv["due_date"]
+    if inv.get("terms_id") and entity == "Invoice":
+        body["SalesTermRef"] = {"value": _need(db, company, "terms", inv["terms_id"], "terms")}
+    currency = inv.get("currency")
+    if currency and currency != facts.home_currency:
+        if not facts.multi_currency:
+            raise PayloadError(
+                Kind.EXPORT_FAILING,
+                f"invoice is in {currency} but the QuickBooks company has no multi-currency "
+                f"(home currency {facts.home_currency})",
+                "turn on multi-currency in QuickBooks, or issue the invoice in the home currency",
+            )
+        body["CurrencyRef"] = {"value": currency}
+    if settings.send_bill_address:
+        client = lv.client(db, company, inv["client_id"])
+        if client and client.get("email"):
+            body["BillEmail"] = {"Address": client["email"]}
+
+    class_id = lv.mapping(db, company, "defaults", "class")
+    department_id = lv.mapping(db, company, "defaults", "department")
+    if department_id:
+        body["DepartmentRef"] = {"value": department_id}
+    if class_id and facts.class_per_txn:
+        body["ClassRef"] = {"value": class_id}
+
+    us = facts.country.upper() in ("US", "USA", "UNITED STATES")
+    txn_tax_code: str | None = None
+    lines = []
+    for line in lv.invoice_lines(db, company, invoice_id):
+        detail: dict[str, Any] = {
+            "ItemRef": {"value": _need(db, company, "items", line["service_id"], "service")},
+        }
+        if settings.post_quantities:
+            detail["Qty"] = to_json_number(dec(line["quantity"]))
+            detail["UnitPrice"] = to_json_number(dec(line["unit_price"]))
+        if line.get("service_date"):
+            detail["ServiceDate"] = line["service_date"]
+        if class_id and not facts.class_per_txn:
+            detail["ClassRef"] = {"value": class_id}
+        region = line.get("tax_region_id")
+        code = _need(db, company, "tax_codes", region, "tax region") if region else None
+        if us:
+            if code is None or code == "NON":
+                detail["TaxCodeRef"] = {"value": "NON"}
+            else:
+                detail["TaxCodeRef"] = {"value": "TAX"}
+                if code not in US_PSEUDO_CODES:
+                    txn_tax_code = txn_tax_code or code
+        elif code is not None:
+            detail["TaxCodeRef"] = {"value": code}
+        out: dict[str, Any] = {
+            "DetailType": "SalesItemLineDetail",
+            "Amount": to_json_number(cents(line["amount"])),
+            "SalesItemLineDetail": detail,
+        }
+        if line.get("description"):
+            out["Description"] = str(line["description"])[:4000]
+        lines.append(out)
+    if not lines:
+        raise PayloadError(Kind.EXPORT_FAILING, f"invoice {inv['number']} has no lines")
+    body["Line"] = lines
+    if us and txn_tax_code and not facts.automated_sales_tax:
+        body["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": txn_tax_code}}
+    if not us:
+        body["GlobalTaxCalculation"] = "TaxExcluded"
+    return entity, body
+
+
+def payment(
+    db: Database,
+    company: str,
+    settings: CompanySettings,
+    payment_id: str,
+    invoice_qbo_id: str,
+    request_id: str,
+) -> dict[str, Any]:
+    pay = lv.payment(db, company, payment_id)
+    if pay is None:
+        raise PayloadError(
+            Kind.PAYMENT_INVOICE_NOT_IN_QBO, f"payment {payment_id!r} is not in the ledger"
+        )
+    inv = lv.invoice(db, company, pay["invoice_id"]) or {}
+    customer = lv.mapping(db, company, "customers", inv.get("client_id"))
+    if customer is None:
+        raise PayloadError(
+            Kind.PAYMENT_CUSTOMER_NOT_MAPPED,
+            f"payment {payment_id}: client {inv.get('client_id')!r} has no QuickBooks customer",
+            f"map it: qbsync mappings set customers {inv.get('client_id')} QBO_ID",
+        )
+    amount = cents(pay["amount"]) if settings.round_payments else dec(pay["amount"])
+    body: dict[str, Any] = {
+        "CustomerRef": {"value": customer},
+        "TotalAmt": to_json_number(amount),
+        "TxnDate": pay["date"],
+        "PrivateNote": marker(request_id),
+        "Line": [
+            {
+                "Amount": to_json_number(amount),
+                "LinkedTxn": [{"TxnId": invoice_qbo_id, "TxnType": "Invoice"}],
+            }
+        ],
+    }
+    if pay.get("reference"):
+        body["PaymentRefNum"] = str(pay["reference"])[:21]
+    method = lv.mapping(db, company, "payment_methods", pay.get("method"))
+    if method:
+        body["PaymentMethodRef"] = {"value": method}
+    deposit = lv.mapping(db, company, "accounts", "deposit")
+    if deposit:
+        body["DepositToAccountRef"] = {"value": deposit}
+    return body
+
+
+def credit_application(
+    customer_qbo_id: str,
+    invoice_qbo_id: str,
+    credit_memo_qbo_id: str,
+    amount: Any,
+    txn_date: str,
+    request_id: str,
+) -> dict[str, Any]:
+    """A zero-total Payment that links the credit memo and the invoice: how QuickBooks applies
+    a credit."""
+    value = to_json_number(cents(amount))
+    return {
+        "CustomerRef": {"value": customer_qbo_id},
+        "TotalAmt": 0,
+        "TxnDate": txn_date,
+        "PrivateNote": marker(request_id),
+        "Line": [
+            {"Amount": value, "LinkedTxn": [{"TxnId": invoice_qbo_id, "TxnType": "Invoice"}]},
+            {
+                "Amount": value,
+                "LinkedTxn": [{"TxnId": credit_memo_qbo_id, "TxnType": "CreditMemo"}],
+            },
+        ],
+    }

@@ -1,0 +1,103 @@
+"""Read models for the commands: invoices with their QuickBooks sync state, ops, cycles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from qbsync.money import cents, dec
+
+# Derived, not stored: the state follows from the ledger, the outbox, the links and exceptions.
+SYNC_STATE_SQL = """
+CASE
+  WHEN l.state IN ('voided', 'deleted') THEN 'voided'
+  WHEN l.state = 'drift' THEN 'drift'
+  WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.company = i.company AND o.subject_type = 'invoice'
+               AND o.subject_id = i.id AND o.state = 'errored') THEN 'error'
+  WHEN EXISTS (SELECT 1 FROM sync_exceptions e WHERE e.company = i.company AND e.status = 'open'
+               AND e.subject_type = 'invoice' AND e.subject_id = i.id
+               AND e.kind IN ('export_failing', 'void_failing')) THEN 'error'
+  WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.company = i.company AND o.subject_type = 'invoice'
+               AND o.subject_id = i.id AND o.state IN ('pending', 'in_progress', 'failed'))
+       THEN 'queued'
+  WHEN l.qbo_id IS NOT NULL THEN 'synced'
+  ELSE 'not synced'
+END
+"""
+
+STATES = ("not synced", "queued", "synced", "drift", "error", "voided")
+
+
+def invoice_rows(
+    db: Database,
+    company: str,
+    *,
+    limit: int = 50,
+    sync_state: str | None = None,
+    invoice_ids: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    where = ["i.company = ?"]
+    params: list[Any] = [company]
+    if invoice_ids is not None:
+        where.append(f"i.id IN ({','.join('?' for _ in invoice_ids)})")
+        params += invoice_ids
+    sql = f"""
+        SELECT * FROM (
+          SELECT i.id, i.number, i.type, i.status, i.date, i.client_id, c.name AS client,
+                 i.subtotal, l.qbo_id, {SYNC_STATE_SQL} AS sync_state
+          FROM ledger_invoices i
+          LEFT JOIN ledger_clients c ON c.company = i.company AND c.id = i.client_id
+          LEFT JOIN qbo_links l ON l.company = i.company AND l.local_type = 'invoice'
+                                AND l.local_id = i.id
+          WHERE {" AND ".join(where)}
+          ORDER BY i.date DESC, i.id DESC
+        ) {"WHERE sync_state = ?" if sync_state else ""} LIMIT ?
+    """
+    if sync_state:
+        params.append(sync_state)
+    rows = []
+    for r in db.query(sql, [*params, limit]):
+        r["paid"] = str(paid_amount(db, company, r["id"]))
+        rows.append(r)
+    return rows
+
+
+def paid_amount(db: Database, company: str, invoice_id: str) -> Any:
+    paid = sum(
+        (
+            dec(a)
+            for (a,) in db.execute(
+                "SELECT amount FROM ledger_payments WHERE company = ? AND invoice_id = ?",
+                [company, invoice_id],
+            )
+        ),
+        dec(0),
+    )
+    credited = sum(
+        (
+            dec(a)
+            for (a,) in db.execute(
+                "SELECT amount FROM ledger_credit_applications WHERE company = ? AND invoice_id = ?",
+                [company, invoice_id],
+            )
+        ),
+        dec(0),
+    )
+    return cents(paid + credited)
+
+
+def op_counts(db: Database, company: str) -> dict[str, int]:
+    counts = {state: 0 for state in ("pending", "in_progress", "failed", "errored", "done")}
+    for state, n in db.execute(
+        "SELECT state, COUNT(*) FROM outbox WHERE company = ? GROUP BY state", [company]
+    ):
+        counts[state] = n
+    return counts
+
+
+def cycles(db: Database, company: str | None, limit: int = 20) -> list[dict[str, Any]]:
+    where, params = ("WHERE company = ?", [company]) if company else ("", [])
+    return list(
+        db.query(f"SELECT * FROM sync_cycles {where} ORDER BY id DESC LIMIT ?", [*params, limit])
+    )
