@@ -223,3 +223,33 @@ def test_without_pacing_the_simulator_does_throttle(connected_company: Connected
 
         run(burst())
     assert control.counts(connected_company.realm_id)["throttled"] > 0
+
+
+def test_a_held_refresh_lock_is_waited_for_then_reported(
+    connected_company: ConnectedCompany,
+) -> None:
+    from filelock import FileLock
+
+    from qbsync.errors import LockHeld
+    from qbsync.qbo.tokens import lock_path
+
+    with Workspace() as ws:
+        expire_locally(ws, "acme")
+        held = FileLock(lock_path("acme"))
+        with held:
+            tokens = CompanyTokens(ws, "acme", lock_wait=0.3)
+            with pytest.raises(LockHeld) as err:
+                run(tokens.access_token())
+            assert err.value.exit_code == 75
+        # Released: the same call now refreshes.
+        fresh = run(CompanyTokens(ws, "acme").access_token())
+        stored = read_tokens(ws, "acme")
+    assert stored is not None and stored.access_token == fresh
+    assert set(json.loads(json.dumps(stored.as_dict()))) == {
+        "access_token",
+        "refresh_token",
+        "access_expires_at",
+        "refresh_expires_at",
+        "refresh_hard_expires_at",
+        "realm_id",
+    }
