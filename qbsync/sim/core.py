@@ -132,12 +132,12 @@ class Simulator:
     def get(self, realm: str, entity: str, obj_id: str) -> dict[str, Any]:
         with self.lock:
             c = self.company(realm)
-            return c.view(c.read(_entity(entity), obj_id))
+            return _public(c, c.read(_entity(entity), obj_id))
 
     def create(self, realm: str, entity: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             c = self.company(realm)
-            out = c.view(c.create(_entity(entity), body))
+            out = _public(c, c.create(_entity(entity), body))
         self.save()
         return out
 
@@ -146,7 +146,7 @@ class Simulator:
         with self.lock:
             c = self.company(realm)
             body = {**changes, "Id": obj_id}
-            out = c.view(c.update(_entity(entity), body, check_token=False, sparse=True))
+            out = _public(c, c.update(_entity(entity), body, check_token=False, sparse=True))
         self.save()
         return out
 
@@ -156,7 +156,7 @@ class Simulator:
     def void_invoice(self, realm: str, invoice_id: str) -> dict[str, Any]:
         with self.lock:
             c = self.company(realm)
-            out = c.view(c.void("Invoice", {"Id": invoice_id}, check_token=False))
+            out = _public(c, c.void("Invoice", {"Id": invoice_id}, check_token=False))
         self.save()
         return out
 
@@ -235,7 +235,7 @@ class Simulator:
                 body["PaymentMethodRef"] = {"value": payment_method_id}
             if deposit_to_account_id is not None:
                 body["DepositToAccountRef"] = {"value": deposit_to_account_id}
-            out = c.view(c.create("Payment", body))
+            out = _public(c, c.create("Payment", body))
         self.save()
         return out
 
@@ -245,7 +245,7 @@ class Simulator:
     def void_payment(self, realm: str, payment_id: str) -> dict[str, Any]:
         with self.lock:
             c = self.company(realm)
-            out = c.view(c.void("Payment", {"Id": payment_id}, check_token=False))
+            out = _public(c, c.void("Payment", {"Id": payment_id}, check_token=False))
         self.save()
         return out
 
@@ -279,7 +279,7 @@ class Simulator:
             gone["FullyQualifiedName"] = gone["DisplayName"]
             c._touch(gone)
             c._put("Customer", gone)
-            out = {"Customer": c.view(c.read("Customer", into_id)), "moved": moved}
+            out = {"Customer": _public(c, c.read("Customer", into_id)), "moved": moved}
         self.save()
         return out
 
@@ -290,7 +290,7 @@ class Simulator:
             _deep_merge(prefs, patch)
             c._touch(prefs)
             c._put("Preferences", prefs)
-            out = c.view(prefs)
+            out = _public(c, prefs)
         self.save()
         return out
 
@@ -382,6 +382,11 @@ class Simulator:
             c = Company.from_state(cs, self.clock)
             self.companies[c.realm_id] = c
         self.default_realm = state["default_realm"]
+
+
+def _public(c: Company, obj: dict[str, Any]) -> dict[str, Any]:
+    """A caller's own copy of an object's view (the company caches views)."""
+    return copy.deepcopy(c.view(obj))
 
 
 def _entity(name: str) -> str:

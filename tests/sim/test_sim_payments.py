@@ -196,3 +196,10 @@ def test_deactivate_and_merge_customer(api: Api, sim: Simulator) -> None:
     assert gone["Active"] is False and gone["DisplayName"].endswith("(deleted)")
     assert api.read("Customer", "1")["Balance"] == 40
     assert sim.check_invariants() == []
+
+
+def test_voiding_twice_changes_nothing(api: Api, sim: Simulator) -> None:
+    inv = api.invoice(amount=10, PrivateNote="n")
+    once = sim.void_invoice(sim.default_realm, inv["Id"])
+    twice = sim.void_invoice(sim.default_realm, inv["Id"])
+    assert once == twice and twice["PrivateNote"] == "Voided - n"
