@@ -312,6 +312,8 @@ class Company:
                 detail=f"Operation Delete is not supported for {entity}. Make it inactive instead.",
             )
         existing = self._existing_for_write(entity, body, check_token)
+        if existing.get("_deposited"):
+            raise QBOError("6540")
         obj_id = existing["Id"]
         if entity in ("Invoice", "CreditMemo"):
             self._unlink_payments(entity, obj_id)
@@ -329,6 +331,8 @@ class Company:
         existing = self._existing_for_write(entity, body, check_token)
         if existing.get("_voided"):
             return existing  # voiding again changes nothing
+        if existing.get("_deposited"):
+            raise QBOError("6540")
         obj = copy.deepcopy(existing)
         note = obj.get("PrivateNote") or ""
         obj["PrivateNote"] = f"Voided - {note}" if note else "Voided"
@@ -1105,6 +1109,21 @@ class Company:
         obj["CurrencyRef"] = obj.get("CurrencyRef") or USD
         obj["ProcessPayment"] = bool(obj.get("ProcessPayment", False))
         return obj
+
+    def deposit(self, payment_id: str, account_id: str) -> dict[str, Any]:
+        """A user puts an undeposited payment into a bank deposit: from then on QBO refuses to
+        change, void or delete the payment (6540). The Deposit itself is not modelled."""
+        pay = self.read("Payment", payment_id)
+        acct = self.ref("Account", {"value": account_id}, "DepositToAccountRef")
+        assert acct is not None
+        if acct.get("AccountType") != "Bank":
+            raise QBOError("6000", detail="Deposits go to a Bank account.")
+        new = dict(pay)
+        new["_deposited"] = True
+        new["LinkedTxn"] = [{"TxnId": f"D{payment_id}", "TxnType": "Deposit"}]
+        self._touch(new)
+        self._put("Payment", new)
+        return new
 
     def find_by_name(self, entity: str, name: str) -> dict[str, Any] | None:
         field = "DisplayName" if entity in PEOPLE else "Name"

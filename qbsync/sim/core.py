@@ -252,6 +252,21 @@ class Simulator:
     def delete_payment(self, realm: str, payment_id: str) -> dict[str, Any]:
         return self._delete(realm, "Payment", payment_id)
 
+    def deposit_payment(
+        self, realm: str, payment_id: str, account_id: str | None = None
+    ) -> dict[str, Any]:
+        """Deposit a payment into a bank account (default "Checking"); it then answers 6540."""
+        with self.lock:
+            c = self.company(realm)
+            if account_id is None:
+                bank = c.find_by_name("Account", "Checking")
+                if bank is None:
+                    raise KeyError("no Checking account: pass account_id")
+                account_id = bank["Id"]
+            out = _public(c, c.deposit(payment_id, account_id))
+        self.save()
+        return out
+
     def deactivate_customer(self, realm: str, customer_id: str) -> dict[str, Any]:
         return self.edit(realm, "Customer", customer_id, {"Active": False})
 

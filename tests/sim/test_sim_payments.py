@@ -203,3 +203,28 @@ def test_voiding_twice_changes_nothing(api: Api, sim: Simulator) -> None:
     once = sim.void_invoice(sim.default_realm, inv["Id"])
     twice = sim.void_invoice(sim.default_realm, inv["Id"])
     assert once == twice and twice["PrivateNote"] == "Voided - n"
+
+
+def test_deposited_payment_cannot_change_6540(api: Api, sim: Simulator) -> None:
+    inv = api.invoice(amount=100)
+    pay = sim.record_payment(sim.default_realm, "1", 100, invoice_id=inv["Id"])
+    dep = sim.deposit_payment(sim.default_realm, pay["Id"])
+    assert dep["LinkedTxn"][0]["TxnType"] == "Deposit" and dep["SyncToken"] == "1"
+    tok = dep["SyncToken"]
+    api.fault(
+        api.post(
+            "payment", {"Id": pay["Id"], "SyncToken": tok, "sparse": True, "PrivateNote": "x"}
+        ),
+        "6540",
+    )
+    api.fault(api.post("payment", {"Id": pay["Id"], "SyncToken": tok}, operation="delete"), "6540")
+    api.fault(
+        api.post(
+            "payment",
+            {"Id": pay["Id"], "SyncToken": tok, "sparse": True},
+            operation="update",
+            include="void",
+        ),
+        "6540",
+    )
+    assert api.read("Invoice", inv["Id"])["Balance"] == 0
