@@ -459,9 +459,12 @@ class Company:
             self._touch(new)
             self._put(txn_type, new)
 
-    def _derive_open(self, entity: str, doc: dict[str, Any]) -> None:
-        open_amt = _d(doc.get("TotalAmt")) - self.applied(entity, doc["Id"])
-        doc["LinkedTxn"] = self._linked(entity, doc["Id"])
+    def _derive_open(self, entity: str, doc: dict[str, Any], doc_id: str | None = "") -> None:
+        """Balance (and RemainingCredit) and LinkedTxn from the payments applied to the document.
+        doc_id None: a document being created, which nothing is applied to yet."""
+        did = doc["Id"] if doc_id == "" else doc_id
+        open_amt = _d(doc.get("TotalAmt")) - (self.applied(entity, did) if did else ZERO)
+        doc["LinkedTxn"] = self._linked(entity, did) if did else []
         if entity == "Invoice":
             doc["Balance"] = open_amt
         else:
@@ -953,21 +956,13 @@ class Company:
         for k in ("ShipDate",):
             if _blank(obj.get(k)):
                 obj.pop(k, None)
-        obj["Id"] = existing["Id"] if existing is not None else "?"
         applied = self.applied(entity, existing["Id"]) if existing is not None else ZERO
         if obj["TotalAmt"] < applied:
             raise QBOError(
                 "6000",
                 detail=f"The new total {obj['TotalAmt']} is less than the {applied} already applied to this transaction.",  # noqa: E501
             )
-        if existing is not None:
-            self._derive_open(entity, obj)
-        else:
-            obj["LinkedTxn"] = []
-            obj["Balance"] = obj["TotalAmt"]
-            if entity == "CreditMemo":
-                obj["RemainingCredit"] = obj["TotalAmt"]
-        del obj["Id"]
+        self._derive_open(entity, obj, existing["Id"] if existing is not None else None)
         return obj
 
     def _due_date(self, obj: dict[str, Any], cust: dict[str, Any], txn_date: date) -> date:
