@@ -957,6 +957,12 @@ class Company:
             if _blank(obj.get(k)):
                 obj.pop(k, None)
         applied = self.applied(entity, existing["Id"]) if existing is not None else ZERO
+        if applied and _ref_id(existing.get("CustomerRef") if existing else None) != cust["Id"]:
+            raise QBOError(
+                "6000",
+                element="CustomerRef",
+                detail="The customer can't be changed while payments are applied to this transaction.",  # noqa: E501
+            )
         if obj["TotalAmt"] < applied:
             raise QBOError(
                 "6000",

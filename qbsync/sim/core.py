@@ -373,15 +373,16 @@ class Simulator:
     def save(self) -> None:
         if self.state_file is None:
             return
+        # Under the lock from snapshot to rename, so an older snapshot never lands last.
         with self.lock:
             text = state_dumps(self.to_state())
-        path = self.state_file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".sim-", dir=path.parent)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o600)  # holds the app secret and tokens
-        os.replace(tmp, path)
+            path = self.state_file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".sim-", dir=path.parent)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+            os.chmod(tmp, 0o600)  # holds the app secret and tokens
+            os.replace(tmp, path)
 
     def _load(self, path: Path) -> None:
         state = state_loads(path.read_text())

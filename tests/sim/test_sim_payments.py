@@ -228,3 +228,20 @@ def test_deposited_payment_cannot_change_6540(api: Api, sim: Simulator) -> None:
         "6540",
     )
     assert api.read("Invoice", inv["Id"])["Balance"] == 0
+
+
+def test_customer_of_a_paid_invoice_cannot_change(api: Api, sim: Simulator) -> None:
+    inv = api.invoice(amount=100)
+    sim.record_payment(sim.default_realm, "1", 10, invoice_id=inv["Id"])
+    cur = api.read("Invoice", inv["Id"])
+    body = {
+        "Id": inv["Id"],
+        "SyncToken": cur["SyncToken"],
+        "sparse": True,
+        "CustomerRef": {"value": "2"},
+    }
+    api.fault(api.post("invoice", body), "6000")
+    fresh = api.invoice(amount=5)
+    moved = api.create("Invoice", {**body, "Id": fresh["Id"], "SyncToken": "0"})
+    assert moved["CustomerRef"]["value"] == "2"
+    assert sim.check_invariants() == []
