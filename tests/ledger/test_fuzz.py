@@ -21,7 +21,7 @@ from tests.fixtures.ledger import SampleLedger
 from tests.ledger.util import fingerprint
 from tests.support import run_json
 
-EXAMPLES = 150
+EXAMPLES = 100
 
 # A valid import on top of the sample ledger (checked by test_the_base_document_is_valid).
 BASE: dict[str, Any] = {
