@@ -26,6 +26,7 @@ GROUPS: list[tuple[str, str]] = [
     ("ledger", "qbsync.cli.ledger"),
     ("mappings", "qbsync.cli.mappings"),
     ("sim", "qbsync.cli.sim"),
+    ("wizard", "qbsync.cli.wizard"),
 ]
 
 TOP_LEVEL: list[str] = [
@@ -34,6 +35,8 @@ TOP_LEVEL: list[str] = [
     "qbsync.cli.connect",
     "qbsync.cli.token",
     "qbsync.cli.daemon",
+    "qbsync.cli.status",
+    "qbsync.cli.demo",
 ]
 
 
