@@ -24,6 +24,7 @@ def diff_summary(company: str, diff: Diff, *, dry_run: bool, written: bool) -> d
         "changed": [c.as_dict() for c in diff.changed],
         "removed": [c.as_dict() for c in diff.removed],
         "unchanged": diff.unchanged,
+        "counts": diff.counts(),
     }
 
 

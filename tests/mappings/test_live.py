@@ -36,7 +36,10 @@ def test_demo_mappings_resolve_against_the_simulator(
     got = {(m.kind, m.local_id): (m.qbo_id, m.qbo_name) for m in list_mappings(ledger_db, "acme")}
     assert got[("items", "S-HW")] == (items["Hardware Setup"], "Hardware Setup")
     assert got[("accounts", "deposit")] == (accounts["Checking"][0], "Checking")
-    assert got[("tax_codes", "TR-HC")] == ("TAX", None)
+    with Workspace() as ws:
+        tax_codes = _ids_by_name(ws, "acme", "TaxCode")
+    assert got[("tax_codes", "TR-HC")] == (tax_codes["Harbor County"], "Harbor County")
+    assert got[("tax_codes", "TR-EX")] == ("NON", None)
     again = run_json("mappings", "import", str(SAMPLE_MAPPINGS))["data"]
     assert not again["written"] and again["unchanged"] == 18
 

@@ -47,7 +47,9 @@ def test_demo_mappings_resolve_by_name_and_reimport_is_a_no_op(
     assert out["company"] == "acme" and out["written"]
     assert len(out["added"]) == 18 and out["changed"] == out["removed"] == []
     assert lookup(ledger_db, "acme", "items", "S-HW") == "4"
-    assert lookup(ledger_db, "acme", "tax_codes", "TR-HC") == "TAX"
+    assert lookup(ledger_db, "acme", "tax_codes", "TR-HC") == "3"  # Harbor County
+    assert lookup(ledger_db, "acme", "tax_codes", "TR-EX") == "NON"
+    assert out["counts"]["items"] == {"added": 4, "changed": 0, "removed": 0, "unchanged": 0}
     assert lookup(ledger_db, "acme", "accounts", "deposit") == "4"  # the Bank one, not Income
     assert lookup(ledger_db, "acme", "defaults", "class") == "1"  # Class, not the Item
     assert lookup(ledger_db, "acme", "defaults", "department") == "1"
@@ -56,6 +58,7 @@ def test_demo_mappings_resolve_by_name_and_reimport_is_a_no_op(
     before = fingerprint(ledger_db)
     again = run_json("mappings", "import", str(SAMPLE_MAPPINGS))["data"]
     assert not again["written"] and again["unchanged"] == 18
+    assert again["counts"]["terms"] == {"added": 0, "changed": 0, "removed": 0, "unchanged": 3}
     assert fingerprint(ledger_db) == before
     human = run("mappings", "import", str(SAMPLE_MAPPINGS))
     assert "no changes: already up to date" in human.stdout
