@@ -271,3 +271,18 @@ def test_five_thousand_mappings_in_one_transaction_fast(
     assert len(result["changed"]) == 4997  # accounts and defaults kept their ids
     transactions = [s for s in statements if s.split()[0].upper() in ("BEGIN", "COMMIT")]
     assert transactions == ["BEGIN IMMEDIATE", "COMMIT"]
+
+
+def test_thousands_of_names_resolve_in_one_pass() -> None:
+    customers = [
+        {"Id": str(i), "DisplayName": f"Client {i:04d} LLC", "Active": True} for i in range(3000)
+    ]
+    source = CountingSource({"Customer": customers})
+    resolver = Resolver(source)
+    started = time.perf_counter()
+    found = [resolver.resolve("customers", f"CL-{i}", f"client {i:04d} llc") for i in range(3000)]
+    elapsed = time.perf_counter() - started
+    assert [f.qbo_id for f in found[:3]] == ["0", "1", "2"] and found[-1].qbo_name == (
+        "Client 2999 LLC"
+    )
+    assert source.calls == ["Customer"] and elapsed < 2, elapsed
