@@ -14,8 +14,8 @@ import pytest
 from tests.fixtures.ledger import SampleLedger
 from tests.fixtures.qbo import ConnectedCompany
 from tests.support import run, run_json
-from tests.sync.conftest import connect_realm
 from tests.sync.helpers import (
+    connect_realm,
     generated_ledger,
     map_demo,
     set_config,
