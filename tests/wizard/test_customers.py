@@ -178,6 +178,10 @@ def test_without_a_terminal_bare_wizard_shows_help_and_customers_only_proposes(
     assert result.exit_code == 0 and "customers" in result.stdout and "go-live" in result.stdout
     data = run_json("wizard", "customers")["data"]
     assert data["counts"]["exact"] == 4
+    shown = run("wizard", "customers")
+    assert shown.exit_code == 0, shown.stderr
+    assert "4 exact, 1 fuzzy, 2 review, 1 inactive, 1 unmatched" in shown.stdout
+    assert "Fjord Analytcs, LLC" in shown.stdout
     assert customer_mappings(company.key) == {}
     out = run_json("wizard", "customers", "--accept-exact", "--plan-out", "x.yaml", code=2)
     assert out["error"]["code"] == "usage"
