@@ -24,6 +24,8 @@ GROUPS: list[tuple[str, str]] = [
     ("invoices", "qbsync.cli.invoices"),
     ("payments", "qbsync.cli.payments"),
     ("ledger", "qbsync.cli.ledger"),
+    ("mappings", "qbsync.cli.mappings"),
+    ("sim", "qbsync.cli.sim"),
     ("wizard", "qbsync.cli.wizard"),
 ]
 
@@ -33,6 +35,8 @@ TOP_LEVEL: list[str] = [
     "qbsync.cli.connect",
     "qbsync.cli.token",
     "qbsync.cli.daemon",
+    "qbsync.cli.status",
+    "qbsync.cli.demo",
 ]
 
 
