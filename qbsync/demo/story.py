@@ -29,6 +29,7 @@ from typing import Any
 
 from qbsync import paths
 from qbsync.errors import QbsyncError, UsageError
+from qbsync.money import cents
 
 DATA = Path(__file__).parent / "data"
 LEDGER = DATA / "ledger.yaml"
@@ -327,7 +328,7 @@ def _story(
                 paid = _link(ws, "INV-1002")
                 edited = _link(ws, "INV-1003")
                 invoice = control.get(realm, "Invoice", paid)
-                balance = str(invoice["Balance"])
+                balance = str(cents(invoice["Balance"]))
                 payment = control.record_payment(
                     realm, invoice["CustomerRef"]["value"], balance, invoice_id=paid
                 )

@@ -38,7 +38,7 @@ def test_doctor_on_a_healthy_company(healthy: ConnectedCompany) -> None:
         assert found[name]["status"] == "ok", found[name]
     assert "integrity ok" in found["store"]["detail"]
     assert "0080_health_indexes" in found["migrations"]["detail"]
-    assert "every invoice waiting can export" in found["mappings"]["detail"]
+    assert "invoices waiting for export are fully mapped" in found["mappings"]["detail"]
     # The simulator's demo company keeps QuickBooks' defaults: credits applied automatically,
     # QuickBooks' own numbering for invoices entered there.
     assert found["auto-apply credit"]["status"] == "warn"
