@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 from tests.fixtures.ledger import SampleLedger
@@ -140,3 +141,11 @@ def test_status_on_a_100k_invoice_ledger_is_fast(ledger_company: str) -> None:
     assert data["drift"] == 100
     print(f"status on 100,000 invoices: {elapsed * 1000:.0f} ms")
     assert elapsed < 0.3, elapsed
+
+
+def test_sync_history_shows_a_mark_and_a_bar_per_cycle(degraded: ConnectedCompany) -> None:
+    out = run("sync", "history")
+    assert out.exit_code == 0
+    # two cycles (the first sync, the one that found drift): two marks
+    assert re.search(r"recent cycles ▮▮\s", out.stdout)
+    assert "█" in out.stdout
