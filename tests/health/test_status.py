@@ -6,6 +6,8 @@ import datetime as dt
 import re
 import time
 
+import pytest
+
 from tests.fixtures.ledger import SampleLedger
 from tests.fixtures.qbo import ConnectedCompany
 from tests.support import run, run_json
@@ -149,3 +151,23 @@ def test_sync_history_shows_a_mark_and_a_bar_per_cycle(degraded: ConnectedCompan
     # two cycles (the first sync, the one that found drift): two marks
     assert re.search(r"recent cycles ▮▮\s", out.stdout)
     assert "█" in out.stdout
+
+
+def test_watch_refreshes_until_interrupted(
+    sample_ledger: SampleLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qbsync.cli.status as status_mod
+
+    ticks: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        ticks.append(seconds)
+        if len(ticks) == 3:
+            raise KeyboardInterrupt  # Ctrl-C
+
+    monkeypatch.setattr(status_mod.time, "sleep", sleep)
+    out = run("status", "--watch", "--every", "0.5")
+    assert out.exit_code == 0
+    assert ticks == [0.5, 0.5, 0.5]
+    assert "Next: qbsync connect --company acme" in out.stdout
+    assert "Ctrl-C to stop" in out.stdout
