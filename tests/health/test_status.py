@@ -171,3 +171,25 @@ def test_watch_refreshes_until_interrupted(
     assert ticks == [0.5, 0.5, 0.5]
     assert "Next: qbsync connect --company acme" in out.stdout
     assert "Ctrl-C to stop" in out.stdout
+
+
+def test_a_running_row_without_its_lock_is_an_interrupted_cycle(
+    sample_ledger: SampleLedger,
+) -> None:
+    from qbsync.store import open_store
+    from qbsync.sync.lock import company_lock
+
+    db = open_store()
+    with db.conn:
+        db.execute(
+            "INSERT INTO sync_cycles (company, started_at, result) "
+            "VALUES ('acme', '2026-11-01T00:00:00+00:00', 'running')"
+        )
+    db.close()
+    data = status()
+    assert data["running_cycle"] is None and data["interrupted_cycle"] == 1
+    assert any("interrupted" in p for p in data["problems"])
+    with company_lock("acme", "sync run (test)"):
+        data = status()
+        assert data["running_cycle"] == 1 and data["interrupted_cycle"] is None
+        assert "cycle #1" in run("status").stdout
