@@ -185,6 +185,7 @@ def check_qbo_app(ws: Workspace, company: str | None) -> list[Check]:
 @check
 def check_qbo_connection(ws: Workspace, company: str | None) -> list[Check]:
     from qbsync.qbo import records
+    from qbsync.qbo.client import RetryPolicy
     from qbsync.qbo.session import open_client, run
     from qbsync.qbo.tokens import read_tokens
     from qbsync.timeutil import utc_now
@@ -223,7 +224,8 @@ def check_qbo_connection(ws: Workspace, company: str | None) -> list[Check]:
         )
 
     async def probe() -> tuple[dict, dt.datetime | None]:
-        async with open_client(ws, key) as client:
+        # Diagnose quickly: one retry, not the sync engine's patience.
+        async with open_client(ws, key, retry=RetryPolicy(attempts=2, base_delay=0.5)) as client:
             info = await client.company_info()
             return info, client.last_server_time
 
@@ -246,69 +248,25 @@ def check_qbo_connection(ws: Workspace, company: str | None) -> list[Check]:
     return checks
 
 
-# ---------------------------------------------------------------- sync readiness
-
-# What a finalized invoice needs mapped before it can be exported: kind, the ledger column that
-# names it, the ledger table of names, and where the column lives (invoice or line).
-_NEEDED = (
-    ("customers", "client_id", "ledger_clients", "i"),
-    ("terms", "terms_id", "ledger_terms", "i"),
-    ("items", "service_id", "ledger_services", "l"),
-    ("tax_codes", "tax_region_id", "ledger_tax_regions", "l"),
-)
-
-
-def unmapped_for_export(db: Any, key: str) -> dict[str, list[str]]:
-    """Per mapping kind, the local ids that finalized, not yet exported invoices use and that
-    have no mapping."""
-    missing: dict[str, list[str]] = {}
-    for kind, column, _, alias in _NEEDED:
-        rows = db.execute(
-            f"""
-            SELECT DISTINCT {alias}.{column} FROM ledger_invoices i
-            JOIN ledger_invoice_lines l ON l.company = i.company AND l.invoice_id = i.id
-            WHERE i.company = ? AND i.status = 'finalized' AND {alias}.{column} IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM qbo_links k WHERE k.company = i.company
-                              AND k.local_type = 'invoice' AND k.local_id = i.id)
-              AND NOT EXISTS (SELECT 1 FROM mappings m WHERE m.company = i.company
-                              AND m.kind = ? AND m.local_id = {alias}.{column})
-            ORDER BY 1
-            """,
-            [key, kind],
-        ).fetchall()
-        if rows:
-            missing[kind] = [r[0] for r in rows]
-    return missing
-
-
 @check
 def check_mappings(ws: Workspace, company: str | None) -> list[Check]:
-    key = _qbo_company(ws, company)
-    if key is None:
-        return []
-    missing = unmapped_for_export(ws.store, key)
+    """Mappings that finalized invoices waiting for export still lack (`mappings check`)."""
+    from qbsync.mappings.check import missing_mappings
+
+    if company is None and not ws.config.companies:
+        return []  # nothing configured yet: the config check says so
+    key, _ = ws.company(company)
+    missing = missing_mappings(ws.store, key)
     if not missing:
-        mapped = ws.store.execute(
-            "SELECT COUNT(*) FROM mappings WHERE company = ?", [key]
-        ).fetchone()[0]
-        return [
-            Check("mappings", "ok", f"{key}: {mapped} mapped; every invoice waiting can export")
-        ]
-    parts = [
-        f"{kind} {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}"
-        for kind, ids in missing.items()
-    ]
-    kind, ids = next(iter(missing.items()))
-    if kind == "customers":
-        fix = f"match customers: qbsync wizard customers --company {key} (or qbsync mappings set)"
-    else:
-        fix = f"qbsync mappings set {kind} {ids[0]} QBO_ID --company {key} (or import a mappings file)"
+        return [Check("mappings", "ok", f"{key}: invoices waiting for export are fully mapped")]
+    shown = ", ".join(f"{m['kind']} {m['local_id']}" for m in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
     return [
         Check(
             "mappings",
             "warn",
-            f"{key}: invoices waiting to export use unmapped {'; '.join(parts)}",
-            fix,
+            f"{key}: {len(missing)} unmapped ({shown}{more}) hold invoices back from export",
+            "see `qbsync mappings check`; map them with `qbsync mappings set` or import",
         )
     ]
 

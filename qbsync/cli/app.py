@@ -24,7 +24,9 @@ GROUPS: list[tuple[str, str]] = [
     ("invoices", "qbsync.cli.invoices"),
     ("payments", "qbsync.cli.payments"),
     ("ledger", "qbsync.cli.ledger"),
+    ("mappings", "qbsync.cli.mappings"),
     ("sim", "qbsync.cli.sim"),
+    ("wizard", "qbsync.cli.wizard"),
 ]
 
 TOP_LEVEL: list[str] = [

@@ -8,6 +8,7 @@ document's marker before anything is created again: no duplicate reaches QuickBo
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import random
 from collections import defaultdict
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from qbsync.money import cents, dec
+from qbsync.money import cents, dec, to_json_number
 from qbsync.qbo.client import BatchItem
 from qbsync.qbo.errors import (
     AuthenticationError,
@@ -57,6 +58,9 @@ FAILURE_KIND = {
     OpKind.APPLY_CREDIT.value: Kind.CREDIT_FAILING,
 }
 WAIT_RETRY = timedelta(minutes=1)
+# Batch requests in flight at once: a 30-item batch takes seconds, so one at a time cannot reach
+# Intuit's 40 batches a minute; the pacer still holds every request within the limits.
+BATCH_CONCURRENCY = 3
 
 
 @dataclass
@@ -126,6 +130,7 @@ class Outbound:
         self.db = ctx.db
         self.batch_size = ctx.sync.batch_size
         self.cancelled = False
+        self.done_count = 0
 
     # --- bookkeeping -------------------------------------------------------------------------
 
@@ -254,24 +259,70 @@ class Outbound:
         total = len(ops)
         exports = [op for op in ops if op.kind in EXPORTS]
         others = [op for op in ops if op.kind not in EXPORTS]
-        done = 0
+        # Plain exports of documents with one export op each may go in concurrent batches; a
+        # document with several export ops (an export and a re-export) keeps their order.
+        subjects: dict[str, int] = defaultdict(int)
+        for op in exports:
+            subjects[op.subject_id] += 1
+        parallel = [
+            op
+            for op in exports
+            if op.kind != OpKind.REEXPORT.value and subjects[op.subject_id] == 1
+        ]
+        serial = [
+            op for op in exports if op.kind == OpKind.REEXPORT.value or subjects[op.subject_id] > 1
+        ]
+        self.done_count = 0
+        if parallel:
+            await self.ctx.facts()  # once, before the batches share it
+        await self.export_concurrently(parallel, total)
         index = 0
-        while index < len(exports):
+        while index < len(serial) and not self.cancelled:
             if self.ctx.cancelled():
                 self.cancelled = True
                 return
-            chunk = exports[index : index + self.batch_size]
+            chunk = serial[index : index + self.batch_size]
             sent = await self.export_batch(chunk)
             index += sent
-            done += sent
-            self.ctx.tick("outbound", done, total)
+            self.done_count += sent
+            self.ctx.tick("outbound", self.done_count, total)
+        if self.cancelled:
+            return
         for op in others:
             if self.ctx.cancelled():
                 self.cancelled = True
                 return
             await self.one(op)
-            done += 1
-            self.ctx.tick("outbound", done, total)
+            self.done_count += 1
+            self.ctx.tick("outbound", self.done_count, total)
+
+    async def export_concurrently(self, ops: list[Op], total: int) -> None:
+        """Up to BATCH_CONCURRENCY batch requests in flight (the pacer keeps them within
+        Intuit's limits). Each batch claims and completes its own ops in its own transactions,
+        as a lone batch does. A connection failure stops new batches; those in flight finish,
+        then it is raised."""
+        index = 0
+        fatal: list[Exception] = []
+
+        async def worker() -> None:
+            nonlocal index
+            while index < len(ops) and not fatal and not self.cancelled:
+                if self.ctx.cancelled():
+                    self.cancelled = True
+                    return
+                chunk = ops[index : index + self.batch_size]
+                index += len(chunk)
+                try:
+                    sent = await self.export_batch(chunk)
+                except Exception as err:  # FATAL, or a bug: stop the others, raise it below
+                    fatal.append(err)
+                    return
+                self.done_count += sent
+                self.ctx.tick("outbound", self.done_count, total)
+
+        await asyncio.gather(*(worker() for _ in range(BATCH_CONCURRENCY)))
+        if fatal:
+            raise fatal[0]
 
     async def one(self, op: Op) -> None:
         handler = {
@@ -609,8 +660,33 @@ class Outbound:
         doc = await self.find_payment(op, pay["date"]) if op.uncertain else None
         if doc is None:
             self.claim([op])
-            doc = await ctx.client.create("Payment", body, request_id=op.request_id)
+            try:
+                doc = await ctx.client.create("Payment", body, request_id=op.request_id)
+            except QboError as err:
+                capped = await self._capped_to_balance(err, body, link.qbo_id)
+                if capped is None:
+                    raise
+                # QuickBooks owes less than the payment (paid there meanwhile): apply what it
+                # owes and leave the rest as the customer's credit, raised below.
+                doc = await ctx.client.create("Payment", capped, request_id=f"{op.request_id}-cap")
         self.record_payment(op, doc, pay)
+
+    async def _capped_to_balance(
+        self, err: QboError, body: dict[str, Any], invoice_qbo_id: str
+    ) -> dict[str, Any] | None:
+        """The payment body with its invoice line cut to the invoice's open balance, when a
+        business-rule refusal (6000) came from the payment being larger than that balance."""
+        if err.qbo_code != "6000":
+            return None
+        live = await self.ctx.client.read("Invoice", invoice_qbo_id)
+        balance = dec(live.get("Balance"))
+        line = body["Line"][0]
+        if balance >= dec(line["Amount"]):
+            return None
+        capped = {**body, "Line": []}
+        if balance > 0:
+            capped["Line"] = [{**line, "Amount": to_json_number(cents(balance))}]
+        return capped
 
     def record_payment(self, op: Op, doc: dict[str, Any], pay: dict[str, Any]) -> None:
         ctx = self.ctx
