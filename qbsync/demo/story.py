@@ -388,16 +388,16 @@ def _cycle_line(data: dict[str, Any]) -> str:
 
 
 def explore_commands(kept_home: str | None) -> list[str]:
-    prefix = f"QBSYNC_HOME={kept_home} " if kept_home else ""
+    """What to run next. A kept home works offline (the simulator stopped with the demo)."""
     local = [
         "qbsync status",
         "qbsync sync history",
         "qbsync invoices list",
         "qbsync exceptions list",
-        "qbsync doctor",
+        "qbsync invoices export --csv invoices.csv   # the offline fallback",
     ]
     if kept_home:
-        return [prefix + c for c in local]
+        return [f"QBSYNC_HOME={kept_home} {c}" for c in local]
     return [
         "qbsync demo --home ./qbsync-demo    # keep the demo's workspace to look around",
         *(f"QBSYNC_HOME=./qbsync-demo {c}" for c in local[:3]),
