@@ -328,12 +328,7 @@ def _story(
             data = cli("exceptions", "resolve", str(drift["id"]), "--accept", "--note", "demo")
             return "accepted QuickBooks' version as the new baseline", data
 
-        step(
-            "resolve it",
-            f"qbsync exceptions resolve {drift.get('id', 'ID')} --accept",
-            resolve,
-        )
-        story.steps[-1].command = f"qbsync exceptions resolve {drift['id']} --accept"
+        step("resolve it", f"qbsync exceptions resolve {drift['id']} --accept", resolve)
 
         step("a last, idle cycle", "qbsync sync run", sync_once)
 
