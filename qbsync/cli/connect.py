@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command
-from qbsync.cli.output import MODE, can_prompt
+from qbsync.cli.output import can_prompt
 from qbsync.errors import UsageError
 from qbsync.qbo import connect_flow, records
 from qbsync.workspace import Workspace
@@ -18,9 +18,9 @@ def _print_only(url: str) -> None:
 
 
 def _notify(message: str) -> None:
-    # Plain stderr, never wrapped: the authorize URL must survive copy and paste.
-    if not MODE.quiet and not MODE.json:
-        typer.echo(message, err=True)
+    # Always, on plain stderr and never wrapped: without the authorize URL (under --json or
+    # --quiet too) the flow cannot finish, and it must survive copy and paste.
+    typer.echo(message, err=True)
 
 
 def _prompt(label: str) -> str:

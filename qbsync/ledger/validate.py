@@ -48,13 +48,26 @@ class Problems:
         raise InputError(message, hint or "fix the file and import again; nothing was written")
 
 
+_MESSAGES = {
+    "extra_forbidden": "unknown field",
+    "missing": "field required",
+    "string_type": "expected text",
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "list_type": "expected a list",
+    "model_type": "expected a mapping of fields",
+    "dict_type": "expected a mapping of fields",
+}
+
+
 def _message(err: Any) -> str:
-    msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if err["type"] == "extra_forbidden":
-        return "unknown field"
-    if err["type"] == "missing":
-        return "field required"
-    return msg
+    kind = err["type"]
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    if kind in ("string_too_short", "too_short") and (err.get("ctx") or {}).get("min_length") == 1:
+        return "cannot be empty"
+    return str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
 def parse_record(record: RawRecord, problems: Problems) -> BaseModel | None:

@@ -892,6 +892,23 @@ class Company:
             due = self._date(obj, "DueDate", None)
             if due is None:
                 obj["DueDate"] = self._due_date(obj, cust, txn_date).isoformat()
+        # QBO fills the bill-to details from the customer when the request has none.
+        email = (cust.get("PrimaryEmailAddr") or {}).get("Address")
+        if _blank(obj.get("BillEmail")) and email:
+            obj["BillEmail"] = {"Address": email}
+        if _blank(obj.get("BillAddr")) and cust.get("BillAddr"):
+            obj["BillAddr"] = copy.deepcopy(cust["BillAddr"])
+        obj["ApplyTaxAfterDiscount"] = bool(obj.get("ApplyTaxAfterDiscount", False))
+        if entity == "Invoice":
+            obj["Deposit"] = _d(obj.get("Deposit"))
+            for flag in (
+                "AllowIPNPayment",
+                "AllowOnlinePayment",
+                "AllowOnlineCreditCardPayment",
+                "AllowOnlineACHPayment",
+            ):
+                obj[flag] = bool(obj.get(flag, False))
+        obj["CustomField"] = obj.get("CustomField") or []
         obj["CurrencyRef"] = obj.get("CurrencyRef") or USD
         obj["ExchangeRate"] = _d(obj.get("ExchangeRate"), Decimal(1)) or Decimal(1)
         for k in ("EmailStatus", "PrintStatus"):

@@ -92,9 +92,12 @@ class QBOError(Exception):
         super().__init__(f"{self.code}: {self.detail}")
 
     def fault(self) -> dict[str, Any]:
-        err: dict[str, Any] = {"Message": self.message, "Detail": self.detail, "code": self.code}
-        if self.element:
-            err["element"] = self.element
+        err: dict[str, Any] = {
+            "Message": self.message,
+            "Detail": self.detail,
+            "code": self.code,
+            "element": self.element,
+        }
         return {"Error": [err], "type": self.type}
 
 

@@ -126,6 +126,20 @@ def apply_changes(ctx: CycleContext, changes: list[Change]) -> None:
             apply_payment(ctx, obj)
     ctx.stats.inbound_changes += len(changes)
     retry_waiting_payments(ctx)
+    heal_remapped_clients(ctx)
+
+
+def heal_remapped_clients(ctx: CycleContext) -> None:
+    """A client mapped to another customer since its customer went away (merged, deleted) has
+    nothing left to fix: its exception resolves itself."""
+    rows = ctx.db.execute(
+        "SELECT e.subject_id FROM sync_exceptions e JOIN mappings m ON m.company = e.company "
+        "AND m.kind = 'customers' AND m.local_id = e.subject_id WHERE e.company = ? AND "
+        "e.kind = ? AND e.status = 'open' AND e.qbo_id IS NOT NULL AND m.qbo_id != e.qbo_id",
+        [ctx.company, Kind.CUSTOMER_UNAVAILABLE.value],
+    ).fetchall()
+    for (client_id,) in rows:
+        close_exceptions(ctx.db, ctx.company, [Kind.CUSTOMER_UNAVAILABLE], "client", client_id)
 
 
 def _deleted(obj: dict[str, Any]) -> bool:
@@ -261,7 +275,35 @@ def _allocations(ctx: CycleContext, obj: dict[str, Any]) -> tuple[list[tuple[str
                 unknown.append(str(txn["TxnId"]))
             else:
                 found.append((link.local_id, line.get("Amount")))
-    return found, unknown
+    return _without_ledger_credits(ctx, obj, found), unknown
+
+
+def _without_ledger_credits(
+    ctx: CycleContext, obj: dict[str, Any], found: list[tuple[str, Any]]
+) -> list[tuple[str, Any]]:
+    """Take out of the invoice amounts what a linked credit memo paid, when the ledger already
+    holds that credit applied to that invoice (QuickBooks' AutoApplyCredit spending the credit
+    note the ledger applies itself): the ledger counts it as a credit, not as a payment."""
+    amounts = [dec(a) for _, a in found]
+    for line in obj.get("Line") or []:
+        for txn in line.get("LinkedTxn") or []:
+            if txn.get("TxnType") != "CreditMemo":
+                continue
+            memo = links.by_qbo(ctx.db, ctx.company, "CreditMemo", str(txn["TxnId"]))
+            if memo is None or memo.local_type != "invoice":
+                continue
+            left = dec(line.get("Amount"))
+            for (invoice_id,) in ctx.db.execute(
+                "SELECT invoice_id FROM ledger_credit_applications WHERE company = ? AND "
+                "credit_note_id = ?",
+                [ctx.company, memo.local_id],
+            ).fetchall():
+                for index, (local_id, _) in enumerate(found):
+                    if local_id == invoice_id and left > 0:
+                        take = min(left, amounts[index])
+                        amounts[index] -= take
+                        left -= take
+    return [(local_id, amounts[i]) for i, (local_id, _) in enumerate(found)]
 
 
 def _remove_rows(ctx: CycleContext, qbo_id: str) -> None:

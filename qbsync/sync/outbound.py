@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from qbsync.money import cents, dec
+from qbsync.money import cents, dec, to_json_number
 from qbsync.qbo.client import BatchItem
 from qbsync.qbo.errors import (
     AuthenticationError,
@@ -112,7 +112,8 @@ def due_ops(ctx: CycleContext, op_ids: list[int] | None = None) -> list[Op]:
         "WHERE o.company = ? AND o.state IN ('pending', 'failed') "
         "AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
     )
-    if ctx.settings.go_live:
+    if ctx.settings.go_live and op_ids is None:
+        # Held back from the automatic cycle only; ops asked for by id (invoices export) go.
         sql += " AND NOT (o.kind IN ('export_invoice', 'export_credit_memo') AND i.date < ?)"
         params.append(ctx.settings.go_live.isoformat())
     if op_ids is not None:
@@ -613,11 +614,13 @@ class Outbound:
             "ORDER BY id DESC LIMIT 1",
             [self.ctx.company, invoice_id],
         ).fetchone()
-        if export and export[0] in ("pending", "failed", "in_progress"):
-            self.wait(op, f"waiting for {what} {invoice_id} to be exported")
-            return None
         inv = lv.invoice(self.db, self.ctx.company, invoice_id)
         number = inv["number"] if inv else invoice_id
+        go_live = self.ctx.settings.go_live
+        held = bool(inv and go_live and inv["date"] < go_live.isoformat())
+        if export and export[0] in ("pending", "failed", "in_progress") and not held:
+            self.wait(op, f"waiting for {what} {invoice_id} to be exported")
+            return None
         self.fail(
             op,
             f"{what} {number} is not in QuickBooks",
@@ -625,8 +628,13 @@ class Outbound:
             kind=Kind.PAYMENT_INVOICE_NOT_IN_QBO
             if op.kind == OpKind.PUSH_PAYMENT.value
             else Kind.CREDIT_FAILING,
-            hint=f"export {what} {number} first (qbsync invoices export {invoice_id}), or link it "
-            "with the wizard; the payment follows on the next cycle",
+            hint=(
+                f"{what} {number} is dated before the go-live date, so the cycle holds it back; "
+                if held
+                else ""
+            )
+            + f"export it (qbsync invoices export {invoice_id}) or link it with the wizard; "
+            "the payment follows on the next cycle",
         )
         return None
 
@@ -652,8 +660,33 @@ class Outbound:
         doc = await self.find_payment(op, pay["date"]) if op.uncertain else None
         if doc is None:
             self.claim([op])
-            doc = await ctx.client.create("Payment", body, request_id=op.request_id)
+            try:
+                doc = await ctx.client.create("Payment", body, request_id=op.request_id)
+            except QboError as err:
+                capped = await self._capped_to_balance(err, body, link.qbo_id)
+                if capped is None:
+                    raise
+                # QuickBooks owes less than the payment (paid there meanwhile): apply what it
+                # owes and leave the rest as the customer's credit, raised below.
+                doc = await ctx.client.create("Payment", capped, request_id=f"{op.request_id}-cap")
         self.record_payment(op, doc, pay)
+
+    async def _capped_to_balance(
+        self, err: QboError, body: dict[str, Any], invoice_qbo_id: str
+    ) -> dict[str, Any] | None:
+        """The payment body with its invoice line cut to the invoice's open balance, when a
+        business-rule refusal (6000) came from the payment being larger than that balance."""
+        if err.qbo_code != "6000":
+            return None
+        live = await self.ctx.client.read("Invoice", invoice_qbo_id)
+        balance = dec(live.get("Balance"))
+        line = body["Line"][0]
+        if balance >= dec(line["Amount"]):
+            return None
+        capped = {**body, "Line": []}
+        if balance > 0:
+            capped["Line"] = [{**line, "Amount": to_json_number(cents(balance))}]
+        return capped
 
     def record_payment(self, op: Op, doc: dict[str, Any], pay: dict[str, Any]) -> None:
         ctx = self.ctx

@@ -53,7 +53,7 @@ def make_client(handler: Handler, tokens: FakeTokens | None = None) -> QboClient
         limits=QboLimits(),
         http=http,
         pacer=Pacer(QboLimits(requests_per_second=1000, requests_per_minute=100000)),
-        retry=RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002),
+        retry=RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002, throttle_base_delay=0.001),
     )
 
 

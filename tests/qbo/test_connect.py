@@ -205,6 +205,20 @@ def test_paste_back_flow_for_https_redirect_uris(sim_server: SimServer) -> None:
     assert landed[0].startswith(PLAYGROUND_REDIRECT)
     assert result["connected"] is True and result["realm_id"] == sim_server.realm_id
 
+    # Only the code pasted: the realm id is asked for next.
+    answers: list[str] = []
+
+    def paste(label: str) -> str:
+        query = parse_qs(urlsplit(landed[-1]).query)
+        answers.append(label)
+        return query["code"][0] if len(answers) == 1 else query["realmId"][0]
+
+    with Workspace() as ws:
+        again = connect_company(
+            ws, "acme", redirect_uri=PLAYGROUND_REDIRECT, open_url=person, read_pasted=paste
+        )
+    assert again["realm_id"] == sim_server.realm_id and len(answers) == 2
+
 
 def test_paste_back_without_a_terminal_is_a_clear_error(sim_server: SimServer) -> None:
     app_set(sim_server)
@@ -276,8 +290,10 @@ def test_qbo_lists_all_includes_inactive(connected_company: ConnectedCompany) ->
     by_id = {c["Id"]: c for c in everyone}
     assert by_id[customers[0]["Id"]]["Active"] is False
     assert all(c["Active"] for c in active)
-    for kind in ("accounts", "tax-codes", "terms", "payment-methods"):
-        assert run("qbo", kind).exit_code == 0
+    for kind in ("accounts", "items", "tax-codes", "terms", "classes", "departments"):
+        assert run("qbo", kind, "--all").exit_code == 0
+    methods = run_json("qbo", "payment-methods")["data"]
+    assert methods and {"Id", "Name"} <= set(methods[0])
 
 
 def test_doctor_checks_the_connection(connected_company: ConnectedCompany) -> None:
@@ -309,3 +325,38 @@ def test_doctor_advises_an_https_redirect_for_production_keys() -> None:
     checks = json.loads(run("doctor", "--json").stdout)["data"]["checks"]
     redirect = next(c for c in checks if c["name"] == "redirect uri")
     assert redirect["status"] == "warn" and "--redirect-uri" in redirect["fix"]
+
+
+def test_doctor_reports_an_unreachable_quickbooks_quickly(
+    connected_company: ConnectedCompany,
+) -> None:
+    connected_company.server.stop()
+    result = run("doctor", "--json")
+    assert result.exit_code == 1
+    checks = {c["name"]: c for c in json.loads(result.stdout)["data"]["checks"]}
+    assert checks["qbo_connection"]["status"] == "fail"
+    assert "could not be reached" in checks["qbo_connection"]["detail"]
+
+
+def test_a_wrong_client_secret_is_named(
+    sim_server: SimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_json(
+        "app", "set", "-c", "acme", "--client-id", sim_server.client_id, "--env", "sim",
+        "--sim-url", sim_server.url, input="not-the-secret\n",
+    )  # fmt: skip
+    use_browser(monkeypatch, connect_flow.headless_browser)
+    error = _connect_error(monkeypatch)
+    assert "invalid_client" in error["message"] and "qbsync app show" in error["hint"]
+    assert "not-the-secret" not in json.dumps(error)
+
+
+def test_pasted_answers_are_parsed() -> None:
+    parse = connect_flow._parse_pasted
+    url = "https://example.com/cb?code=AB11c&state=st&realmId=123"
+    assert parse(url) == ("AB11c", "st", "123", None)
+    assert parse("?code=AB11c&state=st") == ("AB11c", "st", None, None)
+    assert parse("  AB11code  ") == ("AB11code", None, None, None)
+    assert parse("https://example.com/cb?error=access_denied&state=st")[3] == "access_denied"
+    with pytest.raises(Exception, match="nothing was pasted"):
+        parse("   ")

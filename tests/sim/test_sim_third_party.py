@@ -97,13 +97,12 @@ def qb(server: SimServer) -> Any:
 
 def test_python_quickbooks_crud_query_void_delete(qb: Any, server: SimServer) -> None:
     from quickbooks.exceptions import ObjectNotFoundException, QuickbooksException
-    from quickbooks.objects.base import Ref
+    from quickbooks.objects.base import LinkedTxn
     from quickbooks.objects.customer import Customer
     from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
     from quickbooks.objects.invoice import Invoice
     from quickbooks.objects.item import Item
     from quickbooks.objects.payment import Payment, PaymentLine
-    from quickbooks.objects.base import LinkedTxn
 
     cust = Customer()
     cust.DisplayName = "Third Party Co"

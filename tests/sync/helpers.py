@@ -3,6 +3,13 @@ simulator's demo company, and small readers for the simulator's state."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from qbsync.qbo.lists import fetch_list
@@ -92,3 +99,151 @@ def link(company: str, local_type: str, local_id: str) -> dict[str, Any] | None:
             )
         )
         return rows[0] if rows else None
+
+
+# --- generated ledgers and the CLI in a subprocess -----------------------------------------
+
+SAMPLE_LISTS: dict[str, Any] = {
+    "clients": [
+        {"id": "CL-1", "name": "Acme Dental", "currency": "USD"},
+        {"id": "CL-2", "name": "Brightside Law LLP", "currency": "USD"},
+        {"id": "CL-3", "name": "Cedar Clinic"},
+        {"id": "CL-4", "name": "Delta Logistics", "currency": "USD"},
+    ],
+    "services": [
+        {"id": "S-MSP", "name": "Managed services (per seat)"},
+        {"id": "S-HOURS", "name": "Consulting hours"},
+        {"id": "S-HW", "name": "Hardware setup"},
+        {"id": "S-BACKUP", "name": "Cloud backup (per 100 GB)"},
+    ],
+    "tax_regions": [{"id": "TR-HC", "name": "Harbor County"}, {"id": "TR-EX", "name": "Exempt"}],
+    "terms": [
+        {"id": "T-DUE", "name": "Due on receipt", "due_days": 0},
+        {"id": "T-15", "name": "Net 15", "due_days": 15},
+        {"id": "T-30", "name": "Net 30", "due_days": 30},
+    ],
+}
+
+
+def invoice_amount(n: int) -> Decimal:
+    """The (exempt, tax-free) total of generated invoice number n: never a float."""
+    return Decimal(100 + n % 97) + Decimal(n % 100) / 100
+
+
+def generated_ledger(
+    path: Path, invoices: int, payments: int = 0, *, start: int = 5001
+) -> dict[str, Any]:
+    """A ledger file of `invoices` finalized one-line exempt invoices (numbers from `start`)
+    and `payments` local payments (half of the first invoices' totals), spread over October."""
+    docs, pays = [], []
+    for i in range(invoices):
+        n = start + i
+        docs.append(
+            {
+                "id": f"INV-{n}",
+                "number": str(n),
+                "client": f"CL-{1 + i % 4}",
+                "date": f"2026-10-{1 + i % 28:02d}",
+                "terms": "T-30",
+                "status": "finalized",
+                "lines": [
+                    {
+                        "service": "S-HOURS",
+                        "quantity": 1,
+                        "unit_price": str(invoice_amount(n)),
+                        "tax_region": "TR-EX",
+                    }
+                ],
+            }
+        )
+    for i in range(payments):
+        n = start + i
+        pays.append(
+            {
+                "id": f"PAY-{n}",
+                "invoice": f"INV-{n}",
+                "amount": str((invoice_amount(n) / 2).quantize(Decimal("0.01"))),
+                "date": f"2026-11-{1 + i % 20:02d}",
+                "method": "check",
+                "reference": f"CHK-{n}",
+            }
+        )
+    data = {"version": 1, **SAMPLE_LISTS, "invoices": docs, "payments": pays}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return data
+
+
+def cli_env() -> dict[str, str]:
+    """The environment for `qbsync` in a subprocess: this test's workspace."""
+    env = dict(os.environ)
+    env["QBSYNC_HOME"] = os.environ["QBSYNC_HOME"]
+    env["NO_COLOR"] = "1"
+    env.pop("QBSYNC_DEBUG", None)
+    return env
+
+
+def qbsync_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from qbsync.cli.app import main; main()", *args]
+
+
+def start_cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        qbsync_cmd(*args),
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def store_query(sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    with Workspace() as ws:
+        return [dict(r) for r in ws.store.query(sql, params or [])]
+
+
+def store_execute(sql: str, params: list[Any] | None = None) -> None:
+    with Workspace() as ws, ws.store.atomic():
+        ws.store.execute(sql, params or [])
+
+
+def set_config(key: str, value: str) -> None:
+    from qbsync import config
+
+    config.save(config.set_value(config.load(), key, value))
+
+
+def duplicates(values: list[Any]) -> list[Any]:
+    return sorted(v for v, n in Counter(values).items() if n > 1)
+
+
+def running_cycle(pid: int) -> int | None:
+    """The id of the cycle process `pid` is running, if it has started one (a plain read of
+    the store, cheap enough to poll)."""
+    import sqlite3
+
+    from qbsync import paths
+
+    con = sqlite3.connect(paths.database_file(), timeout=5)
+    try:
+        row = con.execute(
+            "SELECT id FROM sync_cycles WHERE pid = ? AND result = 'running'", [pid]
+        ).fetchone()
+        return int(row[0]) if row else None
+    finally:
+        con.close()
+
+
+def wait_for_cycle(proc: subprocess.Popen[str], timeout: float = 30.0) -> int:
+    """Wait until `proc` is inside a cycle; its id."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = running_cycle(proc.pid)
+        if found is not None:
+            return found
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(f"qbsync exited {proc.returncode} early: {out} {err}")
+        time.sleep(0.02)
+    raise AssertionError("no cycle started in time")
