@@ -61,11 +61,15 @@ from qbsync.store import schema_connect, schema_ledger, schema_sync, schema_wiza
 # isort: split
 from qbsync.store import schema_health  # noqa: E402
 
+# isort: split
+from qbsync.store import schema_perf  # noqa: E402
+
 __all__ = [
     "MIGRATIONS",
     "schema_connect",
     "schema_health",
     "schema_ledger",
+    "schema_perf",
     "schema_sync",
     "schema_wizard",
 ]

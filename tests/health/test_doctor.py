@@ -69,8 +69,8 @@ def test_doctor_on_a_degraded_company(
     found = by_name(data)
     assert data["status"] == "fail"
     assert found["mappings"]["status"] == "warn"
-    assert "customers CL-1, CL-2, CL-3" in found["mappings"]["detail"]
-    assert "items S-BACKUP" in found["mappings"]["detail"]
+    assert "unmapped (customers CL-1, customers CL-2" in found["mappings"]["detail"]
+    assert "hold invoices back from export" in found["mappings"]["detail"]
     assert found["invoice numbers"]["status"] == "warn"
     assert "turn off 'Custom transaction numbers'" in found["invoice numbers"]["fix"]
     assert found["sales tax"]["status"] == "warn"

@@ -360,3 +360,17 @@ def test_pasted_answers_are_parsed() -> None:
     assert parse("https://example.com/cb?error=access_denied&state=st")[3] == "access_denied"
     with pytest.raises(Exception, match="nothing was pasted"):
         parse("   ")
+
+
+def test_app_set_without_a_working_keyring_writes_nothing() -> None:
+    import keyring.backends.fail
+
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    error = run_json("app", "set", "-c", "acme", "--client-id", "ABC", input="s3cret\n", code=1)
+    assert error["error"]["code"] == "secrets_unavailable"
+    assert run_json("companies", "list")["data"] == []
+
+
+def test_companies_list_for_people(connected_company: ConnectedCompany) -> None:
+    table = run("companies", "list").stdout
+    assert "acme *" in table and "Harbor IT Demo Co" in table and "connected" in table
