@@ -298,7 +298,10 @@ def test_a_refused_payment_goes_through_once_its_cause_is_fixed(synced: Connecte
     record_payment("INV-1003", "100.00", "PAY-DEP")
     sync()
     op = op_for("PAY-DEP", "push_payment")
-    assert op["state"] == "failed" and op["last_error_code"] == "6000", (op["state"], op["last_error"])
+    assert op["state"] == "failed" and op["last_error_code"] == "6000", (
+        op["state"],
+        op["last_error"],
+    )
     [refused] = [e for e in open_exceptions() if e["subject_id"] == "PAY-DEP"]
     assert "Bank or Other Current Asset" in refused["message"]
     with Workspace() as ws, ws.store.atomic():
