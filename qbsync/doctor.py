@@ -8,7 +8,7 @@ import datetime as dt
 import secrets as pysecrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from qbsync.errors import QbsyncError
 from qbsync.workspace import Workspace
@@ -58,34 +58,45 @@ def check_config(ws: Workspace, company: str | None) -> list[Check]:
 
 @check
 def check_store(ws: Workspace, company: str | None) -> list[Check]:
-    from qbsync.store.db import pending_migrations
-
     db = ws.store
-    result = db.execute("PRAGMA quick_check").fetchone()[0]
-    if result != "ok":
-        return [
-            Check(
-                "store", "fail", f"integrity check: {result}", "restore the database from a backup"
-            )
-        ]
-    pending = pending_migrations(db)
-    if pending:
+    # The full check (every page, index and constraint), not quick_check: doctor is run by hand.
+    problems = [row[0] for row in db.execute("PRAGMA integrity_check").fetchall()]
+    if problems != ["ok"]:
+        shown = "; ".join(problems[:3]) + (
+            f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        )
         return [
             Check(
                 "store",
                 "fail",
-                f"migrations pending: {', '.join(pending)}",
-                "run any command to migrate",
+                f"integrity check: {shown}",
+                "stop cron and the daemon, then restore the database from a backup",
             )
         ]
     mode = db.execute("PRAGMA journal_mode").fetchone()[0]
-    return [
-        Check(
-            "store",
-            "ok",
-            f"{db.conn.execute('PRAGMA database_list').fetchone()[2]} (journal {mode}, migrated)",
-        )
-    ]
+    where = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    return [Check("store", "ok", f"{where} (journal {mode}, integrity ok)")]
+
+
+@check
+def check_migrations(ws: Workspace, company: str | None) -> list[Check]:
+    from qbsync.store.db import pending_migrations
+    from qbsync.store.migrations import MIGRATIONS
+
+    db = ws.store
+    pending = pending_migrations(db)
+    if pending:
+        return [
+            Check(
+                "migrations",
+                "fail",
+                f"steps not applied: {', '.join(pending)}",
+                "run any command that opens the store (e.g. qbsync status) to apply them",
+            )
+        ]
+    applied = MIGRATIONS.applied(db)
+    latest = applied[-1].name if applied else "none"
+    return [Check("migrations", "ok", f"{len(applied)} steps applied, latest {latest}")]
 
 
 @check
@@ -174,6 +185,7 @@ def check_qbo_app(ws: Workspace, company: str | None) -> list[Check]:
 @check
 def check_qbo_connection(ws: Workspace, company: str | None) -> list[Check]:
     from qbsync.qbo import records
+    from qbsync.qbo.client import RetryPolicy
     from qbsync.qbo.session import open_client, run
     from qbsync.qbo.tokens import read_tokens
     from qbsync.timeutil import utc_now
@@ -212,7 +224,8 @@ def check_qbo_connection(ws: Workspace, company: str | None) -> list[Check]:
         )
 
     async def probe() -> tuple[dict, dt.datetime | None]:
-        async with open_client(ws, key) as client:
+        # Diagnose quickly: one retry, not the sync engine's patience.
+        async with open_client(ws, key, retry=RetryPolicy(attempts=2, base_delay=0.5)) as client:
             info = await client.company_info()
             return info, client.last_server_time
 
@@ -221,7 +234,9 @@ def check_qbo_connection(ws: Workspace, company: str | None) -> list[Check]:
     checks.append(Check("connection", "ok", f"{key}: {name} (realm {row['realm_id']}) answers"))
     if server_time is not None:
         skew = abs((utc_now() - server_time).total_seconds())
-        if skew > 300:
+        if skew <= 300:
+            checks.append(Check("clock skew", "ok", f"within {skew:.0f} s of QuickBooks' clock"))
+        else:
             checks.append(
                 Check(
                     "clock skew",
@@ -231,3 +246,201 @@ def check_qbo_connection(ws: Workspace, company: str | None) -> list[Check]:
                 )
             )
     return checks
+
+
+@check
+def check_mappings(ws: Workspace, company: str | None) -> list[Check]:
+    """Mappings that finalized invoices waiting for export still lack (`mappings check`)."""
+    from qbsync.mappings.check import missing_mappings
+
+    key = _qbo_company(ws, company)
+    if key is None:
+        return []  # nothing configured yet: the config check says so
+    missing = missing_mappings(ws.store, key)
+    if not missing:
+        return [Check("mappings", "ok", f"{key}: invoices waiting for export are fully mapped")]
+    by_kind: dict[str, list[str]] = {}
+    for item in missing:
+        by_kind.setdefault(item["kind"], []).append(item["local_id"])
+    parts = [
+        f"{kind} {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}"
+        for kind, ids in by_kind.items()
+    ]
+    kind, ids = next(iter(by_kind.items()))
+    if kind == "customers":
+        fix = f"match customers: qbsync wizard customers --company {key} (or qbsync mappings set)"
+    else:
+        fix = f"qbsync mappings set {kind} {ids[0]} QBO_ID --company {key} (or import a mappings file)"
+    return [
+        Check(
+            "mappings",
+            "warn",
+            f"{key}: {len(missing)} unmapped hold invoices back from export: {'; '.join(parts)}",
+            f"{fix}; the full list: qbsync mappings check",
+        )
+    ]
+
+
+def _company_facts(ws: Workspace, key: str) -> tuple[Any, str] | None:
+    """CompanyFacts from the cycle's cache, else read live when connected; with its source."""
+    import json
+
+    from qbsync.sync.payloads import CompanyFacts
+
+    row = ws.store.execute(
+        "SELECT data, fetched_at FROM company_facts WHERE company = ?", [key]
+    ).fetchone()
+    if row:
+        return CompanyFacts(**json.loads(row[0])), f"as read {row[1][:16].replace('T', ' ')}"
+    connected = ws.store.execute(
+        "SELECT connected, needs_reconnect FROM companies WHERE key = ?", [key]
+    ).fetchone()
+    if not connected or not connected[0] or connected[1]:
+        return None
+    from qbsync.qbo.session import open_client, run
+
+    async def read() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with open_client(ws, key) as client:
+            return await client.company_info(), await client.preferences()
+
+    info, prefs = run(read())
+    return CompanyFacts.from_qbo(info, prefs), "read now"
+
+
+@check
+def check_preferences(ws: Workspace, company: str | None) -> list[Check]:
+    key = _qbo_company(ws, company)
+    if key is None:
+        return []
+    found = _company_facts(ws, key)
+    if found is None:
+        return [
+            Check(
+                "preferences",
+                "warn",
+                f"{key}: QuickBooks preferences not known yet (not connected)",
+                f"qbsync connect --company {key}",
+            )
+        ]
+    facts, source = found
+    settings = ws.config.companies[key]
+    checks: list[Check] = []
+    if facts.auto_apply_credit:
+        checks.append(
+            Check(
+                "auto-apply credit",
+                "warn",
+                f"{key}: QuickBooks applies open credits to new invoices on its own ({source}); "
+                "it may consume a credit memo before qbsync applies it where the ledger did",
+                "in QuickBooks: Settings > Account and settings > Advanced > Automation: turn "
+                "off 'Automatically apply credits'",
+            )
+        )
+    else:
+        checks.append(Check("auto-apply credit", "ok", f"{key}: off ({source})"))
+    # The API keeps a DocNumber it is sent whatever the setting; the setting decides whether
+    # QuickBooks numbers invoices itself (off) or leaves a number out when none is given (on).
+    settings_path = "Settings > Account and settings > Sales > Sales form content"
+    if settings.numbering == "ledger" and not facts.custom_txn_numbers:
+        checks.append(
+            Check(
+                "invoice numbers",
+                "warn",
+                f"{key}: the ledger numbers invoices, but custom transaction numbers are off: "
+                "QuickBooks numbers invoices entered there from its own sequence, which can "
+                "collide with the ledger's",
+                f"in QuickBooks: {settings_path}: turn on 'Custom transaction numbers'",
+            )
+        )
+    elif settings.numbering == "quickbooks" and facts.custom_txn_numbers:
+        checks.append(
+            Check(
+                "invoice numbers",
+                "warn",
+                f"{key}: QuickBooks is to number invoices, but custom transaction numbers are on, "
+                "so it leaves them without a number",
+                f"in QuickBooks: {settings_path}: turn off 'Custom transaction numbers' (or "
+                f"qbsync config set companies.{key}.numbering ledger)",
+            )
+        )
+    else:
+        who = "the ledger's" if settings.numbering == "ledger" else "QuickBooks'"
+        checks.append(Check("invoice numbers", "ok", f"{key}: {who} numbers are used"))
+    foreign = [
+        r[0]
+        for r in ws.store.execute(
+            "SELECT DISTINCT currency FROM ledger_clients WHERE company = ? AND currency IS NOT "
+            "NULL AND currency != ? ORDER BY 1",
+            [key, facts.home_currency],
+        )
+    ]
+    if foreign and not facts.multi_currency:
+        checks.append(
+            Check(
+                "multi-currency",
+                "fail",
+                f"{key}: clients are billed in {', '.join(foreign)} but multi-currency is off "
+                f"(home currency {facts.home_currency})",
+                "turn on multi-currency in QuickBooks (Settings > Account and settings > "
+                "Advanced > Currency; it cannot be turned off again), or bill those clients in "
+                f"{facts.home_currency}",
+            )
+        )
+    else:
+        state = "on" if facts.multi_currency else "off"
+        checks.append(
+            Check("multi-currency", "ok", f"{key}: {state}, home currency {facts.home_currency}")
+        )
+    if facts.automated_sales_tax:
+        checks.append(
+            Check(
+                "sales tax",
+                "warn",
+                f"{key}: automated sales tax is on: QuickBooks computes the tax itself and "
+                "ignores the mapped tax codes, so totals can differ from the ledger's",
+                "map taxable regions to TAX and exempt ones to NON, and compare totals after the "
+                "first export (qbsync invoices list)",
+            )
+        )
+    else:
+        checks.append(Check("sales tax", "ok", f"{key}: tax codes come from the mappings"))
+    return checks
+
+
+@check
+def check_lock(ws: Workspace, company: str | None) -> list[Check]:
+    from qbsync.sync.lock import holder
+    from qbsync.timeutil import parse_iso, utc_now
+
+    key = _qbo_company(ws, company)
+    if key is None:
+        return []
+    info = holder(key)
+    if info is None:
+        return [Check("lock", "ok", f"{key}: no cycle running")]
+    who = f"pid {info.get('pid', '?')} on {info.get('host', '?')} ({info.get('purpose', 'sync')})"
+    if not info["held"]:
+        return [
+            Check(
+                "lock",
+                "ok",
+                f"{key}: a stale lock record from {who}, whose process is gone; the next run "
+                "takes the lock over",
+            )
+        ]
+    since = info.get("started_at")
+    age = (utc_now() - parse_iso(since)).total_seconds() if since else 0.0
+    limit = max(3600.0, 2 * ws.config.sync.interval)
+    if age > limit:
+        running = ws.store.execute(
+            "SELECT id FROM sync_cycles WHERE company = ? AND result = 'running' "
+            "ORDER BY id DESC LIMIT 1",
+            [key],
+        ).fetchone()
+        fix = (
+            f"qbsync sync cancel {running[0]}"
+            if running
+            else f"check on pid {info.get('pid')}; stop it if it hangs"
+        )
+        return [Check("lock", "warn", f"{key}: held by {who} for {age / 60:.0f} minutes", fix)]
+    return [Check("lock", "ok", f"{key}: a cycle is running now: {who} since {since}")]

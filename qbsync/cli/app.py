@@ -24,6 +24,9 @@ GROUPS: list[tuple[str, str]] = [
     ("invoices", "qbsync.cli.invoices"),
     ("payments", "qbsync.cli.payments"),
     ("ledger", "qbsync.cli.ledger"),
+    ("mappings", "qbsync.cli.mappings"),
+    ("sim", "qbsync.cli.sim"),
+    ("wizard", "qbsync.cli.wizard"),
 ]
 
 TOP_LEVEL: list[str] = [
@@ -32,6 +35,8 @@ TOP_LEVEL: list[str] = [
     "qbsync.cli.connect",
     "qbsync.cli.token",
     "qbsync.cli.daemon",
+    "qbsync.cli.status",
+    "qbsync.cli.demo",
 ]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command
-from qbsync.cli.output import can_prompt, note
+from qbsync.cli.output import can_prompt
 from qbsync.errors import UsageError
 from qbsync.qbo import connect_flow, records
 from qbsync.workspace import Workspace
@@ -15,6 +15,12 @@ from qbsync.workspace import Workspace
 
 def _print_only(url: str) -> None:
     """--no-browser: the URL is already printed by the flow."""
+
+
+def _notify(message: str) -> None:
+    # Always, on plain stderr and never wrapped: without the authorize URL (under --json or
+    # --quiet too) the flow cannot finish, and it must survive copy and paste.
+    typer.echo(message, err=True)
 
 
 def _prompt(label: str) -> str:
@@ -71,7 +77,7 @@ def register(root: typer.Typer) -> None:
                 timeout=timeout,
                 redirect_uri=redirect_uri,
                 open_url=_print_only if no_browser else None,
-                notify=note,
+                notify=_notify,
                 read_pasted=_prompt if can_prompt() else None,
             )
 

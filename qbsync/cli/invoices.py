@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import webbrowser
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -146,13 +148,65 @@ def _ctx(ws: Workspace, key: str) -> CycleContext:
 
 @command(app, "export")
 def export(
-    invoice_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Ledger invoice ids.")],
+    invoice_ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ID]...", help="Ledger invoice ids (to export them now)."),
+    ] = None,
     company: CompanyOption = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            metavar="FILE",
+            help="Write finalized invoices to FILE for QuickBooks Online's invoice import "
+            "(no connection needed) instead of exporting through the API.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="DATE", help="With --csv: invoices dated on or after."),
+    ] = None,
+    date_format: Annotated[
+        str,
+        typer.Option(
+            "--date-format",
+            help="With --csv: MM/dd/yyyy (US companies) or dd/MM/yyyy; pick the same one on "
+            "the import screen.",
+        ),
+    ] = "MM/dd/yyyy",
 ) -> dict[str, Any]:
-    """Export these finalized invoices now, outside the cycle (go-live does not hold them)."""
+    """Export these finalized invoices now, outside the cycle (go-live does not hold them).
+
+    With --csv FILE: write finalized invoices (not credit notes) as the CSV that QuickBooks
+    Online's invoice import reads (Settings > Import data > Invoices), one row per line, for
+    periods without a live connection. IDs are not used then; --since limits by invoice date.
+    """
+    from qbsync.csvexport import DATE_FORMATS, write_invoices_csv
+
+    if csv_file is None:
+        if since is not None:
+            raise UsageError("--since goes with --csv")
+        if not invoice_ids:
+            raise UsageError(
+                "give invoice ids to export now, or --csv FILE for the import file",
+                "qbsync invoices export INV-1001, or qbsync invoices export --csv invoices.csv",
+            )
+        with Workspace() as ws:
+            key, _ = ws.company(company)
+            return export_now(ws, key, invoice_ids)
+    if invoice_ids:
+        raise UsageError("--csv exports every finalized invoice; drop the ids (or use --since)")
+    if date_format not in DATE_FORMATS:
+        raise UsageError(
+            f"unknown date format {date_format!r}", f"use one of {', '.join(DATE_FORMATS)}"
+        )
+    try:
+        since_date = dt.date.fromisoformat(since) if since else None
+    except ValueError:
+        raise UsageError(f"--since {since!r} is not a date", "use YYYY-MM-DD") from None
     with Workspace() as ws:
         key, _ = ws.company(company)
-        return export_now(ws, key, invoice_ids)
+        return write_invoices_csv(ws.store, key, csv_file, since_date, date_format)
 
 
 @command(app, "open")

@@ -11,7 +11,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from qbsync.ledger import money as m
 
@@ -90,10 +98,26 @@ Name = Annotated[
     str, BeforeValidator(_strip), Field(min_length=1, max_length=500), AfterValidator(_one_line)
 ]
 OptText = Annotated[Annotated[str, Field(max_length=4000)] | None, BeforeValidator(_blank_is_none)]
+# Sent as the invoice's CustomerMemo, which QuickBooks caps at 1000 characters.
+Memo = Annotated[Annotated[str, Field(max_length=1000)] | None, BeforeValidator(_blank_is_none)]
 Date = Annotated[dt.date, BeforeValidator(_iso_date)]
 OptDate = Annotated[dt.date | None, BeforeValidator(_opt_date)]
+
+
+def _currency(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValueError(f"{value!r} is not a currency code (three capital letters, e.g. USD)")
+    return value
+
+
+def _email(value: str) -> str:
+    if len(value) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
 Currency = Annotated[
-    Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None,
+    Annotated[str, AfterValidator(_currency)] | None,
     BeforeValidator(_blank_is_none),
     BeforeValidator(_strip),
 ]
@@ -119,7 +143,7 @@ class ClientIn(_Record):
     id: Id
     name: Name
     email: Annotated[
-        Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)] | None,
+        Annotated[str, AfterValidator(_email)] | None,
         BeforeValidator(_blank_is_none),
         BeforeValidator(_strip),
     ] = None
@@ -165,15 +189,17 @@ class InvoiceIn(_Record):
         Literal["standard", "credit_note"], BeforeValidator(lambda v: v or "standard")
     ] = "standard"
     currency: Currency = None
-    memo: OptText = None
+    memo: Memo = None
     # QuickBooks takes at most 750 lines on a taxable invoice.
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=750)]
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> InvoiceIn:
-        if self.due_date is not None and self.due_date < self.date:
-            raise ValueError("due_date is before date")
-        return self
+    @field_validator("due_date")
+    @classmethod
+    def _due_after_date(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        issued = info.data.get("date")
+        if value is not None and issued is not None and value < issued:
+            raise ValueError(f"{value} is before the invoice date {issued}")
+        return value
 
 
 class PaymentIn(_Record):

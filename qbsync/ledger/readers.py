@@ -91,8 +91,12 @@ class RawRecord:
 # YAML: every scalar stays text (null aside) -------------------------------------------------
 
 
-class _TextLoader(yaml.SafeLoader):
-    """A SafeLoader that resolves no implicit bools, ints, floats or timestamps: a value is
+# libyaml's parser when PyYAML was built with it (5-10x faster on a 5,000-entry file).
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _TextLoader(_BaseLoader):
+    """A safe loader that resolves no implicit bools, ints, floats or timestamps: a value is
     the text that was written, and the models decide what it means."""
 
 
@@ -103,7 +107,7 @@ _TextLoader.yaml_implicit_resolvers = {
 }
 
 
-def _text_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+def _text_float(loader: Any, node: yaml.ScalarNode) -> Any:
     # An explicit !!float tag: keep the digits exact.
     try:
         return Decimal(str(loader.construct_scalar(node)).replace("_", ""))
@@ -173,6 +177,11 @@ def _pairs(source: str) -> Any:
     return hook
 
 
+# Only the nodes' positions are read from this composition: libyaml's composer, when present,
+# is many times faster than the pure-Python one on a large file.
+_FastComposer: Any = getattr(yaml, "CSafeLoader", _TextLoader)
+
+
 def load_json_text(text: str, source: str) -> LocatedYaml:
     try:
         data = json.loads(
@@ -186,7 +195,7 @@ def load_json_text(text: str, source: str) -> LocatedYaml:
     # When it cannot (a construct YAML reads differently), messages fall back to the path alone.
     lines: dict[Loc, int] = {}
     try:
-        node = yaml.compose(text, Loader=_TextLoader)
+        node = yaml.compose(text, Loader=_FastComposer)
         if node is not None:
             _walk(node, (), lines, source)
     except (yaml.YAMLError, InputError):

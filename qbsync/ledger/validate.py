@@ -48,13 +48,26 @@ class Problems:
         raise InputError(message, hint or "fix the file and import again; nothing was written")
 
 
+_MESSAGES = {
+    "extra_forbidden": "unknown field",
+    "missing": "field required",
+    "string_type": "expected text",
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "list_type": "expected a list",
+    "model_type": "expected a mapping of fields",
+    "dict_type": "expected a mapping of fields",
+}
+
+
 def _message(err: Any) -> str:
-    msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if err["type"] == "extra_forbidden":
-        return "unknown field"
-    if err["type"] == "missing":
-        return "field required"
-    return msg
+    kind = err["type"]
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    if kind in ("string_too_short", "too_short") and (err.get("ctx") or {}).get("min_length") == 1:
+        return "cannot be empty"
+    return str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
 def parse_record(record: RawRecord, problems: Problems) -> BaseModel | None:
@@ -319,7 +332,8 @@ def _plan_invoice(
                 f"unknown tax region {line.tax_region!r}",
             )
     own = client_currency.get(inv.client)
-    if inv.currency and own and inv.currency != own:
+    issued = old is not None and old["status"] != "draft"
+    if inv.currency and own and inv.currency != own and not issued:
         problems.add(
             record.where(("currency",)),
             f"{inv.currency} differs from client {inv.client}'s currency {own} "
@@ -338,7 +352,10 @@ def _plan_invoice(
     if len(problems.items) > before:
         return
 
-    content = invoice_content(inv, inv.currency or own)
+    # No currency in the file: the client's; for an invoice already issued, the one it was
+    # issued in (a later change to the client does not make the same file "different").
+    currency = inv.currency or (old["currency"] if issued and old else own)
+    content = invoice_content(inv, currency)
     digest = content_hash(content)
     row = {
         "id": inv.id,
@@ -349,7 +366,7 @@ def _plan_invoice(
         "date": inv.date.isoformat(),
         "due_date": _opt(inv.due_date),
         "terms_id": inv.terms,
-        "currency": inv.currency or own,
+        "currency": currency,
         "memo": inv.memo,
         "subtotal": m.text(subtotal),
         "content_hash": digest,

@@ -44,10 +44,14 @@ class RetryPolicy:
     attempts: int = 5  # tries in all, for retryable failures
     base_delay: float = 1.0
     max_delay: float = 60.0
+    # Intuit asks for a minute's wait after a throttle: throttled retries start higher, so
+    # that the attempts together outlast the one-minute window.
+    throttle_base_delay: float = 8.0
 
-    def delay(self, attempt: int) -> float:
+    def delay(self, attempt: int, *, throttled: bool = False) -> float:
         """Exponential backoff with jitter (half to full of the capped delay)."""
-        capped = min(self.max_delay, self.base_delay * (2**attempt))
+        base = self.throttle_base_delay if throttled else self.base_delay
+        capped = min(self.max_delay, base * (2**attempt))
         return capped * random.uniform(0.5, 1.0)
 
 
@@ -223,8 +227,8 @@ class QboClient:
             if status == 429 or status >= 500:
                 if status >= 500 and write and not retry_ok:
                     raise UnknownOutcome(
-                        f"{label} answered HTTP {status}; QuickBooks may or may not have "
-                        f"applied it: {error.message}",
+                        f"{label} answered HTTP {status} (code {error.qbo_code or '-'}); "
+                        "QuickBooks may or may not have applied it",
                         "look for the object before writing it again",
                         status=status,
                         qbo_code=error.qbo_code,
@@ -237,7 +241,7 @@ class QboClient:
                     if lost:
                         raise self._exhausted(label, lost, f"HTTP {status}", tid)
                     raise error
-                await asyncio.sleep(self.retry.delay(attempt - 1))
+                await asyncio.sleep(self.retry.delay(attempt - 1, throttled=status == 429))
                 continue
             raise error
 
@@ -375,9 +379,9 @@ class QboClient:
         sparse: bool = True,
         request_id: str | None = None,
     ) -> dict[str, Any]:
-        payload = {**body, "sparse": True} if sparse else {k: v for k, v in body.items()}
-        if not sparse:
-            payload.pop("sparse", None)
+        payload = {k: v for k, v in body.items() if k != "sparse"}
+        if sparse:
+            payload["sparse"] = True
         data = await self.request(
             "POST", _path_name(entity), json_body=payload, write=True, request_id=request_id
         )

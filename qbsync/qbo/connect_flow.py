@@ -145,6 +145,7 @@ def connect_company(
     client_id, client_secret = records.app_credentials(ws, key)
     ep = oauth.endpoints(settings)
     state = oauth.new_state()
+    redirect_uri = redirect_uri or settings.redirect_uri
     if redirect_uri:
         code, used_redirect, realm_id = _by_paste(
             ep, client_id, state, redirect_uri, open_url, notify, read_pasted
@@ -166,17 +167,10 @@ def connect_company(
             "new --company KEY",
         )
     tokens = run(oauth.exchange_code(ep, client_id, client_secret, code, used_redirect, realm_id))
-    now = utc_now_iso()
-    records.upsert_row(
-        ws,
-        key,
-        settings.environment,
-        realm_id=realm_id,
-        connected=1,
-        needs_reconnect=0,
-        connected_at=now,
-    )
+    # The tokens are stored before the row says connected: never connected without tokens.
+    records.upsert_row(ws, key, settings.environment, realm_id=realm_id)
     store_tokens(ws, key, tokens)
+    records.update_row(ws, key, connected=1, needs_reconnect=0, connected_at=utc_now_iso())
     name = _company_name(ws, key)
     if name:
         records.update_row(ws, key, name=name)
@@ -204,7 +198,7 @@ def summary(ws: Workspace, key: str) -> dict[str, Any]:
         "name": row.get("name"),
         "realm_id": row.get("realm_id"),
         "environment": row.get("environment"),
-        "connected": bool(row.get("connected")) and not row.get("needs_reconnect"),
+        "connected": bool(row.get("connected")),
         "needs_reconnect": bool(row.get("needs_reconnect")),
         "access_expires_at": row.get("access_expires_at"),
         "refresh_expires_at": row.get("refresh_expires_at"),

@@ -77,7 +77,10 @@ class CallbackListener:
             raise
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="qbsync-oauth-callback", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll
+            name="qbsync-oauth-callback",
+            daemon=True,
         )
 
     def redirect_uri(self, host: str = "localhost") -> str:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from qbsync.config import QboLimits
 
-SECOND_MARGIN = 0.05
+SECOND_MARGIN = 0.15  # free: at 500/min the minute window binds long before this one
 MINUTE_MARGIN = 0.5
 
 

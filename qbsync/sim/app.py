@@ -127,10 +127,23 @@ def create_app(sim: Simulator) -> Starlette:
         *oauth_http.routes(sim),
         *admin.routes(sim),
     ]
-    app = Starlette(routes=routes)
-    app.add_middleware(SimMiddleware, sim=sim)
-    app.state.sim = sim
-    return app
+    return SimApp(sim, routes)
+
+
+class SimApp(Starlette):
+    """Starlette with SimMiddleware outside everything else, so a dropped connection reaches
+    the server untouched (Starlette's own error middleware would turn it into a 500)."""
+
+    def __init__(self, sim: Simulator, routes: list[Any]) -> None:
+        super().__init__(routes=routes)
+        self.state.sim = sim
+        self._outer = SimMiddleware(self._inner, sim)
+
+    async def _inner(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._outer(scope, receive, send)
 
 
 # ---------------------------------------------------------------- middleware
@@ -306,7 +319,12 @@ async def _hang_then_drop(send: Send, seconds: float) -> None:
     if transport is None:
         # In-process there is no client-side timer to outlast: report the timeout directly.
         raise httpx.ReadTimeout("simulated timeout")
-    await asyncio.sleep(seconds)
+    try:
+        await asyncio.sleep(seconds)
+    except asyncio.CancelledError:
+        # Server shutting down mid-hang: still no answer, just the closed connection.
+        transport.close()
+        raise
     await _drop(send)
 
 

@@ -186,12 +186,15 @@ def seed_demo(c: Company) -> None:
     ):
         c.create("PaymentMethod", {"Name": name, "Type": kind})
 
-    for name, email, term, active in (
-        ("Acme Dental", "ap@acme-dental.example", "Net 30", True),
-        ("Brightside Law LLP", "billing@brightside.example", "Net 15", True),
-        ("Cedar Clinic", "office@cedar.example", "Net 30", True),
-        ("Delta Logistics", "finance@delta.example", "Due on receipt", True),
-        ("Evergreen Realty", "accounts@evergreen.example", "Net 30", False),
+    for n, (name, email, term, active) in enumerate(
+        (
+            ("Acme Dental", "ap@acme-dental.example", "Net 30", True),
+            ("Brightside Law LLP", "billing@brightside.example", "Net 15", True),
+            ("Cedar Clinic", "office@cedar.example", "Net 30", True),
+            ("Delta Logistics", "finance@delta.example", "Due on receipt", True),
+            ("Evergreen Realty", "accounts@evergreen.example", "Net 30", False),
+        ),
+        start=1,
     ):
         c.create(
             "Customer",
@@ -199,6 +202,12 @@ def seed_demo(c: Company) -> None:
                 "DisplayName": name,
                 "CompanyName": name,
                 "PrimaryEmailAddr": {"Address": email},
+                "BillAddr": {
+                    "Line1": f"{n * 100} Harbor Blvd",
+                    "City": "Harbor City",
+                    "CountrySubDivisionCode": "CA",
+                    "PostalCode": "90710",
+                },
                 "SalesTermRef": {"value": terms[term]},
                 "Active": active,
             },

@@ -56,6 +56,20 @@ def m0002_events(db: Database) -> None:
 
 
 # Area modules register their steps on import; the order of these imports is the schema order.
-from qbsync.store import schema_connect, schema_ledger, schema_sync  # noqa: E402
+from qbsync.store import schema_connect, schema_ledger, schema_sync, schema_wizard  # noqa: E402
 
-__all__ = ["MIGRATIONS", "schema_connect", "schema_ledger", "schema_sync"]
+# isort: split
+from qbsync.store import schema_health  # noqa: E402
+
+# isort: split
+from qbsync.store import schema_perf  # noqa: E402
+
+__all__ = [
+    "MIGRATIONS",
+    "schema_connect",
+    "schema_health",
+    "schema_ledger",
+    "schema_perf",
+    "schema_sync",
+    "schema_wizard",
+]

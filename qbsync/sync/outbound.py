@@ -8,6 +8,7 @@ document's marker before anything is created again: no duplicate reaches QuickBo
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import random
 import uuid
@@ -58,6 +59,9 @@ FAILURE_KIND = {
     OpKind.APPLY_CREDIT.value: Kind.CREDIT_FAILING,
 }
 WAIT_RETRY = timedelta(minutes=1)
+# Batch requests in flight at once: a 30-item batch takes seconds, so one at a time cannot reach
+# Intuit's 40 batches a minute; the pacer still holds every request within the limits.
+BATCH_CONCURRENCY = 3
 LOOKUP_DATES = 50  # dates per marker lookup query
 
 
@@ -110,7 +114,8 @@ def due_ops(ctx: CycleContext, op_ids: list[int] | None = None) -> list[Op]:
         "WHERE o.company = ? AND o.state IN ('pending', 'failed') "
         "AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
     )
-    if ctx.settings.go_live:
+    if ctx.settings.go_live and op_ids is None:
+        # Held back from the automatic cycle only; ops asked for by id (invoices export) go.
         sql += " AND NOT (o.kind IN ('export_invoice', 'export_credit_memo') AND i.date < ?)"
         params.append(ctx.settings.go_live.isoformat())
     if op_ids is not None:
@@ -127,6 +132,7 @@ class Outbound:
         self.db = ctx.db
         self.batch_size = ctx.sync.batch_size
         self.cancelled = False
+        self.done_count = 0
 
     # --- bookkeeping -------------------------------------------------------------------------
 
@@ -270,24 +276,70 @@ class Outbound:
         total = len(ops)
         exports = [op for op in ops if op.kind in EXPORTS]
         others = [op for op in ops if op.kind not in EXPORTS]
-        done = 0
+        # Plain exports of documents with one export op each may go in concurrent batches; a
+        # document with several export ops (an export and a re-export) keeps their order.
+        subjects: dict[str, int] = defaultdict(int)
+        for op in exports:
+            subjects[op.subject_id] += 1
+        parallel = [
+            op
+            for op in exports
+            if op.kind != OpKind.REEXPORT.value and subjects[op.subject_id] == 1
+        ]
+        serial = [
+            op for op in exports if op.kind == OpKind.REEXPORT.value or subjects[op.subject_id] > 1
+        ]
+        self.done_count = 0
+        if parallel:
+            await self.ctx.facts()  # once, before the batches share it
+        await self.export_concurrently(parallel, total)
         index = 0
-        while index < len(exports):
+        while index < len(serial) and not self.cancelled:
             if self.ctx.cancelled():
                 self.cancelled = True
                 return
-            chunk = exports[index : index + self.batch_size]
+            chunk = serial[index : index + self.batch_size]
             sent = await self.export_batch(chunk)
             index += sent
-            done += sent
-            self.ctx.tick("outbound", done, total)
+            self.done_count += sent
+            self.ctx.tick("outbound", self.done_count, total)
+        if self.cancelled:
+            return
         for op in others:
             if self.ctx.cancelled():
                 self.cancelled = True
                 return
             await self.one(op)
-            done += 1
-            self.ctx.tick("outbound", done, total)
+            self.done_count += 1
+            self.ctx.tick("outbound", self.done_count, total)
+
+    async def export_concurrently(self, ops: list[Op], total: int) -> None:
+        """Up to BATCH_CONCURRENCY batch requests in flight (the pacer keeps them within
+        Intuit's limits). Each batch claims and completes its own ops in its own transactions,
+        as a lone batch does. A connection failure stops new batches; those in flight finish,
+        then it is raised."""
+        index = 0
+        fatal: list[Exception] = []
+
+        async def worker() -> None:
+            nonlocal index
+            while index < len(ops) and not fatal and not self.cancelled:
+                if self.ctx.cancelled():
+                    self.cancelled = True
+                    return
+                chunk = ops[index : index + self.batch_size]
+                index += len(chunk)
+                try:
+                    sent = await self.export_batch(chunk)
+                except Exception as err:  # FATAL, or a bug: stop the others, raise it below
+                    fatal.append(err)
+                    return
+                self.done_count += sent
+                self.ctx.tick("outbound", self.done_count, total)
+
+        await asyncio.gather(*(worker() for _ in range(BATCH_CONCURRENCY)))
+        if fatal:
+            raise fatal[0]
 
     async def one(self, op: Op) -> None:
         handler = {
@@ -579,11 +631,13 @@ class Outbound:
             "ORDER BY id DESC LIMIT 1",
             [self.ctx.company, invoice_id],
         ).fetchone()
-        if export and export[0] in ("pending", "failed", "in_progress"):
-            self.wait(op, f"waiting for {what} {invoice_id} to be exported")
-            return None
         inv = lv.invoice(self.db, self.ctx.company, invoice_id)
         number = inv["number"] if inv else invoice_id
+        go_live = self.ctx.settings.go_live
+        held = bool(inv and go_live and inv["date"] < go_live.isoformat())
+        if export and export[0] in ("pending", "failed", "in_progress") and not held:
+            self.wait(op, f"waiting for {what} {invoice_id} to be exported")
+            return None
         self.fail(
             op,
             f"{what} {number} is not in QuickBooks",
@@ -591,8 +645,13 @@ class Outbound:
             kind=Kind.PAYMENT_INVOICE_NOT_IN_QBO
             if op.kind == OpKind.PUSH_PAYMENT.value
             else Kind.CREDIT_FAILING,
-            hint=f"export {what} {number} first (qbsync invoices export {invoice_id}), or link it "
-            "with the wizard; the payment follows on the next cycle",
+            hint=(
+                f"{what} {number} is dated before the go-live date, so the cycle holds it back; "
+                if held
+                else ""
+            )
+            + f"export it (qbsync invoices export {invoice_id}) or link it with the wizard; "
+            "the payment follows on the next cycle",
         )
         return None
 

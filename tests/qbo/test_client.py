@@ -53,7 +53,7 @@ def make_client(handler: Handler, tokens: FakeTokens | None = None) -> QboClient
         limits=QboLimits(),
         http=http,
         pacer=Pacer(QboLimits(requests_per_second=1000, requests_per_minute=100000)),
-        retry=RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002),
+        retry=RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002, throttle_base_delay=0.001),
     )
 
 
@@ -357,3 +357,30 @@ def test_cdc_groups_changes_by_entity() -> None:
         "Invoice": [{"Id": "1"}, {"Id": "2", "status": "Deleted"}],
         "Payment": [],
     }
+
+
+def test_server_error_on_a_write_without_requestid_is_unknown_outcome() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return fault(500, "10000", "SystemFault")
+
+    async def go() -> None:
+        async with make_client(handler) as client:
+            await client.create("Invoice", {"Line": []})
+
+    with pytest.raises(UnknownOutcome) as err:
+        run(go())
+    assert len(calls) == 1 and err.value.status == 500 and err.value.intuit_tid == "tid-err"
+    assert err.value.message.count("intuit_tid") == 1
+
+
+def test_throttled_write_without_requestid_is_retried() -> None:
+    answers = [httpx.Response(429, text="<Fault><Error code='3001'/></Fault>"), ok({"Item": {}})]
+
+    async def go() -> dict[str, Any]:
+        async with make_client(lambda r: answers.pop(0)) as client:
+            return await client.create("Item", {"Name": "X"})
+
+    assert run(go()) == {}  # a 429 never ran, so sending it again cannot duplicate

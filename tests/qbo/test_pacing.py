@@ -37,7 +37,7 @@ def test_per_second_and_per_minute_windows() -> None:
     assert windows_respected(times, 10, 1.0)
     assert windows_respected(times, 500, 60.0)
     # Efficient: the first 500 go out as fast as the per-second window (plus margin) allows.
-    assert times[499] - times[0] < 53
+    assert times[499] - times[0] < 58
     # No idle time beyond the windows: request i + 500 goes out as soon as request i leaves the
     # minute window (request 1199 follows request 699 by one window, 121 s after request 199).
     assert all(times[i + 500] - times[i] < 61.6 for i in range(700))

@@ -29,6 +29,11 @@ class Api:
         self.client = client
         self.realm = sim.default_realm
 
+    def renew(self) -> None:
+        """A fresh access token (after moving the clock past the old one's hour)."""
+        token = self.sim.issue_tokens(self.realm)["access_token"]
+        self.client.headers["Authorization"] = f"Bearer {token}"
+
     def path(self, rest: str) -> str:
         return api_path(self.sim, rest, self.realm)
 

@@ -262,3 +262,26 @@ def test_missing_mapping_raises_at_once_and_heals_when_mapped(
         "1002",
         "1003",
     }
+
+
+def test_go_live_holds_old_documents_back_but_export_now_sends_them(
+    connected_company: ConnectedCompany, sample_ledger: SampleLedger
+) -> None:
+    map_demo(connected_company.key)
+    run_json("config", "set", "companies.acme.go_live", "2026-10-04")  # after 1001 and 1002
+    cycle = sync()
+    exported = {d["DocNumber"] for d in sim_docs(connected_company.server, "Invoice")}
+    assert exported == {"1003"}
+    assert {d["DocNumber"] for d in sim_docs(connected_company.server, "CreditMemo")} == {"CN-2001"}
+    assert cycle["stats"]["exported"] == 2
+    # The sample payment is on 1002, held back: an exception says why, it does not wait silently.
+    [held] = open_exceptions("payment_invoice_not_in_qbo")
+    assert "before the go-live date" in held["hint"] and "invoices export INV-1002" in held["hint"]
+
+    out = run_json("invoices", "export", "INV-1002")["data"]
+    assert [op["state"] for op in out["ops"]] == ["done"]
+    assert "1002" in {d["DocNumber"] for d in sim_docs(connected_company.server, "Invoice")}
+    run_json("exceptions", "resolve", str(held["id"]), "--retry")
+    sync()
+    assert link(connected_company.key, "payment", "PAY-1") is not None
+    assert open_exceptions("payment_invoice_not_in_qbo") == []

@@ -1,0 +1,1 @@
+"""Mappings: ledger ids to QuickBooks ids per company (kinds, resolution, YAML, check)."""

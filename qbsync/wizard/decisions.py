@@ -1,0 +1,94 @@
+"""Decisions saved as they are made (resumable sessions), and customer mappings written in the
+shape the sync engine reads (`mappings`, kind 'customers')."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from qbsync.timeutil import utc_now_iso
+
+_UPSERT = (
+    "INSERT INTO wizard_decisions (company, step, subject_id, action, qbo_id, qbo_name, "
+    "source, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (company, step, "
+    "subject_id) DO UPDATE SET action = excluded.action, qbo_id = excluded.qbo_id, "
+    "qbo_name = excluded.qbo_name, source = excluded.source, decided_at = excluded.decided_at"
+)
+
+
+def record_many(
+    db: Database,
+    company: str,
+    step: str,
+    rows: list[tuple[str, str, str | None, str | None]],
+    *,
+    source: str,
+) -> None:
+    """(subject id, action, qbo id, qbo name) rows, one statement."""
+    now = utc_now_iso()
+    db.conn.executemany(_UPSERT, [(company, step, s, a, q, n, source, now) for s, a, q, n in rows])
+
+
+def record(
+    db: Database,
+    company: str,
+    step: str,
+    subject_id: str,
+    action: str,
+    qbo_id: str | None = None,
+    qbo_name: str | None = None,
+    *,
+    source: str,
+) -> None:
+    db.execute(
+        _UPSERT, [company, step, subject_id, action, qbo_id, qbo_name, source, utc_now_iso()]
+    )
+
+
+def decided(db: Database, company: str, step: str) -> dict[str, str]:
+    """subject id -> action, for what this step was already told."""
+    return {
+        r[0]: r[1]
+        for r in db.execute(
+            "SELECT subject_id, action FROM wizard_decisions WHERE company = ? AND step = ?",
+            [company, step],
+        )
+    }
+
+
+def forget(db: Database, company: str, step: str) -> int:
+    return db.execute(
+        "DELETE FROM wizard_decisions WHERE company = ? AND step = ? AND action = 'skip'",
+        [company, step],
+    ).rowcount
+
+
+def customer_mappings(db: Database, company: str) -> dict[str, str]:
+    """client id -> QuickBooks customer id."""
+    return {
+        r[0]: r[1]
+        for r in db.execute(
+            "SELECT local_id, qbo_id FROM mappings WHERE company = ? AND kind = 'customers'",
+            [company],
+        )
+    }
+
+
+def map_customer(
+    db: Database,
+    company: str,
+    client_id: str,
+    qbo_id: str,
+    qbo_name: str,
+    *,
+    action: str = "link",
+    source: str,
+) -> None:
+    """The client's mapping (what the sync engine sends) and the decision, in the caller's
+    transaction."""
+    db.execute(
+        "INSERT INTO mappings (company, kind, local_id, qbo_id, qbo_name, updated_at) "
+        "VALUES (?, 'customers', ?, ?, ?, ?) ON CONFLICT (company, kind, local_id) DO UPDATE SET "
+        "qbo_id = excluded.qbo_id, qbo_name = excluded.qbo_name, updated_at = excluded.updated_at",
+        [company, client_id, qbo_id, qbo_name, utc_now_iso()],
+    )
+    record(db, company, "customers", client_id, action, qbo_id, qbo_name, source=source)

@@ -1,0 +1,218 @@
+"""The history step: link invoices (and credit memos) that already exist in QuickBooks to the
+ledger's, so that the sync never exports them again; then read back their payments.
+
+Confident = the same document number, the same amount to the cent, and the same customer when
+the ledger client is mapped. The amount: the ledger's subtotal is the sum of its line amounts
+before tax, so it is compared with the sum of QuickBooks' SalesItemLine amounts (exact decimals,
+each already rounded to the cent), and QuickBooks' TotalAmt minus TxnTaxDetail.TotalTax must
+equal that same sum, so that a discount or shipping line in QuickBooks (which changes what the
+customer owes) cannot pass as the same document. Tax itself is not compared: QuickBooks computes
+it (automated sales tax may differ from any ledger estimate by design).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlite_utils import Database
+
+from qbsync.money import cents
+from qbsync.sync import inbound, links
+from qbsync.sync.context import CycleContext
+from qbsync.wizard import decisions
+
+ENTITY_OF = {"standard": "Invoice", "credit_note": "CreditMemo"}
+ID_CHUNK = 200  # ids per `Id IN (...)` query (sent by POST when long)
+
+
+def net_amount(doc: dict[str, Any]) -> Decimal:
+    """The sum of the sales lines: QuickBooks' counterpart of the ledger subtotal."""
+    return sum((cents(line.get("Amount")) for line in links.sales_lines(doc)), Decimal(0))
+
+
+def other_charges(doc: dict[str, Any]) -> Decimal:
+    """What the total holds besides the sales lines and tax (discounts, shipping)."""
+    tax = cents((doc.get("TxnTaxDetail") or {}).get("TotalTax"))
+    return cents(doc.get("TotalAmt")) - tax - net_amount(doc)
+
+
+@dataclass
+class DocProposal:
+    invoice_id: str
+    number: str
+    entity: str
+    client_id: str
+    subtotal: Decimal
+    status: str  # confident | review | missing
+    why: str
+    qbo_id: str | None = None
+    qbo_customer: str | None = None
+    qbo_net: Decimal | None = None
+    doc: dict[str, Any] | None = field(default=None, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "invoice": self.invoice_id,
+            "number": self.number,
+            "type": self.entity,
+            "client": self.client_id,
+            "subtotal": self.subtotal,
+            "status": self.status,
+            "why": self.why,
+            "qbo_id": self.qbo_id,
+            "qbo_customer": self.qbo_customer,
+            "qbo_net": self.qbo_net,
+        }
+
+
+async def fetch_documents(client: Any) -> dict[str, list[dict[str, Any]]]:
+    """Every invoice and credit memo in the company, 1000 to a page."""
+    return {e: await client.query_all(e) for e in ("Invoice", "CreditMemo")}
+
+
+def _ledger_documents(db: Database, company: str) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT i.id, i.number, i.type, i.client_id, i.subtotal FROM ledger_invoices i "
+            "LEFT JOIN qbo_links l ON l.company = i.company AND l.local_type = 'invoice' "
+            "AND l.local_id = i.id AND l.state != 'deleted' "
+            "WHERE i.company = ? AND i.status = 'finalized' AND l.local_id IS NULL ORDER BY i.id",
+            [company],
+        )
+    )
+
+
+def propose(
+    db: Database, company: str, documents: dict[str, list[dict[str, Any]]]
+) -> list[DocProposal]:
+    """A proposal per finalized ledger document not linked yet."""
+    linked = {
+        (r[0], r[1])
+        for r in db.execute("SELECT qbo_entity, qbo_id FROM qbo_links WHERE company = ?", [company])
+    }
+    by_number: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for entity, docs in documents.items():
+        for doc in docs:
+            number = str(doc.get("DocNumber") or "").strip()
+            if number and (entity, str(doc["Id"])) not in linked:
+                by_number[(entity, number)].append(doc)
+    mapped = decisions.customer_mappings(db, company)
+    out: list[DocProposal] = []
+    for row in _ledger_documents(db, company):
+        entity = ENTITY_OF[row["type"]]
+        subtotal = cents(row["subtotal"])
+        p = DocProposal(row["id"], row["number"], entity, row["client_id"], subtotal, "missing", "")
+        out.append(p)
+        found = by_number.get((entity, row["number"].strip()), [])
+        if not found:
+            p.why = f"no {entity} numbered {row['number']} in QuickBooks"
+            continue
+        if len(found) > 1:
+            p.status = "review"
+            p.why = (
+                f"{len(found)} QuickBooks {entity}s carry number {row['number']} "
+                f"(ids {', '.join(str(d['Id']) for d in found)})"
+            )
+            continue
+        doc = found[0]
+        p.doc, p.qbo_id = doc, str(doc["Id"])
+        p.qbo_customer = (doc.get("CustomerRef") or {}).get("value")
+        p.qbo_net = net_amount(doc)
+        problems = []
+        if p.qbo_net != subtotal:
+            voided = " (voided in QuickBooks?)" if cents(doc.get("TotalAmt")) == 0 else ""
+            problems.append(
+                f"amount differs: ledger {subtotal}, QuickBooks {p.qbo_net} before tax{voided}"
+            )
+        else:
+            extra = other_charges(doc)
+            if extra != 0:
+                problems.append(
+                    f"QuickBooks' total holds {extra} besides lines and tax (discount or shipping)"
+                )
+        customer = mapped.get(p.client_id)
+        if customer is not None and str(customer) != str(p.qbo_customer):
+            name = (doc.get("CustomerRef") or {}).get("name") or p.qbo_customer
+            problems.append(
+                f"customer differs: client {p.client_id} is mapped to customer {customer}, "
+                f"the QuickBooks {entity} is for customer {name}"
+            )
+        if problems:
+            p.status, p.why = "review", "; ".join(problems)
+        else:
+            p.status = "confident"
+            p.why = "same number and amount" + (
+                ", same customer" if customer is not None else " (client not mapped yet)"
+            )
+    # One QuickBooks document claimed by two ledger documents: both to review.
+    claims: dict[tuple[str, str], list[DocProposal]] = defaultdict(list)
+    for p in out:
+        if p.status == "confident" and p.qbo_id:
+            claims[(p.entity, p.qbo_id)].append(p)
+    for (entity, qbo_id), claimants in claims.items():
+        if len(claimants) > 1:
+            for p in claimants:
+                p.status = "review"
+                p.why = f"{len(claimants)} ledger documents match QuickBooks {entity} {qbo_id}"
+    return out
+
+
+@dataclass
+class LinkResult:
+    linked: int
+    payments_read: int
+    payments_applied: int
+    waiting: int
+
+
+async def link_documents(
+    ctx: CycleContext, chosen: list[tuple[str, str, dict[str, Any]]], *, source: str
+) -> LinkResult:
+    """Link (invoice id, entity, QuickBooks document) in one transaction, then read back the
+    payments QuickBooks holds for them and apply them as the sync cycle would."""
+    db, company = ctx.db, ctx.company
+    with db.atomic():
+        for invoice_id, entity, doc in chosen:
+            links.save(db, company, "invoice", invoice_id, entity, doc, linked_by="wizard")
+        decisions.record_many(
+            db,
+            company,
+            "history",
+            [(invoice_id, "link", str(doc["Id"]), entity) for invoice_id, entity, doc in chosen],
+            source=source,
+        )
+    payment_ids = sorted(
+        {
+            str(txn["TxnId"])
+            for _, _, doc in chosen
+            for txn in doc.get("LinkedTxn") or []
+            if txn.get("TxnType") == "Payment"
+        },
+        key=lambda s: (len(s), s),
+    )
+    payments: list[dict[str, Any]] = []
+    for start in range(0, len(payment_ids), ID_CHUNK):
+        chunk = payment_ids[start : start + ID_CHUNK]
+        where = "Id IN (" + ", ".join(f"'{i}'" for i in chunk) + ")"
+        payments += await ctx.client.query_all("Payment", where)
+    before = ctx.stats.payments_applied
+    with db.atomic():
+        known = {
+            r[0] for r in db.execute("SELECT qbo_id FROM qbo_payments WHERE company = ?", [company])
+        }
+        for payment in payments:
+            if str(payment["Id"]) not in known:
+                inbound.apply_payment(ctx, payment)
+        inbound.retry_waiting_payments(ctx)
+        waiting = db.execute(
+            "SELECT COUNT(*) FROM qbo_payments WHERE company = ? AND state = 'waiting'", [company]
+        ).fetchone()[0]
+    applied = ctx.stats.payments_applied - before
+    return LinkResult(len(chosen), len(payments), applied, int(waiting))
+
+
+def record_skip(db: Database, company: str, invoice_id: str, *, source: str) -> None:
+    decisions.record(db, company, "history", invoice_id, "skip", source=source)

@@ -1,0 +1,320 @@
+"""The wizard at a terminal: rich tables and prompts. Every decision is saved the moment it is
+made, so a session cut short (q, Ctrl-C, a lost connection) resumes where it stopped: mapped
+clients and linked invoices are done, skipped ones are not asked again (unless --revisit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rich.console import Console
+from rich.prompt import Confirm, Prompt
+from rich.table import Table
+
+from qbsync.errors import InputError
+from qbsync.wizard import decisions, golive, service
+from qbsync.wizard.history import DocProposal, record_skip
+from qbsync.wizard.matching import Candidate, CustomerIndex, Proposal, counts
+from qbsync.workspace import Workspace
+
+SOURCE = "interactive"
+ORDER = {"exact": -1, "fuzzy": 0, "review": 1, "inactive": 2, "unmatched": 3}
+SHOW_ROWS = 25
+
+
+class Quit(Exception):
+    """The person asked to stop; what was decided is saved."""
+
+
+def _candidates_table(title: str, cands: list[Candidate], numbered: bool) -> Table:
+    table = Table(title=title or None, title_justify="left")
+    if numbered:
+        table.add_column("#", justify="right")
+    for col in ("customer", "id", "score", "reason"):
+        table.add_column(col)
+    for i, c in enumerate(cands, start=1):
+        row = [c.name, c.qbo_id, str(c.score), c.reason]
+        table.add_row(*([str(i), *row] if numbered else row))
+    return table
+
+
+class Wizard:
+    def __init__(self, ws: Workspace, key: str, out: Console, *, revisit: bool = False):
+        self.ws, self.key, self.out, self.revisit = ws, key, out, revisit
+
+    # --- customers ---------------------------------------------------------------------------
+
+    def customers(self) -> None:
+        out = self.out
+        out.rule(f"Customers of {self.key}")
+        out.print("Reading QuickBooks customers (active and inactive)...", markup=False)
+        step = service.customer_step(self.ws, self.key)
+        self.customer_list = step.customers
+        self.index = CustomerIndex(step.customers)
+        tally = counts(step.proposals)
+        summary = Table(title="Clients", title_justify="left")
+        for name in tally:
+            summary.add_column(name)
+        summary.add_row(*(str(v) for v in tally.values()))
+        out.print(summary)
+        exact = [
+            p
+            for p in step.proposals
+            if p.status == "exact" and (self.revisit or p.client_id not in step.skipped)
+        ]
+        if exact:
+            table = Table(title=f"{len(exact)} exact matches", title_justify="left")
+            for col in ("client", "name", "customer", "id", "why"):
+                table.add_column(col)
+            for p in exact[:SHOW_ROWS]:
+                t = p.target
+                assert t is not None
+                table.add_row(p.client_id, p.client_name, t.name, t.qbo_id, p.why)
+            out.print(table)
+            if len(exact) > SHOW_ROWS:
+                out.print(f"... and {len(exact) - SHOW_ROWS} more", markup=False)
+            if Confirm.ask(f"Accept all {len(exact)} exact matches?", default=True, console=out):
+                from qbsync.wizard.customers import accept_exact
+
+                done = accept_exact(
+                    self.ws.store, step, source=SOURCE, include_skipped=self.revisit
+                )
+                out.print(f"[green]mapped {len(done)} clients[/]")
+                exact = []
+            else:
+                out.print("then one at a time", markup=False)
+        asked = {p.client_id for p in exact}
+        pending = [
+            p
+            for p in step.proposals
+            if ((p.status in ORDER and p.status != "exact") or p.client_id in asked)
+            and (self.revisit or p.client_id not in step.skipped)
+        ]
+        pending.sort(key=lambda p: (ORDER[p.status], p.client_id))
+        if step.skipped and not self.revisit:
+            out.print(
+                f"{len(step.skipped)} client(s) skipped earlier (see them again with --revisit)"
+            )
+        for number, p in enumerate(pending, start=1):
+            out.print()
+            out.rule(f"{number}/{len(pending)}", style="dim")
+            self.decide_customer(p)
+        out.print("[green]customers: done[/]")
+
+    def decide_customer(self, p: Proposal) -> None:
+        out = self.out
+        email = f" <{p.client_email}>" if p.client_email else ""
+        out.print(f"[bold]{p.client_id}[/] {p.client_name}{email}", highlight=False)
+        out.print(f"{p.status}: {p.why}", markup=False)
+        cands = list(p.candidates)
+        if cands:
+            out.print(_candidates_table("candidates", cands, True))
+        if p.inactive:
+            out.print(
+                "inactive customers (make one active in QuickBooks to link it):", markup=False
+            )
+            out.print(_candidates_table("", p.inactive, False))
+        default = "y" if p.status in ("exact", "fuzzy") else "s"
+        while True:
+            hint = "y = link to 1, " if cands else ""
+            answer = Prompt.ask(
+                f"{hint}number = link, c = create in QuickBooks, /text = search, s = skip, q = quit",
+                default=default,
+                console=out,
+            ).strip()
+            if answer == "q":
+                raise Quit
+            if answer == "s":
+                with self.ws.store.atomic():
+                    decisions.record(
+                        self.ws.store, self.key, "customers", p.client_id, "skip", source=SOURCE
+                    )
+                out.print("skipped")
+                return
+            if answer == "y" and cands:
+                answer = "1"
+            if answer.isdigit() and 1 <= int(answer) <= len(cands):
+                chosen = cands[int(answer) - 1]
+                if not chosen.active:
+                    out.print("that customer is inactive; make it active in QuickBooks first")
+                    continue
+                others = [
+                    c
+                    for c, q in decisions.customer_mappings(self.ws.store, self.key).items()
+                    if q == chosen.qbo_id and c != p.client_id
+                ]
+                if others and not Confirm.ask(
+                    f"{chosen.name} is mapped to client {', '.join(others)} already; "
+                    "map this client to it as well?",
+                    default=False,
+                    console=out,
+                ):
+                    continue
+                with self.ws.store.atomic():
+                    decisions.map_customer(
+                        self.ws.store,
+                        self.key,
+                        p.client_id,
+                        chosen.qbo_id,
+                        chosen.name,
+                        source=SOURCE,
+                    )
+                out.print(f"[green]linked to {chosen.name} ({chosen.qbo_id})[/]", highlight=False)
+                return
+            if answer.startswith("/"):
+                found = self.index.search(answer[1:])
+                cands = [c for c in found if c.active]
+                gone = [c for c in found if not c.active]
+                if cands:
+                    out.print(_candidates_table(f"search: {answer[1:]}", cands, True))
+                if gone:
+                    out.print("inactive (not linkable until made active):", markup=False)
+                    out.print(_candidates_table("", gone, False))
+                if not found:
+                    out.print("nothing found")
+                default = "s"
+                continue
+            if answer == "c":
+                name = Prompt.ask("Customer name", default=p.client_name, console=out).strip()
+                try:
+                    created = service.create_and_map(
+                        self.ws,
+                        self.key,
+                        p.client_id,
+                        name,
+                        p.client_email,
+                        self.customer_list,
+                        source=SOURCE,
+                    )
+                except InputError as err:
+                    out.print(f"[red]{err.message}[/]", highlight=False)
+                    if err.hint:
+                        out.print(f"[dim]{err.hint}[/]", highlight=False)
+                    continue
+                self.index = CustomerIndex(self.customer_list)
+                out.print(
+                    f"[green]created {created.name} ({created.qbo_id}) and linked[/]",
+                    highlight=False,
+                )
+                return
+            out.print("not understood")
+
+    # --- history -----------------------------------------------------------------------------
+
+    def history(self) -> None:
+        out = self.out
+        out.rule(f"Invoice history of {self.key}")
+        out.print("Reading QuickBooks invoices and credit memos...", markup=False)
+        proposals = service.history_proposals(self.ws, self.key)
+        done = decisions.decided(self.ws.store, self.key, "history")
+        confident = [p for p in proposals if p.status == "confident"]
+        review = [
+            p
+            for p in proposals
+            if p.status == "review" and (self.revisit or p.invoice_id not in done)
+        ]
+        missing = sum(1 for p in proposals if p.status == "missing")
+        out.print(
+            f"{len(confident)} confident, {len(review)} to review, {missing} not in QuickBooks "
+            "(exported by the sync when dated on or after go-live)",
+            markup=False,
+        )
+        if confident:
+            table = Table(title="confident", title_justify="left")
+            for col in ("invoice", "number", "subtotal", "QuickBooks id", "why"):
+                table.add_column(col)
+            for p in confident[:SHOW_ROWS]:
+                table.add_row(p.invoice_id, p.number, str(p.subtotal), p.qbo_id or "-", p.why)
+            out.print(table)
+            if len(confident) > SHOW_ROWS:
+                out.print(f"... and {len(confident) - SHOW_ROWS} more", markup=False)
+            if Confirm.ask(f"Link all {len(confident)}?", default=True, console=out):
+                result = self._link([p for p in confident])
+                out.print(
+                    f"[green]linked {result['linked']}; {result['payments_applied']} QuickBooks "
+                    f"payment(s) read back[/]"
+                )
+        for p in review:
+            out.print()
+            out.print(
+                f"[bold]{p.invoice_id}[/] number {p.number}, subtotal {p.subtotal}", highlight=False
+            )
+            out.print(f"review: {p.why}", markup=False)
+            if p.qbo_id is None or p.doc is None:
+                answer = Prompt.ask(
+                    "s = skip, q = quit", choices=["s", "q"], default="s", console=out
+                )
+            else:
+                answer = Prompt.ask(
+                    f"l = link to QuickBooks {p.entity} {p.qbo_id} anyway, s = skip, q = quit",
+                    choices=["l", "s", "q"],
+                    default="s",
+                    console=out,
+                )
+            if answer == "q":
+                raise Quit
+            if answer == "l":
+                self._link([p])
+                out.print("[green]linked[/]")
+            else:
+                with self.ws.store.atomic():
+                    record_skip(self.ws.store, self.key, p.invoice_id, source=SOURCE)
+        out.print("[green]history: done[/]")
+
+    def _link(self, chosen: list[DocProposal]) -> dict[str, Any]:
+        items = [(p.invoice_id, p.entity, p.doc) for p in chosen if p.doc is not None]
+        return service.link_history(self.ws, self.key, items, source=SOURCE)
+
+    # --- go-live -----------------------------------------------------------------------------
+
+    def go_live(self) -> None:
+        out = self.out
+        out.rule(f"Go-live of {self.key}")
+        _, settings = self.ws.company(self.key)
+        current = settings.go_live
+        while True:
+            raw = Prompt.ask(
+                "Go-live date (documents dated before it are never exported)",
+                default=(current or dt.date.today()).isoformat(),
+                console=out,
+            )
+            try:
+                date = dt.date.fromisoformat(raw.strip())
+                break
+            except ValueError:
+                out.print("use YYYY-MM-DD")
+        golive.set_go_live(self.ws, self.key, date)
+        shown = golive.preview(self.ws.store, self.key, date)
+        render_go_live(out, shown)
+
+    def run_all(self) -> None:
+        try:
+            self.customers()
+            self.history()
+            self.go_live()
+        except Quit:
+            self.out.print("stopped; every decision so far is saved. Run `qbsync wizard` to go on.")
+
+
+def render_go_live(out: Console, data: dict[str, Any]) -> None:
+    out.print(
+        f"go-live: {data['go_live'] or 'not set (every queued document is exported)'}", markup=False
+    )
+    rows = data["will_export"]
+    out.print(
+        f"the first cycle will export {len(rows)} document(s), {data['total_to_export']} before tax; "
+        f"{data['held_back']} held back (dated before go-live); "
+        f"{data['linked_by_wizard']} linked to QuickBooks by the wizard",
+        markup=False,
+    )
+    if rows:
+        table = Table()
+        for col in ("invoice", "number", "type", "date", "client", "subtotal"):
+            table.add_column(col)
+        for r in rows[:50]:
+            table.add_row(
+                r["invoice"], r["number"], r["type"], r["date"], r["client"], str(r["subtotal"])
+            )
+        out.print(table)
+        if len(rows) > 50:
+            out.print(f"... and {len(rows) - 50} more", markup=False)

@@ -1,0 +1,62 @@
+"""`qbsync demo`: the whole story on the simulator, run through the real CLI."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support import run, run_json
+
+
+@pytest.mark.e2e
+def test_demo_runs_the_story_and_leaves_nothing_behind(qbsync_home: Path) -> None:
+    started = time.monotonic()
+    data = run_json("demo")["data"]
+    elapsed = time.monotonic() - started
+    assert elapsed < 60
+    home = Path(data["home"])
+    assert not home.exists(), "the temporary home must be removed"
+    assert not data["kept"]
+    assert os.environ["QBSYNC_HOME"] == str(qbsync_home)  # the caller's home is restored
+    assert not qbsync_home.exists() or not any(qbsync_home.iterdir())
+
+    steps = {s["name"]: s for s in data["steps"]}
+    assert steps["connect through OAuth"]["data"]["realm_id"]
+    assert len(steps["match customers"]["data"]["accepted"]) == 4  # the wizard matched them
+    assert "customers" not in {m["kind"] for m in steps["import the mappings"]["data"]["added"]}
+    first = steps["first sync cycle"]["data"]
+    assert first["result"] == "succeeded" and first["stats"]["exported"] == 4
+    second = steps["second sync cycle"]["data"]["stats"]
+    assert second["payments_applied"] == 1 and second["drift_found"] == 1
+    paid = steps["the payment reached the ledger"]["data"]
+    assert sorted(p["source"] for p in paid["payments"]) == ["local", "quickbooks"]
+    assert "qty: 4 -> 5" in steps["the edit is drift"]["detail"]
+    assert steps["resolve it"]["data"]["action"] == "accept"
+    assert steps["a last, idle cycle"]["data"]["stats"]["drift_found"] == 0
+    assert data["health"]["level"] == "green"
+    assert data["health"]["open_exceptions"] == 0
+    assert any("qbsync status" in line for line in data["explore"])
+
+
+@pytest.mark.e2e
+def test_demo_home_is_kept_and_explorable(tmp_path: Path) -> None:
+    kept = tmp_path / "kept"
+    out = run("demo", "--home", str(kept))
+    assert out.exit_code == 0, out.output
+    assert "✓ connect through OAuth" in out.stdout
+    assert f"QBSYNC_HOME={kept} qbsync status" in out.stdout
+    assert (kept / "config.yaml").exists()
+    os.environ["QBSYNC_HOME"] = str(kept)  # restored by the autouse fixture's monkeypatch
+    [company] = run_json("status")["data"]["companies"]
+    assert company["level"] == "green" and company["last_cycle"]["result"] == "succeeded"
+    invoices = run_json("invoices", "list")["data"]
+    assert {r["id"]: r["sync_state"] for r in invoices}["INV-1002"] == "synced"
+
+
+def test_demo_refuses_a_home_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "something").write_text("x")
+    err = run_json("demo", "--home", str(tmp_path), code=2)["error"]
+    assert "not empty" in err["message"]

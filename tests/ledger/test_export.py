@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from tests.fixtures.ledger import SampleLedger
+from tests.support import run, run_json
+
+
+def _qbo_payment(db: Database, id: str, invoice: str, amount: str, updated_at: str) -> None:
+    """A payment as the sync engine writes one that was recorded in QuickBooks."""
+    db.execute(
+        "INSERT INTO ledger_payments (company, id, invoice_id, amount, date, method, reference, "
+        "source, qbo_id, qbo_sync_token, created_at, updated_at) "
+        "VALUES ('acme', ?, ?, ?, '2026-10-20', 'Check', '5521', 'quickbooks', ?, '0', ?, ?)",
+        [id, invoice, amount, id.removeprefix("qbo-"), updated_at, updated_at],
+    )
+    db.conn.commit()
+
+
+def test_export_payments_hands_back_only_quickbooks_payments(
+    sample_ledger: SampleLedger, ledger_db: Database, tmp_path: Path
+) -> None:
+    _qbo_payment(ledger_db, "qbo-41", "INV-1003", "771.88", "2026-10-20T09:00:00+00:00")
+    _qbo_payment(ledger_db, "qbo-42", "INV-1002", "0.10", "2026-11-02T09:00:00+00:00")
+    rows = run_json("ledger", "export", "payments")["data"]
+    assert [r["id"] for r in rows] == ["qbo-41", "qbo-42"]  # PAY-1 is local: not handed back
+    assert rows[0] == {
+        "id": "qbo-41",
+        "invoice": "INV-1003",
+        "amount": "771.88",
+        "date": "2026-10-20",
+        "method": "Check",
+        "reference": "5521",
+        "qbo_id": "41",
+        "updated_at": "2026-10-20T09:00:00+00:00",
+    }
+    since = run_json("ledger", "export", "payments", "--since", "2026-11-01")["data"]
+    assert [r["id"] for r in since] == ["qbo-42"]
+    text = run("ledger", "export", "payments", "--format", "csv").stdout
+    parsed = list(csv.DictReader(io.StringIO(text)))
+    assert parsed[1]["amount"] == "0.10" and parsed[0]["invoice"] == "INV-1003"
+    out = tmp_path / "payments.json"
+    written = run_json("ledger", "export", "payments", "--output", str(out))["data"]
+    assert written["count"] == 2
+    assert json.loads(out.read_text())[0]["amount"] == "771.88"
+    bad = run_json("ledger", "export", "payments", "--since", "last week", code=2)
+    assert "--since" in bad["error"]["message"]
+
+
+def test_export_invoices_with_statuses(sample_ledger: SampleLedger, ledger_db: Database) -> None:
+    _qbo_payment(ledger_db, "qbo-41", "INV-1003", "771.88", "2026-10-20T09:00:00+00:00")
+    ledger_db.execute(
+        "UPDATE outbox SET state = 'done', qbo_id = '130' WHERE subject_id = 'INV-1001' "
+        "AND kind = 'export_invoice'"
+    )
+    ledger_db.conn.commit()
+    rows = {r["id"]: r for r in run_json("ledger", "export", "invoices")["data"]}
+    assert "INV-1004" not in rows  # drafts never reached QuickBooks
+    assert rows["INV-1003"]["status"] == "paid" and rows["INV-1003"]["balance"] == "0.00"
+    assert rows["INV-1001"] | {"updated_at": None} == {
+        "id": "INV-1001",
+        "number": "1001",
+        "type": "standard",
+        "client": "CL-1",
+        "status": "partially_paid",
+        "subtotal": "1935.00",
+        "paid": "0.00",
+        "credited": "150.00",
+        "balance": "1785.00",
+        "qbo_id": "130",
+        "voided_at": None,
+        "updated_at": None,
+    }
+    assert rows["INV-1002"]["status"] == "partially_paid"
+    assert rows["CN-2001"]["status"] == "paid" and rows["CN-2001"]["type"] == "credit_note"
+    text = run("ledger", "export", "invoices", "--format", "csv").stdout
+    assert text.splitlines()[0].startswith("id,number,type,client,status,subtotal")

@@ -1,0 +1,27 @@
+"""The README's mappings example imports as documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from qbsync.mappings.store import lookup
+from tests.fixtures.ledger import ensure_company
+from tests.ledger.test_readme import _yaml_block
+from tests.mappings.lists import CountingSource
+from tests.support import run_json
+
+
+def test_readme_mappings_example(
+    demo_lists: CountingSource, tmp_path: Path, ledger_db: Database
+) -> None:
+    ensure_company("acme")
+    path = tmp_path / "mappings.yaml"
+    path.write_text(_yaml_block("### The mappings YAML"))
+    out = run_json("mappings", "import", str(path))["data"]
+    assert len(out["added"]) == 10
+    assert lookup(ledger_db, "acme", "items", "S-MSP") == "12"  # by id, no lookup
+    assert lookup(ledger_db, "acme", "items", "S-HW") == "4"
+    assert lookup(ledger_db, "acme", "tax_codes", "TR-NY") == "TAX"
+    assert lookup(ledger_db, "acme", "defaults", "department") == "1"
