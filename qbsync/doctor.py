@@ -42,7 +42,9 @@ def run_checks(ws: Workspace, company: str | None) -> list[Check]:
         try:
             results.extend(fn(ws, company))
         except QbsyncError as exc:
-            results.append(Check(fn.__name__.removeprefix("check_"), "fail", exc.message, exc.hint))
+            # Named as the check names itself when it passes: check_qbo_app -> "qbo app".
+            name = fn.__name__.removeprefix("check_").replace("_", " ")
+            results.append(Check(name, "fail", exc.message, exc.hint))
     return results
 
 
@@ -183,7 +185,7 @@ def check_qbo_app(ws: Workspace, company: str | None) -> list[Check]:
 
 
 @check
-def check_qbo_connection(ws: Workspace, company: str | None) -> list[Check]:
+def check_connection(ws: Workspace, company: str | None) -> list[Check]:
     from qbsync.qbo import records
     from qbsync.qbo.client import RetryPolicy
     from qbsync.qbo.session import open_client, run

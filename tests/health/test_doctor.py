@@ -37,7 +37,10 @@ def test_doctor_on_a_healthy_company(healthy: ConnectedCompany) -> None:
     ):
         assert found[name]["status"] == "ok", found[name]
     assert "integrity ok" in found["store"]["detail"]
-    assert "0080_health_indexes" in found["migrations"]["detail"]
+    from qbsync.store.migrations import MIGRATIONS
+
+    latest = MIGRATIONS._migrations[-1].name
+    assert f"latest {latest}" in found["migrations"]["detail"]
     assert "invoices waiting for export are fully mapped" in found["mappings"]["detail"]
     # The simulator's demo company keeps QuickBooks' defaults: credits applied automatically,
     # QuickBooks' own numbering for invoices entered there.
@@ -69,7 +72,8 @@ def test_doctor_on_a_degraded_company(
     found = by_name(data)
     assert data["status"] == "fail"
     assert found["mappings"]["status"] == "warn"
-    assert "unmapped (customers CL-1, customers CL-2" in found["mappings"]["detail"]
+    assert "11 unmapped" in found["mappings"]["detail"]
+    assert "customers CL-1, CL-2, CL-3" in found["mappings"]["detail"]
     assert "hold invoices back from export" in found["mappings"]["detail"]
     assert found["invoice numbers"]["status"] == "warn"
     assert "turn off 'Custom transaction numbers'" in found["invoice numbers"]["fix"]
