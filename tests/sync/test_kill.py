@@ -20,6 +20,7 @@ from tests.sync.helpers import (
     generated_ledger,
     map_demo,
     running_cycle,
+    set_config,
     sim_docs,
     store_query,
     wait_for_cycle_of,
@@ -38,9 +39,10 @@ def test_sigkill_at_20_random_moments_then_complete(
     data = generated_ledger(tmp_path / "ledger.json", INVOICES)
     run_json("ledger", "import", str(tmp_path / "ledger.json"), "--company", company.key)
     map_demo(company.key)
-    # Slow enough that an uninterrupted export would take about 20 s (1.8 s per batch of 30,
-    # a few batches in flight at once): each kill lands somewhere inside the work.
-    company.control.set_latency(per_request_ms=20, per_batch_item_ms=60)
+    # Small, slow batches (a few in flight at once): twenty short runs cannot finish the export
+    # between them, so every kill lands somewhere inside the work.
+    set_config("sync.batch_size", "5")
+    company.control.set_latency(per_request_ms=20, per_batch_item_ms=100)
     rng = random.Random(20261121)
     alive_at_kill = 0
     mid_request = 0  # kills that left a batch sent (or being sent) and its answer unrecorded
@@ -50,7 +52,7 @@ def test_sigkill_at_20_random_moments_then_complete(
         for _ in range(KILLS):
             pid = cli.start("sync", "run", "--quiet")
             wait_for_cycle_of(pid)
-            time.sleep(rng.uniform(0.1, 2.0))
+            time.sleep(rng.uniform(0.1, 1.5))
             if running_cycle(pid) is not None:
                 alive_at_kill += 1
             os.kill(pid, signal.SIGKILL)
@@ -68,6 +70,7 @@ def test_sigkill_at_20_random_moments_then_complete(
     interrupted = store_query("SELECT COUNT(*) AS n FROM outbox WHERE uncertain = 1")[0]["n"]
 
     company.control.set_latency(0, 0)
+    set_config("sync.batch_size", "30")
     for _ in range(4):
         run_json("sync", "run")
         if not store_query("SELECT id FROM outbox WHERE state != 'done'"):
