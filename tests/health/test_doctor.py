@@ -90,13 +90,13 @@ def test_doctor_on_a_degraded_company(
 def test_doctor_on_a_disconnected_company(disconnected: ConnectedCompany) -> None:
     data = checks(code=1)
     found = by_name(data)
-    assert found["qbo_connection"]["status"] == "fail"
-    assert "qbsync connect" in (found["qbo_connection"]["fix"] or "")
+    assert found["connection"]["status"] == "fail"
+    assert "qbsync connect" in (found["connection"]["fix"] or "")
     # Preferences still known from the last cycle's cache; the lock is free.
     assert "as read" in found["auto-apply credit"]["detail"]
     assert found["lock"]["status"] == "ok"
     out = run("doctor")
-    assert out.exit_code == 1 and "fail  qbo_connection:" in out.stdout
+    assert out.exit_code == 1 and "fail  connection:" in out.stdout
 
 
 def test_doctor_reports_a_held_lock_and_a_stale_one(sample_ledger: SampleLedger) -> None:

@@ -306,8 +306,8 @@ def test_doctor_checks_the_connection(connected_company: ConnectedCompany) -> No
     connected_company.control.revoke_all_tokens(connected_company.realm_id)
     run_json("token", "--refresh", code=3)
     checks = {c["name"]: c for c in json.loads(run("doctor", "--json").stdout)["data"]["checks"]}
-    assert checks["qbo_connection"]["status"] == "fail"
-    assert "qbsync connect --company acme" in checks["qbo_connection"]["fix"]
+    assert checks["connection"]["status"] == "fail"
+    assert "qbsync connect --company acme" in checks["connection"]["fix"]
 
 
 def test_doctor_advises_an_https_redirect_for_production_keys() -> None:
@@ -334,8 +334,8 @@ def test_doctor_reports_an_unreachable_quickbooks_quickly(
     result = run("doctor", "--json")
     assert result.exit_code == 1
     checks = {c["name"]: c for c in json.loads(result.stdout)["data"]["checks"]}
-    assert checks["qbo_connection"]["status"] == "fail"
-    assert "could not be reached" in checks["qbo_connection"]["detail"]
+    assert checks["connection"]["status"] == "fail"
+    assert "could not be reached" in checks["connection"]["detail"]
 
 
 def test_a_wrong_client_secret_is_named(
