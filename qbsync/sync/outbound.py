@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
@@ -89,15 +90,6 @@ class Op:
             bool(r["uncertain"]),
             r["qbo_id"],
         )
-
-
-def attempt_id(op: Op) -> str:
-    """The requestid of the op's current attempt. QuickBooks answers a repeated requestid with
-    its first answer, faults included, so a retry after a refusal (whose cause a person has
-    since fixed) needs an id of its own; retries inside one attempt (a lost answer) keep it.
-    A new attempt after an unknown outcome first looks for the op's marker, so a fresh id
-    never creates twice."""
-    return f"{op.request_id}-{op.attempts}"
 
 
 def recover(ctx: CycleContext) -> int:
@@ -261,6 +253,21 @@ class Outbound:
             uncertain=uncertain,
             needs_person=person,
         )
+        if not uncertain:
+            self.new_request_id(op)
+
+    def new_request_id(self, op: Op) -> None:
+        """QuickBooks refused the request: nothing was written under its requestid, and
+        QuickBooks would answer that id with the same refusal forever (it replays a repeated
+        requestid's first answer, faults included). The next attempt, after the cause is
+        fixed, goes under a new id (and marker). A lost answer keeps its id: its replay, or a
+        lookup by its marker, is how the next attempt finds what it may have created."""
+        op.request_id = uuid.uuid4().hex
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE outbox SET request_id = ?, updated_at = ? WHERE id = ?",
+                [op.request_id, utc_now_iso(), op.id],
+            )
 
     # --- the drain ---------------------------------------------------------------------------
 
@@ -405,7 +412,7 @@ class Outbound:
         ]
         # The same ops sent together again replay under the same id; any other mix gets its own.
         batch_rid = hashlib.sha256(
-            "|".join(attempt_id(op) for op, _, _ in ready).encode()
+            "|".join(op.request_id for op, _, _ in ready).encode()
         ).hexdigest()[:36]
         try:
             results = await ctx.client.batch(items, request_id=batch_rid)
@@ -503,7 +510,7 @@ class Outbound:
             live = await ctx.client.read(link.qbo_entity, link.qbo_id)
             body.update({"Id": link.qbo_id, "SyncToken": live["SyncToken"]})
             doc = await ctx.client.update(
-                link.qbo_entity, body, sparse=True, request_id=attempt_id(op)
+                link.qbo_entity, body, sparse=True, request_id=op.request_id
             )
         except FATAL:
             raise
@@ -587,14 +594,14 @@ class Outbound:
                         link.qbo_entity,
                         link.qbo_id,
                         str(live["SyncToken"]),
-                        request_id=attempt_id(op),
+                        request_id=op.request_id,
                     )
                 else:
                     result = await ctx.client.void(
                         link.qbo_entity,
                         link.qbo_id,
                         str(live["SyncToken"]),
-                        request_id=attempt_id(op),
+                        request_id=op.request_id,
                     )
             except StaleObjectError:
                 if attempt == 0:
@@ -671,14 +678,14 @@ class Outbound:
         if doc is None:
             self.claim([op])
             try:
-                doc = await ctx.client.create("Payment", body, request_id=attempt_id(op))
+                doc = await ctx.client.create("Payment", body, request_id=op.request_id)
             except QboError as err:
                 capped = await self._capped_to_balance(err, body, link.qbo_id)
                 if capped is None:
                     raise
                 # QuickBooks owes less than the payment (paid there meanwhile): apply what it
                 # owes and leave the rest as the customer's credit, raised below.
-                doc = await ctx.client.create("Payment", capped, request_id=f"{attempt_id(op)}-cap")
+                doc = await ctx.client.create("Payment", capped, request_id=f"{op.request_id}-cap")
         self.record_payment(op, doc, pay)
 
     async def _capped_to_balance(
@@ -801,7 +808,7 @@ class Outbound:
             customer, inv_link.qbo_id, cm_link.qbo_id, amount, app["date"], op.request_id
         )
         self.claim([op])
-        doc = await ctx.client.create("Payment", body, request_id=attempt_id(op))
+        doc = await ctx.client.create("Payment", body, request_id=op.request_id)
         self.record_credit(op, doc)
 
     def record_credit(self, op: Op, doc: dict[str, Any]) -> None:

@@ -284,6 +284,38 @@ def test_payment_customer_not_mapped(synced: ConnectedCompany) -> None:
     assert open_exceptions("payment_customer_not_mapped") == []
 
 
+def test_a_refused_payment_goes_through_once_its_cause_is_fixed(synced: ConnectedCompany) -> None:
+    """QuickBooks replays its first answer to a repeated requestid, refusals included: the
+    retry after a fix must not be answered with the old refusal."""
+    ids = map_demo(synced.key)
+    income = next(
+        a["Id"]
+        for a in sim_docs(synced.server, "Account")
+        if a.get("AccountType") == "Income" and a.get("Active", True)
+    )
+    with Workspace() as ws, ws.store.atomic():
+        set_mapping(ws, synced.key, "accounts", "deposit", income, "")
+    record_payment("INV-1003", "100.00", "PAY-DEP")
+    sync()
+    op = op_for("PAY-DEP", "push_payment")
+    assert op["state"] == "failed" and op["last_error_code"] == "6000", (
+        op["state"],
+        op["last_error"],
+    )
+    [refused] = [e for e in open_exceptions() if e["subject_id"] == "PAY-DEP"]
+    assert "Bank or Other Current Asset" in refused["message"]
+    with Workspace() as ws, ws.store.atomic():
+        set_mapping(ws, synced.key, "accounts", "deposit", ids[("Account", "Checking")], "")
+    run_json("exceptions", "resolve", str(refused["id"]), "--retry")
+    sync()
+    pay = link(synced.key, "payment", "PAY-DEP")
+    last = op_for("PAY-DEP", "push_payment")
+    assert pay, (last["state"], last["attempts"], last["last_error"], last["next_attempt_at"])
+    doc = synced.control.get(synced.realm_id, "Payment", pay["qbo_id"])
+    assert doc["DepositToAccountRef"]["value"] == ids[("Account", "Checking")]
+    assert [e for e in open_exceptions() if e["subject_id"] == "PAY-DEP"] == []
+
+
 def test_pushed_payment_larger_than_the_quickbooks_balance(synced: ConnectedCompany) -> None:
     ctl, realm = synced.control, synced.realm_id
     inv = link(synced.key, "invoice", "INV-1003")
