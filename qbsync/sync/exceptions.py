@@ -24,6 +24,7 @@ class Kind(StrEnum):
     VOID_FAILING = "void_failing"
     PAYMENT_INVOICE_NOT_IN_QBO = "payment_invoice_not_in_qbo"
     PAYMENT_CUSTOMER_NOT_MAPPED = "payment_customer_not_mapped"
+    PAYMENT_PUSH_FAILING = "payment_push_failing"
     QBO_PAYMENT_UNKNOWN_INVOICE = "qbo_payment_unknown_invoice"
     QBO_PAYMENT_SETTLED_INVOICE = "qbo_payment_settled_invoice"
     CREDIT_FAILING = "credit_application_failing"
@@ -40,6 +41,7 @@ TITLES: dict[Kind, str] = {
     Kind.VOID_FAILING: "void keeps failing",
     Kind.PAYMENT_INVOICE_NOT_IN_QBO: "payment push: invoice not in QuickBooks",
     Kind.PAYMENT_CUSTOMER_NOT_MAPPED: "payment push: customer not mapped",
+    Kind.PAYMENT_PUSH_FAILING: "payment push keeps failing",
     Kind.QBO_PAYMENT_UNKNOWN_INVOICE: "QuickBooks payment references an unknown invoice",
     Kind.QBO_PAYMENT_SETTLED_INVOICE: "QuickBooks payment targets an already-settled invoice",
     Kind.CREDIT_FAILING: "credit application keeps failing",
@@ -58,6 +60,7 @@ RESOLUTIONS: dict[Kind, tuple[str, ...]] = {
     Kind.CREDIT_FAILING: ("retry",),
     Kind.PAYMENT_INVOICE_NOT_IN_QBO: ("retry",),
     Kind.PAYMENT_CUSTOMER_NOT_MAPPED: ("retry",),
+    Kind.PAYMENT_PUSH_FAILING: ("retry",),
     Kind.QBO_PAYMENT_UNKNOWN_INVOICE: ("retry",),
     Kind.QBO_PAYMENT_SETTLED_INVOICE: ("retry",),
 }

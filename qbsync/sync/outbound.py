@@ -55,7 +55,9 @@ FAILURE_KIND = {
     OpKind.REEXPORT.value: Kind.EXPORT_FAILING,
     OpKind.VOID_INVOICE.value: Kind.VOID_FAILING,
     OpKind.DELETE_CREDIT_MEMO.value: Kind.VOID_FAILING,
-    OpKind.PUSH_PAYMENT.value: Kind.PAYMENT_INVOICE_NOT_IN_QBO,
+    # A refused push in general; "invoice not in QuickBooks" and "customer not mapped" are
+    # raised by name where those are the cause.
+    OpKind.PUSH_PAYMENT.value: Kind.PAYMENT_PUSH_FAILING,
     OpKind.APPLY_CREDIT.value: Kind.CREDIT_FAILING,
 }
 WAIT_RETRY = timedelta(minutes=1)
@@ -166,6 +168,7 @@ class Outbound:
                 Kind.CREDIT_FAILING,
                 Kind.PAYMENT_INVOICE_NOT_IN_QBO,
                 Kind.PAYMENT_CUSTOMER_NOT_MAPPED,
+                Kind.PAYMENT_PUSH_FAILING,
             ],
             op.subject_type,
             op.subject_id,

@@ -303,6 +303,7 @@ def test_a_refused_payment_goes_through_once_its_cause_is_fixed(synced: Connecte
         op["last_error"],
     )
     [refused] = [e for e in open_exceptions() if e["subject_id"] == "PAY-DEP"]
+    assert refused["kind"] == "payment_push_failing"
     assert "Bank or Other Current Asset" in refused["message"]
     with Workspace() as ws, ws.store.atomic():
         set_mapping(ws, synced.key, "accounts", "deposit", ids[("Account", "Checking")], "")
