@@ -100,6 +100,12 @@ class Config(_Strict):
             key = self.default_company
             if key is None and len(self.companies) == 1:
                 key = next(iter(self.companies))
+        if key is None and not self.companies:
+            raise NotFoundError(
+                "no QuickBooks company is set up yet",
+                "set one up: qbsync app set --company KEY --client-id ID, then qbsync connect "
+                "--company KEY; or try everything offline first: qbsync demo",
+            )
         if key is None:
             raise NotFoundError(
                 "no company given and no default company set",

@@ -42,7 +42,9 @@ def run_checks(ws: Workspace, company: str | None) -> list[Check]:
         try:
             results.extend(fn(ws, company))
         except QbsyncError as exc:
-            results.append(Check(fn.__name__.removeprefix("check_"), "fail", exc.message, exc.hint))
+            # Named as the check names itself when it passes: check_qbo_app -> "qbo app".
+            name = fn.__name__.removeprefix("check_").replace("_", " ")
+            results.append(Check(name, "fail", exc.message, exc.hint))
     return results
 
 
@@ -183,7 +185,7 @@ def check_qbo_app(ws: Workspace, company: str | None) -> list[Check]:
 
 
 @check
-def check_qbo_connection(ws: Workspace, company: str | None) -> list[Check]:
+def check_connection(ws: Workspace, company: str | None) -> list[Check]:
     from qbsync.qbo import records
     from qbsync.qbo.client import RetryPolicy
     from qbsync.qbo.session import open_client, run
@@ -253,20 +255,30 @@ def check_mappings(ws: Workspace, company: str | None) -> list[Check]:
     """Mappings that finalized invoices waiting for export still lack (`mappings check`)."""
     from qbsync.mappings.check import missing_mappings
 
-    if company is None and not ws.config.companies:
+    key = _qbo_company(ws, company)
+    if key is None:
         return []  # nothing configured yet: the config check says so
-    key, _ = ws.company(company)
     missing = missing_mappings(ws.store, key)
     if not missing:
         return [Check("mappings", "ok", f"{key}: invoices waiting for export are fully mapped")]
-    shown = ", ".join(f"{m['kind']} {m['local_id']}" for m in missing[:5])
-    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    by_kind: dict[str, list[str]] = {}
+    for item in missing:
+        by_kind.setdefault(item["kind"], []).append(item["local_id"])
+    parts = [
+        f"{kind} {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}"
+        for kind, ids in by_kind.items()
+    ]
+    kind, ids = next(iter(by_kind.items()))
+    if kind == "customers":
+        fix = f"match customers: qbsync wizard customers --company {key} (or qbsync mappings set)"
+    else:
+        fix = f"qbsync mappings set {kind} {ids[0]} QBO_ID --company {key} (or import a mappings file)"
     return [
         Check(
             "mappings",
             "warn",
-            f"{key}: {len(missing)} unmapped ({shown}{more}) hold invoices back from export",
-            "see `qbsync mappings check`; map them with `qbsync mappings set` or import",
+            f"{key}: {len(missing)} unmapped hold invoices back from export: {'; '.join(parts)}",
+            f"{fix}; the full list: qbsync mappings check",
         )
     ]
 

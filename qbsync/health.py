@@ -133,6 +133,14 @@ def company_health(
     finished = last if last is None or last["result"] != "running" else None
     finished = finished or _last_finished_cycle(db, company)
     running = last if last is not None and last["result"] == "running" else None
+    interrupted = None
+    if running is not None:
+        from qbsync.sync.lock import holder
+
+        info = holder(company)
+        if not (info and info.get("held")):
+            # The row says running but no process holds the company's lock: the run died.
+            interrupted, running = running["id"], None
 
     tokens = {
         "access_expires": _until(row["access_expires_at"], now) if row else None,
@@ -160,6 +168,7 @@ def company_health(
         "needs_reconnect": needs_reconnect,
         "last_cycle": finished,
         "running_cycle": running["id"] if running else None,
+        "interrupted_cycle": interrupted,
         "ops": ops,
         "drift": drift or 0,
         "open_exceptions": sum(open_by_kind.values()),
@@ -223,8 +232,14 @@ def assess(
     if data["drift"]:
         yellow.append(f"{data['drift']} invoice(s) drifted in QuickBooks")
         steps.append(NextStep("review the drift", f"qbsync invoices list --state drift{c}"))
+    if data.get("interrupted_cycle"):
+        yellow.append(f"cycle #{data['interrupted_cycle']} was interrupted (its process is gone)")
+        steps.append(
+            NextStep("run a cycle; it picks up where that one stopped", f"qbsync sync run{c}")
+        )
     if last is None:
-        yellow.append("never synced")
+        if not data.get("interrupted_cycle"):
+            yellow.append("never synced")
         steps.append(NextStep("run the first cycle", f"qbsync sync run{c}"))
     elif last["result"] == "cancelled":
         yellow.append("the last cycle was cancelled")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import command, group
+from qbsync.cli.output import Console, rows_table
 from qbsync.qbo import records
 from qbsync.secrets import client_secret_name
 from qbsync.workspace import Workspace
@@ -40,7 +41,27 @@ def _describe(ws: Workspace, key: str) -> dict[str, Any]:
     }
 
 
-@command(app, "list")
+def _render_list(out: Console, data: list[dict[str, Any]]) -> None:
+    # A terminal gets the columns a person scans; --json has every field.
+    if not data:
+        out.print("no company yet: qbsync app set --company KEY ..., then qbsync connect")
+        return
+    rows = [
+        {
+            "key": f"{c['key']} *" if c["default"] else c["key"],
+            "name": c["name"],
+            "realm": c["realm_id"],
+            "env": c["environment"],
+            "state": c["state"],
+            "access until": c["access_expires_at"],
+            "last refresh": c["last_refresh_at"],
+        }
+        for c in data
+    ]
+    out.print(rows_table(rows, title="companies (* default)"))
+
+
+@command(app, "list", render=_render_list)
 def list_() -> list[dict[str, Any]]:
     """Every company: key, name, realm, environment, connection state, expiries."""
     with Workspace() as ws:

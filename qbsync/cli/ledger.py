@@ -16,7 +16,6 @@ app = group("Import the billing system's ledger; export what came back from Quic
 
 
 def _render_import(out: Console, data: dict[str, Any]) -> None:
-    verb = "would change" if data["dry_run"] else "changed"
     rows = [
         {"kind": kind, **counts} for kind, counts in data["counts"].items() if any(counts.values())
     ]
@@ -25,10 +24,10 @@ def _render_import(out: Console, data: dict[str, Any]) -> None:
     ops = ", ".join(f"{n} {kind}" for kind, n in data["ops"].items()) or "none"
     if not data["changed"] and not data["ops"]:
         out.print("nothing to change: the ledger already holds these files", markup=False)
+    elif data["dry_run"]:
+        out.print(f"dry run, nothing written; would queue: {ops}", markup=False)
     else:
-        out.print(f"ops queued{' (dry run: none)' if data['dry_run'] else ''}: {ops}", markup=False)
-        if data["dry_run"]:
-            out.print(f"dry run: nothing written ({verb} as shown)", markup=False)
+        out.print(f"queued for QuickBooks: {ops}", markup=False)
 
 
 @command(app, "import", render=_render_import)

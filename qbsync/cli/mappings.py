@@ -105,7 +105,9 @@ def set_(
 
 @command(app, "delete")
 def delete(
-    kind: KindArg, local: Annotated[str, typer.Argument()], company: CompanyOption = None
+    kind: KindArg,
+    local: Annotated[str, typer.Argument(help="The ledger id (or deposit, class, department).")],
+    company: CompanyOption = None,
 ) -> dict[str, Any]:
     """Remove one mapping."""
     from qbsync.mappings.kinds import kind as check_kind

@@ -164,7 +164,9 @@ def _render_history(out: Console, data: list[dict[str, Any]]) -> None:
     peak = max((r["ops_processed"] + r["inbound_changes"]) for r in data) or 1
     from rich.table import Table
 
-    table = Table(title="recent cycles")
+    # Oldest to newest, one mark per cycle: the run of outcomes at a glance.
+    strip = "".join(f"[{_COLOR.get(r['result'], 'white')}]▮[/]" for r in reversed(data))
+    table = Table(title=f"recent cycles {strip}")
     for column in ("id", "company", "started", "result", "volume", "summary"):
         table.add_column(column)
     for r in data:

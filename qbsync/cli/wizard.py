@@ -36,18 +36,11 @@ Revisit = Annotated[
 ]
 
 
-def _interactive(company: str | None, step: str, revisit: bool) -> dict[str, Any]:
+def _interactive(company: str | None, revisit: bool) -> None:
+    """Every step, at a terminal; a `q` stops it with what was decided saved."""
     with Workspace() as ws:
         key, _ = ws.company(company)
-        wizard = Wizard(ws, key, console(), revisit=revisit)
-        try:
-            if step == "all":
-                wizard.run_all()
-            else:
-                getattr(wizard, step)()
-        except Quit:
-            wizard.out.print("stopped; every decision so far is saved.")
-    return {}
+        Wizard(ws, key, console(), revisit=revisit).run_all()
 
 
 @app.callback()
@@ -67,7 +60,7 @@ def wizard_main(
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
-    run_command(lambda: _interactive(company, "run_all", revisit) and None, None)
+    run_command(_interactive, None, company, revisit)
 
 
 def _exclusive(**flags: Any) -> None:

@@ -35,34 +35,6 @@ LEDGER = DATA / "ledger.yaml"
 MAPPINGS = DATA / "mappings.yaml"
 COMPANY = "acme"
 
-# Local ids -> names in the simulator's demo company, used when `qbsync mappings import` is not
-# available in this build: the same resolution by exact name that a mappings file would ask for.
-DEMO_NAMES: dict[str, dict[str, tuple[str, str]]] = {
-    "items": {
-        "S-MSP": ("Item", "Managed Services"),
-        "S-HOURS": ("Item", "Consulting Hours"),
-        "S-HW": ("Item", "Hardware Setup"),
-        "S-BACKUP": ("Item", "Backup Storage"),
-    },
-    "tax_codes": {"TR-HC": ("TaxCode", "Harbor County")},
-    "terms": {
-        "T-DUE": ("Term", "Due on receipt"),
-        "T-15": ("Term", "Net 15"),
-        "T-30": ("Term", "Net 30"),
-    },
-    "payment_methods": {
-        "stripe": ("PaymentMethod", "Credit Card"),
-        "check": ("PaymentMethod", "Check"),
-    },
-    "accounts": {"deposit": ("Account", "Checking")},
-}
-DEMO_CUSTOMERS = {
-    "CL-1": "Acme Dental",
-    "CL-2": "Brightside Law LLP",
-    "CL-3": "Cedar Clinic",
-    "CL-4": "Delta Logistics",
-}
-
 
 class DemoError(QbsyncError):
     pass
@@ -108,13 +80,6 @@ class Story:
 
 OnStep = Callable[[Step], None]
 Progress = Callable[[str, int, int], None]
-
-
-def has_command(group: str) -> bool:
-    """Whether this build has a command group (the demo adapts to what has landed)."""
-    from qbsync.cli.app import GROUPS
-
-    return any(name == group for name, _ in GROUPS)
 
 
 def cli(*args: str) -> Any:
@@ -268,43 +233,31 @@ def _story(
 
         step("import the sample ledger", f"qbsync ledger import {LEDGER.name}", import_ledger)
 
-        if has_command("mappings") and MAPPINGS.exists():
+        def import_mappings() -> tuple[str, Any]:
+            # The sample file maps customers too; they are left out here so that the wizard
+            # matches them, as it would for a company whose customers already exist in QuickBooks.
+            import yaml
 
-            def import_mappings() -> tuple[str, Any]:
-                data = cli("mappings", "import", str(MAPPINGS), "--company", COMPANY)
-                return _counts_line(data), data
-
-            step("import the mappings", f"qbsync mappings import {MAPPINGS.name}", import_mappings)
-        else:
-            # Until `qbsync mappings import` ships: the same name-to-id resolution, done here.
-            step(
-                "map services, tax codes, terms",
-                None,
-                lambda: _map_by_name(ws, DEMO_NAMES, "services, tax codes, terms, methods"),
+            doc = yaml.safe_load(MAPPINGS.read_text(encoding="utf-8"))
+            doc.pop("customers", None)
+            copy = Path(story.home) / MAPPINGS.name
+            copy.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+            data = cli("mappings", "import", str(copy), "--company", COMPANY)
+            added = data.get("added", []) if isinstance(data, dict) else []
+            kinds = sorted({m["kind"].replace("_", " ") for m in added})
+            return (
+                f"{len(added)} mapped by name ({', '.join(kinds)}); customers left to the wizard",
+                data,
             )
 
-        if has_command("wizard"):
+        step("import the mappings", f"qbsync mappings import {MAPPINGS.name}", import_mappings)
 
-            def wizard() -> tuple[str, Any]:
-                data = cli("wizard", "customers", "--accept-exact", "--company", COMPANY)
-                return "customers matched by exact name", data
+        def wizard() -> tuple[str, Any]:
+            data = cli("wizard", "customers", "--accept-exact", "--company", COMPANY)
+            accepted = data.get("accepted", []) if isinstance(data, dict) else []
+            return f"{len(accepted)} clients matched to QuickBooks customers by exact name", data
 
-            step(
-                "match customers",
-                f"qbsync wizard customers --accept-exact --company {COMPANY}",
-                wizard,
-            )
-        else:
-            # Until `qbsync wizard customers` ships: exact-name matches only, as --accept-exact.
-            step(
-                "match customers by exact name",
-                None,
-                lambda: _map_by_name(
-                    ws,
-                    {"customers": {k: ("Customer", v) for k, v in DEMO_CUSTOMERS.items()}},
-                    "customers",
-                ),
-            )
+        step("match customers", "qbsync wizard customers --accept-exact", wizard)
 
         def sync_once() -> tuple[str, Any]:
             if progress is None:
@@ -327,7 +280,7 @@ def _story(
                 paid = _link(ws, "INV-1002")
                 edited = _link(ws, "INV-1003")
                 invoice = control.get(realm, "Invoice", paid)
-                balance = str(invoice["Balance"])
+                balance = f"{_decimal(invoice['Balance']):.2f}"
                 payment = control.record_payment(
                     realm, invoice["CustomerRef"]["value"], balance, invoice_id=paid
                 )
@@ -375,12 +328,7 @@ def _story(
             data = cli("exceptions", "resolve", str(drift["id"]), "--accept", "--note", "demo")
             return "accepted QuickBooks' version as the new baseline", data
 
-        step(
-            "resolve it",
-            f"qbsync exceptions resolve {drift.get('id', 'ID')} --accept",
-            resolve,
-        )
-        story.steps[-1].command = f"qbsync exceptions resolve {drift['id']} --accept"
+        step("resolve it", f"qbsync exceptions resolve {drift['id']} --accept", resolve)
 
         step("a last, idle cycle", "qbsync sync run", sync_once)
 
@@ -412,44 +360,6 @@ def _link(ws: Any, invoice_id: str) -> str:
     return str(row[0])
 
 
-def _map_by_name(
-    ws: Any, names: dict[str, dict[str, tuple[str, str]]], what: str
-) -> tuple[str, Any]:
-    from qbsync.qbo.lists import fetch_list
-    from qbsync.qbo.session import open_client, run
-    from qbsync.timeutil import utc_now_iso
-
-    entities = {entity for kind in names.values() for entity, _ in kind.values()}
-
-    async def read() -> dict[tuple[str, str], str]:
-        async with open_client(ws, COMPANY) as client:
-            found = {}
-            for entity in sorted(entities):
-                for obj in await fetch_list(client, entity, include_inactive=False):
-                    name = str(obj.get("DisplayName") or obj.get("Name"))
-                    found[(entity, name)] = str(obj["Id"])
-            return found
-
-    ids = run(read())
-    rows = []
-    for kind, entries in names.items():
-        for local, (entity, name) in entries.items():
-            if (entity, name) not in ids:
-                raise DemoError(f"the simulator's demo company has no {entity} named {name!r}")
-            rows.append((kind, local, ids[(entity, name)], name))
-    if "tax_codes" in names:
-        rows.append(("tax_codes", "TR-EX", "NON", "NON"))  # exempt lines: the US pseudo-code
-    now = utc_now_iso()
-    with ws.store.atomic():
-        for kind, local, qbo_id, name in rows:
-            ws.store.execute(
-                "INSERT OR REPLACE INTO mappings (company, kind, local_id, qbo_id, qbo_name, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [COMPANY, kind, local, qbo_id, name, now],
-            )
-    return f"{len(rows)} {what} mapped by exact name", {"mapped": len(rows)}
-
-
 def _counts_line(data: Any) -> str:
     """'4 clients, 4 services, ...' from an import summary ({kind: {added, updated, ...}})."""
     counts = data.get("counts") if isinstance(data, dict) else None
@@ -473,16 +383,16 @@ def _cycle_line(data: dict[str, Any]) -> str:
 
 
 def explore_commands(kept_home: str | None) -> list[str]:
-    prefix = f"QBSYNC_HOME={kept_home} " if kept_home else ""
+    """What to run next. A kept home works offline (the simulator stopped with the demo)."""
     local = [
         "qbsync status",
         "qbsync sync history",
         "qbsync invoices list",
         "qbsync exceptions list",
-        "qbsync doctor",
+        "qbsync invoices export --csv invoices.csv   # the offline fallback",
     ]
     if kept_home:
-        return [prefix + c for c in local]
+        return [f"QBSYNC_HOME={kept_home} {c}" for c in local]
     return [
         "qbsync demo --home ./qbsync-demo    # keep the demo's workspace to look around",
         *(f"QBSYNC_HOME=./qbsync-demo {c}" for c in local[:3]),

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from qbsync.ledger.readers import expand, read_files
 from qbsync.ledger.store import apply_plan
+from qbsync.ledger.tx import atomic
 from qbsync.ledger.validate import build_plan
 
 
@@ -19,9 +20,15 @@ def import_files(
 ) -> dict[str, Any]:
     paths = list(paths)
     records = read_files(paths)
-    plan = build_plan(db, company, records)
-    if not dry_run and (plan.changes or plan.ops):
-        apply_plan(db, plan)
+    if dry_run:
+        plan = build_plan(db, company, records)
+    else:
+        # Validated inside the write transaction, so that what was checked (a payment id still
+        # free, an invoice still a draft) is what gets written, whatever runs alongside.
+        with atomic(db):
+            plan = build_plan(db, company, records)
+            if plan.changes or plan.ops:
+                apply_plan(db, plan)
     return {
         "company": company,
         "files": [str(p) for p in expand(paths)],

@@ -98,6 +98,8 @@ Name = Annotated[
     str, BeforeValidator(_strip), Field(min_length=1, max_length=500), AfterValidator(_one_line)
 ]
 OptText = Annotated[Annotated[str, Field(max_length=4000)] | None, BeforeValidator(_blank_is_none)]
+# Sent as the invoice's CustomerMemo, which QuickBooks caps at 1000 characters.
+Memo = Annotated[Annotated[str, Field(max_length=1000)] | None, BeforeValidator(_blank_is_none)]
 Date = Annotated[dt.date, BeforeValidator(_iso_date)]
 OptDate = Annotated[dt.date | None, BeforeValidator(_opt_date)]
 
@@ -187,7 +189,7 @@ class InvoiceIn(_Record):
         Literal["standard", "credit_note"], BeforeValidator(lambda v: v or "standard")
     ] = "standard"
     currency: Currency = None
-    memo: OptText = None
+    memo: Memo = None
     # QuickBooks takes at most 750 lines on a taxable invoice.
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=750)]
 

@@ -91,8 +91,12 @@ class RawRecord:
 # YAML: every scalar stays text (null aside) -------------------------------------------------
 
 
-class _TextLoader(yaml.SafeLoader):
-    """A SafeLoader that resolves no implicit bools, ints, floats or timestamps: a value is
+# libyaml's parser when PyYAML was built with it (5-10x faster on a 5,000-entry file).
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _TextLoader(_BaseLoader):
+    """A safe loader that resolves no implicit bools, ints, floats or timestamps: a value is
     the text that was written, and the models decide what it means."""
 
 
@@ -103,7 +107,7 @@ _TextLoader.yaml_implicit_resolvers = {
 }
 
 
-def _text_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+def _text_float(loader: Any, node: yaml.ScalarNode) -> Any:
     # An explicit !!float tag: keep the digits exact.
     try:
         return Decimal(str(loader.construct_scalar(node)).replace("_", ""))

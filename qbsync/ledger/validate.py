@@ -332,7 +332,8 @@ def _plan_invoice(
                 f"unknown tax region {line.tax_region!r}",
             )
     own = client_currency.get(inv.client)
-    if inv.currency and own and inv.currency != own:
+    issued = old is not None and old["status"] != "draft"
+    if inv.currency and own and inv.currency != own and not issued:
         problems.add(
             record.where(("currency",)),
             f"{inv.currency} differs from client {inv.client}'s currency {own} "
@@ -351,7 +352,10 @@ def _plan_invoice(
     if len(problems.items) > before:
         return
 
-    content = invoice_content(inv, inv.currency or own)
+    # No currency in the file: the client's; for an invoice already issued, the one it was
+    # issued in (a later change to the client does not make the same file "different").
+    currency = inv.currency or (old["currency"] if issued and old else own)
+    content = invoice_content(inv, currency)
     digest = content_hash(content)
     row = {
         "id": inv.id,
@@ -362,7 +366,7 @@ def _plan_invoice(
         "date": inv.date.isoformat(),
         "due_date": _opt(inv.due_date),
         "terms_id": inv.terms,
-        "currency": inv.currency or own,
+        "currency": currency,
         "memo": inv.memo,
         "subtotal": m.text(subtotal),
         "content_hash": digest,

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from qbsync.errors import InputError
+from qbsync.ledger.tx import atomic
 from qbsync.mappings.kinds import check_local_id, check_qbo_id, kind, looks_like_id
 from qbsync.mappings.resolve import ListSource, ResolveError, Resolver
 from qbsync.mappings.store import Diff, Mapping, apply_diff, diff_entries
@@ -23,6 +24,7 @@ def diff_summary(company: str, diff: Diff, *, dry_run: bool, written: bool) -> d
         "changed": [c.as_dict() for c in diff.changed],
         "removed": [c.as_dict() for c in diff.removed],
         "unchanged": diff.unchanged,
+        "counts": diff.counts(),
     }
 
 
@@ -37,12 +39,16 @@ def import_mappings(
 ) -> dict[str, Any]:
     """Resolve every entry (names against QuickBooks, ids as they are), diff against the store,
     and write the diff in one transaction unless dry_run. Nothing is written on any error."""
-    mappings = resolve(mfile.entries, Resolver(source))
-    diff = diff_entries(db, company, mappings, prune_kinds=mfile.kinds if prune else None)
-    written = not dry_run and not diff.empty
-    if written:
-        apply_diff(db, company, diff)
-    return diff_summary(company, diff, dry_run=dry_run, written=written)
+    mappings = resolve(mfile.entries, Resolver(source))  # QuickBooks reads: no transaction yet
+    prune_kinds = mfile.kinds if prune else None
+    if dry_run:
+        diff = diff_entries(db, company, mappings, prune_kinds=prune_kinds)
+        return diff_summary(company, diff, dry_run=True, written=False)
+    with atomic(db):
+        diff = diff_entries(db, company, mappings, prune_kinds=prune_kinds)
+        if not diff.empty:
+            apply_diff(db, company, diff)
+    return diff_summary(company, diff, dry_run=False, written=not diff.empty)
 
 
 def set_mapping(
@@ -67,7 +73,8 @@ def set_mapping(
             mapping = Mapping(kind_name, local_id, found.qbo_id, found.qbo_name)
     except (ValueError, ResolveError) as exc:
         raise InputError(f"{kind_name} {local_id}: {exc}") from None
-    diff = diff_entries(db, company, [mapping])
-    if not diff.empty:
-        apply_diff(db, company, diff)
+    with atomic(db):
+        diff = diff_entries(db, company, [mapping])
+        if not diff.empty:
+            apply_diff(db, company, diff)
     return diff_summary(company, diff, dry_run=False, written=not diff.empty)

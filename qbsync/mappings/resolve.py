@@ -71,6 +71,7 @@ class Resolver:
     def __init__(self, source: ListSource | None) -> None:
         self.source = source
         self._lists: dict[str, list[dict[str, Any]]] = {}
+        self._indexes: dict[tuple[str, str, str], Any] = {}
         self.fetched: list[str] = []
 
     def records(self, entity: str) -> list[dict[str, Any]]:
@@ -91,14 +92,30 @@ class Resolver:
             self.fetched.append(entity)
         return self._lists[entity]
 
+    def _index(
+        self, kind_name: str, local_id: str
+    ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]], dict[str, list[dict]]]:
+        """The usable records of a list, indexed by exact and by folded name (built once, so
+        that thousands of names resolve in linear time)."""
+        entity = entity_for(kind_name, local_id)
+        key = (entity, kind_name, local_id if kind_name == "accounts" else "")
+        if key not in self._indexes:
+            records = [r for r in self.records(entity) if _usable(kind_name, local_id, r)]
+            exact: dict[str, list[dict[str, Any]]] = {}
+            folded: dict[str, list[dict[str, Any]]] = {}
+            for record in records:
+                for name in _names(record):
+                    exact.setdefault(name, []).append(record)
+                for name in {_fold(n) for n in _names(record)}:
+                    folded.setdefault(name, []).append(record)
+            self._indexes[key] = (records, exact, folded)
+        return self._indexes[key]
+
     def resolve(self, kind_name: str, local_id: str, name: str) -> Resolved:
         entity = entity_for(kind_name, local_id)
-        records = [r for r in self.records(entity) if _usable(kind_name, local_id, r)]
+        records, exact, folded = self._index(kind_name, local_id)
         wanted = name.strip()
-        matches = [r for r in records if wanted in _names(r)]
-        if not matches:
-            folded = _fold(wanted)
-            matches = [r for r in records if folded in {_fold(n) for n in _names(r)}]
+        matches = _unique(exact.get(wanted, [])) or _unique(folded.get(_fold(wanted), []))
         active = [r for r in matches if r.get("Active", True) is not False]
         if len(active) == 1:
             return Resolved(str(active[0]["Id"]), record_name(active[0]))
@@ -125,6 +142,11 @@ class Resolver:
         )
         shown = ", ".join(_label(candidates[key]) for _, _, key in best)
         return f" (closest: {shown})"
+
+
+def _unique(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[int, dict[str, Any]] = {id(r): r for r in records}
+    return list(seen.values())
 
 
 def _usable(kind_name: str, local_id: str, record: Mapping[str, Any]) -> bool:

@@ -50,11 +50,33 @@ class Diff:
     added: list[Change] = field(default_factory=list)
     changed: list[Change] = field(default_factory=list)
     removed: list[Change] = field(default_factory=list)
-    unchanged: int = 0
+    unchanged_by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def unchanged(self) -> int:
+        return sum(self.unchanged_by_kind.values())
 
     @property
     def empty(self) -> bool:
         return not (self.added or self.changed or self.removed)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per kind: added, changed, removed, unchanged (kinds that appear at all)."""
+        out: dict[str, dict[str, int]] = {}
+        for name, changes in (
+            ("added", self.added),
+            ("changed", self.changed),
+            ("removed", self.removed),
+        ):
+            for change in changes:
+                row = out.setdefault(
+                    change.kind, {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
+                )
+                row[name] += 1
+        for kind, n in self.unchanged_by_kind.items():
+            row = out.setdefault(kind, {"added": 0, "changed": 0, "removed": 0, "unchanged": 0})
+            row["unchanged"] += n
+        return out
 
 
 def list_mappings(db: Database, company: str, kind: str | None = None) -> list[Mapping]:
@@ -118,7 +140,7 @@ def diff_entries(
                 )
             )
         else:
-            diff.unchanged += 1
+            diff.unchanged_by_kind[entry.kind] = diff.unchanged_by_kind.get(entry.kind, 0) + 1
     if prune_kinds:
         for key, old in existing.items():
             if key[0] in prune_kinds and key not in seen:

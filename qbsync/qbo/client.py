@@ -240,8 +240,8 @@ class QboClient:
             if status == 429 or status >= 500:
                 if status >= 500 and write and not retry_ok:
                     raise UnknownOutcome(
-                        f"{label} answered HTTP {status}; QuickBooks may or may not have "
-                        f"applied it: {error.message}",
+                        f"{label} answered HTTP {status} (code {error.qbo_code or '-'}); "
+                        "QuickBooks may or may not have applied it",
                         "look for the object before writing it again",
                         status=status,
                         qbo_code=error.qbo_code,

@@ -167,17 +167,10 @@ def connect_company(
             "new --company KEY",
         )
     tokens = run(oauth.exchange_code(ep, client_id, client_secret, code, used_redirect, realm_id))
-    now = utc_now_iso()
-    records.upsert_row(
-        ws,
-        key,
-        settings.environment,
-        realm_id=realm_id,
-        connected=1,
-        needs_reconnect=0,
-        connected_at=now,
-    )
+    # The tokens are stored before the row says connected: never connected without tokens.
+    records.upsert_row(ws, key, settings.environment, realm_id=realm_id)
     store_tokens(ws, key, tokens)
+    records.update_row(ws, key, connected=1, needs_reconnect=0, connected_at=utc_now_iso())
     name = _company_name(ws, key)
     if name:
         records.update_row(ws, key, name=name)

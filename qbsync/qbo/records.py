@@ -147,8 +147,9 @@ def set_app_credentials(
     secrets store."""
     if not client_id.strip() or not client_secret.strip():
         raise UsageError("the client id and the client secret must not be empty")
+    secrets = ws.secrets  # fails first when no secrets store works: nothing half-written
     settings = ensure_company(ws, key, environment, sim_url)
-    ws.secrets.set(client_secret_name(key), client_secret.strip())
+    secrets.set(client_secret_name(key), client_secret.strip())
     upsert_row(ws, key, settings.environment, client_id=client_id.strip())
 
 

@@ -29,6 +29,7 @@ ACTIONS = {
     "edit_payment",
     "void_payment",
     "delete_payment",
+    "deposit_payment",
     "deactivate_customer",
     "merge_customer",
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,6 +109,13 @@ class Company:
         self.links: dict[tuple[str, str], dict[str, Decimal]] = {}
         # Objects created earlier in the running batch: invisible to its later items.
         self.hidden: set[tuple[str, str]] = set()
+        # Rendered views, keyed by object identity: objects are replaced, not edited, on change.
+        self._views: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        # Lower-case field names seen per entity (what a WHERE clause may name).
+        self.fields: dict[str, set[str]] = {e: set() for e in ENTITIES}
+        self.top_doc_number = 1000
+        # Customer id -> ids of its credit memos with credit left (for AutoApplyCredit).
+        self.open_credit: dict[str, set[str]] = {}
 
     # ------------------------------------------------------------ basics
 
@@ -213,8 +221,17 @@ class Company:
         return obj
 
     def view(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """The public rendering of a stored object (cached; callers must not mutate it)."""
+        hit = self._views.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            return hit[1]
         out: dict[str, Any] = render(obj)
+        self._views[id(obj)] = (obj, out)
         return out
+
+    def _forget_view(self, obj: dict[str, Any] | None) -> None:
+        if obj is not None:
+            self._views.pop(id(obj), None)
 
     # ------------------------------------------------------------ write entry points
 
@@ -295,6 +312,8 @@ class Company:
                 detail=f"Operation Delete is not supported for {entity}. Make it inactive instead.",
             )
         existing = self._existing_for_write(entity, body, check_token)
+        if existing.get("_deposited"):
+            raise QBOError("6540")
         obj_id = existing["Id"]
         if entity in ("Invoice", "CreditMemo"):
             self._unlink_payments(entity, obj_id)
@@ -310,6 +329,10 @@ class Company:
                 detail=f"{entity} cannot be voided. Delete it instead.",
             )
         existing = self._existing_for_write(entity, body, check_token)
+        if existing.get("_voided"):
+            return existing  # voiding again changes nothing
+        if existing.get("_deposited"):
+            raise QBOError("6540")
         obj = copy.deepcopy(existing)
         note = obj.get("PrivateNote") or ""
         obj["PrivateNote"] = f"Voided - {note}" if note else "Voided"
@@ -354,26 +377,45 @@ class Company:
             return
         cust = self.data["Customer"].get(cid)
         if cust is not None:
+            self._forget_view(cust)
             cust["Balance"] = _d(cust.get("Balance")) + delta
             cust["BalanceWithJobs"] = cust["Balance"]
 
     def _put(self, entity: str, obj: dict[str, Any]) -> None:
         old = self.data[entity].get(obj["Id"])
+        self._forget_view(old)
+        self._forget_view(obj)
         c_old, v_old = self._contribution(entity, old)
         self.data[entity][obj["Id"]] = obj
+        self.fields[entity].update(k.lower() for k in obj)
+        num = str(obj.get("DocNumber") or "")
+        if entity in ("Invoice", "CreditMemo") and num.isdigit():
+            self.top_doc_number = max(self.top_doc_number, int(num))
         c_new, v_new = self._contribution(entity, obj)
         self._adjust_customer(c_old, -v_old)
         self._adjust_customer(c_new, v_new)
+        if entity == "CreditMemo":
+            self._index_credit(old, obj)
         if entity == "Payment":
             self._relink(obj["Id"], old, obj)
 
     def _remove(self, entity: str, obj_id: str) -> None:
         old = self.data[entity].pop(obj_id)
+        self._forget_view(old)
         c_old, v_old = self._contribution(entity, old)
         self._adjust_customer(c_old, -v_old)
         self.tombstones[entity][obj_id] = self._now()
+        if entity == "CreditMemo":
+            self._index_credit(old, None)
         if entity == "Payment":
             self._relink(obj_id, old, None)
+
+    def _index_credit(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        if old is not None:
+            self.open_credit.get(_ref_id(old.get("CustomerRef")) or "", set()).discard(old["Id"])
+        if new is not None and _d(new.get("RemainingCredit")) > 0:
+            cid = _ref_id(new.get("CustomerRef")) or ""
+            self.open_credit.setdefault(cid, set()).add(new["Id"])
 
     @staticmethod
     def _payment_links(p: dict[str, Any] | None) -> dict[tuple[str, str], Decimal]:
@@ -410,15 +452,19 @@ class Company:
         doc = self.data.get(txn_type, {}).get(txn_id)
         if doc is None:
             return
-        new = copy.deepcopy(doc)
+        # Stored objects are never edited in place, so a shallow copy is enough here.
+        new = dict(doc)
         self._derive_open(txn_type, new)
         if new != doc:
             self._touch(new)
             self._put(txn_type, new)
 
-    def _derive_open(self, entity: str, doc: dict[str, Any]) -> None:
-        open_amt = _d(doc.get("TotalAmt")) - self.applied(entity, doc["Id"])
-        doc["LinkedTxn"] = self._linked(entity, doc["Id"])
+    def _derive_open(self, entity: str, doc: dict[str, Any], doc_id: str | None = "") -> None:
+        """Balance (and RemainingCredit) and LinkedTxn from the payments applied to the document.
+        doc_id None: a document being created, which nothing is applied to yet."""
+        did = doc["Id"] if doc_id == "" else doc_id
+        open_amt = _d(doc.get("TotalAmt")) - (self.applied(entity, did) if did else ZERO)
+        doc["LinkedTxn"] = self._linked(entity, did) if did else []
         if entity == "Invoice":
             doc["Balance"] = open_amt
         else:
@@ -735,13 +781,7 @@ class Company:
 
     def _next_doc_number(self) -> str:
         # QBO continues from the highest number used on a sales form.
-        top = 1000
-        for ent in ("Invoice", "CreditMemo"):
-            for other in self.data[ent].values():
-                n = str(other.get("DocNumber") or "")
-                if n.isdigit():
-                    top = max(top, int(n))
-        return str(top + 1)
+        return str(self.top_doc_number + 1)
 
     def _lines(self, obj: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal, Decimal]:
         raw = obj.get("Line")
@@ -916,21 +956,19 @@ class Company:
         for k in ("ShipDate",):
             if _blank(obj.get(k)):
                 obj.pop(k, None)
-        obj["Id"] = existing["Id"] if existing is not None else "?"
         applied = self.applied(entity, existing["Id"]) if existing is not None else ZERO
+        if applied and _ref_id(existing.get("CustomerRef") if existing else None) != cust["Id"]:
+            raise QBOError(
+                "6000",
+                element="CustomerRef",
+                detail="The customer can't be changed while payments are applied to this transaction.",  # noqa: E501
+            )
         if obj["TotalAmt"] < applied:
             raise QBOError(
                 "6000",
                 detail=f"The new total {obj['TotalAmt']} is less than the {applied} already applied to this transaction.",  # noqa: E501
             )
-        if existing is not None:
-            self._derive_open(entity, obj)
-        else:
-            obj["LinkedTxn"] = []
-            obj["Balance"] = obj["TotalAmt"]
-            if entity == "CreditMemo":
-                obj["RemainingCredit"] = obj["TotalAmt"]
-        del obj["Id"]
+        self._derive_open(entity, obj, existing["Id"] if existing is not None else None)
         return obj
 
     def _due_date(self, obj: dict[str, Any], cust: dict[str, Any], txn_date: date) -> date:
@@ -1073,6 +1111,21 @@ class Company:
         obj["ProcessPayment"] = bool(obj.get("ProcessPayment", False))
         return obj
 
+    def deposit(self, payment_id: str, account_id: str) -> dict[str, Any]:
+        """A user puts an undeposited payment into a bank deposit: from then on QBO refuses to
+        change, void or delete the payment (6540). The Deposit itself is not modelled."""
+        pay = self.read("Payment", payment_id)
+        acct = self.ref("Account", {"value": account_id}, "DepositToAccountRef")
+        assert acct is not None
+        if acct.get("AccountType") != "Bank":
+            raise QBOError("6000", detail="Deposits go to a Bank account.")
+        new = dict(pay)
+        new["_deposited"] = True
+        new["LinkedTxn"] = [{"TxnId": f"D{payment_id}", "TxnType": "Deposit"}]
+        self._touch(new)
+        self._put("Payment", new)
+        return new
+
     def find_by_name(self, entity: str, name: str) -> dict[str, Any] | None:
         field = "DisplayName" if entity in PEOPLE else "Name"
         key = name.casefold()
@@ -1089,12 +1142,9 @@ class Company:
         need = _d(invoice.get("Balance"))
         if need <= 0:
             return
+        memos = self.data["CreditMemo"]
         credits = sorted(
-            (
-                cm
-                for cm in self.data["CreditMemo"].values()
-                if _ref_id(cm.get("CustomerRef")) == cid and _d(cm.get("RemainingCredit")) > 0
-            ),
+            (memos[m] for m in self.open_credit.get(cid or "", ()) if m in memos),
             key=lambda cm: (cm.get("TxnDate", ""), int(cm["Id"])),
         )
         lines: list[dict[str, Any]] = []
@@ -1124,19 +1174,33 @@ class Company:
         entity = BY_LOWER.get(q.entity.lower())
         if entity is None:
             raise QBOError("4001", detail=f"Invalid context declaration : {q.entity}")
-        rows = [o for (oid, o) in self.data[entity].items() if (entity, oid) not in self.hidden]
-        known = {k.lower() for o in rows for k in o} | _QUERYABLE
+        table = self.data[entity]
+        by_id = [c for c in q.where if c.field.lower() == "id" and c.op in ("=", "IN")]
+        if by_id:
+            # Look ids up directly instead of scanning the table.
+            wanted = by_id[0].value if by_id[0].op == "IN" else [by_id[0].value]
+            rows = [table[str(v)] for v in wanted if str(v) in table]
+        else:
+            rows = list(table.values())
+        if self.hidden:
+            rows = [o for o in rows if (entity, o["Id"]) not in self.hidden]
+        known = self.fields[entity] | _QUERYABLE
         for cond in q.where:
             head = cond.field.split(".")[0].lower()
             if head not in known:
                 raise QBOError("4001", detail=f"property '{cond.field}' is not queryable")
         if entity in NAME_LISTS and not any(c.field.lower() == "active" for c in q.where):
             rows = [o for o in rows if o.get("Active", True)]
-        rows = [o for o in rows if all(qlang.matches(o, c) for c in q.where)]
+        hits = (o for o in rows if all(qlang.matches(o, c) for c in q.where))
         if q.count:
-            return {"totalCount": len(rows)}
-        order = q.order or [("Id", False)]
-        for fld, desc in reversed(order):
+            return {"totalCount": sum(1 for _ in hits)}
+        if not q.order:
+            # Rows are already in order: stop once the page is full.
+            rows = list(itertools.islice(hits, q.start - 1 + q.max_results))
+        else:
+            rows = list(hits)
+        # Without ORDERBY rows stay in Id order: ids only grow, and dicts keep insertion order.
+        for fld, desc in reversed(q.order):
             rows.sort(key=functools.partial(_order_key, fld), reverse=desc)
         page = rows[q.start - 1 : q.start - 1 + q.max_results]
         if not page:
@@ -1278,6 +1342,14 @@ class Company:
         c.counters = dict(state["counters"])
         c.replay = {k: (int(v[0]), v[1]) for k, v in state.get("replay", {}).items()}
         c.rebuild_links()
+        for memo in c.data["CreditMemo"].values():
+            c._index_credit(None, memo)
+        for e in ENTITIES:
+            for obj in c.data[e].values():
+                c.fields[e].update(k.lower() for k in obj)
+                num = str(obj.get("DocNumber") or "")
+                if e in ("Invoice", "CreditMemo") and num.isdigit():
+                    c.top_doc_number = max(c.top_doc_number, int(num))
         return c
 
 

@@ -225,6 +225,15 @@ class SimControl:
         result: dict[str, Any] = self._act(realm, "delete_payment", payment_id=payment_id)
         return result
 
+    def deposit_payment(
+        self, realm: str, payment_id: str, account_id: str | None = None
+    ) -> dict[str, Any]:
+        """Deposit the payment (default into "Checking"); QBO then refuses to change it (6540)."""
+        result: dict[str, Any] = self._act(
+            realm, "deposit_payment", payment_id=payment_id, account_id=account_id
+        )
+        return result
+
     def deactivate_customer(self, realm: str, customer_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._act(realm, "deactivate_customer", customer_id=customer_id)
         return result

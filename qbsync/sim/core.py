@@ -132,12 +132,12 @@ class Simulator:
     def get(self, realm: str, entity: str, obj_id: str) -> dict[str, Any]:
         with self.lock:
             c = self.company(realm)
-            return c.view(c.read(_entity(entity), obj_id))
+            return _public(c, c.read(_entity(entity), obj_id))
 
     def create(self, realm: str, entity: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             c = self.company(realm)
-            out = c.view(c.create(_entity(entity), body))
+            out = _public(c, c.create(_entity(entity), body))
         self.save()
         return out
 
@@ -146,7 +146,7 @@ class Simulator:
         with self.lock:
             c = self.company(realm)
             body = {**changes, "Id": obj_id}
-            out = c.view(c.update(_entity(entity), body, check_token=False, sparse=True))
+            out = _public(c, c.update(_entity(entity), body, check_token=False, sparse=True))
         self.save()
         return out
 
@@ -156,7 +156,7 @@ class Simulator:
     def void_invoice(self, realm: str, invoice_id: str) -> dict[str, Any]:
         with self.lock:
             c = self.company(realm)
-            out = c.view(c.void("Invoice", {"Id": invoice_id}, check_token=False))
+            out = _public(c, c.void("Invoice", {"Id": invoice_id}, check_token=False))
         self.save()
         return out
 
@@ -235,7 +235,7 @@ class Simulator:
                 body["PaymentMethodRef"] = {"value": payment_method_id}
             if deposit_to_account_id is not None:
                 body["DepositToAccountRef"] = {"value": deposit_to_account_id}
-            out = c.view(c.create("Payment", body))
+            out = _public(c, c.create("Payment", body))
         self.save()
         return out
 
@@ -245,12 +245,27 @@ class Simulator:
     def void_payment(self, realm: str, payment_id: str) -> dict[str, Any]:
         with self.lock:
             c = self.company(realm)
-            out = c.view(c.void("Payment", {"Id": payment_id}, check_token=False))
+            out = _public(c, c.void("Payment", {"Id": payment_id}, check_token=False))
         self.save()
         return out
 
     def delete_payment(self, realm: str, payment_id: str) -> dict[str, Any]:
         return self._delete(realm, "Payment", payment_id)
+
+    def deposit_payment(
+        self, realm: str, payment_id: str, account_id: str | None = None
+    ) -> dict[str, Any]:
+        """Deposit a payment into a bank account (default "Checking"); it then answers 6540."""
+        with self.lock:
+            c = self.company(realm)
+            if account_id is None:
+                bank = c.find_by_name("Account", "Checking")
+                if bank is None:
+                    raise KeyError("no Checking account: pass account_id")
+                account_id = bank["Id"]
+            out = _public(c, c.deposit(payment_id, account_id))
+        self.save()
+        return out
 
     def deactivate_customer(self, realm: str, customer_id: str) -> dict[str, Any]:
         return self.edit(realm, "Customer", customer_id, {"Active": False})
@@ -279,7 +294,7 @@ class Simulator:
             gone["FullyQualifiedName"] = gone["DisplayName"]
             c._touch(gone)
             c._put("Customer", gone)
-            out = {"Customer": c.view(c.read("Customer", into_id)), "moved": moved}
+            out = {"Customer": _public(c, c.read("Customer", into_id)), "moved": moved}
         self.save()
         return out
 
@@ -290,7 +305,7 @@ class Simulator:
             _deep_merge(prefs, patch)
             c._touch(prefs)
             c._put("Preferences", prefs)
-            out = c.view(prefs)
+            out = _public(c, prefs)
         self.save()
         return out
 
@@ -358,15 +373,16 @@ class Simulator:
     def save(self) -> None:
         if self.state_file is None:
             return
+        # Under the lock from snapshot to rename, so an older snapshot never lands last.
         with self.lock:
             text = state_dumps(self.to_state())
-        path = self.state_file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".sim-", dir=path.parent)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o600)  # holds the app secret and tokens
-        os.replace(tmp, path)
+            path = self.state_file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".sim-", dir=path.parent)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+            os.chmod(tmp, 0o600)  # holds the app secret and tokens
+            os.replace(tmp, path)
 
     def _load(self, path: Path) -> None:
         state = state_loads(path.read_text())
@@ -382,6 +398,11 @@ class Simulator:
             c = Company.from_state(cs, self.clock)
             self.companies[c.realm_id] = c
         self.default_realm = state["default_realm"]
+
+
+def _public(c: Company, obj: dict[str, Any]) -> dict[str, Any]:
+    """A caller's own copy of an object's view (the company caches views)."""
+    return copy.deepcopy(c.view(obj))
 
 
 def _entity(name: str) -> str:

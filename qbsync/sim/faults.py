@@ -240,7 +240,8 @@ class FaultInjector:
 class Limits:
     per_minute: int = 500
     per_second: int = 10
-    batch_per_minute: int = 40
+    batch_per_minute: int = 40  # per realm and app
+    batch_per_minute_realm: int = 120  # per realm, all apps together
 
 
 class RateLimiter:
@@ -250,6 +251,7 @@ class RateLimiter:
         self.limits = limits
         self._hits: dict[str, deque[float]] = defaultdict(deque)
         self._batch: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._batch_realm: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
     def admit(self, realm: str, app: str, now: float, *, batch: bool) -> bool:
@@ -265,11 +267,14 @@ class RateLimiter:
                 return False
             if batch:
                 b = self._batch[(realm, app)]
-                while b and b[0] <= now - 60:
-                    b.popleft()
-                if len(b) >= lim.batch_per_minute:
+                br = self._batch_realm[realm]
+                for window in (b, br):
+                    while window and window[0] <= now - 60:
+                        window.popleft()
+                if len(b) >= lim.batch_per_minute or len(br) >= lim.batch_per_minute_realm:
                     return False
                 b.append(now)
+                br.append(now)
             hits.append(now)
             return True
 
@@ -277,6 +282,7 @@ class RateLimiter:
         with self._lock:
             self._hits.clear()
             self._batch.clear()
+            self._batch_realm.clear()
 
 
 @dataclass

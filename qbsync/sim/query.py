@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -204,7 +205,11 @@ def lookup(obj: dict[str, Any], path: str) -> tuple[bool, Any]:
     for part in path.split("."):
         if not isinstance(cur, dict):
             return False, None
-        key = next((k for k in cur if k.lower() == part.lower()), None)
+        if part in cur:
+            cur = cur[part]
+            continue
+        low = part.lower()
+        key = next((k for k in cur if k.lower() == low), None)
         if key is None:
             return False, None
         cur = cur[key]
@@ -220,7 +225,9 @@ def _coerce(actual: Any, wanted: Any) -> tuple[Any, Any]:
         return bool(actual), wanted
     if isinstance(actual, (Decimal, int, float)) and not isinstance(actual, bool):
         try:
-            return Decimal(str(actual)), Decimal(str(wanted))
+            a_num = actual if isinstance(actual, Decimal) else Decimal(str(actual))
+            w_num = wanted if isinstance(wanted, Decimal) else _decimal(str(wanted))
+            return a_num, w_num
         except Exception:
             return str(actual), str(wanted)
     a, w = str(actual), str(wanted)
@@ -235,6 +242,11 @@ def _coerce(actual: Any, wanted: Any) -> tuple[Any, Any]:
     if a.isdigit() and w.isdigit():
         return int(a), int(w)
     return a.casefold(), w.casefold()
+
+
+@functools.lru_cache(maxsize=1024)
+def _decimal(text: str) -> Decimal:
+    return Decimal(text)
 
 
 def _like(actual: Any, pattern: str) -> bool:

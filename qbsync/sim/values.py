@@ -25,24 +25,24 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _plain(obj: Any) -> Any:
-    """Decimals become floats for rendering only; a two-place amount's float repr is exact text."""
+def _number(obj: Any) -> Any:
     if isinstance(obj, Decimal):
         return float(obj)
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items() if not k.startswith("_")}
-    if isinstance(obj, list):
-        return [_plain(v) for v in obj]
-    return obj
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
 def render(obj: Any) -> Any:
-    """Public view of an internal object: no private keys, Decimals as numbers."""
-    return _plain(obj)
+    """Public view of an internal object: no private (underscore) keys at the top level, which
+    is the only place they live, and Decimals as JSON numbers. A float's repr of a two-place
+    amount is exact text. The JSON round trip runs in C, which matters for big CDC answers."""
+    if isinstance(obj, dict):
+        obj = {k: v for k, v in obj.items() if not k.startswith("_")}
+    return json.loads(json.dumps(obj, default=_number))
 
 
 def dumps(obj: Any) -> bytes:
-    return json.dumps(_plain(obj), separators=(",", ":")).encode()
+    """JSON bytes of an already public object (views, faults): Decimals become numbers."""
+    return json.dumps(obj, separators=(",", ":"), default=_number).encode()
 
 
 def loads(data: bytes | str) -> Any:

@@ -61,6 +61,7 @@ WAIT_RETRY = timedelta(minutes=1)
 # Batch requests in flight at once: a 30-item batch takes seconds, so one at a time cannot reach
 # Intuit's 40 batches a minute; the pacer still holds every request within the limits.
 BATCH_CONCURRENCY = 3
+LOOKUP_DATES = 50  # dates per marker lookup query
 
 
 @dataclass
@@ -88,6 +89,15 @@ class Op:
             bool(r["uncertain"]),
             r["qbo_id"],
         )
+
+
+def attempt_id(op: Op) -> str:
+    """The requestid of the op's current attempt. QuickBooks answers a repeated requestid with
+    its first answer, faults included, so a retry after a refusal (whose cause a person has
+    since fixed) needs an id of its own; retries inside one attempt (a lost answer) keep it.
+    A new attempt after an unknown outcome first looks for the op's marker, so a fresh id
+    never creates twice."""
+    return f"{op.request_id}-{op.attempts}"
 
 
 def recover(ctx: CycleContext) -> int:
@@ -395,7 +405,7 @@ class Outbound:
         ]
         # The same ops sent together again replay under the same id; any other mix gets its own.
         batch_rid = hashlib.sha256(
-            "|".join(op.request_id for op, _, _ in ready).encode()
+            "|".join(attempt_id(op) for op, _, _ in ready).encode()
         ).hexdigest()[:36]
         try:
             results = await ctx.client.batch(items, request_id=batch_rid)
@@ -435,29 +445,29 @@ class Outbound:
         return len(chunk)
 
     async def lookup(self, ops: list[Op]) -> dict[int, tuple[str, dict[str, Any]]]:
-        """Find what uncertain export ops may have created, by their markers. One query per
-        (entity, date) however many ops share it."""
+        """Find what uncertain export ops may have created, by their markers: one query per
+        entity for all their dates (TxnDate IN ...), however many ops and dates there are, so
+        that settling a batch cut off by a crash costs one request, not one per date."""
         if not ops:
             return {}
-        groups: dict[tuple[str, str], list[Op]] = defaultdict(list)
+        groups: dict[str, list[tuple[Op, str]]] = defaultdict(list)
         for op in ops:
             inv = lv.invoice(self.db, self.ctx.company, op.subject_id)
             if inv is None:
                 continue
             entity = "CreditMemo" if inv["type"] == "credit_note" else "Invoice"
-            groups[(entity, inv["date"])].append(op)
+            groups[entity].append((op, inv["date"]))
         found: dict[int, tuple[str, dict[str, Any]]] = {}
-        for (entity, date), members in groups.items():
-            docs = await self.ctx.client.query_all(entity, f"TxnDate = '{date}'")
-            by_marker = {}
-            for doc in docs:
-                note = doc.get("PrivateNote") or ""
-                for op in members:
-                    if payloads.marker(op.request_id) in note:
-                        by_marker[op.id] = doc
-            for op in members:
-                if op.id in by_marker:
-                    found[op.id] = (entity, by_marker[op.id])
+        for entity, members in groups.items():
+            dates = sorted({date for _, date in members})
+            marks = {payloads.marker(op.request_id): op for op, _ in members}
+            for start in range(0, len(dates), LOOKUP_DATES):
+                chunk = ", ".join(f"'{d}'" for d in dates[start : start + LOOKUP_DATES])
+                for doc in await self.ctx.client.query_all(entity, f"TxnDate IN ({chunk})"):
+                    note = doc.get("PrivateNote") or ""
+                    for mark, op in marks.items():
+                        if mark in note:
+                            found[op.id] = (entity, doc)
         return found
 
     async def find_payment(self, op: Op, txn_date: str) -> dict[str, Any] | None:
@@ -493,7 +503,7 @@ class Outbound:
             live = await ctx.client.read(link.qbo_entity, link.qbo_id)
             body.update({"Id": link.qbo_id, "SyncToken": live["SyncToken"]})
             doc = await ctx.client.update(
-                link.qbo_entity, body, sparse=True, request_id=op.request_id
+                link.qbo_entity, body, sparse=True, request_id=attempt_id(op)
             )
         except FATAL:
             raise
@@ -577,14 +587,14 @@ class Outbound:
                         link.qbo_entity,
                         link.qbo_id,
                         str(live["SyncToken"]),
-                        request_id=op.request_id,
+                        request_id=attempt_id(op),
                     )
                 else:
                     result = await ctx.client.void(
                         link.qbo_entity,
                         link.qbo_id,
                         str(live["SyncToken"]),
-                        request_id=op.request_id,
+                        request_id=attempt_id(op),
                     )
             except StaleObjectError:
                 if attempt == 0:
@@ -661,14 +671,14 @@ class Outbound:
         if doc is None:
             self.claim([op])
             try:
-                doc = await ctx.client.create("Payment", body, request_id=op.request_id)
+                doc = await ctx.client.create("Payment", body, request_id=attempt_id(op))
             except QboError as err:
                 capped = await self._capped_to_balance(err, body, link.qbo_id)
                 if capped is None:
                     raise
                 # QuickBooks owes less than the payment (paid there meanwhile): apply what it
                 # owes and leave the rest as the customer's credit, raised below.
-                doc = await ctx.client.create("Payment", capped, request_id=f"{op.request_id}-cap")
+                doc = await ctx.client.create("Payment", capped, request_id=f"{attempt_id(op)}-cap")
         self.record_payment(op, doc, pay)
 
     async def _capped_to_balance(
@@ -791,7 +801,7 @@ class Outbound:
             customer, inv_link.qbo_id, cm_link.qbo_id, amount, app["date"], op.request_id
         )
         self.claim([op])
-        doc = await ctx.client.create("Payment", body, request_id=op.request_id)
+        doc = await ctx.client.create("Payment", body, request_id=attempt_id(op))
         self.record_credit(op, doc)
 
     def record_credit(self, op: Op, doc: dict[str, Any]) -> None:

@@ -50,13 +50,18 @@ def build(db: Database, company: str, customers: list[Customer], threshold: int)
     return CustomerStep(company, clients, customers, proposals, skipped)
 
 
-def accept_exact(db: Database, step: CustomerStep, *, source: str) -> list[dict[str, Any]]:
-    """Map every exact match in one transaction; returns what was mapped."""
+def accept_exact(
+    db: Database, step: CustomerStep, *, source: str, include_skipped: bool = False
+) -> list[dict[str, Any]]:
+    """Map every exact match in one transaction (not those skipped by an earlier decision);
+    returns what was mapped."""
     done = []
     with db.atomic():
         for p in step.proposals:
             target = p.target
             if p.status != "exact" or target is None:
+                continue
+            if p.client_id in step.skipped and not include_skipped:
                 continue
             decisions.map_customer(
                 db, step.company, p.client_id, target.qbo_id, target.name, source=source

@@ -7,6 +7,26 @@ from sqlite_utils import Database
 
 from qbsync.timeutil import utc_now_iso
 
+_UPSERT = (
+    "INSERT INTO wizard_decisions (company, step, subject_id, action, qbo_id, qbo_name, "
+    "source, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (company, step, "
+    "subject_id) DO UPDATE SET action = excluded.action, qbo_id = excluded.qbo_id, "
+    "qbo_name = excluded.qbo_name, source = excluded.source, decided_at = excluded.decided_at"
+)
+
+
+def record_many(
+    db: Database,
+    company: str,
+    step: str,
+    rows: list[tuple[str, str, str | None, str | None]],
+    *,
+    source: str,
+) -> None:
+    """(subject id, action, qbo id, qbo name) rows, one statement."""
+    now = utc_now_iso()
+    db.conn.executemany(_UPSERT, [(company, step, s, a, q, n, source, now) for s, a, q, n in rows])
+
 
 def record(
     db: Database,
@@ -20,11 +40,7 @@ def record(
     source: str,
 ) -> None:
     db.execute(
-        "INSERT INTO wizard_decisions (company, step, subject_id, action, qbo_id, qbo_name, "
-        "source, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (company, step, "
-        "subject_id) DO UPDATE SET action = excluded.action, qbo_id = excluded.qbo_id, "
-        "qbo_name = excluded.qbo_name, source = excluded.source, decided_at = excluded.decided_at",
-        [company, step, subject_id, action, qbo_id, qbo_name, source, utc_now_iso()],
+        _UPSERT, [company, step, subject_id, action, qbo_id, qbo_name, source, utc_now_iso()]
     )
 
 

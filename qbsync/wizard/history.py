@@ -25,7 +25,7 @@ from qbsync.sync.context import CycleContext
 from qbsync.wizard import decisions
 
 ENTITY_OF = {"standard": "Invoice", "credit_note": "CreditMemo"}
-ID_CHUNK = 100
+ID_CHUNK = 200  # ids per `Id IN (...)` query (sent by POST when long)
 
 
 def net_amount(doc: dict[str, Any]) -> Decimal:
@@ -177,9 +177,13 @@ async def link_documents(
     with db.atomic():
         for invoice_id, entity, doc in chosen:
             links.save(db, company, "invoice", invoice_id, entity, doc, linked_by="wizard")
-            decisions.record(
-                db, company, "history", invoice_id, "link", str(doc["Id"]), entity, source=source
-            )
+        decisions.record_many(
+            db,
+            company,
+            "history",
+            [(invoice_id, "link", str(doc["Id"]), entity) for invoice_id, entity, doc in chosen],
+            source=source,
+        )
     payment_ids = sorted(
         {
             str(txn["TxnId"])

@@ -11,14 +11,14 @@ from rich.console import Console
 from rich.prompt import Confirm, Prompt
 from rich.table import Table
 
-from qbsync.errors import InputError, QbsyncError
+from qbsync.errors import InputError
 from qbsync.wizard import decisions, golive, service
 from qbsync.wizard.history import DocProposal, record_skip
 from qbsync.wizard.matching import Candidate, CustomerIndex, Proposal, counts
 from qbsync.workspace import Workspace
 
 SOURCE = "interactive"
-ORDER = {"fuzzy": 0, "review": 1, "inactive": 2, "unmatched": 3}
+ORDER = {"exact": -1, "fuzzy": 0, "review": 1, "inactive": 2, "unmatched": 3}
 SHOW_ROWS = 25
 
 
@@ -57,7 +57,11 @@ class Wizard:
             summary.add_column(name)
         summary.add_row(*(str(v) for v in tally.values()))
         out.print(summary)
-        exact = [p for p in step.proposals if p.status == "exact"]
+        exact = [
+            p
+            for p in step.proposals
+            if p.status == "exact" and (self.revisit or p.client_id not in step.skipped)
+        ]
         if exact:
             table = Table(title=f"{len(exact)} exact matches", title_justify="left")
             for col in ("client", "name", "customer", "id", "why"):
@@ -72,12 +76,19 @@ class Wizard:
             if Confirm.ask(f"Accept all {len(exact)} exact matches?", default=True, console=out):
                 from qbsync.wizard.customers import accept_exact
 
-                done = accept_exact(self.ws.store, step, source=SOURCE)
+                done = accept_exact(
+                    self.ws.store, step, source=SOURCE, include_skipped=self.revisit
+                )
                 out.print(f"[green]mapped {len(done)} clients[/]")
+                exact = []
+            else:
+                out.print("then one at a time", markup=False)
+        asked = {p.client_id for p in exact}
         pending = [
             p
             for p in step.proposals
-            if p.status in ORDER and (self.revisit or p.client_id not in step.skipped)
+            if ((p.status in ORDER and p.status != "exact") or p.client_id in asked)
+            and (self.revisit or p.client_id not in step.skipped)
         ]
         pending.sort(key=lambda p: (ORDER[p.status], p.client_id))
         if step.skipped and not self.revisit:
@@ -103,7 +114,7 @@ class Wizard:
                 "inactive customers (make one active in QuickBooks to link it):", markup=False
             )
             out.print(_candidates_table("", p.inactive, False))
-        default = "y" if p.status == "fuzzy" else "s"
+        default = "y" if p.status in ("exact", "fuzzy") else "s"
         while True:
             hint = "y = link to 1, " if cands else ""
             answer = Prompt.ask(
@@ -126,6 +137,18 @@ class Wizard:
                 chosen = cands[int(answer) - 1]
                 if not chosen.active:
                     out.print("that customer is inactive; make it active in QuickBooks first")
+                    continue
+                others = [
+                    c
+                    for c, q in decisions.customer_mappings(self.ws.store, self.key).items()
+                    if q == chosen.qbo_id and c != p.client_id
+                ]
+                if others and not Confirm.ask(
+                    f"{chosen.name} is mapped to client {', '.join(others)} already; "
+                    "map this client to it as well?",
+                    default=False,
+                    console=out,
+                ):
                     continue
                 with self.ws.store.atomic():
                     decisions.map_customer(
@@ -271,8 +294,6 @@ class Wizard:
             self.go_live()
         except Quit:
             self.out.print("stopped; every decision so far is saved. Run `qbsync wizard` to go on.")
-        except QbsyncError:
-            raise
 
 
 def render_go_live(out: Console, data: dict[str, Any]) -> None:

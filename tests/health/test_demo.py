@@ -25,6 +25,8 @@ def test_demo_runs_the_story_and_leaves_nothing_behind(qbsync_home: Path) -> Non
 
     steps = {s["name"]: s for s in data["steps"]}
     assert steps["connect through OAuth"]["data"]["realm_id"]
+    assert len(steps["match customers"]["data"]["accepted"]) == 4  # the wizard matched them
+    assert "customers" not in {m["kind"] for m in steps["import the mappings"]["data"]["added"]}
     first = steps["first sync cycle"]["data"]
     assert first["result"] == "succeeded" and first["stats"]["exported"] == 4
     second = steps["second sync cycle"]["data"]["stats"]

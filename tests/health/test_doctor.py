@@ -37,8 +37,11 @@ def test_doctor_on_a_healthy_company(healthy: ConnectedCompany) -> None:
     ):
         assert found[name]["status"] == "ok", found[name]
     assert "integrity ok" in found["store"]["detail"]
-    assert "0080_health_indexes" in found["migrations"]["detail"]
-    assert "every invoice waiting can export" in found["mappings"]["detail"]
+    from qbsync.store.migrations import MIGRATIONS
+
+    latest = MIGRATIONS._migrations[-1].name
+    assert f"latest {latest}" in found["migrations"]["detail"]
+    assert "invoices waiting for export are fully mapped" in found["mappings"]["detail"]
     # The simulator's demo company keeps QuickBooks' defaults: credits applied automatically,
     # QuickBooks' own numbering for invoices entered there.
     assert found["auto-apply credit"]["status"] == "warn"
@@ -69,8 +72,9 @@ def test_doctor_on_a_degraded_company(
     found = by_name(data)
     assert data["status"] == "fail"
     assert found["mappings"]["status"] == "warn"
+    assert "11 unmapped" in found["mappings"]["detail"]
     assert "customers CL-1, CL-2, CL-3" in found["mappings"]["detail"]
-    assert "items S-BACKUP" in found["mappings"]["detail"]
+    assert "hold invoices back from export" in found["mappings"]["detail"]
     assert found["invoice numbers"]["status"] == "warn"
     assert "turn off 'Custom transaction numbers'" in found["invoice numbers"]["fix"]
     assert found["sales tax"]["status"] == "warn"
@@ -86,13 +90,13 @@ def test_doctor_on_a_degraded_company(
 def test_doctor_on_a_disconnected_company(disconnected: ConnectedCompany) -> None:
     data = checks(code=1)
     found = by_name(data)
-    assert found["qbo_connection"]["status"] == "fail"
-    assert "qbsync connect" in (found["qbo_connection"]["fix"] or "")
+    assert found["connection"]["status"] == "fail"
+    assert "qbsync connect" in (found["connection"]["fix"] or "")
     # Preferences still known from the last cycle's cache; the lock is free.
     assert "as read" in found["auto-apply credit"]["detail"]
     assert found["lock"]["status"] == "ok"
     out = run("doctor")
-    assert out.exit_code == 1 and "fail  qbo_connection:" in out.stdout
+    assert out.exit_code == 1 and "fail  connection:" in out.stdout
 
 
 def test_doctor_reports_a_held_lock_and_a_stale_one(sample_ledger: SampleLedger) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
+
+import pytest
 
 from tests.fixtures.ledger import SampleLedger
 from tests.fixtures.qbo import ConnectedCompany
@@ -107,23 +110,28 @@ def test_status_on_a_100k_invoice_ledger_is_fast(ledger_company: str) -> None:
             "VALUES ('acme', 'C', 'C', ?, ?)",
             [now, now],
         )
-        db.conn.executemany(
-            "INSERT INTO ledger_invoices (company, id, number, client_id, status, date, subtotal, "
-            "content_hash, created_at, updated_at) VALUES ('acme', ?, ?, 'C', 'finalized', "
-            "'2026-10-01', '10.00', 'h', ?, ?)",
-            ((f"I{i}", str(i), now, now) for i in range(n)),
+        # Generated inside SQLite (a recursive counter), so that setting up stays quick.
+        seq = f"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {n - 1})"
+        db.execute(
+            f"{seq} INSERT INTO ledger_invoices (company, id, number, client_id, status, date, "
+            "subtotal, content_hash, created_at, updated_at) SELECT 'acme', 'I' || i, i, 'C', "
+            "'finalized', '2026-10-01', '10.00', 'h', ?, ? FROM n",
+            [now, now],
         )
-        states = ["done"] * 97 + ["pending", "errored", "failed"]
-        db.conn.executemany(
-            "INSERT INTO outbox (company, kind, subject_type, subject_id, state, request_id, "
-            "created_at, updated_at) VALUES ('acme', 'export_invoice', 'invoice', ?, ?, ?, ?, ?)",
-            ((f"I{i}", states[i % 100], f"r{i}", now, now) for i in range(n)),
+        # 97 in 100 done; one each pending, errored, failed (retrying)
+        db.execute(
+            f"{seq} INSERT INTO outbox (company, kind, subject_type, subject_id, state, "
+            "request_id, created_at, updated_at) SELECT 'acme', 'export_invoice', 'invoice', "
+            "'I' || i, CASE i % 100 WHEN 97 THEN 'pending' WHEN 98 THEN 'errored' "
+            "WHEN 99 THEN 'failed' ELSE 'done' END, 'r' || i, ?, ? FROM n",
+            [now, now],
         )
-        db.conn.executemany(
-            "INSERT INTO qbo_links (company, local_type, local_id, qbo_entity, qbo_id, state, "
-            "linked_by, created_at, updated_at) VALUES ('acme', 'invoice', ?, 'Invoice', ?, ?, "
-            "'export', ?, ?)",
-            ((f"I{i}", str(i), "drift" if i % 1000 == 0 else "synced", now, now) for i in range(n)),
+        db.execute(
+            f"{seq} INSERT INTO qbo_links (company, local_type, local_id, qbo_entity, qbo_id, "
+            "state, linked_by, created_at, updated_at) SELECT 'acme', 'invoice', 'I' || i, "
+            "'Invoice', i, CASE WHEN i % 1000 = 0 THEN 'drift' ELSE 'synced' END, 'export', ?, ? "
+            "FROM n",
+            [now, now],
         )
     db.close()
     run_json("config", "set", "companies.acme.go_live", "2026-01-01")
@@ -140,3 +148,53 @@ def test_status_on_a_100k_invoice_ledger_is_fast(ledger_company: str) -> None:
     assert data["drift"] == 100
     print(f"status on 100,000 invoices: {elapsed * 1000:.0f} ms")
     assert elapsed < 0.3, elapsed
+
+
+def test_sync_history_shows_a_mark_and_a_bar_per_cycle(degraded: ConnectedCompany) -> None:
+    out = run("sync", "history")
+    assert out.exit_code == 0
+    # two cycles (the first sync, the one that found drift): two marks
+    assert re.search(r"recent cycles ▮▮\s", out.stdout)
+    assert "█" in out.stdout
+
+
+def test_watch_refreshes_until_interrupted(
+    sample_ledger: SampleLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qbsync.cli.status as status_mod
+
+    ticks: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        ticks.append(seconds)
+        if len(ticks) == 3:
+            raise KeyboardInterrupt  # Ctrl-C
+
+    monkeypatch.setattr(status_mod.time, "sleep", sleep)
+    out = run("status", "--watch", "--every", "0.5")
+    assert out.exit_code == 0
+    assert ticks == [0.5, 0.5, 0.5]
+    assert "Next: qbsync connect --company acme" in out.stdout
+    assert "Ctrl-C to stop" in out.stdout
+
+
+def test_a_running_row_without_its_lock_is_an_interrupted_cycle(
+    sample_ledger: SampleLedger,
+) -> None:
+    from qbsync.store import open_store
+    from qbsync.sync.lock import company_lock
+
+    db = open_store()
+    with db.conn:
+        db.execute(
+            "INSERT INTO sync_cycles (company, started_at, result) "
+            "VALUES ('acme', '2026-11-01T00:00:00+00:00', 'running')"
+        )
+    db.close()
+    data = status()
+    assert data["running_cycle"] is None and data["interrupted_cycle"] == 1
+    assert any("interrupted" in p for p in data["problems"])
+    with company_lock("acme", "sync run (test)"):
+        data = status()
+        assert data["running_cycle"] == 1 and data["interrupted_cycle"] is None
+        assert "cycle #1" in run("status").stdout

@@ -21,7 +21,7 @@ from tests.fixtures.ledger import SampleLedger
 from tests.ledger.util import fingerprint
 from tests.support import run_json
 
-EXAMPLES = 150
+EXAMPLES = 100
 
 # A valid import on top of the sample ledger (checked by test_the_base_document_is_valid).
 BASE: dict[str, Any] = {
@@ -84,6 +84,7 @@ TARGETS: list[tuple[str, int, tuple[str | int, ...], list[str]]] = [
     ("invoices", 1, ("type",), ["debit", "credit"]),
     ("invoices", 0, ("currency",), ["EUR", "usd"]),
     ("invoices", 0, ("number",), ["N" * 22]),
+    ("invoices", 0, ("memo",), ["m" * 1001]),
     ("invoices", 0, ("client",), UNKNOWN_REF),
     ("invoices", 0, ("terms",), UNKNOWN_REF),
     ("invoices", 0, ("lines", 0, "service"), UNKNOWN_REF),

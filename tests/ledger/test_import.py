@@ -261,3 +261,30 @@ def test_structural_errors_name_the_line(
 ) -> None:
     path = _write(tmp_path, "ledger.yaml", text)
     assert expected.replace("ledger.yaml", str(path)) in _error(path)
+
+
+def test_a_client_currency_change_does_not_alter_issued_invoices(
+    sample_ledger: SampleLedger, ledger_db: Database, tmp_path: Path
+) -> None:
+    changed = _modified_sample(
+        tmp_path, "ap@acme-dental.example, currency: USD", "ap@acme-dental.example, currency: CAD"
+    )
+    out = _import(changed)["data"]
+    assert out["counts"]["clients"]["updated"] == 1
+    assert out["counts"]["invoices"] == {"added": 0, "updated": 0, "unchanged": 5}
+    assert get_invoice(ledger_db, "acme", "INV-1001").currency == "USD"
+    new = {
+        "invoices": [
+            {
+                "id": "INV-2000",
+                "number": "2000",
+                "client": "CL-1",
+                "date": "2026-11-01",
+                "status": "draft",
+                "currency": "USD",
+                "lines": [{"service": "S-MSP", "quantity": 1, "unit_price": 1}],
+            }
+        ]
+    }
+    message = _error(_write(tmp_path, "new.json", json.dumps(new)))
+    assert "invoices[0].currency: USD differs from client CL-1's currency CAD" in message

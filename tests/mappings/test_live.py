@@ -9,7 +9,7 @@ from sqlite_utils import Database
 from qbsync.mappings.live import open_source
 from qbsync.mappings.store import list_mappings
 from qbsync.workspace import Workspace
-from tests.fixtures.ledger import SAMPLE_LEDGER, SAMPLE_MAPPINGS
+from tests.fixtures.ledger import SAMPLE_LEDGER, SAMPLE_MAPPINGS, SampleLedger
 from tests.fixtures.qbo import ConnectedCompany
 from tests.support import run_json
 
@@ -36,7 +36,10 @@ def test_demo_mappings_resolve_against_the_simulator(
     got = {(m.kind, m.local_id): (m.qbo_id, m.qbo_name) for m in list_mappings(ledger_db, "acme")}
     assert got[("items", "S-HW")] == (items["Hardware Setup"], "Hardware Setup")
     assert got[("accounts", "deposit")] == (accounts["Checking"][0], "Checking")
-    assert got[("tax_codes", "TR-HC")] == ("TAX", None)
+    with Workspace() as ws:
+        tax_codes = _ids_by_name(ws, "acme", "TaxCode")
+    assert got[("tax_codes", "TR-HC")] == (tax_codes["Harbor County"], "Harbor County")
+    assert got[("tax_codes", "TR-EX")] == ("NON", None)
     again = run_json("mappings", "import", str(SAMPLE_MAPPINGS))["data"]
     assert not again["written"] and again["unchanged"] == 18
 
@@ -52,3 +55,13 @@ def test_unknown_and_inactive_names_against_the_simulator(
     assert "closest: 'Acme Dental'" in wrong["message"]
     inactive = run_json("mappings", "set", "customers", "CL-9", "Evergreen Realty", code=2)
     assert "is inactive" in inactive["error"]["message"]
+
+
+def test_sample_ledger_and_connected_company_combine(
+    sample_ledger: SampleLedger, connected_company: ConnectedCompany
+) -> None:
+    run_json("mappings", "import", str(SAMPLE_MAPPINGS))
+    assert run_json("mappings", "check", "--company", connected_company.key)["data"] == {
+        "company": "acme",
+        "missing": [],
+    }

@@ -47,7 +47,9 @@ def test_demo_mappings_resolve_by_name_and_reimport_is_a_no_op(
     assert out["company"] == "acme" and out["written"]
     assert len(out["added"]) == 18 and out["changed"] == out["removed"] == []
     assert lookup(ledger_db, "acme", "items", "S-HW") == "4"
-    assert lookup(ledger_db, "acme", "tax_codes", "TR-HC") == "TAX"
+    assert lookup(ledger_db, "acme", "tax_codes", "TR-HC") == "3"  # Harbor County
+    assert lookup(ledger_db, "acme", "tax_codes", "TR-EX") == "NON"
+    assert out["counts"]["items"] == {"added": 4, "changed": 0, "removed": 0, "unchanged": 0}
     assert lookup(ledger_db, "acme", "accounts", "deposit") == "4"  # the Bank one, not Income
     assert lookup(ledger_db, "acme", "defaults", "class") == "1"  # Class, not the Item
     assert lookup(ledger_db, "acme", "defaults", "department") == "1"
@@ -56,6 +58,7 @@ def test_demo_mappings_resolve_by_name_and_reimport_is_a_no_op(
     before = fingerprint(ledger_db)
     again = run_json("mappings", "import", str(SAMPLE_MAPPINGS))["data"]
     assert not again["written"] and again["unchanged"] == 18
+    assert again["counts"]["terms"] == {"added": 0, "changed": 0, "removed": 0, "unchanged": 3}
     assert fingerprint(ledger_db) == before
     human = run("mappings", "import", str(SAMPLE_MAPPINGS))
     assert "no changes: already up to date" in human.stdout
@@ -268,3 +271,18 @@ def test_five_thousand_mappings_in_one_transaction_fast(
     assert len(result["changed"]) == 4997  # accounts and defaults kept their ids
     transactions = [s for s in statements if s.split()[0].upper() in ("BEGIN", "COMMIT")]
     assert transactions == ["BEGIN IMMEDIATE", "COMMIT"]
+
+
+def test_thousands_of_names_resolve_in_one_pass() -> None:
+    customers = [
+        {"Id": str(i), "DisplayName": f"Client {i:04d} LLC", "Active": True} for i in range(3000)
+    ]
+    source = CountingSource({"Customer": customers})
+    resolver = Resolver(source)
+    started = time.perf_counter()
+    found = [resolver.resolve("customers", f"CL-{i}", f"client {i:04d} llc") for i in range(3000)]
+    elapsed = time.perf_counter() - started
+    assert [f.qbo_id for f in found[:3]] == ["0", "1", "2"] and found[-1].qbo_name == (
+        "Client 2999 LLC"
+    )
+    assert source.calls == ["Customer"] and elapsed < 2, elapsed

@@ -357,3 +357,30 @@ def test_cdc_groups_changes_by_entity() -> None:
         "Invoice": [{"Id": "1"}, {"Id": "2", "status": "Deleted"}],
         "Payment": [],
     }
+
+
+def test_server_error_on_a_write_without_requestid_is_unknown_outcome() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return fault(500, "10000", "SystemFault")
+
+    async def go() -> None:
+        async with make_client(handler) as client:
+            await client.create("Invoice", {"Line": []})
+
+    with pytest.raises(UnknownOutcome) as err:
+        run(go())
+    assert len(calls) == 1 and err.value.status == 500 and err.value.intuit_tid == "tid-err"
+    assert err.value.message.count("intuit_tid") == 1
+
+
+def test_throttled_write_without_requestid_is_retried() -> None:
+    answers = [httpx.Response(429, text="<Fault><Error code='3001'/></Fault>"), ok({"Item": {}})]
+
+    async def go() -> dict[str, Any]:
+        async with make_client(lambda r: answers.pop(0)) as client:
+            return await client.create("Item", {"Name": "X"})
+
+    assert run(go()) == {}  # a 429 never ran, so sending it again cannot duplicate

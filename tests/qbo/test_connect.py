@@ -306,8 +306,8 @@ def test_doctor_checks_the_connection(connected_company: ConnectedCompany) -> No
     connected_company.control.revoke_all_tokens(connected_company.realm_id)
     run_json("token", "--refresh", code=3)
     checks = {c["name"]: c for c in json.loads(run("doctor", "--json").stdout)["data"]["checks"]}
-    assert checks["qbo_connection"]["status"] == "fail"
-    assert "qbsync connect --company acme" in checks["qbo_connection"]["fix"]
+    assert checks["connection"]["status"] == "fail"
+    assert "qbsync connect --company acme" in checks["connection"]["fix"]
 
 
 def test_doctor_advises_an_https_redirect_for_production_keys() -> None:
@@ -334,8 +334,8 @@ def test_doctor_reports_an_unreachable_quickbooks_quickly(
     result = run("doctor", "--json")
     assert result.exit_code == 1
     checks = {c["name"]: c for c in json.loads(result.stdout)["data"]["checks"]}
-    assert checks["qbo_connection"]["status"] == "fail"
-    assert "could not be reached" in checks["qbo_connection"]["detail"]
+    assert checks["connection"]["status"] == "fail"
+    assert "could not be reached" in checks["connection"]["detail"]
 
 
 def test_a_wrong_client_secret_is_named(
@@ -360,3 +360,17 @@ def test_pasted_answers_are_parsed() -> None:
     assert parse("https://example.com/cb?error=access_denied&state=st")[3] == "access_denied"
     with pytest.raises(Exception, match="nothing was pasted"):
         parse("   ")
+
+
+def test_app_set_without_a_working_keyring_writes_nothing() -> None:
+    import keyring.backends.fail
+
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    error = run_json("app", "set", "-c", "acme", "--client-id", "ABC", input="s3cret\n", code=1)
+    assert error["error"]["code"] == "secrets_unavailable"
+    assert run_json("companies", "list")["data"] == []
+
+
+def test_companies_list_for_people(connected_company: ConnectedCompany) -> None:
+    table = run("companies", "list").stdout
+    assert "acme *" in table and "Harbor IT Demo Co" in table and "connected" in table

@@ -35,7 +35,6 @@ from qbsync.sim.testing import sim_client
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 PLACEHOLDER_REALM = "9130350000000000"
 REDIRECT = "http://localhost:8765/callback"
-RECORD = os.environ.get("QBSYNC_RECORD_SANDBOX") == "1"
 
 
 @dataclass
@@ -409,7 +408,7 @@ def _scrub_response(realm: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return scrub
 
 
-@pytest.mark.skipif(not RECORD, reason="set QBSYNC_RECORD_SANDBOX=1 and sandbox credentials")
+@pytest.mark.sandbox
 def test_rerecord_against_sandbox() -> None:  # pragma: no cover - needs a real sandbox
     import vcr
 

@@ -57,6 +57,15 @@ def test_40_batches_per_minute(limited: Simulator) -> None:
         assert client.get(f"/v3/company/{limited.default_realm}/preferences").status_code == 200
 
 
+def test_120_batches_per_minute_per_realm_across_apps(limited: Simulator) -> None:
+    limiter, realm = limited.limiter, limited.default_realm
+    t = limited.clock.timestamp()
+    for n in range(120):  # three apps, 40 each: every app within its own limit
+        assert limiter.admit(realm, f"app{n % 3}", t + n * 0.4, batch=True), n
+    assert not limiter.admit(realm, "app3", t + 48.5, batch=True)
+    assert limiter.admit("another-realm", "app3", t + 48.5, batch=True)
+
+
 def test_limits_are_per_realm(limited: Simulator) -> None:
     other = limited.add_company("Other", seed="empty")
     with sim_client(limited) as a, sim_client(limited, other) as b:
@@ -94,6 +103,10 @@ def test_injected_fault_codes_in_intuit_shapes(api: Api, sim: Simulator) -> None
     sim.inject_fault(path_pattern="*/preferences", kind="throttle", count=1)
     resp = api.get("preferences")
     assert resp.status_code == 429 and THROTTLE in resp.text
+    sim.inject_fault(path_pattern="*/preferences", status=403, code="120", count=1)
+    err = api.fault(api.get("preferences"), "120", status=403)
+    assert api.get("preferences").json()["Preferences"]
+    assert err["Message"] == "Authorization Failure"
     sim.inject_fault(path_pattern="*operation=void*", status=400, code="6540", count=1)
     inv = api.invoice()
     api.fault(api.post("invoice", {"Id": inv["Id"], "SyncToken": "0"}, operation="void"), "6540")

@@ -196,3 +196,52 @@ def test_deactivate_and_merge_customer(api: Api, sim: Simulator) -> None:
     assert gone["Active"] is False and gone["DisplayName"].endswith("(deleted)")
     assert api.read("Customer", "1")["Balance"] == 40
     assert sim.check_invariants() == []
+
+
+def test_voiding_twice_changes_nothing(api: Api, sim: Simulator) -> None:
+    inv = api.invoice(amount=10, PrivateNote="n")
+    once = sim.void_invoice(sim.default_realm, inv["Id"])
+    twice = sim.void_invoice(sim.default_realm, inv["Id"])
+    assert once == twice and twice["PrivateNote"] == "Voided - n"
+
+
+def test_deposited_payment_cannot_change_6540(api: Api, sim: Simulator) -> None:
+    inv = api.invoice(amount=100)
+    pay = sim.record_payment(sim.default_realm, "1", 100, invoice_id=inv["Id"])
+    dep = sim.deposit_payment(sim.default_realm, pay["Id"])
+    assert dep["LinkedTxn"][0]["TxnType"] == "Deposit" and dep["SyncToken"] == "1"
+    tok = dep["SyncToken"]
+    api.fault(
+        api.post(
+            "payment", {"Id": pay["Id"], "SyncToken": tok, "sparse": True, "PrivateNote": "x"}
+        ),
+        "6540",
+    )
+    api.fault(api.post("payment", {"Id": pay["Id"], "SyncToken": tok}, operation="delete"), "6540")
+    api.fault(
+        api.post(
+            "payment",
+            {"Id": pay["Id"], "SyncToken": tok, "sparse": True},
+            operation="update",
+            include="void",
+        ),
+        "6540",
+    )
+    assert api.read("Invoice", inv["Id"])["Balance"] == 0
+
+
+def test_customer_of_a_paid_invoice_cannot_change(api: Api, sim: Simulator) -> None:
+    inv = api.invoice(amount=100)
+    sim.record_payment(sim.default_realm, "1", 10, invoice_id=inv["Id"])
+    cur = api.read("Invoice", inv["Id"])
+    body = {
+        "Id": inv["Id"],
+        "SyncToken": cur["SyncToken"],
+        "sparse": True,
+        "CustomerRef": {"value": "2"},
+    }
+    api.fault(api.post("invoice", body), "6000")
+    fresh = api.invoice(amount=5)
+    moved = api.create("Invoice", {**body, "Id": fresh["Id"], "SyncToken": "0"})
+    assert moved["CustomerRef"]["value"] == "2"
+    assert sim.check_invariants() == []

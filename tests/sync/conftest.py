@@ -28,14 +28,3 @@ def file_company(sim_server: SimServer) -> Iterator[ConnectedCompany]:
         yield ConnectedCompany(COMPANY_KEY, sim_server, control, sim_server.realm_id)
     finally:
         control.close()
-
-
-def connect_realm(server: SimServer, key: str, realm: str) -> None:
-    """Connect company `key` to simulator company `realm` (the consent page's company choice)."""
-
-    def browser(url: str) -> None:
-        headless_browser(f"{url}&realm={realm}")
-
-    with Workspace() as ws:
-        set_sim_app(ws, server, key)
-        connect_company(ws, key, "sim", server.url, open_url=browser)

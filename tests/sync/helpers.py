@@ -247,3 +247,92 @@ def wait_for_cycle(proc: subprocess.Popen[str], timeout: float = 30.0) -> int:
             raise AssertionError(f"qbsync exited {proc.returncode} early: {out} {err}")
         time.sleep(0.02)
     raise AssertionError("no cycle started in time")
+
+
+_WARM_CLI = r"""
+import os, sys
+from qbsync.cli.app import app
+import importlib, pkgutil, qbsync
+for mod in pkgutil.walk_packages(qbsync.__path__, "qbsync."):  # warm: children start fast
+    importlib.import_module(mod.name)
+
+for line in sys.stdin:
+    cmd = line.split()
+    if cmd and cmd[0] == "run":
+        pid = os.fork()
+        if pid == 0:
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            code = 0
+            try:
+                app(prog_name="qbsync", args=cmd[1:])
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            os._exit(code)
+        print(pid, flush=True)
+    elif cmd and cmd[0] == "wait":
+        _, status = os.waitpid(int(cmd[1]), 0)
+        print(status, flush=True)
+"""
+
+
+class WarmCli:
+    """Starts `qbsync ARGS` processes fast: a single-threaded interpreter that has imported
+    qbsync once forks one child per run, and each child runs the CLI's entry point (so 20
+    short-lived runs do not spend their lives importing). The children are ordinary processes
+    of this test's workspace: signals, locks and crashes behave as for `qbsync` itself."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _WARM_CLI],
+            env=cli_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def _ask(self, line: str) -> int:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return int(self.proc.stdout.readline())
+
+    def start(self, *args: str) -> int:
+        return self._ask("run " + " ".join(args))
+
+    def wait(self, pid: int) -> int:
+        """Reap the child; its raw wait status."""
+        return self._ask(f"wait {pid}")
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+def wait_for_cycle_of(pid: int, timeout: float = 30.0) -> int:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = running_cycle(pid)
+        if found is not None:
+            return found
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} started no cycle in time")
+
+
+def connect_realm(server: Any, key: str, realm: str) -> None:
+    """Connect company `key` to simulator company `realm` (the consent page's company choice)."""
+    from qbsync.qbo.connect_flow import connect_company, headless_browser
+    from tests.fixtures.qbo import set_sim_app
+
+    def browser(url: str) -> None:
+        headless_browser(f"{url}&realm={realm}")
+
+    with Workspace() as ws:
+        set_sim_app(ws, server, key)
+        connect_company(ws, key, "sim", server.url, open_url=browser)

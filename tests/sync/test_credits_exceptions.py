@@ -175,6 +175,35 @@ def test_export_failing_at_the_attempt_cap_then_retry(mapped: ConnectedCompany) 
     assert "INV-1001" not in {e["subject_id"] for e in open_exceptions("export_failing")}
 
 
+def test_one_invalid_document_fails_alone_in_its_batch(mapped: ConnectedCompany) -> None:
+    set_config("sync.attempt_cap", "2")
+    ctl, realm = mapped.control, mapped.realm_id
+    hardware = map_demo(mapped.key)[("Item", "Hardware Setup")]
+    ctl.edit(realm, "Item", hardware, {"Active": False})  # INV-1002 uses it: a 610 per item
+    sync()
+    assert sorted(d["DocNumber"] for d in sim_docs(mapped.server, "Invoice")) == ["1001", "1003"]
+    op = op_for("INV-1002", "export_invoice")
+    assert op["state"] == "failed" and op["last_error_code"] == "610", op
+    due_now()
+    sync()
+    op = op_for("INV-1002", "export_invoice")
+    assert op["state"] == "errored" and op["attempts"] == 2
+    [failing] = open_exceptions("export_failing")
+    assert failing["subject_id"] == "INV-1002" and "after 2 attempts" in failing["message"]
+    assert failing["data"]["code"] == "610"
+    ctl.edit(realm, "Item", hardware, {"Active": True})
+    run_json("exceptions", "resolve", str(failing["id"]), "--retry")
+    sync()
+    last = op_for("INV-1002", "export_invoice")
+    assert last["state"] == "done", (last["last_error"], last["last_error_code"])
+    assert sorted(d["DocNumber"] for d in sim_docs(mapped.server, "Invoice")) == [
+        "1001",
+        "1002",
+        "1003",
+    ]
+    assert open_exceptions("export_failing") == []
+
+
 def test_void_failing_then_retry(synced: ConnectedCompany) -> None:
     ctl = synced.control
     qbo = link(synced.key, "invoice", "INV-1003")

@@ -4,6 +4,7 @@ exactly once and every op done: nothing duplicated, nothing lost."""
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import time
@@ -14,13 +15,14 @@ import pytest
 from tests.fixtures.qbo import ConnectedCompany
 from tests.support import run_json
 from tests.sync.helpers import (
+    WarmCli,
     duplicates,
     generated_ledger,
     map_demo,
+    running_cycle,
     sim_docs,
-    start_cli,
     store_query,
-    wait_for_cycle,
+    wait_for_cycle_of,
 )
 
 INVOICES = 1000
@@ -40,19 +42,26 @@ def test_sigkill_at_20_random_moments_then_complete(
     company.control.set_latency(per_request_ms=20, per_batch_item_ms=15)
     rng = random.Random(20261121)
     alive_at_kill = 0
+    mid_request = 0  # kills that left a batch sent (or being sent) and its answer unrecorded
     exported_per_run = []
-    for _ in range(KILLS):
-        proc = start_cli("sync", "run", "--quiet")
-        wait_for_cycle(proc)
-        time.sleep(rng.uniform(0.05, 1.2))
-        before = len(sim_docs(company.server, "Invoice"))
-        if proc.poll() is None:
-            alive_at_kill += 1
-            proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-        proc.communicate()
-        exported_per_run.append(before)
+    cli = WarmCli()
+    try:
+        for _ in range(KILLS):
+            pid = cli.start("sync", "run", "--quiet")
+            wait_for_cycle_of(pid)
+            time.sleep(rng.uniform(0.1, 2.0))
+            if running_cycle(pid) is not None:
+                alive_at_kill += 1
+            os.kill(pid, signal.SIGKILL)
+            status = cli.wait(pid)
+            exported_per_run.append(len(sim_docs(company.server, "Invoice")))
+            in_flight = store_query("SELECT id FROM outbox WHERE state = 'in_progress'")
+            mid_request += bool(in_flight)
+            assert os.WIFSIGNALED(status) or os.WEXITSTATUS(status) == 0, status
+    finally:
+        cli.close()
     assert alive_at_kill >= KILLS - 2, exported_per_run  # the kills landed inside the runs
+    assert mid_request >= 3, mid_request  # some died with a batch sent and unrecorded
     assert 0 < len(sim_docs(company.server, "Invoice")) < INVOICES, exported_per_run
     interrupted = store_query("SELECT COUNT(*) AS n FROM outbox WHERE uncertain = 1")[0]["n"]
 
@@ -77,4 +86,8 @@ def test_sigkill_at_20_random_moments_then_complete(
     stuck = store_query("SELECT id FROM sync_cycles WHERE result = 'running'")
     assert stuck == []
     assert company.server.sim.check_invariants() == []
-    print(f"kills inside a run: {alive_at_kill}; uncertain ops left by them: {interrupted}")
+    print(
+        f"kills inside a run: {alive_at_kill}, with a batch in flight: {mid_request}; "
+        f"uncertain ops before completion: {interrupted}; invoices after each kill: "
+        f"{exported_per_run}"
+    )

@@ -178,6 +178,25 @@ def test_without_a_terminal_bare_wizard_shows_help_and_customers_only_proposes(
     assert result.exit_code == 0 and "customers" in result.stdout and "go-live" in result.stdout
     data = run_json("wizard", "customers")["data"]
     assert data["counts"]["exact"] == 4
+    shown = run("wizard", "customers")
+    assert shown.exit_code == 0, shown.stderr
+    assert "4 exact, 1 fuzzy, 2 review, 1 inactive, 1 unmatched" in shown.stdout
+    assert "Fjord Analytcs, LLC" in shown.stdout
     assert customer_mappings(company.key) == {}
     out = run_json("wizard", "customers", "--accept-exact", "--plan-out", "x.yaml", code=2)
     assert out["error"]["code"] == "usage"
+
+
+def test_a_skip_is_remembered_by_accept_exact(
+    reconcile: tuple[ConnectedCompany, dict[str, str]], tmp_path: Path
+) -> None:
+    company, _ = reconcile
+    plan = tmp_path / "plan.yaml"
+    run_json("wizard", "customers", "--plan-out", str(plan))
+    data = yaml.safe_load(plan.read_text(encoding="utf-8"))
+    data["decisions"] = [dict(e, action="skip") for e in data["decisions"] if e["client"] == "CL-1"]
+    plan.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    assert run_json("wizard", "customers", "--plan", str(plan))["data"]["skipped"] == 1
+    accepted = run_json("wizard", "customers", "--accept-exact")["data"]["accepted"]
+    assert sorted(a["client"] for a in accepted) == ["CL-2", "CL-3", "CL-4"]
+    assert "CL-1" not in customer_mappings(company.key)

@@ -14,7 +14,7 @@ from qbsync.store import open_store
 from qbsync.wizard.history import net_amount, other_charges, propose
 from tests.fixtures.ledger import SampleLedger
 from tests.fixtures.qbo import ConnectedCompany
-from tests.support import run_json
+from tests.support import run, run_json
 from tests.sync.helpers import link, map_demo, sim_docs
 from tests.wizard.helpers import qbo_copy
 
@@ -105,6 +105,12 @@ def test_confident_links_payments_read_back_and_the_next_cycle_exports_none_of_t
 def test_history_plan_round_trip_and_all_or_nothing(
     connected_company: ConnectedCompany, keyed_in: dict[str, Any], tmp_path: Path
 ) -> None:
+    shown = run("wizard", "history")
+    assert shown.exit_code == 0, shown.stderr
+    assert "2 confident, 1 review, 1 missing" in shown.stdout and "amount differs" in shown.stdout
+    preview = run("wizard", "go-live")
+    assert preview.exit_code == 0, preview.stderr
+    assert "the first cycle will export 4 document(s)" in preview.stdout
     plan = tmp_path / "history.yaml"
     out = run_json("wizard", "history", "--plan-out", str(plan))["data"]
     assert out["proposed"] == {"confident": 2, "review": 1}
