@@ -355,6 +355,8 @@ def score(
         }
     exact_right = out["exact"]["correct"]
     out["exact"]["recall"] = exact_right / total_true
+    exactable = [c for c, cat in categories.items() if cat in ("identical", "suffix", "email_only")]
+    out["exact"]["recall_of_exactable"] = exact_right / len(exactable)
     left = total_true - exact_right  # true pairs exact matching did not find
     out["fuzzy"]["recall"] = out["fuzzy"]["correct"] / left if left else 1.0
     found = exact_right + out["fuzzy"]["correct"]
@@ -409,6 +411,12 @@ def main() -> None:
             print(
                 f"  {status:<6} precision {s['precision']:.2%} ({s['correct']}/{s['predicted']}), "
                 f"recall {s['recall']:.2%}"
+                + (
+                    f" of all true pairs, {s['recall_of_exactable']:.2%} of those with an equal "
+                    "normalized name or email"
+                    if status == "exact"
+                    else " of the true pairs exact matching left"
+                )
             )
         print(
             f"  exact+fuzzy precision {r['combined']['precision']:.2%}, recall {r['combined']['recall']:.2%}"
