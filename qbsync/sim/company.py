@@ -248,7 +248,13 @@ class Company:
         self._stamp_new(entity, obj)
         self._put(entity, obj)
         if entity == "Invoice":
-            self._auto_apply_credit(obj)
+            try:
+                self._auto_apply_credit(obj)
+            except QBOError:
+                # All or nothing, as in QBO: the invoice must not stay behind its own fault.
+                self._remove(entity, obj["Id"])
+                self.tombstones[entity].pop(obj["Id"], None)
+                raise
             obj = self.data["Invoice"][obj["Id"]]
         return obj
 
@@ -1144,7 +1150,12 @@ class Company:
             return
         memos = self.data["CreditMemo"]
         credits = sorted(
-            (memos[m] for m in self.open_credit.get(cid or "", ()) if m in memos),
+            # A credit memo created earlier in the running batch is not visible to this item.
+            (
+                memos[m]
+                for m in self.open_credit.get(cid or "", ())
+                if m in memos and ("CreditMemo", m) not in self.hidden
+            ),
             key=lambda cm: (cm.get("TxnDate", ""), int(cm["Id"])),
         )
         lines: list[dict[str, Any]] = []

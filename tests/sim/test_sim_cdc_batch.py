@@ -186,3 +186,25 @@ def test_requestid_inside_batch(api: Api) -> None:
     second = batch(api, items, requestid="b-1")
     assert second[:2] == first
     assert api.query("select count(*) from Invoice") == {"totalCount": 3}
+
+
+def test_auto_apply_credit_ignores_a_credit_memo_created_earlier_in_the_same_batch(
+    api: Api, sim: Simulator
+) -> None:
+    # AutoApplyCredit is on by default. The credit memo is invisible to later items of its
+    # batch, so the invoice is created whole and nothing is half-applied or left behind.
+    before = len(sim.company().data["Invoice"])
+    out = batch(
+        api,
+        [
+            {"bId": "cm", "operation": "create", "CreditMemo": invoice_body(amount=30)},
+            {"bId": "inv", "operation": "create", "Invoice": invoice_body(amount=100)},
+        ],
+    )
+    assert "Fault" not in out[0] and "Fault" not in out[1], out
+    assert out[1]["Invoice"]["Balance"] == 100
+    assert len(sim.company().data["Invoice"]) == before + 1
+    # The next invoice, outside the batch, does consume the credit.
+    later = api.invoice(amount=50)
+    assert api.read("Invoice", later["Id"])["Balance"] == 20
+    assert sim.check_invariants() == []
