@@ -2,12 +2,17 @@
 
 Each entry names a module. Group modules expose `app` (a Typer group); top-level modules expose
 `register(root)`. Add a row when an issue lands its commands; `--help` lists what exists.
+
+A run imports only the module of the command it names (cron's `qbsync sync run` need not load
+the simulator or the wizard); root help, completion and unknown names build everything.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Annotated
+import os
+import sys
+from typing import Annotated, Any
 
 import typer
 
@@ -29,15 +34,24 @@ GROUPS: list[tuple[str, str]] = [
     ("wizard", "qbsync.cli.wizard"),
 ]
 
-TOP_LEVEL: list[str] = [
-    # modules whose register(root) adds top-level commands
-    "qbsync.cli.doctor",
-    "qbsync.cli.connect",
-    "qbsync.cli.token",
-    "qbsync.cli.daemon",
-    "qbsync.cli.status",
-    "qbsync.cli.demo",
+TOP_LEVEL: list[tuple[tuple[str, ...], str]] = [
+    # (the commands it adds, module whose register(root) adds them)
+    (("doctor",), "qbsync.cli.doctor"),
+    (("connect", "disconnect"), "qbsync.cli.connect"),
+    (("token",), "qbsync.cli.token"),
+    (("daemon",), "qbsync.cli.daemon"),
+    (("status",), "qbsync.cli.status"),
+    (("demo",), "qbsync.cli.demo"),
 ]
+
+
+def _named_command(argv: list[str]) -> str | None:
+    """The command a command line names, if it is one we know; else None (build everything)."""
+    if os.environ.get("_QBSYNC_COMPLETE"):
+        return None
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    known = {name for name, _ in GROUPS} | {n for names, _ in TOP_LEVEL for n in names}
+    return first if first in known else None
 
 
 def _version(value: bool) -> None:
@@ -46,7 +60,9 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-def build() -> typer.Typer:
+def build(argv: list[str] | None = None) -> typer.Typer:
+    """The whole app, or with `argv` only the part that command line needs."""
+    target = _named_command(argv) if argv is not None else None
     root = typer.Typer(
         name="qbsync",
         help="Keep a billing ledger and QuickBooks Online in two-way sync.",
@@ -69,14 +85,21 @@ def build() -> typer.Typer:
         """
 
     for name, module in GROUPS:
-        root.add_typer(importlib.import_module(module).app, name=name)
-    for module in TOP_LEVEL:
-        importlib.import_module(module).register(root)
+        if target in (None, name):
+            root.add_typer(importlib.import_module(module).app, name=name)
+    for names, module in TOP_LEVEL:
+        if target is None or target in names:
+            importlib.import_module(module).register(root)
     return root
 
 
-app = build()
+def __getattr__(name: str) -> Any:
+    """`app`, the whole command line, built on first use (tests, the reference, the demo)."""
+    if name == "app":
+        globals()["app"] = built = build()
+        return built
+    raise AttributeError(name)
 
 
 def main() -> None:
-    app(prog_name="qbsync")
+    build(sys.argv[1:])(prog_name="qbsync")
