@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from functools import cached_property
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
 from qbsync import config as config_mod
 from qbsync.config import CompanySettings, Config
 from qbsync.logs import setup_logging
-from qbsync.secrets import SecretStore, open_secrets
 from qbsync.store import open_store
+
+if TYPE_CHECKING:
+    from qbsync.secrets import SecretStore
 
 
 class Workspace:
@@ -28,6 +31,10 @@ class Workspace:
 
     @cached_property
     def secrets(self) -> SecretStore:
+        # Imported here: keyring costs a noticeable part of start-up, and most commands
+        # (status, invoices, sync history) never read a secret.
+        from qbsync.secrets import open_secrets
+
         return open_secrets(self.config.secrets, self.config.keyring_timeout)
 
     def company(self, key: str | None) -> tuple[str, CompanySettings]:

@@ -14,7 +14,6 @@ from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.output import MODE, Console, key_value_table, rows_table
 from qbsync.errors import NotFoundError, UsageError
 from qbsync.sync import links, views
-from qbsync.sync.actions import export_now
 from qbsync.sync.context import CycleContext
 from qbsync.workspace import Workspace
 
@@ -191,6 +190,8 @@ def export(
                 "give invoice ids to export now, or --csv FILE for the import file",
                 "qbsync invoices export INV-1001, or qbsync invoices export --csv invoices.csv",
             )
+        from qbsync.sync.actions import export_now  # loads the QuickBooks client
+
         with Workspace() as ws:
             key, _ = ws.company(company)
             return export_now(ws, key, invoice_ids)

@@ -12,9 +12,10 @@ from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.output import MODE, Console, Outcome, console, key_value_table
 from qbsync.errors import ExitCode, LockHeld, NotFoundError, UsageError
 from qbsync.sync import views
-from qbsync.sync.actions import cancel_cycle, reset_ops
-from qbsync.sync.cycle import CycleResult, run_cycle
 from qbsync.workspace import Workspace
+
+# The cycle and the actions load the QuickBooks client (httpx): imported by the commands that
+# talk to QuickBooks, so that `sync status` and `sync history` start fast.
 
 app = group("Run the sync and look after its queue.")
 
@@ -97,13 +98,15 @@ def run(
     Exit 0 when it succeeded (exceptions raised are in its output), 1 when it failed, 3 when the
     connection needs attention, 75 when another run holds the company's lock.
     """
+    from qbsync.sync.cycle import run_cycle
+
     results: list[dict[str, Any]] = []
     with Workspace() as ws, ExitStack() as stack:
         bars = _Bars(stack)
         keys = _companies_to_run(ws, company, all_)
         for key in keys:
             try:
-                result: CycleResult = run_cycle(
+                result = run_cycle(
                     ws, key, full=full, dry_run=dry_run, trigger="manual", progress=bars
                 )
             except LockHeld as err:
@@ -204,6 +207,8 @@ def retry(
     company: CompanyOption = None,
 ) -> dict[str, Any]:
     """Put failed or errored ops back in the queue, attempts cleared, for the next cycle."""
+    from qbsync.sync.actions import reset_ops
+
     chosen = [x for x in (op is not None, cycle is not None, errored) if x]
     if len(chosen) != 1:
         raise UsageError("give exactly one of OP, --cycle N or --errored")
@@ -223,5 +228,7 @@ def retry(
 @command(app, "cancel")
 def cancel(cycle: Annotated[int, typer.Argument(help="The running cycle's id.")]) -> dict[str, Any]:
     """Ask a running cycle to stop at the next operation boundary (recorded as cancelled)."""
+    from qbsync.sync.actions import cancel_cycle
+
     with Workspace() as ws:
         return cancel_cycle(ws, cycle)
