@@ -183,39 +183,14 @@ def apply_document(ctx: CycleContext, entity: str, obj: dict[str, Any]) -> None:
     label = f"{'credit note' if entity == 'CreditMemo' else 'invoice'} {inv.get('number', link.local_id)}"
     url = ctx.qbo_url(entity, link.qbo_id)
     if _deleted(obj):
-        if link.state == "deleted":
-            return
-        links.set_state(ctx.db, link, "deleted")
-        ctx.stats.drift_found += 1
-        ctx.raise_exception(
-            Kind.DRIFT_VOIDED_DELETED,
-            "invoice",
-            link.local_id,
-            label=label,
-            qbo_entity=entity,
-            qbo_id=link.qbo_id,
-            message=f"{label} was deleted in QuickBooks",
-            hint="--accept to void it in the ledger as well, or --reexport to create it again",
-            data={"how": "deleted"},
-        )
+        if link.state != "deleted":
+            _gone(ctx, link, entity, label, "deleted", None, "create it again")
         return
     token = str(obj.get("SyncToken"))
     if token == link.sync_token or link.state in ("voided", "deleted"):
         return  # an echo of qbsync's own write, a re-read, or a document already settled
     if links.is_void_shape(obj, link.baseline):
-        links.set_state(ctx.db, link, "voided", token)
-        ctx.stats.drift_found += 1
-        ctx.raise_exception(
-            Kind.DRIFT_VOIDED_DELETED,
-            "invoice",
-            link.local_id,
-            label=label,
-            qbo_entity=entity,
-            qbo_id=link.qbo_id,
-            message=f"{label} was voided in QuickBooks ({url})",
-            hint="--accept to void it in the ledger as well, or --reexport to issue it again",
-            data={"how": "voided"},
-        )
+        _gone(ctx, link, entity, label, "voided", token, f"issue it again ({url})")
         return
     now = links.canonical(obj)
     if link.baseline is None or now == link.baseline:
@@ -246,6 +221,31 @@ def apply_document(ctx: CycleContext, entity: str, obj: dict[str, Any]) -> None:
         + (f" (+{len(changed) - 6} more)" if len(changed) > 6 else ""),
         hint=f"--accept to keep QuickBooks' version, --reexport to send the ledger's again ({url})",
         data={"seen_token": token, "changes": changed, "qbo": now},
+    )
+
+
+def _gone(
+    ctx: CycleContext,
+    link: links.Link,
+    entity: str,
+    label: str,
+    how: str,
+    token: str | None,
+    again: str,
+) -> None:
+    """A linked document voided or deleted by someone in QuickBooks: drift, for a person."""
+    links.set_state(ctx.db, link, how, token)
+    ctx.stats.drift_found += 1
+    ctx.raise_exception(
+        Kind.DRIFT_VOIDED_DELETED,
+        "invoice",
+        link.local_id,
+        label=label,
+        qbo_entity=entity,
+        qbo_id=link.qbo_id,
+        message=f"{label} was {how} in QuickBooks",
+        hint=f"--accept to void it in the ledger as well, or --reexport to {again}",
+        data={"how": how},
     )
 
 
