@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from qbsync.money import cents, dec
+from qbsync.ledger.store import settled
+from qbsync.money import cents
 
 # Derived, not stored: the state follows from the ledger, the outbox, the links and exceptions.
 SYNC_STATE_SQL = """
@@ -64,26 +65,8 @@ def invoice_rows(
 
 
 def paid_amount(db: Database, company: str, invoice_id: str) -> Any:
-    paid = sum(
-        (
-            dec(a)
-            for (a,) in db.execute(
-                "SELECT amount FROM ledger_payments WHERE company = ? AND invoice_id = ?",
-                [company, invoice_id],
-            )
-        ),
-        dec(0),
-    )
-    credited = sum(
-        (
-            dec(a)
-            for (a,) in db.execute(
-                "SELECT amount FROM ledger_credit_applications WHERE company = ? AND invoice_id = ?",
-                [company, invoice_id],
-            )
-        ),
-        dec(0),
-    )
+    """Payments and applied credit, to the cent (the ledger's own reckoning)."""
+    paid, credited = settled(db, company, invoice_id)
     return cents(paid + credited)
 
 
