@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from qbsync.money import cents, dec
@@ -19,6 +20,8 @@ from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind, close_exceptions
 from qbsync.timeutil import parse_iso, utc_now, utc_now_iso
 
+# payloads.marker() writes "qbsync:<request id>"; anyone may type "qbsync:" in a note.
+_MARKER = re.compile(r"qbsync:(\S+)")
 ENTITIES = ("Customer", "Invoice", "CreditMemo", "Payment")
 CDC_CAP = 1000
 CDC_MAX_AGE = dt.timedelta(days=29)
@@ -253,10 +256,10 @@ def _gone(
 
 
 def _our_request(ctx: CycleContext, obj: dict[str, Any]) -> bool:
-    note = obj.get("PrivateNote") or ""
-    if "qbsync:" not in note:
+    found = _MARKER.search(obj.get("PrivateNote") or "")
+    if found is None:
         return False
-    request_id = note.split("qbsync:", 1)[1].split()[0].strip()
+    request_id = found.group(1)
     row = ctx.db.execute(
         "SELECT 1 FROM outbox WHERE company = ? AND request_id = ?", [ctx.company, request_id]
     ).fetchone()

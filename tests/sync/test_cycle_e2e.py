@@ -285,3 +285,20 @@ def test_go_live_holds_old_documents_back_but_export_now_sends_them(
     sync()
     assert link(connected_company.key, "payment", "PAY-1") is not None
     assert open_exceptions("payment_invoice_not_in_qbo") == []
+
+
+def test_a_note_that_merely_mentions_qbsync_is_not_taken_for_a_marker() -> None:
+    from types import SimpleNamespace
+
+    from qbsync.store import open_store
+    from qbsync.sync.inbound import _our_request
+
+    db = open_store(memory=True)
+    ctx = SimpleNamespace(db=db, company="acme")
+    db.execute(
+        "INSERT INTO outbox (company, kind, subject_type, subject_id, request_id, created_at, "
+        "updated_at) VALUES ('acme', 'push_payment', 'payment', 'P1', 'abc123', 'x', 'x')"
+    )
+    assert _our_request(ctx, {"PrivateNote": "see qbsync:"}) is False  # type: ignore[arg-type]
+    assert _our_request(ctx, {"PrivateNote": "qbsync:zzz"}) is False  # type: ignore[arg-type]
+    assert _our_request(ctx, {"PrivateNote": "Voided qbsync:abc123"}) is True  # type: ignore[arg-type]
