@@ -187,6 +187,7 @@ def map_demo(key: str) -> None:
     """Map the bench ledger's clients, services, tax regions, terms to the demo company."""
     from qbsync.qbo.lists import fetch_list
     from qbsync.qbo.session import open_client, run
+    from qbsync.store.tx import transaction
     from qbsync.timeutil import utc_now_iso
     from qbsync.workspace import Workspace
 
@@ -205,7 +206,7 @@ def map_demo(key: str) -> None:
         for kind, entries in DEMO_NAMES.items():
             for local, (entity, name) in entries.items():
                 rows.append((kind, local, ids[(entity, name)], name))
-        with ws.store.atomic():
+        with transaction(ws.store):
             for kind, local, qbo_id, name in rows:
                 ws.store.execute(
                     "INSERT OR REPLACE INTO mappings (company, kind, local_id, qbo_id, qbo_name, "

@@ -51,6 +51,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 def generate(n: int) -> dict[str, int]:
     """Bulk-insert a realistic ledger of n invoices and its sync history for company KEY."""
+    from qbsync.store.tx import transaction
     from qbsync.workspace import Workspace
 
     now = datetime.now(UTC)
@@ -143,7 +144,7 @@ def generate(n: int) -> dict[str, int]:
     with Workspace() as ws:
         db = ws.store
         c = db.conn
-        with db.atomic():
+        with transaction(db):
             c.executemany("INSERT OR IGNORE INTO ledger_clients VALUES (?,?,?,?,?,?,?)", clients)
             for table, rows in (
                 ("ledger_services", h.SERVICES),

@@ -28,6 +28,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from qbsync.store.tx import transaction
+
 SERVE = """
 import sys, time
 from qbsync.sim.core import Simulator
@@ -141,7 +143,7 @@ def main() -> None:
             records.set_app_credentials(ws, key, sim.client_id, sim.client_secret, "sim", url)
             connect_company(ws, key, "sim", url, open_url=headless_browser)
         now = utc_now_iso()
-        with Workspace() as ws, ws.store.atomic():
+        with Workspace() as ws, transaction(ws.store):
             db = ws.store
             for n in range(n_customers):
                 db.execute(

@@ -83,7 +83,7 @@ def check_store(ws: Workspace, company: str | None) -> list[Check]:
 @check
 def check_migrations(ws: Workspace, company: str | None) -> list[Check]:
     from qbsync.store.db import pending_migrations
-    from qbsync.store.migrations import MIGRATIONS
+    from qbsync.store.schema import MIGRATIONS
 
     db = ws.store
     pending = pending_migrations(db)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 
 import pytest
@@ -9,7 +10,8 @@ from sqlite_utils import Database
 from qbsync import paths
 from qbsync.store import open_store
 from qbsync.store.db import configure, pending_migrations
-from qbsync.store.migrations import MIGRATIONS
+from qbsync.store.schema import MIGRATIONS
+from qbsync.store.tx import transaction
 
 
 def test_every_migration_step_applies_alone_on_an_in_memory_database() -> None:
@@ -64,5 +66,62 @@ def test_reopening_applies_nothing_twice() -> None:
     try:
         names = [m.name for m in MIGRATIONS.applied(db)]
         assert len(names) == len(set(names)) == len(MIGRATIONS._migrations)
+    finally:
+        db.close()
+
+
+def test_transaction_commits_or_undoes_everything() -> None:
+    db = open_store()
+    try:
+        with transaction(db):
+            db.execute("INSERT INTO events (at, kind, message) VALUES ('t', 'k', 'kept')")
+        with pytest.raises(RuntimeError), transaction(db):
+            db.execute("INSERT INTO events (at, kind, message) VALUES ('t', 'k', 'undone')")
+            raise RuntimeError("boom")
+        assert [r[0] for r in db.execute("SELECT message FROM events")] == ["kept"]
+        assert not db.conn.in_transaction
+    finally:
+        db.close()
+
+
+def test_a_nested_transaction_is_a_savepoint_the_outer_one_decides() -> None:
+    db = open_store()
+    try:
+        with transaction(db):
+            db.execute("INSERT INTO events (at, kind, message) VALUES ('t', 'k', 'outer')")
+            with pytest.raises(RuntimeError), transaction(db):
+                db.execute("INSERT INTO events (at, kind, message) VALUES ('t', 'k', 'inner')")
+                raise RuntimeError("inner fails alone")
+            with transaction(db):
+                db.execute("INSERT INTO events (at, kind, message) VALUES ('t', 'k', 'inner2')")
+        messages = sorted(r[0] for r in db.execute("SELECT message FROM events"))
+        assert messages == ["inner2", "outer"]
+    finally:
+        db.close()
+
+
+def test_transaction_takes_the_write_lock_at_begin_and_a_second_writer_waits() -> None:
+    """BEGIN IMMEDIATE: while one transaction is open, another connection cannot start one; it
+    waits the busy timeout (cut short here) instead of failing halfway through its work."""
+    first, second = open_store(), open_store()
+    try:
+        second.execute("PRAGMA busy_timeout = 50")
+        with transaction(first):
+            first.execute("SELECT 1")  # a read only: a DEFERRED begin would hold no lock yet
+            with pytest.raises(sqlite3.OperationalError, match="locked"), transaction(second):
+                pass
+        with transaction(second):
+            second.execute("INSERT INTO events (at, kind, message) VALUES ('t', 'k', 'later')")
+        assert first.execute("SELECT count(*) FROM events").fetchone()[0] == 1
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_lone_write_commits_without_leaving_a_transaction_open() -> None:
+    db = open_store()
+    try:
+        db.execute("INSERT INTO events (at, kind, message) VALUES ('t', 'k', 'alone')")
+        assert not db.conn.in_transaction
     finally:
         db.close()

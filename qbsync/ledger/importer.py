@@ -11,8 +11,8 @@ from sqlite_utils import Database
 
 from qbsync.ledger.readers import expand, read_files
 from qbsync.ledger.store import apply_plan
-from qbsync.ledger.tx import atomic
 from qbsync.ledger.validate import build_plan
+from qbsync.store.tx import transaction
 
 
 def import_files(
@@ -25,7 +25,7 @@ def import_files(
     else:
         # Validated inside the write transaction, so that what was checked (a payment id still
         # free, an invoice still a draft) is what gets written, whatever runs alongside.
-        with atomic(db):
+        with transaction(db):
             plan = build_plan(db, company, records)
             if plan.changes or plan.ops:
                 apply_plan(db, plan)

@@ -17,8 +17,8 @@ from sqlite_utils import Database
 from qbsync.errors import InputError, NotFoundError
 from qbsync.ledger import money as m
 from qbsync.ledger.models import Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentIn
-from qbsync.ledger.tx import atomic
 from qbsync.ledger.validate import Plan
+from qbsync.store.tx import transaction
 from qbsync.sync.outbox import OpKind, SubjectType, enqueue
 from qbsync.timeutil import utc_now_iso
 
@@ -45,7 +45,7 @@ def apply_plan(db: Database, plan: Plan) -> None:
     """Write a validated import plan and queue its ops, all in one transaction."""
     company = plan.company
     now = utc_now_iso()
-    with atomic(db):
+    with transaction(db):
         for kind, table in _TABLES.items():
             for row in plan.kinds[kind].added + plan.kinds[kind].updated:
                 _upsert(db, table, company, row, now)
@@ -324,7 +324,7 @@ def record_local_payment(
         "method": pay.method,
         "reference": pay.reference,
     }
-    with atomic(db):
+    with transaction(db):
         old = _one(
             db, "SELECT * FROM ledger_payments WHERE company = ? AND id = ?", [company, pay.id]
         )
@@ -359,7 +359,7 @@ def void_invoice(db: Database, company: str, invoice_id: str, reason: str | None
     """Void an invoice or credit note. A finalized one queues VOID_INVOICE (DELETE_CREDIT_MEMO
     for a credit note: QuickBooks cannot void those) in the same transaction; a draft is just
     marked void; voiding a void document again is a no-op."""
-    with atomic(db):
+    with transaction(db):
         row = _one(
             db,
             "SELECT type, status FROM ledger_invoices WHERE company = ? AND id = ?",

@@ -8,11 +8,11 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from qbsync.errors import InputError
-from qbsync.ledger.tx import atomic
 from qbsync.mappings.kinds import check_local_id, check_qbo_id, kind, looks_like_id
 from qbsync.mappings.resolve import ListSource, ResolveError, Resolver
 from qbsync.mappings.store import Diff, Mapping, apply_diff, diff_entries
 from qbsync.mappings.yamlio import MappingsFile, resolve
+from qbsync.store.tx import transaction
 
 
 def diff_summary(company: str, diff: Diff, *, dry_run: bool, written: bool) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def import_mappings(
     if dry_run:
         diff = diff_entries(db, company, mappings, prune_kinds=prune_kinds)
         return diff_summary(company, diff, dry_run=True, written=False)
-    with atomic(db):
+    with transaction(db):
         diff = diff_entries(db, company, mappings, prune_kinds=prune_kinds)
         if not diff.empty:
             apply_diff(db, company, diff)
@@ -73,7 +73,7 @@ def set_mapping(
             mapping = Mapping(kind_name, local_id, found.qbo_id, found.qbo_name)
     except (ValueError, ResolveError) as exc:
         raise InputError(f"{kind_name} {local_id}: {exc}") from None
-    with atomic(db):
+    with transaction(db):
         diff = diff_entries(db, company, [mapping])
         if not diff.empty:
             apply_diff(db, company, diff)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from qbsync.ledger.tx import atomic
+from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
 
 
@@ -155,7 +155,7 @@ def apply_diff(db: Database, company: str, diff: Diff) -> None:
         [company, c.kind, c.local_id, c.qbo_id, c.qbo_name, now]
         for c in (*diff.added, *diff.changed)
     ]
-    with atomic(db):
+    with transaction(db):
         db.conn.executemany(
             "INSERT INTO mappings (company, kind, local_id, qbo_id, qbo_name, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (company, kind, local_id) DO UPDATE SET "
@@ -173,7 +173,7 @@ def delete_mapping(db: Database, company: str, kind: str, local_id: str) -> Mapp
     """Remove one mapping; returns what was removed (None when there was none)."""
     old = get_mapping(db, company, kind, local_id)
     if old is not None:
-        with atomic(db):
+        with transaction(db):
             db.execute(
                 "DELETE FROM mappings WHERE company = ? AND kind = ? AND local_id = ?",
                 [company, kind, local_id],

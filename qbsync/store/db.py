@@ -7,12 +7,16 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from qbsync import paths
-from qbsync.store.migrations import MIGRATIONS
+from qbsync.store.schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 15_000
 
 
 def configure(db: Database) -> Database:
+    # No implicit transactions: Python's sqlite3 would otherwise open a DEFERRED one before the
+    # first write and keep it open. A lone statement commits on its own; anything larger goes
+    # through store.tx.transaction (BEGIN IMMEDIATE).
+    db.conn.isolation_level = None
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
     if db.execute("PRAGMA journal_mode").fetchone()[0] != "memory":

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from qbsync.errors import InputError, NotFoundError, UsageError
+from qbsync.store.tx import transaction
 from qbsync.sync import exceptions as exc_mod
 from qbsync.sync import ledger_view as lv
 from qbsync.sync import links
@@ -21,7 +22,7 @@ from qbsync.workspace import Workspace
 
 def reset_ops(ws: Workspace, where: str, params: list[Any]) -> int:
     """Put matching failed or errored ops back in the queue with their attempts cleared."""
-    with ws.store.atomic():
+    with transaction(ws.store):
         cursor = ws.store.execute(
             "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = NULL, "
             f"updated_at = ? WHERE state IN ('failed', 'errored') AND {where}",
@@ -50,7 +51,7 @@ def run_ops_now(ws: Workspace, company: str, op_ids: list[int]) -> dict[str, Any
             )
             recover(ctx)
             # Ops asked for by a person go now, whatever their backoff said.
-            with ws.store.atomic():
+            with transaction(ws.store):
                 ws.store.execute(
                     f"UPDATE outbox SET next_attempt_at = NULL WHERE id IN "
                     f"({','.join('?' for _ in op_ids)})",
@@ -79,7 +80,7 @@ def run_ops_now(ws: Workspace, company: str, op_ids: list[int]) -> dict[str, Any
 
 def export_now(ws: Workspace, company: str, invoice_ids: list[str]) -> dict[str, Any]:
     op_ids = []
-    with ws.store.atomic():
+    with transaction(ws.store):
         for invoice_id in invoice_ids:
             inv = lv.invoice(ws.store, company, invoice_id)
             if inv is None:
@@ -112,12 +113,12 @@ def resolve(ws: Workspace, exception_id: int, action: str, note: str | None) -> 
     company = item["company"]
     outcome: dict[str, Any] = {"exception": exception_id, "action": action}
     if action == "dismiss":
-        with db.atomic():
+        with transaction(db):
             set_status(db, exception_id, "dismissed", "dismiss", note)
     elif action == "accept":
         _accept(ws, item, note)
     elif action == "reexport":
-        with db.atomic():
+        with transaction(db):
             op_id = enqueue(db, company, OpKind.REEXPORT, SubjectType.INVOICE, item["subject_id"])
         outcome["run"] = run_ops_now(ws, company, [op_id])
         state = outcome["run"]["ops"][0]["state"]
@@ -127,11 +128,11 @@ def resolve(ws: Workspace, exception_id: int, action: str, note: str | None) -> 
                 f"{outcome['run']['ops'][0]['error']}",
                 "see qbsync exceptions list for the new exception",
             )
-        with db.atomic():
+        with transaction(db):
             set_status(db, exception_id, "resolved", "reexport", note)
     elif action == "retry":
         if item["subject_type"] == "qbo_payment":
-            with db.atomic():
+            with transaction(db):
                 db.execute(
                     "UPDATE qbo_payments SET state = 'waiting' WHERE company = ? AND qbo_id = ?",
                     [company, item["subject_id"]],
@@ -144,7 +145,7 @@ def resolve(ws: Workspace, exception_id: int, action: str, note: str | None) -> 
                 "company = ? AND subject_type = ? AND subject_id = ?",
                 [company, item["subject_type"], item["subject_id"]],
             )
-            with db.atomic():
+            with transaction(db):
                 set_status(db, exception_id, "resolved", "retry", note)
             outcome["ops_requeued"] = count
     return outcome
@@ -157,7 +158,7 @@ def _accept(ws: Workspace, item: dict[str, Any], note: str | None) -> None:
     link = links.by_local(db, company, "invoice", invoice_id)
     if link is None:
         raise NotFoundError(f"{item['subject_label']} is not linked to QuickBooks any more")
-    with db.atomic():
+    with transaction(db):
         if Kind(item["kind"]) is Kind.DRIFT_CHANGED:
             data = item.get("data") or {}
             db.execute(
@@ -194,7 +195,7 @@ def cancel_cycle(ws: Workspace, cycle_id: int) -> dict[str, Any]:
         raise NotFoundError(f"no cycle {cycle_id}", "see qbsync sync history")
     if row[1] != "running":
         raise UsageError(f"cycle {cycle_id} is not running (it {row[1]})")
-    with ws.store.atomic():
+    with transaction(ws.store):
         ws.store.execute("UPDATE sync_cycles SET cancel_requested = 1 WHERE id = ?", [cycle_id])
     return {
         "cycle": cycle_id,

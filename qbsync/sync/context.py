@@ -10,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from qbsync.config import CompanySettings, SyncSettings
+from qbsync.store.tx import transaction
 from qbsync.sync.exceptions import Kind, Raised, open_exception
 from qbsync.sync.payloads import CompanyFacts
 from qbsync.timeutil import parse_iso, utc_now, utc_now_iso
@@ -77,7 +78,7 @@ class CycleContext:
         info = await self.client.company_info()
         prefs = await self.client.preferences()
         self._facts = CompanyFacts.from_qbo(info, prefs)
-        with self.db.atomic():
+        with transaction(self.db):
             self.db.execute(
                 "INSERT INTO company_facts (company, data, fetched_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (company) DO UPDATE SET data = excluded.data, "

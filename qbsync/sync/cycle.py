@@ -17,6 +17,7 @@ from qbsync.config import CompanySettings
 from qbsync.errors import QbsyncError, ReconnectRequired
 from qbsync.logs import get_logger
 from qbsync.qbo.errors import QboError
+from qbsync.store.tx import transaction
 from qbsync.sync import inbound
 from qbsync.sync.context import CycleContext, Progress, Stats
 from qbsync.sync.exceptions import Kind, close_exceptions
@@ -100,7 +101,7 @@ def check_expiry(ctx: CycleContext) -> None:
 
 
 def _start(ws: Workspace, company: str, trigger: str) -> int:
-    with ws.store.atomic():
+    with transaction(ws.store):
         # We hold the lock: a cycle still marked running was cut off (killed, power lost).
         ws.store.execute(
             "UPDATE sync_cycles SET result = 'failed', finished_at = ?, "
@@ -132,7 +133,7 @@ def _finish(
     after = cursor_after[0] if cursor_after else None
     line = summary_line(ctx.company, result, stats, seconds, error)
     finished = utc_now_iso()
-    with ctx.db.atomic():
+    with transaction(ctx.db):
         ctx.db.execute(
             "UPDATE sync_cycles SET finished_at = ?, result = ?, cursor_before = ?, cursor_after = ?, "
             "inbound_changes = ?, ops_processed = ?, ops_failed = ?, drift_found = ?, "
@@ -227,7 +228,7 @@ async def cycle(
         try:
             changes = await inbound.read_window(ctx, since, reading_from)
             try:
-                with ctx.db.atomic():
+                with transaction(ctx.db):
                     inbound.apply_changes(ctx, changes)
                     if dry_run:
                         raise _DryRun
@@ -240,7 +241,7 @@ async def cycle(
         except QboError as err:
             # Inbound could not read: record it, and still send what is waiting.
             result, error = "failed", f"inbound: {err.message}"
-        with ctx.db.atomic():
+        with transaction(ctx.db):
             close_exceptions(ctx.db, company, [Kind.AUTH_FAILED], "company", company)
         recover(ctx)
         outbound = Outbound(ctx)
@@ -265,7 +266,7 @@ def _calls(ctx: CycleContext) -> int:
 def _abort(
     ctx: CycleContext, err: QbsyncError, started: float, cursor_before: str | None, calls: int
 ) -> CycleResult:
-    with ctx.db.atomic():
+    with transaction(ctx.db):
         ctx.raise_exception(
             Kind.AUTH_FAILED,
             "company",

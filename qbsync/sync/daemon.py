@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from qbsync.errors import LockHeld, QbsyncError
 from qbsync.logs import get_logger
+from qbsync.store.tx import transaction
 from qbsync.sync.cycle import CycleResult, cycle
 from qbsync.sync.lock import company_lock
 from qbsync.workspace import Workspace
@@ -58,7 +59,7 @@ class Daemon:
             return
         log.info("stop requested; finishing the operations in flight")
         self.stop.set()
-        with self.ws.store.atomic():
+        with transaction(self.ws.store):
             self.ws.store.execute(
                 "UPDATE sync_cycles SET cancel_requested = 1 WHERE result = 'running' AND pid = ?",
                 [os.getpid()],

@@ -28,6 +28,7 @@ from qbsync.qbo.errors import (
     StaleObjectError,
     UnknownOutcome,
 )
+from qbsync.store.tx import transaction
 from qbsync.sync import ledger_view as lv
 from qbsync.sync import links, payloads
 from qbsync.sync.context import CycleContext
@@ -96,7 +97,7 @@ class Op:
 
 def recover(ctx: CycleContext) -> int:
     """Ops a dead run left in progress: their requests may have reached QuickBooks."""
-    with ctx.db.atomic():
+    with transaction(ctx.db):
         cursor = ctx.db.execute(
             "UPDATE outbox SET state = 'failed', uncertain = 1, updated_at = ?, "
             "last_error = COALESCE(last_error, 'interrupted') "
@@ -141,7 +142,7 @@ class Outbound:
     def claim(self, ops: list[Op]) -> None:
         """Committed before the request leaves: a crash from here on leaves the op uncertain."""
         now = utc_now_iso()
-        with self.db.atomic():
+        with transaction(self.db):
             for op in ops:
                 self.db.execute(
                     "UPDATE outbox SET state = 'in_progress', attempts = attempts + 1, "
@@ -177,7 +178,7 @@ class Outbound:
     def wait(self, op: Op, reason: str) -> None:
         """A prerequisite is still on its way (the invoice a payment needs): try again soon,
         without spending an attempt."""
-        with self.db.atomic():
+        with transaction(self.db):
             self.db.execute(
                 "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, "
                 "updated_at = ? WHERE id = ?",
@@ -210,7 +211,7 @@ class Outbound:
             delay = self.ctx.sync.backoff * (2 ** max(op.attempts - 1, 0))
             delay *= random.uniform(0.9, 1.1)
         state = "errored" if errored else "failed"
-        with self.db.atomic():
+        with transaction(self.db):
             self.db.execute(
                 "UPDATE outbox SET state = ?, uncertain = ?, last_error = ?, last_error_code = ?, "
                 "intuit_tid = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
@@ -266,7 +267,7 @@ class Outbound:
         fixed, goes under a new id (and marker). A lost answer keeps its id: its replay, or a
         lookup by its marker, is how the next attempt finds what it may have created."""
         op.request_id = uuid.uuid4().hex
-        with self.db.atomic():
+        with transaction(self.db):
             self.db.execute(
                 "UPDATE outbox SET request_id = ?, updated_at = ? WHERE id = ?",
                 [op.request_id, utc_now_iso(), op.id],
@@ -375,12 +376,12 @@ class Outbound:
             existing = links.by_local(self.db, ctx.company, "invoice", op.subject_id)
             if existing and existing.state != "deleted":
                 # Linked already (the wizard found it in QuickBooks, or an earlier op made it).
-                with self.db.atomic():
+                with transaction(self.db):
                     self.done(op, existing.qbo_id, existing.sync_token)
                 continue
             if op.id in found:
                 entity, doc = found[op.id]
-                with self.db.atomic():
+                with transaction(self.db):
                     links.save(
                         self.db,
                         ctx.company,
@@ -440,7 +441,7 @@ class Outbound:
                 self.fail_from_error(op, result.fault)
             else:
                 doc = result.body or {}
-                with self.db.atomic():
+                with transaction(self.db):
                     links.save(
                         self.db,
                         ctx.company,
@@ -492,7 +493,7 @@ class Outbound:
         if link is None or link.state == "deleted":
             # Nothing to update: create it anew (the deleted link is replaced on success).
             op.kind = OpKind.EXPORT_INVOICE.value
-            with self.db.atomic():
+            with transaction(self.db):
                 self.db.execute(
                     "DELETE FROM qbo_links WHERE company = ? AND local_type = 'invoice' "
                     "AND local_id = ?",
@@ -523,7 +524,7 @@ class Outbound:
         except QboError as err:
             self.fail_from_error(op, err)
             return
-        with self.db.atomic():
+        with transaction(self.db):
             links.save(
                 self.db,
                 ctx.company,
@@ -559,7 +560,7 @@ class Outbound:
                 self.wait(op, "waiting for the export's outcome to be settled")
                 return
             # Never reached QuickBooks: cancel the export, nothing to void.
-            with self.db.atomic():
+            with transaction(self.db):
                 if export and export[1] != "done":
                     self.db.execute(
                         "UPDATE outbox SET state = 'cancelled', updated_at = ? WHERE id = ?",
@@ -568,7 +569,7 @@ class Outbound:
                 self.done(op, None, None)
             return
         if link.state in ("voided", "deleted"):
-            with self.db.atomic():
+            with transaction(self.db):
                 self.done(op, link.qbo_id, link.sync_token)
             return
         if ctx.dry_run:
@@ -582,12 +583,12 @@ class Outbound:
             try:
                 live = await ctx.client.read(link.qbo_entity, link.qbo_id)
             except ObjectNotFound:
-                with self.db.atomic():
+                with transaction(self.db):
                     links.set_state(self.db, link, "deleted")
                     self.done(op, link.qbo_id, None)
                 return
             if links.is_void_shape(live, link.baseline):
-                with self.db.atomic():
+                with transaction(self.db):
                     links.set_state(self.db, link, "voided", str(live["SyncToken"]))
                     self.done(op, link.qbo_id, str(live["SyncToken"]))
                 return
@@ -611,7 +612,7 @@ class Outbound:
                     continue  # someone changed it between our read and our write: read again
                 raise
             token = result.get("SyncToken")
-            with self.db.atomic():
+            with transaction(self.db):
                 links.set_state(
                     self.db,
                     link,
@@ -710,7 +711,7 @@ class Outbound:
 
     def record_payment(self, op: Op, doc: dict[str, Any], pay: dict[str, Any]) -> None:
         ctx = self.ctx
-        with self.db.atomic():
+        with transaction(self.db):
             links.save(
                 self.db,
                 ctx.company,
@@ -815,7 +816,7 @@ class Outbound:
         self.record_credit(op, doc)
 
     def record_credit(self, op: Op, doc: dict[str, Any]) -> None:
-        with self.db.atomic():
+        with transaction(self.db):
             links.save(
                 self.db,
                 self.ctx.company,

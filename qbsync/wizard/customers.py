@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from qbsync.errors import InputError
 from qbsync.qbo.errors import DuplicateNameError
 from qbsync.qbo.lists import fetch_list
+from qbsync.store.tx import transaction
 from qbsync.wizard import decisions
 from qbsync.wizard.matching import Client, Customer, Proposal, match_customers
 
@@ -56,7 +57,7 @@ def accept_exact(
     """Map every exact match in one transaction (not those skipped by an earlier decision);
     returns what was mapped."""
     done = []
-    with db.atomic():
+    with transaction(db):
         for p in step.proposals:
             target = p.target
             if p.status != "exact" or target is None:

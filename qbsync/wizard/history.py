@@ -20,6 +20,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from qbsync.money import cents
+from qbsync.store.tx import transaction
 from qbsync.sync import inbound, links
 from qbsync.sync.context import CycleContext
 from qbsync.wizard import decisions
@@ -174,7 +175,7 @@ async def link_documents(
     """Link (invoice id, entity, QuickBooks document) in one transaction, then read back the
     payments QuickBooks holds for them and apply them as the sync cycle would."""
     db, company = ctx.db, ctx.company
-    with db.atomic():
+    with transaction(db):
         for invoice_id, entity, doc in chosen:
             links.save(db, company, "invoice", invoice_id, entity, doc, linked_by="wizard")
         decisions.record_many(
@@ -199,7 +200,7 @@ async def link_documents(
         where = "Id IN (" + ", ".join(f"'{i}'" for i in chunk) + ")"
         payments += await ctx.client.query_all("Payment", where)
     before = ctx.stats.payments_applied
-    with db.atomic():
+    with transaction(db):
         known = {
             r[0] for r in db.execute("SELECT qbo_id FROM qbo_payments WHERE company = ?", [company])
         }

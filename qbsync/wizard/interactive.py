@@ -12,6 +12,7 @@ from rich.prompt import Confirm, Prompt
 from rich.table import Table
 
 from qbsync.errors import InputError
+from qbsync.store.tx import transaction
 from qbsync.wizard import decisions, golive, service
 from qbsync.wizard.history import DocProposal, record_skip
 from qbsync.wizard.matching import Candidate, CustomerIndex, Proposal, counts
@@ -125,7 +126,7 @@ class Wizard:
             if answer == "q":
                 raise Quit
             if answer == "s":
-                with self.ws.store.atomic():
+                with transaction(self.ws.store):
                     decisions.record(
                         self.ws.store, self.key, "customers", p.client_id, "skip", source=SOURCE
                     )
@@ -150,7 +151,7 @@ class Wizard:
                     console=out,
                 ):
                     continue
-                with self.ws.store.atomic():
+                with transaction(self.ws.store):
                     decisions.map_customer(
                         self.ws.store,
                         self.key,
@@ -257,7 +258,7 @@ class Wizard:
                 self._link([p])
                 out.print("[green]linked[/]")
             else:
-                with self.ws.store.atomic():
+                with transaction(self.ws.store):
                     record_skip(self.ws.store, self.key, p.invoice_id, source=SOURCE)
         out.print("[green]history: done[/]")
 

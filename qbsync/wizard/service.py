@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from qbsync.qbo.session import open_client, run
+from qbsync.store.tx import transaction
 from qbsync.sync.context import CycleContext
 from qbsync.sync.lock import company_lock
 from qbsync.wizard import customers as cust
@@ -50,7 +51,7 @@ def create_and_map(
             return await cust.create_customer(client, name, email, customers)
 
     created = run(go())
-    with ws.store.atomic():
+    with transaction(ws.store):
         decisions.map_customer(
             ws.store, key, client_id, created.qbo_id, created.name, action="create", source=source
         )
@@ -98,7 +99,7 @@ def apply_customers_plan(ws: Workspace, key: str, path: Path) -> dict[str, Any]:
                             )
                         except Exception:
                             # Keep what QuickBooks holds already mapped: never an orphan.
-                            with ws.store.atomic():
+                            with transaction(ws.store):
                                 for subject, c in created.items():
                                     decisions.map_customer(
                                         ws.store,
@@ -113,7 +114,7 @@ def apply_customers_plan(ws: Workspace, key: str, path: Path) -> dict[str, Any]:
 
             run(go())
         result = {"linked": 0, "created": 0, "skipped": 0, "left_for_review": 0}
-        with ws.store.atomic():
+        with transaction(ws.store):
             for e in checked.entries:
                 if e.action == "link" and e.qbo_id:
                     decisions.map_customer(
@@ -246,7 +247,7 @@ def apply_history_plan(ws: Workspace, key: str, path: Path) -> dict[str, Any]:
         if e.action == "link"
     ]
     skips = [e.subject for e in checked.entries if e.action == "skip"]
-    with ws.store.atomic():
+    with transaction(ws.store):
         for subject in skips:
             history.record_skip(ws.store, key, subject, source=SOURCE_PLAN)
     result = link_history(ws, key, chosen, source=SOURCE_PLAN) if chosen else {"linked": 0}

@@ -37,7 +37,7 @@ def test_doctor_on_a_healthy_company(healthy: ConnectedCompany) -> None:
     ):
         assert found[name]["status"] == "ok", found[name]
     assert "integrity ok" in found["store"]["detail"]
-    from qbsync.store.migrations import MIGRATIONS
+    from qbsync.store.schema import MIGRATIONS
 
     latest = MIGRATIONS._migrations[-1].name
     assert f"latest {latest}" in found["migrations"]["detail"]

@@ -14,6 +14,7 @@ from typing import Any
 
 from qbsync.qbo.lists import fetch_list
 from qbsync.qbo.session import open_client, run
+from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
 from qbsync.workspace import Workspace
 
@@ -65,7 +66,7 @@ def qbo_ids(company: str) -> dict[tuple[str, str], str]:
 def map_demo(company: str, *, skip: tuple[tuple[str, str], ...] = ()) -> dict[tuple[str, str], str]:
     """Map the sample ledger to the demo company (TR-EX to NON). Returns the QBO ids."""
     ids = qbo_ids(company)
-    with Workspace() as ws, ws.store.atomic():
+    with Workspace() as ws, transaction(ws.store):
         rows = [("tax_codes", "TR-EX", "NON", "NON")]
         for kind, entries in DEMO_NAMES.items():
             for local, (entity, name) in entries.items():
@@ -202,7 +203,7 @@ def store_query(sql: str, params: list[Any] | None = None) -> list[dict[str, Any
 
 
 def store_execute(sql: str, params: list[Any] | None = None) -> None:
-    with Workspace() as ws, ws.store.atomic():
+    with Workspace() as ws, transaction(ws.store):
         ws.store.execute(sql, params or [])
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from qbsync.store.tx import transaction
 from qbsync.sync import links as links_mod
 from qbsync.workspace import Workspace
 from tests.fixtures.ledger import SampleLedger
@@ -59,7 +60,7 @@ def op_for(subject_id: str, kind: str) -> dict[str, Any]:
 
 def remap(client: str, qbo_id: str) -> None:
     """What `qbsync mappings set customers CLIENT QBO_ID` does."""
-    with Workspace() as ws, ws.store.atomic():
+    with Workspace() as ws, transaction(ws.store):
         set_mapping(ws, "acme", "customers", client, qbo_id, "")
 
 
@@ -293,7 +294,7 @@ def test_a_refused_payment_goes_through_once_its_cause_is_fixed(synced: Connecte
         for a in sim_docs(synced.server, "Account")
         if a.get("AccountType") == "Income" and a.get("Active", True)
     )
-    with Workspace() as ws, ws.store.atomic():
+    with Workspace() as ws, transaction(ws.store):
         set_mapping(ws, synced.key, "accounts", "deposit", income, "")
     record_payment("INV-1003", "100.00", "PAY-DEP")
     sync()
@@ -305,7 +306,7 @@ def test_a_refused_payment_goes_through_once_its_cause_is_fixed(synced: Connecte
     [refused] = [e for e in open_exceptions() if e["subject_id"] == "PAY-DEP"]
     assert refused["kind"] == "payment_push_failing"
     assert "Bank or Other Current Asset" in refused["message"]
-    with Workspace() as ws, ws.store.atomic():
+    with Workspace() as ws, transaction(ws.store):
         set_mapping(ws, synced.key, "accounts", "deposit", ids[("Account", "Checking")], "")
     run_json("exceptions", "resolve", str(refused["id"]), "--retry")
     sync()
@@ -390,7 +391,7 @@ def test_quickbooks_payment_on_an_unknown_invoice_applies_once_linked(
     assert link(synced.key, "invoice", "INV-1005") is None  # held back by go-live
 
     # The wizard links the history invoice; the next cycle applies the payment.
-    with Workspace() as ws, ws.store.atomic():
+    with Workspace() as ws, transaction(ws.store):
         doc = ctl.get(realm, "Invoice", made["Id"])
         links_mod.save(
             ws.store, synced.key, "invoice", "INV-1005", "Invoice", doc, linked_by="wizard"

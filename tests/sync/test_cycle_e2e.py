@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from qbsync.store.tx import transaction
 from tests.fixtures.ledger import SampleLedger
 from tests.fixtures.qbo import ConnectedCompany
 from tests.support import run, run_json
@@ -245,7 +246,7 @@ def test_missing_mapping_raises_at_once_and_heals_when_mapped(
     from qbsync.workspace import Workspace
     from tests.sync.helpers import set_mapping
 
-    with Workspace() as ws, ws.store.atomic():
+    with Workspace() as ws, transaction(ws.store):
         set_mapping(
             ws,
             connected_company.key,

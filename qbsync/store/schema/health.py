@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from qbsync.store.migrations import MIGRATIONS
 
-
-@MIGRATIONS(name="0080_health_indexes")
 def m0080_health_indexes(db: Database) -> None:
     # Drift is counted per company and link state; without this the count scans every link.
     db.execute("CREATE INDEX IF NOT EXISTS qbo_links_state ON qbo_links(company, state)")
@@ -17,3 +14,6 @@ def m0080_health_indexes(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS sync_exceptions_company_status "
         "ON sync_exceptions(company, status)"
     )
+
+
+STEPS = [m0080_health_indexes]

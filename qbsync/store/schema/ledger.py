@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from qbsync.store.migrations import MIGRATIONS
 
-
-@MIGRATIONS(name="0020_ledger_catalog")
 def m0020_ledger_catalog(db: Database) -> None:
     # Clients, the service catalog, tax regions and payment terms: mutable reference data.
     db.execute(
@@ -56,7 +53,6 @@ def m0020_ledger_catalog(db: Database) -> None:
     )
 
 
-@MIGRATIONS(name="0021_ledger_documents")
 def m0021_ledger_documents(db: Database) -> None:
     # Invoices and credit notes. Once finalized their content (content_hash) never changes;
     # a void document stays void.
@@ -113,7 +109,6 @@ def m0021_ledger_documents(db: Database) -> None:
     )
 
 
-@MIGRATIONS(name="0022_ledger_settlements")
 def m0022_ledger_settlements(db: Database) -> None:
     # Payments (local ones go out to QuickBooks; source 'quickbooks' rows are written by the sync
     # engine) and credit applications (a credit note applied to an invoice). Both immutable.
@@ -169,7 +164,6 @@ def m0022_ledger_settlements(db: Database) -> None:
     )
 
 
-@MIGRATIONS(name="0023_mappings")
 def m0023_mappings(db: Database) -> None:
     # Local id -> QuickBooks id per company and kind. qbo_name is the name it was resolved from
     # (or a label); the id is what the sync engine sends.
@@ -188,3 +182,6 @@ def m0023_mappings(db: Database) -> None:
         )
         """
     )
+
+
+STEPS = [m0020_ledger_catalog, m0021_ledger_documents, m0022_ledger_settlements, m0023_mappings]

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from qbsync.store.migrations import MIGRATIONS
 
-
-@MIGRATIONS(name="0040_outbox")
 def m0040_outbox(db: Database) -> None:
     # One row per outbound operation. Written in the same transaction as the ledger change that
     # causes it; its request_id is sent to QuickBooks as ?requestid= on every attempt.
@@ -42,7 +39,6 @@ def m0040_outbox(db: Database) -> None:
     db.execute("CREATE INDEX outbox_subject ON outbox(company, subject_type, subject_id)")
 
 
-@MIGRATIONS(name="0041_links")
 def m0041_links(db: Database) -> None:
     # A ledger document and the QuickBooks object it became (by export, the wizard or a lookup).
     # `baseline` is the comparable shape QuickBooks held after qbsync's last write or accepted
@@ -69,7 +65,6 @@ def m0041_links(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX qbo_links_qbo ON qbo_links(company, qbo_entity, qbo_id)")
 
 
-@MIGRATIONS(name="0042_cycles")
 def m0042_cycles(db: Database) -> None:
     db.execute(
         """
@@ -109,7 +104,6 @@ def m0042_cycles(db: Database) -> None:
     db.execute("CREATE INDEX sync_cycles_company ON sync_cycles(company, id)")
 
 
-@MIGRATIONS(name="0043_exceptions")
 def m0043_exceptions(db: Database) -> None:
     # Deduplicated by (company, kind, subject) while open: raising again bumps `occurrences`.
     db.execute(
@@ -143,7 +137,6 @@ def m0043_exceptions(db: Database) -> None:
     )
 
 
-@MIGRATIONS(name="0044_inbound_payments")
 def m0044_inbound_payments(db: Database) -> None:
     # Payments recorded in QuickBooks, as last seen: what they were applied to in the ledger,
     # so that an edit or delete can be reversed exactly. (Id, SyncToken) dedupes re-reads.
@@ -166,7 +159,6 @@ def m0044_inbound_payments(db: Database) -> None:
     )
 
 
-@MIGRATIONS(name="0045_company_facts")
 def m0045_company_facts(db: Database) -> None:
     # CompanyInfo and Preferences as last read: country, home currency, numbering, tax and
     # credit settings shape every payload. Cached so that an idle cycle costs one API call.
@@ -179,3 +171,13 @@ def m0045_company_facts(db: Database) -> None:
         )
         """
     )
+
+
+STEPS = [
+    m0040_outbox,
+    m0041_links,
+    m0042_cycles,
+    m0043_exceptions,
+    m0044_inbound_payments,
+    m0045_company_facts,
+]

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from qbsync.store.migrations import MIGRATIONS
 
-
-@MIGRATIONS(name="0070_wizard_decisions")
 def m0070_wizard_decisions(db: Database) -> None:
     # Every decision the wizard was given, saved as it is made, so that a session cut short
     # resumes where it stopped. A link also lives where the sync engine reads it (mappings for
@@ -29,3 +26,6 @@ def m0070_wizard_decisions(db: Database) -> None:
         )
         """
     )
+
+
+STEPS = [m0070_wizard_decisions]
