@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from qbsync.sim.clock import Clock, iso_seconds
-from qbsync.sim.company import BY_LOWER, ENTITIES, Company, _deep_merge
+from qbsync.sim.company import BY_LOWER, ENTITIES, Company, deep_merge
 from qbsync.sim.faults import (
     FaultInjector,
     FaultRule,
@@ -302,7 +302,7 @@ class Simulator:
         with self.lock:
             c = self.company(realm)
             prefs = copy.deepcopy(c.prefs)
-            _deep_merge(prefs, patch)
+            deep_merge(prefs, patch)
             c._touch(prefs)
             c._put("Preferences", prefs)
             out = _public(c, prefs)

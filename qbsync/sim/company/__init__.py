@@ -17,80 +17,31 @@ from decimal import Decimal
 from typing import Any
 
 from qbsync.sim import query as qlang
-from qbsync.sim.clock import Clock, iso_seconds, parse_datetime
+from qbsync.sim.clock import Clock, iso_seconds
+from qbsync.sim.company.model import (
+    ACCOUNT_CLASSES,
+    BY_LOWER,
+    DEPOSIT_TYPES,
+    ENTITIES,
+    ITEM_TYPES,
+    NAME_LISTS,
+    PEOPLE,
+    READ_ONLY_LISTS,
+    SERVER_FIELDS,
+    SINGLETONS,
+    TXN_COMPUTED,
+    TXNS,
+    USD,
+    ZERO,
+    blank,
+    check_len,
+    date_field,
+    dec,
+    deep_merge,
+    ref_id,
+)
 from qbsync.sim.faults import QBOError
 from qbsync.sim.values import cents, render, to_decimal
-
-NAME_LISTS = (
-    "Customer",
-    "Vendor",
-    "Employee",
-    "Item",
-    "Account",
-    "TaxCode",
-    "TaxRate",
-    "Term",
-    "Class",
-    "Department",
-    "PaymentMethod",
-)
-TXNS = ("Invoice", "CreditMemo", "Payment")
-SINGLETONS = ("CompanyInfo", "Preferences")
-ENTITIES = NAME_LISTS + TXNS + SINGLETONS
-BY_LOWER = {e.lower(): e for e in ENTITIES}
-READ_ONLY_LISTS = ("TaxCode", "TaxRate")
-PEOPLE = ("Customer", "Vendor", "Employee")
-
-# Sent by clients, owned by the server.
-SERVER_FIELDS = {"Id", "SyncToken", "MetaData", "domain", "sparse", "time", "status"}
-TXN_COMPUTED = {
-    "TotalAmt",
-    "Balance",
-    "HomeBalance",
-    "HomeTotalAmt",
-    "LinkedTxn",
-    "RemainingCredit",
-    "UnappliedAmt",
-}
-ACCOUNT_CLASSES = {
-    "Bank": "Asset",
-    "Other Current Asset": "Asset",
-    "Fixed Asset": "Asset",
-    "Other Asset": "Asset",
-    "Accounts Receivable": "Asset",
-    "Accounts Payable": "Liability",
-    "Credit Card": "Liability",
-    "Other Current Liability": "Liability",
-    "Long Term Liability": "Liability",
-    "Equity": "Equity",
-    "Income": "Revenue",
-    "Other Income": "Revenue",
-    "Expense": "Expense",
-    "Other Expense": "Expense",
-    "Cost of Goods Sold": "Expense",
-}
-DEPOSIT_TYPES = {"Bank", "Other Current Asset"}
-ITEM_TYPES = {"Service", "NonInventory", "Inventory", "Group", "Category"}
-USD = {"value": "USD", "name": "United States Dollar"}
-ZERO = Decimal("0")
-
-
-def _d(value: Any, default: Decimal = ZERO) -> Decimal:
-    v = to_decimal(value)
-    return default if v is None else v
-
-
-def _ref_id(ref: Any) -> str | None:
-    if isinstance(ref, dict):
-        v = ref.get("value")
-        return None if v in (None, "") else str(v)
-    if isinstance(ref, (str, int)) and ref != "":
-        return str(ref)
-    return None
-
-
-def _blank(v: Any) -> bool:
-    return v is None or v == "" or v == [] or v == {}
 
 
 class Company:
@@ -182,7 +133,7 @@ class Company:
         inactive_code: str = "610",
     ) -> dict[str, Any] | None:
         """Resolve a reference: missing gives 2500, inactive gives 610 (2500 for customers)."""
-        rid = _ref_id(ref)
+        rid = ref_id(ref)
         if rid is None:
             if required:
                 raise QBOError("2020", element=element)
@@ -277,7 +228,7 @@ class Company:
         fields = {k: v for k, v in body.items() if k not in SERVER_FIELDS}
         if entity in SINGLETONS:
             merged = copy.deepcopy(existing)
-            _deep_merge(merged, fields)
+            deep_merge(merged, fields)
         elif is_sparse:
             merged = {k: v for k, v in copy.deepcopy(existing).items() if k not in SERVER_FIELDS}
             merged.update(fields)
@@ -297,12 +248,12 @@ class Company:
         self, entity: str, body: dict[str, Any], check_token: bool
     ) -> dict[str, Any]:
         obj_id = body.get("Id")
-        if _blank(obj_id):
+        if blank(obj_id):
             raise QBOError("2020", element="Id")
         existing = self.read(entity, str(obj_id))
         if check_token:
             token = body.get("SyncToken")
-            if _blank(token):
+            if blank(token):
                 raise QBOError("2020", element="SyncToken")
             if str(token) != existing["SyncToken"]:
                 raise QBOError("5010")
@@ -369,13 +320,13 @@ class Company:
     def _contribution(self, entity: str, obj: dict[str, Any] | None) -> tuple[str | None, Decimal]:
         if obj is None:
             return None, ZERO
-        cid = _ref_id(obj.get("CustomerRef"))
+        cid = ref_id(obj.get("CustomerRef"))
         if entity == "Invoice":
-            return cid, _d(obj.get("Balance"))
+            return cid, dec(obj.get("Balance"))
         if entity == "CreditMemo":
-            return cid, -_d(obj.get("RemainingCredit"))
+            return cid, -dec(obj.get("RemainingCredit"))
         if entity == "Payment":
-            return cid, -_d(obj.get("UnappliedAmt"))
+            return cid, -dec(obj.get("UnappliedAmt"))
         return None, ZERO
 
     def _adjust_customer(self, cid: str | None, delta: Decimal) -> None:
@@ -384,7 +335,7 @@ class Company:
         cust = self.data["Customer"].get(cid)
         if cust is not None:
             self._forget_view(cust)
-            cust["Balance"] = _d(cust.get("Balance")) + delta
+            cust["Balance"] = dec(cust.get("Balance")) + delta
             cust["BalanceWithJobs"] = cust["Balance"]
 
     def _put(self, entity: str, obj: dict[str, Any]) -> None:
@@ -418,16 +369,16 @@ class Company:
 
     def _index_credit(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         if old is not None:
-            self.open_credit.get(_ref_id(old.get("CustomerRef")) or "", set()).discard(old["Id"])
-        if new is not None and _d(new.get("RemainingCredit")) > 0:
-            cid = _ref_id(new.get("CustomerRef")) or ""
+            self.open_credit.get(ref_id(old.get("CustomerRef")) or "", set()).discard(old["Id"])
+        if new is not None and dec(new.get("RemainingCredit")) > 0:
+            cid = ref_id(new.get("CustomerRef")) or ""
             self.open_credit.setdefault(cid, set()).add(new["Id"])
 
     @staticmethod
     def _payment_links(p: dict[str, Any] | None) -> dict[tuple[str, str], Decimal]:
         out: dict[tuple[str, str], Decimal] = {}
         for line in (p or {}).get("Line") or []:
-            amt = _d(line.get("Amount"))
+            amt = dec(line.get("Amount"))
             for lt in line.get("LinkedTxn") or []:
                 key = (str(lt.get("TxnType")), str(lt.get("TxnId")))
                 out[key] = out.get(key, ZERO) + amt
@@ -469,7 +420,7 @@ class Company:
         """Balance (and RemainingCredit) and LinkedTxn from the payments applied to the document.
         doc_id None: a document being created, which nothing is applied to yet."""
         did = doc["Id"] if doc_id == "" else doc_id
-        open_amt = _d(doc.get("TotalAmt")) - (self.applied(entity, did) if did else ZERO)
+        open_amt = dec(doc.get("TotalAmt")) - (self.applied(entity, did) if did else ZERO)
         doc["LinkedTxn"] = self._linked(entity, did) if did else []
         if entity == "Invoice":
             doc["Balance"] = open_amt
@@ -503,9 +454,9 @@ class Company:
             for ln in p.get("Line") or []:
                 kinds = {str(lt.get("TxnType")) for lt in ln.get("LinkedTxn") or []}
                 if "CreditMemo" in kinds:
-                    cm += _d(ln.get("Amount"))
+                    cm += dec(ln.get("Amount"))
                 elif "Invoice" in kinds:
-                    inv += _d(ln.get("Amount"))
+                    inv += dec(ln.get("Amount"))
             return inv, cm
 
         def shrink(kind: str, excess: Decimal) -> None:
@@ -514,16 +465,16 @@ class Company:
                     break
                 kinds = {str(lt.get("TxnType")) for lt in ln.get("LinkedTxn") or []}
                 if kind in kinds:
-                    cut = min(excess, _d(ln.get("Amount")))
-                    ln["Amount"] = _d(ln.get("Amount")) - cut
+                    cut = min(excess, dec(ln.get("Amount")))
+                    ln["Amount"] = dec(ln.get("Amount")) - cut
                     excess -= cut
-            p["Line"] = [ln for ln in p.get("Line") or [] if _d(ln.get("Amount")) != 0]
+            p["Line"] = [ln for ln in p.get("Line") or [] if dec(ln.get("Amount")) != 0]
 
         inv, cm = sums()
         if cm > inv:
             shrink("CreditMemo", cm - inv)
         inv, cm = sums()
-        total = _d(p.get("TotalAmt"))
+        total = dec(p.get("TotalAmt"))
         if inv - cm > total:
             shrink("Invoice", inv - cm - total)
         inv, cm = sums()
@@ -560,22 +511,17 @@ class Company:
                 if str(other.get(field) or "").strip().casefold() == key:
                     raise QBOError("6240", element=field, detail=f"{detail} Id={oid}")
 
-    def _check_len(self, obj: dict[str, Any], field: str, maximum: int) -> None:
-        v = obj.get(field)
-        if isinstance(v, str) and len(v) > maximum:
-            raise QBOError("2050", element=field, max=maximum, length=len(v))
-
     def _build_person(
         self, entity: str, obj: dict[str, Any], existing: dict[str, Any] | None
     ) -> dict[str, Any]:
         self._active(obj)
         name = obj.get("DisplayName")
-        if _blank(name):
+        if blank(name):
             parts = [
                 obj.get(k) for k in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")
             ]
-            name = " ".join(str(p) for p in parts if not _blank(p)) or obj.get("CompanyName")
-        if _blank(name):
+            name = " ".join(str(p) for p in parts if not blank(p)) or obj.get("CompanyName")
+        if blank(name):
             raise QBOError("2020", element="DisplayName")
         name = str(name).strip()
         if re.search(r"[:\t\n]", name):
@@ -585,7 +531,7 @@ class Company:
                 detail="The name can't contain a colon, tab or newline.",
             )
         obj["DisplayName"] = name
-        self._check_len(obj, "DisplayName", 500)
+        check_len(obj, "DisplayName", 500)
         self._unique_name(
             PEOPLE,
             "DisplayName",
@@ -605,15 +551,15 @@ class Company:
             ("SalesTermRef", "Term"),
             ("PaymentMethodRef", "PaymentMethod"),
         ):
-            if not _blank(obj.get(field)):
+            if not blank(obj.get(field)):
                 r = self.ref(ent, obj[field], field)
                 assert r is not None
                 obj[field] = self._named_ref(ent, r)
             else:
                 obj.pop(field, None)
-        if existing is not None and _ref_id(existing.get("CurrencyRef")) not in (
+        if existing is not None and ref_id(existing.get("CurrencyRef")) not in (
             None,
-            _ref_id(obj.get("CurrencyRef")) or _ref_id(existing.get("CurrencyRef")),
+            ref_id(obj.get("CurrencyRef")) or ref_id(existing.get("CurrencyRef")),
         ):
             raise QBOError("6000", element="CurrencyRef", detail="The currency can't be changed.")
         obj["CurrencyRef"] = obj.get("CurrencyRef") or (existing or {}).get("CurrencyRef") or USD
@@ -622,13 +568,13 @@ class Company:
         obj["BillWithParent"] = bool(obj.get("BillWithParent", False))
         obj["PreferredDeliveryMethod"] = obj.get("PreferredDeliveryMethod") or "Print"
         # Balance is derived from open documents; never taken from the client.
-        obj["Balance"] = _d((existing or {}).get("Balance"))
+        obj["Balance"] = dec((existing or {}).get("Balance"))
         obj["BalanceWithJobs"] = obj["Balance"]
         return obj
 
     def _build_vendor(self, obj: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
         obj = self._build_person("Vendor", obj, existing)
-        obj["Balance"] = _d((existing or {}).get("Balance"))
+        obj["Balance"] = dec((existing or {}).get("Balance"))
         return obj
 
     def _build_employee(
@@ -646,10 +592,10 @@ class Company:
     ) -> dict[str, Any]:
         self._active(obj)
         name = obj.get("Name")
-        if _blank(name):
+        if blank(name):
             raise QBOError("2020", element="Name")
         obj["Name"] = str(name).strip()
-        self._check_len(obj, "Name", max_len)
+        check_len(obj, "Name", max_len)
         self._unique_name(
             (entity,),
             "Name",
@@ -666,7 +612,7 @@ class Company:
         if obj["Type"] not in ITEM_TYPES:
             raise QBOError("2010", element="Type", detail=f"Invalid item type {obj['Type']}")
         for field in ("IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef"):
-            if _blank(obj.get(field)):
+            if blank(obj.get(field)):
                 obj.pop(field, None)
                 continue
             acct = self.ref("Account", obj[field], field)
@@ -674,7 +620,7 @@ class Company:
             obj[field] = self._named_ref("Account", acct)
         if obj["Type"] in ("Service", "NonInventory") and "IncomeAccountRef" not in obj:
             raise QBOError("2020", element="IncomeAccountRef")
-        obj["UnitPrice"] = _d(obj.get("UnitPrice"))
+        obj["UnitPrice"] = dec(obj.get("UnitPrice"))
         obj["Taxable"] = bool(obj.get("Taxable", False))
         obj["TrackQtyOnHand"] = bool(obj.get("TrackQtyOnHand", False))
         return obj
@@ -684,14 +630,14 @@ class Company:
     ) -> dict[str, Any]:
         obj = self._build_named("Account", obj, existing, "account")
         atype = obj.get("AccountType")
-        if _blank(atype):
+        if blank(atype):
             raise QBOError("2020", element="AccountType")
         if atype not in ACCOUNT_CLASSES:
             raise QBOError("2010", element="AccountType", detail=f"Invalid AccountType {atype}")
         obj["Classification"] = ACCOUNT_CLASSES[str(atype)]
         obj.setdefault("AccountSubType", str(atype).replace(" ", ""))
         obj["SubAccount"] = bool(obj.get("SubAccount", False))
-        obj["CurrentBalance"] = _d((existing or {}).get("CurrentBalance"))
+        obj["CurrentBalance"] = dec((existing or {}).get("CurrentBalance"))
         obj["CurrentBalanceWithSubAccounts"] = obj["CurrentBalance"]
         obj["CurrencyRef"] = obj.get("CurrencyRef") or USD
         return obj
@@ -699,15 +645,15 @@ class Company:
     def _build_term(self, obj: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
         obj = self._build_named("Term", obj, existing, "term", 31)
         obj.pop("FullyQualifiedName", None)
-        if _blank(obj.get("DueDays")) and _blank(obj.get("DayOfMonthDue")):
+        if blank(obj.get("DueDays")) and blank(obj.get("DayOfMonthDue")):
             raise QBOError("2020", element="DueDays")
-        if not _blank(obj.get("DueDays")):
-            obj["DueDays"] = int(_d(obj["DueDays"]))
+        if not blank(obj.get("DueDays")):
+            obj["DueDays"] = int(dec(obj["DueDays"]))
             obj["Type"] = "STANDARD"
         else:
-            obj["DayOfMonthDue"] = int(_d(obj["DayOfMonthDue"]))
+            obj["DayOfMonthDue"] = int(dec(obj["DayOfMonthDue"]))
             obj["Type"] = "DATE_DRIVEN"
-        obj["DiscountPercent"] = _d(obj.get("DiscountPercent"))
+        obj["DiscountPercent"] = dec(obj.get("DiscountPercent"))
         return obj
 
     def _build_class(self, obj: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
@@ -734,25 +680,8 @@ class Company:
 
     # ------------------------------------------------------------ sales documents
 
-    def _date(self, obj: dict[str, Any], field: str, default: date | None) -> date | None:
-        v = obj.get(field)
-        if _blank(v):
-            if default is None:
-                obj.pop(field, None)
-                return None
-            obj[field] = default.isoformat()
-            return default
-        try:
-            d = date.fromisoformat(str(v)[:10])
-        except ValueError:
-            raise QBOError(
-                "2010", element=field, detail=f"Invalid date {v!r} for {field}"
-            ) from None
-        obj[field] = d.isoformat()
-        return d
-
     def _optional_ref(self, obj: dict[str, Any], field: str, entity: str) -> None:
-        if _blank(obj.get(field)):
+        if blank(obj.get(field)):
             obj.pop(field, None)
             return
         r = self.ref(entity, obj[field], field)
@@ -763,13 +692,13 @@ class Company:
         self, entity: str, obj: dict[str, Any], existing: dict[str, Any] | None
     ) -> None:
         num = obj.get("DocNumber")
-        if _blank(num):
+        if blank(num):
             obj.pop("DocNumber", None)
             if existing is None and not self.pref("SalesFormsPrefs", "CustomTxnNumbers", False):
                 obj["DocNumber"] = self._next_doc_number()
             return
         obj["DocNumber"] = str(num)
-        self._check_len(obj, "DocNumber", 21)
+        check_len(obj, "DocNumber", 21)
         if self.pref("SalesFormsPrefs", "CustomTxnNumbers", False) and self.pref(
             "SalesFormsPrefs", "WarnDuplicateDocNum", True
         ):
@@ -837,7 +766,7 @@ class Company:
                 det["UnitPrice"] = price
             else:
                 det.pop("UnitPrice", None)
-            code = _ref_id(det.get("TaxCodeRef")) or ("TAX" if item.get("Taxable") else "NON")
+            code = ref_id(det.get("TaxCodeRef")) or ("TAX" if item.get("Taxable") else "NON")
             if self.visible("TaxCode", code) is None:
                 raise QBOError(
                     "2500",
@@ -845,13 +774,13 @@ class Company:
                     detail=f"TaxCode assigned to this line does not exist. Id={code}",
                 )
             det["TaxCodeRef"] = {"value": code}
-            if not _blank(det.get("ClassRef")):
+            if not blank(det.get("ClassRef")):
                 cls = self.ref("Class", det["ClassRef"], "Line.SalesItemLineDetail.ClassRef")
                 assert cls is not None
                 det["ClassRef"] = self._named_ref("Class", cls)
             else:
                 det.pop("ClassRef", None)
-            if _blank(det.get("ServiceDate")):
+            if blank(det.get("ServiceDate")):
                 det.pop("ServiceDate", None)
             for k in ("TaxInclusiveAmt",):
                 det.pop(k, None)
@@ -875,7 +804,7 @@ class Company:
 
     def _tax(self, obj: dict[str, Any], taxable: Decimal) -> dict[str, Any]:
         src = obj.get("TxnTaxDetail") or {}
-        code_id = _ref_id(src.get("TxnTaxCodeRef")) if isinstance(src, dict) else None
+        code_id = ref_id(src.get("TxnTaxCodeRef")) if isinstance(src, dict) else None
         if code_id is None or code_id in ("TAX", "NON"):
             return {"TotalTax": ZERO}
         code = self.ref("TaxCode", code_id, "TxnTaxDetail.TxnTaxCodeRef")
@@ -883,10 +812,10 @@ class Company:
         lines = []
         total = ZERO
         for rd in (code.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []:
-            rate = self.data["TaxRate"].get(_ref_id(rd.get("TaxRateRef")) or "")
+            rate = self.data["TaxRate"].get(ref_id(rd.get("TaxRateRef")) or "")
             if rate is None:
                 continue
-            pct = _d(rate.get("RateValue"))
+            pct = dec(rate.get("RateValue"))
             amt = cents(taxable * pct / 100)
             total += amt
             lines.append(
@@ -928,25 +857,25 @@ class Company:
         obj["TxnTaxDetail"] = tax
         obj["TotalAmt"] = subtotal + tax["TotalTax"]
         self._doc_number(entity, obj, existing)
-        self._check_len(obj, "PrivateNote", 4000)
-        txn_date = self._date(obj, "TxnDate", self.clock.today())
+        check_len(obj, "PrivateNote", 4000)
+        txn_date = date_field(obj, "TxnDate", self.clock.today())
         assert txn_date is not None
         for field, ent in (("ClassRef", "Class"), ("DepartmentRef", "Department")):
             self._optional_ref(obj, field, ent)
         if entity == "Invoice":
             self._optional_ref(obj, "SalesTermRef", "Term")
-            due = self._date(obj, "DueDate", None)
+            due = date_field(obj, "DueDate", None)
             if due is None:
                 obj["DueDate"] = self._due_date(obj, cust, txn_date).isoformat()
         # QBO fills the bill-to details from the customer when the request has none.
         email = (cust.get("PrimaryEmailAddr") or {}).get("Address")
-        if _blank(obj.get("BillEmail")) and email:
+        if blank(obj.get("BillEmail")) and email:
             obj["BillEmail"] = {"Address": email}
-        if _blank(obj.get("BillAddr")) and cust.get("BillAddr"):
+        if blank(obj.get("BillAddr")) and cust.get("BillAddr"):
             obj["BillAddr"] = copy.deepcopy(cust["BillAddr"])
         obj["ApplyTaxAfterDiscount"] = bool(obj.get("ApplyTaxAfterDiscount", False))
         if entity == "Invoice":
-            obj["Deposit"] = _d(obj.get("Deposit"))
+            obj["Deposit"] = dec(obj.get("Deposit"))
             for flag in (
                 "AllowIPNPayment",
                 "AllowOnlinePayment",
@@ -956,14 +885,14 @@ class Company:
                 obj[flag] = bool(obj.get(flag, False))
         obj["CustomField"] = obj.get("CustomField") or []
         obj["CurrencyRef"] = obj.get("CurrencyRef") or USD
-        obj["ExchangeRate"] = _d(obj.get("ExchangeRate"), Decimal(1)) or Decimal(1)
+        obj["ExchangeRate"] = dec(obj.get("ExchangeRate"), Decimal(1)) or Decimal(1)
         for k in ("EmailStatus", "PrintStatus"):
             obj[k] = obj.get(k) or "NotSet"
         for k in ("ShipDate",):
-            if _blank(obj.get(k)):
+            if blank(obj.get(k)):
                 obj.pop(k, None)
         applied = self.applied(entity, existing["Id"]) if existing is not None else ZERO
-        if applied and _ref_id(existing.get("CustomerRef") if existing else None) != cust["Id"]:
+        if applied and ref_id(existing.get("CustomerRef") if existing else None) != cust["Id"]:
             raise QBOError(
                 "6000",
                 element="CustomerRef",
@@ -978,9 +907,9 @@ class Company:
         return obj
 
     def _due_date(self, obj: dict[str, Any], cust: dict[str, Any], txn_date: date) -> date:
-        term_id = _ref_id(obj.get("SalesTermRef")) or _ref_id(cust.get("SalesTermRef"))
+        term_id = ref_id(obj.get("SalesTermRef")) or ref_id(cust.get("SalesTermRef"))
         if term_id is None:
-            term_id = _ref_id(self.pref("SalesFormsPrefs", "DefaultTerms"))
+            term_id = ref_id(self.pref("SalesFormsPrefs", "DefaultTerms"))
         term = self.data["Term"].get(term_id or "")
         if term is None:
             return txn_date
@@ -1063,13 +992,13 @@ class Company:
                     element="Line.LinkedTxn.TxnId",
                     detail=f"{ttype} Id={tid} does not exist.",
                 )
-            if _ref_id(doc.get("CustomerRef")) != cust["Id"]:
+            if ref_id(doc.get("CustomerRef")) != cust["Id"]:
                 raise QBOError(
                     "6000",
                     element="Line.LinkedTxn",
                     detail=f"{ttype} {tid} belongs to another customer.",
                 )
-            open_amt = _d(doc.get("TotalAmt")) - self.applied(ttype, tid, exclude=pid)
+            open_amt = dec(doc.get("TotalAmt")) - self.applied(ttype, tid, exclude=pid)
             if amount > open_amt:
                 raise QBOError(
                     "6000",
@@ -1095,11 +1024,11 @@ class Company:
         obj["Line"] = lines
         obj["UnappliedAmt"] = total - (inv_sum - cm_sum)
         obj.pop("LinkedTxn", None)
-        self._date(obj, "TxnDate", self.clock.today())
-        self._check_len(obj, "PaymentRefNum", 21)
-        self._check_len(obj, "PrivateNote", 4000)
+        date_field(obj, "TxnDate", self.clock.today())
+        check_len(obj, "PaymentRefNum", 21)
+        check_len(obj, "PrivateNote", 4000)
         self._optional_ref(obj, "PaymentMethodRef", "PaymentMethod")
-        if _blank(obj.get("DepositToAccountRef")):
+        if blank(obj.get("DepositToAccountRef")):
             undeposited = self.find_by_name("Account", "Undeposited Funds")
             if undeposited is not None:
                 obj["DepositToAccountRef"] = {"value": undeposited["Id"]}
@@ -1144,8 +1073,8 @@ class Company:
         """With AutoApplyCredit on, QBO spends a customer's open credit memos on a new invoice."""
         if not self.pref("SalesFormsPrefs", "AutoApplyCredit", True):
             return
-        cid = _ref_id(invoice.get("CustomerRef"))
-        need = _d(invoice.get("Balance"))
+        cid = ref_id(invoice.get("CustomerRef"))
+        need = dec(invoice.get("Balance"))
         if need <= 0:
             return
         memos = self.data["CreditMemo"]
@@ -1163,7 +1092,7 @@ class Company:
         for cm in credits:
             if used >= need:
                 break
-            take = min(_d(cm.get("RemainingCredit")), need - used)
+            take = min(dec(cm.get("RemainingCredit")), need - used)
             used += take
             lines.append(
                 {"Amount": take, "LinkedTxn": [{"TxnId": cm["Id"], "TxnType": "CreditMemo"}]}
@@ -1273,10 +1202,10 @@ class Company:
                     inv += amt
                 else:
                     cm += amt
-            total = _d(p.get("TotalAmt"))
+            total = dec(p.get("TotalAmt"))
             if cm > inv:
                 problems.append(f"Payment {pid} uses more credit than it pays")
-            if _d(p.get("UnappliedAmt")) != total - (inv - cm) or _d(p.get("UnappliedAmt")) < 0:
+            if dec(p.get("UnappliedAmt")) != total - (inv - cm) or dec(p.get("UnappliedAmt")) < 0:
                 problems.append(f"Payment {pid} UnappliedAmt {p.get('UnappliedAmt')} wrong")
         clean = {k: v for k, v in self.links.items() if v}
         if clean != links:
@@ -1290,25 +1219,25 @@ class Company:
                     for ln in doc.get("Line") or []
                     if ln.get("DetailType") == "SalesItemLineDetail"
                 ]
-                subtotal = sum((_d(ln.get("Amount")) for ln in sales), ZERO)
-                tax = _d((doc.get("TxnTaxDetail") or {}).get("TotalTax"))
-                if _d(doc.get("TotalAmt")) != subtotal + tax:
+                subtotal = sum((dec(ln.get("Amount")) for ln in sales), ZERO)
+                tax = dec((doc.get("TxnTaxDetail") or {}).get("TotalTax"))
+                if dec(doc.get("TotalAmt")) != subtotal + tax:
                     problems.append(f"{entity} {did} TotalAmt != lines + tax")
-                open_amt = _d(doc.get("TotalAmt")) - applied
-                if _d(doc.get("Balance")) != open_amt or open_amt < 0:
+                open_amt = dec(doc.get("TotalAmt")) - applied
+                if dec(doc.get("Balance")) != open_amt or open_amt < 0:
                     problems.append(
                         f"{entity} {did} Balance {doc.get('Balance')} != total - applied {open_amt}"
                     )
-                if entity == "CreditMemo" and _d(doc.get("RemainingCredit")) != open_amt:
+                if entity == "CreditMemo" and dec(doc.get("RemainingCredit")) != open_amt:
                     problems.append(f"CreditMemo {did} RemainingCredit wrong")
-                cid = _ref_id(doc.get("CustomerRef")) or ""
+                cid = ref_id(doc.get("CustomerRef")) or ""
                 sign = 1 if entity == "Invoice" else -1
                 balances[cid] = balances.get(cid, ZERO) + sign * open_amt
         for p in self.data["Payment"].values():
-            cid = _ref_id(p.get("CustomerRef")) or ""
-            balances[cid] = balances.get(cid, ZERO) - _d(p.get("UnappliedAmt"))
+            cid = ref_id(p.get("CustomerRef")) or ""
+            balances[cid] = balances.get(cid, ZERO) - dec(p.get("UnappliedAmt"))
         for cid, cust in self.data["Customer"].items():
-            if _d(cust.get("Balance")) != balances.get(cid, ZERO):
+            if dec(cust.get("Balance")) != balances.get(cid, ZERO):
                 problems.append(
                     f"Customer {cid} Balance {cust.get('Balance')} != {balances.get(cid)}"
                 )
@@ -1392,13 +1321,4 @@ def _order_key(field: str, obj: dict[str, Any]) -> tuple[int, Any]:
     return qlang.sort_key(qlang.lookup(obj, field)[1])
 
 
-def _deep_merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
-    for k, v in src.items():
-        if isinstance(v, dict) and isinstance(dst.get(k), dict):
-            _deep_merge(dst[k], v)
-        else:
-            dst[k] = v
-
-
-def parse_since(text: str) -> float:
-    return parse_datetime(text).timestamp()
+__all__ = ["BY_LOWER", "ENTITIES", "Company", "deep_merge"]
