@@ -10,14 +10,13 @@ import copy
 import functools
 import itertools
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from qbsync.sim import query as qlang
-from qbsync.sim.clock import Clock, iso_seconds
+from qbsync.sim.clock import Clock
+from qbsync.sim.company.balances import Balances
 from qbsync.sim.company.model import (
     ACCOUNT_CLASSES,
     BY_LOWER,
@@ -41,149 +40,10 @@ from qbsync.sim.company.model import (
     ref_id,
 )
 from qbsync.sim.faults import QBOError
-from qbsync.sim.values import cents, render, to_decimal
+from qbsync.sim.values import cents, to_decimal
 
 
-class Company:
-    def __init__(self, realm_id: str, name: str, clock: Clock, country: str = "US") -> None:
-        self.realm_id = realm_id
-        self.name = name
-        self.country = country
-        self.clock = clock
-        self.data: dict[str, dict[str, dict[str, Any]]] = {e: {} for e in ENTITIES}
-        # entity -> id -> (LastUpdatedTime text, epoch seconds): what CDC reports as Deleted.
-        self.tombstones: dict[str, dict[str, tuple[str, int]]] = {e: {} for e in ENTITIES}
-        self.counters: dict[str, int] = {}
-        # requestid -> (status, body): the original answer, returned again on a repeat.
-        self.replay: dict[str, tuple[int, Any]] = {}
-        # (TxnType, TxnId) -> {payment id: amount applied}; derived from payments.
-        self.links: dict[tuple[str, str], dict[str, Decimal]] = {}
-        # Objects created earlier in the running batch: invisible to its later items.
-        self.hidden: set[tuple[str, str]] = set()
-        # Rendered views, keyed by object identity: objects are replaced, not edited, on change.
-        self._views: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
-        # Lower-case field names seen per entity (what a WHERE clause may name).
-        self.fields: dict[str, set[str]] = {e: set() for e in ENTITIES}
-        self.top_doc_number = 1000
-        # Customer id -> ids of its credit memos with credit left (for AutoApplyCredit).
-        self.open_credit: dict[str, set[str]] = {}
-
-    # ------------------------------------------------------------ basics
-
-    def _now(self) -> tuple[str, int]:
-        now = self.clock.now().replace(microsecond=0)
-        return iso_seconds(now), int(now.timestamp())
-
-    def next_id(self, entity: str) -> str:
-        # Transactions share one sequence, as QBO's TxnIds do; lists count on their own.
-        key = "txn" if entity in TXNS else entity
-        n = self.counters.get(key, 0) + 1
-        self.counters[key] = n
-        return str(n)
-
-    def _stamp_new(self, entity: str, obj: dict[str, Any], obj_id: str | None = None) -> None:
-        text, ts = self._now()
-        obj["Id"] = obj_id or self.next_id(entity)
-        obj["SyncToken"] = "0"
-        obj["domain"] = "QBO"
-        obj["sparse"] = False
-        obj["MetaData"] = {"CreateTime": text, "LastUpdatedTime": text}
-        obj["_ts"] = ts
-
-    def _touch(self, obj: dict[str, Any]) -> None:
-        text, ts = self._now()
-        obj["SyncToken"] = str(int(obj.get("SyncToken", "0")) + 1)
-        meta = dict(obj.get("MetaData") or {})
-        meta["LastUpdatedTime"] = text
-        obj["MetaData"] = meta
-        obj["_ts"] = ts
-
-    def visible(self, entity: str, obj_id: str | None) -> dict[str, Any] | None:
-        if obj_id is None or (entity, obj_id) in self.hidden:
-            return None
-        return self.data[entity].get(obj_id)
-
-    @contextmanager
-    def batch_scope(self) -> Iterator[None]:
-        self.hidden = set()
-        try:
-            yield
-        finally:
-            self.hidden = set()
-
-    def singleton(self, entity: str) -> dict[str, Any]:
-        return next(iter(self.data[entity].values()))
-
-    @property
-    def prefs(self) -> dict[str, Any]:
-        return self.singleton("Preferences")
-
-    def pref(self, section: str, key: str, default: Any = None) -> Any:
-        return (self.prefs.get(section) or {}).get(key, default)
-
-    # ------------------------------------------------------------ references
-
-    def ref(
-        self,
-        entity: str,
-        ref: Any,
-        element: str,
-        *,
-        required: bool = False,
-        inactive_code: str = "610",
-    ) -> dict[str, Any] | None:
-        """Resolve a reference: missing gives 2500, inactive gives 610 (2500 for customers)."""
-        rid = ref_id(ref)
-        if rid is None:
-            if required:
-                raise QBOError("2020", element=element)
-            return None
-        obj = self.visible(entity, rid)
-        if obj is None:
-            raise QBOError(
-                "2500",
-                element=element,
-                detail=f"{entity} assigned to this transaction has been deleted or does not exist. Id={rid}",  # noqa: E501
-            )
-        if obj.get("Active") is False:
-            name = obj.get("DisplayName") or obj.get("Name") or rid
-            if inactive_code == "2500":
-                raise QBOError(
-                    "2500",
-                    element=element,
-                    detail=f"{entity} assigned to this transaction has been deleted. Before you can modify this transaction, you must restore {name} (deleted).",  # noqa: E501
-                )
-            raise QBOError("610", element=element)
-        return obj
-
-    def _named_ref(self, entity: str, obj: dict[str, Any]) -> dict[str, Any]:
-        name = obj.get("DisplayName") or obj.get("Name") or ""
-        return {"value": obj["Id"], "name": name}
-
-    # ------------------------------------------------------------ reads
-
-    def read(self, entity: str, obj_id: str) -> dict[str, Any]:
-        obj = self.visible(entity, obj_id)
-        if obj is None:
-            raise QBOError(
-                "610",
-                detail=f"Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees. ({entity} Id={obj_id})",  # noqa: E501
-            )
-        return obj
-
-    def view(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """The public rendering of a stored object (cached; callers must not mutate it)."""
-        hit = self._views.get(id(obj))
-        if hit is not None and hit[0] is obj:
-            return hit[1]
-        out: dict[str, Any] = render(obj)
-        self._views[id(obj)] = (obj, out)
-        return out
-
-    def _forget_view(self, obj: dict[str, Any] | None) -> None:
-        if obj is not None:
-            self._views.pop(id(obj), None)
-
+class Company(Balances):
     # ------------------------------------------------------------ write entry points
 
     def create(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -314,171 +174,6 @@ class Company:
         self._touch(obj)
         self._put(entity, obj)
         return self.data[entity][obj["Id"]]
-
-    # ------------------------------------------------------------ storage + derived state
-
-    def _contribution(self, entity: str, obj: dict[str, Any] | None) -> tuple[str | None, Decimal]:
-        if obj is None:
-            return None, ZERO
-        cid = ref_id(obj.get("CustomerRef"))
-        if entity == "Invoice":
-            return cid, dec(obj.get("Balance"))
-        if entity == "CreditMemo":
-            return cid, -dec(obj.get("RemainingCredit"))
-        if entity == "Payment":
-            return cid, -dec(obj.get("UnappliedAmt"))
-        return None, ZERO
-
-    def _adjust_customer(self, cid: str | None, delta: Decimal) -> None:
-        if cid is None or delta == 0:
-            return
-        cust = self.data["Customer"].get(cid)
-        if cust is not None:
-            self._forget_view(cust)
-            cust["Balance"] = dec(cust.get("Balance")) + delta
-            cust["BalanceWithJobs"] = cust["Balance"]
-
-    def _put(self, entity: str, obj: dict[str, Any]) -> None:
-        old = self.data[entity].get(obj["Id"])
-        self._forget_view(old)
-        self._forget_view(obj)
-        c_old, v_old = self._contribution(entity, old)
-        self.data[entity][obj["Id"]] = obj
-        self.fields[entity].update(k.lower() for k in obj)
-        num = str(obj.get("DocNumber") or "")
-        if entity in ("Invoice", "CreditMemo") and num.isdigit():
-            self.top_doc_number = max(self.top_doc_number, int(num))
-        c_new, v_new = self._contribution(entity, obj)
-        self._adjust_customer(c_old, -v_old)
-        self._adjust_customer(c_new, v_new)
-        if entity == "CreditMemo":
-            self._index_credit(old, obj)
-        if entity == "Payment":
-            self._relink(obj["Id"], old, obj)
-
-    def _remove(self, entity: str, obj_id: str) -> None:
-        old = self.data[entity].pop(obj_id)
-        self._forget_view(old)
-        c_old, v_old = self._contribution(entity, old)
-        self._adjust_customer(c_old, -v_old)
-        self.tombstones[entity][obj_id] = self._now()
-        if entity == "CreditMemo":
-            self._index_credit(old, None)
-        if entity == "Payment":
-            self._relink(obj_id, old, None)
-
-    def _index_credit(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if old is not None:
-            self.open_credit.get(ref_id(old.get("CustomerRef")) or "", set()).discard(old["Id"])
-        if new is not None and dec(new.get("RemainingCredit")) > 0:
-            cid = ref_id(new.get("CustomerRef")) or ""
-            self.open_credit.setdefault(cid, set()).add(new["Id"])
-
-    @staticmethod
-    def _payment_links(p: dict[str, Any] | None) -> dict[tuple[str, str], Decimal]:
-        out: dict[tuple[str, str], Decimal] = {}
-        for line in (p or {}).get("Line") or []:
-            amt = dec(line.get("Amount"))
-            for lt in line.get("LinkedTxn") or []:
-                key = (str(lt.get("TxnType")), str(lt.get("TxnId")))
-                out[key] = out.get(key, ZERO) + amt
-        return out
-
-    def _relink(self, pid: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        before = self._payment_links(old)
-        after = self._payment_links(new)
-        for key in before:
-            self.links.get(key, {}).pop(pid, None)
-        for key, amt in after.items():
-            if amt != 0:
-                self.links.setdefault(key, {})[pid] = amt
-        for key in sorted(set(before) | set(after)):
-            if before.get(key) != after.get(key):
-                self._refresh_target(*key)
-
-    def applied(self, txn_type: str, txn_id: str, exclude: str | None = None) -> Decimal:
-        links = self.links.get((txn_type, txn_id), {})
-        return sum((a for p, a in links.items() if p != exclude), ZERO)
-
-    def _linked(self, txn_type: str, txn_id: str) -> list[dict[str, str]]:
-        links = self.links.get((txn_type, txn_id), {})
-        return [{"TxnId": p, "TxnType": "Payment"} for p in sorted(links, key=int) if links[p] != 0]
-
-    def _refresh_target(self, txn_type: str, txn_id: str) -> None:
-        """A payment changed what is applied to a document: its balance, links and token move."""
-        doc = self.data.get(txn_type, {}).get(txn_id)
-        if doc is None:
-            return
-        # Stored objects are never edited in place, so a shallow copy is enough here.
-        new = dict(doc)
-        self._derive_open(txn_type, new)
-        if new != doc:
-            self._touch(new)
-            self._put(txn_type, new)
-
-    def _derive_open(self, entity: str, doc: dict[str, Any], doc_id: str | None = "") -> None:
-        """Balance (and RemainingCredit) and LinkedTxn from the payments applied to the document.
-        doc_id None: a document being created, which nothing is applied to yet."""
-        did = doc["Id"] if doc_id == "" else doc_id
-        open_amt = dec(doc.get("TotalAmt")) - (self.applied(entity, did) if did else ZERO)
-        doc["LinkedTxn"] = self._linked(entity, did) if did else []
-        if entity == "Invoice":
-            doc["Balance"] = open_amt
-        else:
-            doc["RemainingCredit"] = open_amt
-            doc["Balance"] = open_amt
-
-    def _unlink_payments(self, entity: str, doc_id: str) -> None:
-        """Voiding or deleting a document turns what was applied to it back into credit."""
-        for pid in sorted(self.links.get((entity, doc_id), {}), key=int):
-            p = copy.deepcopy(self.data["Payment"][pid])
-            p["Line"] = [
-                ln
-                for ln in p.get("Line") or []
-                if not any(
-                    str(lt.get("TxnType")) == entity and str(lt.get("TxnId")) == doc_id
-                    for lt in ln.get("LinkedTxn") or []
-                )
-            ]
-            self._rebalance(p)
-            self._touch(p)
-            self._put("Payment", p)
-
-    @staticmethod
-    def _rebalance(p: dict[str, Any]) -> None:
-        """Keep a payment coherent after lines were dropped: credit used <= invoices paid <=
-        credit used + total."""
-
-        def sums() -> tuple[Decimal, Decimal]:
-            inv = cm = ZERO
-            for ln in p.get("Line") or []:
-                kinds = {str(lt.get("TxnType")) for lt in ln.get("LinkedTxn") or []}
-                if "CreditMemo" in kinds:
-                    cm += dec(ln.get("Amount"))
-                elif "Invoice" in kinds:
-                    inv += dec(ln.get("Amount"))
-            return inv, cm
-
-        def shrink(kind: str, excess: Decimal) -> None:
-            for ln in reversed(p.get("Line") or []):
-                if excess <= 0:
-                    break
-                kinds = {str(lt.get("TxnType")) for lt in ln.get("LinkedTxn") or []}
-                if kind in kinds:
-                    cut = min(excess, dec(ln.get("Amount")))
-                    ln["Amount"] = dec(ln.get("Amount")) - cut
-                    excess -= cut
-            p["Line"] = [ln for ln in p.get("Line") or [] if dec(ln.get("Amount")) != 0]
-
-        inv, cm = sums()
-        if cm > inv:
-            shrink("CreditMemo", cm - inv)
-        inv, cm = sums()
-        total = dec(p.get("TotalAmt"))
-        if inv - cm > total:
-            shrink("Invoice", inv - cm - total)
-        inv, cm = sums()
-        p["UnappliedAmt"] = total - (inv - cm)
 
     # ------------------------------------------------------------ builders
 
@@ -679,14 +374,6 @@ class Company:
         return obj
 
     # ------------------------------------------------------------ sales documents
-
-    def _optional_ref(self, obj: dict[str, Any], field: str, entity: str) -> None:
-        if blank(obj.get(field)):
-            obj.pop(field, None)
-            return
-        r = self.ref(entity, obj[field], field)
-        assert r is not None
-        obj[field] = self._named_ref(entity, r)
 
     def _doc_number(
         self, entity: str, obj: dict[str, Any], existing: dict[str, Any] | None
@@ -1061,14 +748,6 @@ class Company:
         self._put("Payment", new)
         return new
 
-    def find_by_name(self, entity: str, name: str) -> dict[str, Any] | None:
-        field = "DisplayName" if entity in PEOPLE else "Name"
-        key = name.casefold()
-        for obj in self.data[entity].values():
-            if str(obj.get(field, "")).casefold() == key:
-                return obj
-        return None
-
     def _auto_apply_credit(self, invoice: dict[str, Any]) -> None:
         """With AutoApplyCredit on, QBO spends a customer's open credit memos on a new invoice."""
         if not self.pref("SalesFormsPrefs", "AutoApplyCredit", True):
@@ -1248,13 +927,6 @@ class Company:
                 if not str(o.get("SyncToken", "")).isdigit():
                     problems.append(f"{entity} {oid} bad SyncToken")
         return problems
-
-    def rebuild_links(self) -> None:
-        self.links = {}
-        for pid, p in self.data["Payment"].items():
-            for key, amt in self._payment_links(p).items():
-                if amt != 0:
-                    self.links.setdefault(key, {})[pid] = amt
 
     # ------------------------------------------------------------ persistence
 
