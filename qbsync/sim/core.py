@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from qbsync.sim.clock import Clock, iso_seconds
-from qbsync.sim.company import BY_LOWER, ENTITIES, Company, deep_merge
+from qbsync.sim.company import BY_LOWER, ENTITIES, Company
 from qbsync.sim.faults import (
     FaultInjector,
     FaultRule,
     Latency,
     Limits,
-    QBOError,
     RateLimiter,
     RequestLog,
 )
@@ -275,37 +274,15 @@ class Simulator:
         becomes inactive with "(deleted)" after its name."""
         with self.lock:
             c = self.company(realm)
-            src = c.read("Customer", from_id)
-            dst = c.read("Customer", into_id)
-            if from_id == into_id:
-                raise QBOError("6000", detail="A customer can't be merged into itself.")
-            moved = 0
-            for entity in ("Invoice", "CreditMemo", "Payment"):
-                for doc in list(c.data[entity].values()):
-                    if (doc.get("CustomerRef") or {}).get("value") == from_id:
-                        new = copy.deepcopy(doc)
-                        new["CustomerRef"] = {"value": into_id, "name": dst["DisplayName"]}
-                        c._touch(new)
-                        c._put(entity, new)
-                        moved += 1
-            gone = copy.deepcopy(src)
-            gone["Active"] = False
-            gone["DisplayName"] = f"{src['DisplayName']} (deleted)"
-            gone["FullyQualifiedName"] = gone["DisplayName"]
-            c._touch(gone)
-            c._put("Customer", gone)
-            out = {"Customer": _public(c, c.read("Customer", into_id)), "moved": moved}
+            into, moved = c.merge_customer(from_id, into_id)
+            out = {"Customer": _public(c, into), "moved": moved}
         self.save()
         return out
 
     def set_preferences(self, realm: str, patch: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             c = self.company(realm)
-            prefs = copy.deepcopy(c.prefs)
-            deep_merge(prefs, patch)
-            c._touch(prefs)
-            c._put("Preferences", prefs)
-            out = _public(c, prefs)
+            out = _public(c, c.set_preferences(patch))
         self.save()
         return out
 

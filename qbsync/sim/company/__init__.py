@@ -12,20 +12,22 @@ building only on those listed above it:
   documents   building invoices and credit memos (lines, tax, totals, numbers, due dates)
   payments    building payments, deposits, credit applied by itself to a new invoice
   writes      create, update, delete and void
+  user        what a user changes in QBO's screens: customer merges, preferences
   queries     the query language and change data capture
   invariants  the self-check of derived state
   state       to and from plain data
 """
 
 from qbsync.sim.company.invariants import Invariants
-from qbsync.sim.company.model import BY_LOWER, ENTITIES, deep_merge
+from qbsync.sim.company.model import BY_LOWER, ENTITIES
 from qbsync.sim.company.queries import Queries
 from qbsync.sim.company.state import Persistence
+from qbsync.sim.company.user import UserEdits
 from qbsync.sim.company.writes import Writes
 
 
-class Company(Writes, Queries, Invariants, Persistence):
+class Company(Writes, UserEdits, Queries, Invariants, Persistence):
     """One company: its objects, their derived state, and the operations QBO offers on them."""
 
 
-__all__ = ["BY_LOWER", "ENTITIES", "Company", "deep_merge"]
+__all__ = ["BY_LOWER", "ENTITIES", "Company"]
