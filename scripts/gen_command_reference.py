@@ -1,6 +1,6 @@
-"""Regenerate README.md's command reference from every command's --help.
+"""Regenerate docs/commands.md, the command reference, from every command's --help.
 
-uv run python scripts/gen_command_reference.py          # rewrite README.md
+uv run python scripts/gen_command_reference.py          # rewrite docs/commands.md
 uv run python scripts/gen_command_reference.py --check  # exit 1 when it is out of date
 """
 
@@ -11,17 +11,17 @@ from pathlib import Path
 
 from qbsync.cli.reference import is_current, update
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+COMMANDS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "commands.md"
 
 
 def main(argv: list[str]) -> int:
     if "--check" in argv:
-        if is_current(README):
+        if is_current(COMMANDS_PAGE):
             return 0
-        print("README.md's command reference is out of date: run scripts/gen_command_reference.py")
+        print("docs/commands.md is out of date: run scripts/gen_command_reference.py")
         return 1
-    changed = update(README)
-    print("README.md updated" if changed else "README.md already current")
+    changed = update(COMMANDS_PAGE)
+    print("docs/commands.md updated" if changed else "docs/commands.md already current")
     return 0
 
 

@@ -1,7 +1,7 @@
-"""The command reference in README.md, rendered from every command's --help.
+"""The command reference in docs/commands.md, rendered from every command's --help.
 
 `python scripts/gen_command_reference.py` rewrites the section between the markers;
-`--check` exits 1 when README.md is out of date (a test runs the same comparison).
+`--check` exits 1 when docs/commands.md is out of date (a test runs the same comparison).
 """
 
 from __future__ import annotations
@@ -46,18 +46,18 @@ def render() -> str:
     return "\n".join(parts)
 
 
-def update(readme: Path) -> bool:
-    """Rewrite the reference in `readme`; True when it changed."""
-    text = readme.read_text(encoding="utf-8")
+def update(page: Path) -> bool:
+    """Rewrite the reference between the markers in `page`; True when it changed."""
+    text = page.read_text(encoding="utf-8")
     pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
     if not pattern.search(text):
-        raise SystemExit(f"{readme}: the command-reference markers are missing")
+        raise SystemExit(f"{page}: the command-reference markers are missing")
     new = pattern.sub(lambda _: render(), text)
     if new != text:
-        readme.write_text(new, encoding="utf-8")
+        page.write_text(new, encoding="utf-8")
     return new != text
 
 
-def is_current(readme: Path) -> bool:
-    text = readme.read_text(encoding="utf-8")
+def is_current(page: Path) -> bool:
+    text = page.read_text(encoding="utf-8")
     return render() in text

@@ -1,4 +1,4 @@
-"""The README's mappings example imports as documented."""
+"""The mappings page's example (docs/mappings.md) imports as documented."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from tests.mappings.lists import CountingSource
 from tests.support import run_json
 
 
-def test_readme_mappings_example(
+def test_mappings_page_example_imports(
     demo_lists: CountingSource, tmp_path: Path, ledger_db: Database
 ) -> None:
     ensure_company("acme")
     path = tmp_path / "mappings.yaml"
-    path.write_text(_yaml_block("### The mappings YAML"))
+    path.write_text(_yaml_block("mappings.md", "## The mappings YAML"))
     out = run_json("mappings", "import", str(path))["data"]
     assert len(out["added"]) == 10
     assert lookup(ledger_db, "acme", "items", "S-MSP") == "12"  # by id, no lookup
