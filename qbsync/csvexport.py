@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from qbsync.money import dec
+from qbsync.money import dec, number_text
 
 COLUMNS: tuple[str, ...] = (
     "InvoiceNo",
@@ -64,13 +64,6 @@ def _names(db: Database, company: str, table: str, kind: str) -> dict[str, str]:
     ):
         names[local_id] = qbo_name
     return names
-
-
-def _number(value: Any) -> str:
-    """Decimal text without float: 7.50 -> 7.5, 12 -> 12; money keeps its cents."""
-    d = dec(value)
-    text = format(d.normalize(), "f")
-    return text
 
 
 def invoice_rows(
@@ -133,8 +126,8 @@ def invoice_rows(
                     **head,
                     "Item(Product/Service)": items.get(line["service_id"], line["service_id"]),
                     "ItemDescription": line["description"] or "",
-                    "ItemQuantity": _number(line["quantity"]),
-                    "ItemRate": _number(line["unit_price"]),
+                    "ItemQuantity": number_text(line["quantity"]),
+                    "ItemRate": number_text(line["unit_price"]),
                     "ItemAmount": f"{dec(line['amount']):.2f}",
                     "ItemTaxCode": tax.get(line["tax_region_id"], "")
                     if line["tax_region_id"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from qbsync.ledger import money as m
+from qbsync import money as m
 from qbsync.ledger.store import invoice_status, settled
 
 PAYMENT_COLUMNS = (

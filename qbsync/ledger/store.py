@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlite_utils import Database
 
+from qbsync import money as m
 from qbsync.errors import InputError, NotFoundError
-from qbsync.ledger import money as m
 from qbsync.ledger.models import Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentIn
 from qbsync.ledger.validate import Plan
 from qbsync.store.tx import transaction

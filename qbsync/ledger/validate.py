@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlite_utils import Database
 
+from qbsync import money as m
 from qbsync.errors import InputError
-from qbsync.ledger import money as m
 from qbsync.ledger.models import (
     KINDS,
     RECORD_MODELS,
