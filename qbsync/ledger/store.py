@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from qbsync import money as m
 from qbsync.errors import InputError, NotFoundError
 from qbsync.ledger.models import Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentIn
-from qbsync.ledger.validate import Plan
+from qbsync.ledger.plan import Plan
 from qbsync.store.tx import transaction
 from qbsync.sync.outbox import OpKind, SubjectType, enqueue
 from qbsync.timeutil import utc_now_iso
