@@ -24,6 +24,17 @@ from qbsync.ledger.content import (
 )
 from qbsync.ledger.models import KINDS, CreditApplicationIn, InvoiceIn, PaymentIn
 from qbsync.ledger.readers import RawRecord
+from qbsync.ledger.rules import (
+    Document,
+    NoPayment,
+    changed_fields,
+    export_op,
+    only_finalized_takes_payments,
+    payment_refusal,
+    payment_row,
+    replay,
+    void_op,
+)
 from qbsync.ledger.validate import Problems, parse_records
 from qbsync.sync.outbox import OpKind, SubjectType
 
@@ -85,15 +96,6 @@ def _simple_kind(
             plan.kinds[kind].unchanged += 1
 
 
-@dataclass
-class _Doc:
-    """An invoice as it will stand after the import (for references from payments)."""
-
-    type: str
-    status: str
-    client: str
-
-
 def build_plan(db: Database, company: str, records: list[RawRecord]) -> Plan:
     """Validate every record, its references and its transition; return what to write."""
     problems = Problems()
@@ -121,8 +123,8 @@ def build_plan(db: Database, company: str, records: list[RawRecord]) -> Plan:
     region_ids = set(regions) | {r.id for _, r in parsed["tax_regions"]}
     terms_ids = set(terms) | {t.id for _, t in parsed["terms"]}
 
-    docs: dict[str, _Doc] = {
-        iid: _Doc(row["type"], row["status"], row["client_id"]) for iid, row in invoices.items()
+    docs: dict[str, Document] = {
+        iid: Document(row["type"], row["status"], row["client_id"]) for iid, row in invoices.items()
     }
     for record, inv in parsed["invoices"]:
         _plan_invoice(
@@ -137,7 +139,7 @@ def build_plan(db: Database, company: str, records: list[RawRecord]) -> Plan:
             region_ids,
             terms_ids,
         )
-        docs[inv.id] = _Doc(inv.type, inv.status, inv.client)
+        docs[inv.id] = Document(inv.type, inv.status, inv.client)
 
     for record, pay in parsed["payments"]:
         _plan_payment(plan, problems, record, pay, payments.get(pay.id), docs)
@@ -229,15 +231,13 @@ def _plan_invoice(
         }
         for index, (line, amount) in enumerate(zip(inv.lines, amounts, strict=True))
     ]
-    export_op = OpKind.EXPORT_CREDIT_MEMO if inv.type == "credit_note" else OpKind.EXPORT_INVOICE
-    void_op = OpKind.DELETE_CREDIT_MEMO if inv.type == "credit_note" else OpKind.VOID_INVOICE
     kind_plan = plan.kinds["invoices"]
 
     if old is None:
         kind_plan.added.append(row)
         plan.lines[inv.id] = line_rows
         if inv.status == "finalized":
-            plan.ops.append((export_op, SubjectType.INVOICE, inv.id))
+            plan.ops.append((export_op(inv.type), SubjectType.INVOICE, inv.id))
         return
 
     was = old["status"]
@@ -249,7 +249,7 @@ def _plan_invoice(
         kind_plan.updated.append(row)
         plan.lines[inv.id] = line_rows
         if inv.status == "finalized":
-            plan.ops.append((export_op, SubjectType.INVOICE, inv.id))
+            plan.ops.append((export_op(inv.type), SubjectType.INVOICE, inv.id))
         return
 
     noun = "credit note" if old["type"] == "credit_note" else "invoice"
@@ -287,7 +287,9 @@ def _plan_invoice(
         )
     else:
         kind_plan.updated.append(row)  # finalized -> void: same content, new status
-        plan.ops.append((void_op, SubjectType.INVOICE, inv.id))
+        op = void_op(inv.type, was)
+        if op is not None:
+            plan.ops.append((op, SubjectType.INVOICE, inv.id))
 
 
 def _plan_payment(
@@ -296,49 +298,38 @@ def _plan_payment(
     record: RawRecord,
     pay: PaymentIn,
     old: dict[str, Any] | None,
-    docs: dict[str, _Doc],
+    docs: dict[str, Document],
 ) -> None:
-    row = {
-        "id": pay.id,
-        "invoice_id": pay.invoice,
-        "amount": m.text(pay.amount),
-        "date": pay.date.isoformat(),
-        "method": pay.method,
-        "reference": pay.reference,
-    }
+    row = payment_row(pay)
     if old is not None:
-        if old["source"] != "local":
+        again = replay(old, row)
+        if again.from_quickbooks:
             problems.add(
                 record.where(("id",)),
                 f"payment {pay.id} came from QuickBooks; choose another id for a local payment",
             )
-            return
-        for key, value in row.items():
-            if old[key] != value:
-                name = "invoice" if key == "invoice_id" else key
-                problems.add(
-                    record.where((name,)),
-                    f"payment {pay.id} is recorded and cannot change (stored {old[key]!r}, "
-                    f"file {value!r}); record a new payment (or a refund) under a new id",
-                )
-                return
-        plan.kinds["payments"].unchanged += 1
+        elif again.changed:
+            key = again.changed[0]
+            name = "invoice" if key == "invoice_id" else key
+            problems.add(
+                record.where((name,)),
+                f"payment {pay.id} is recorded and cannot change (stored {old[key]!r}, "
+                f"file {row[key]!r}); record a new payment (or a refund) under a new id",
+            )
+        else:
+            plan.kinds["payments"].unchanged += 1
         return
     doc = docs.get(pay.invoice)
-    if doc is None:
-        problems.add(record.where(("invoice",)), f"unknown invoice {pay.invoice!r}")
-        return
-    if doc.type != "standard":
-        problems.add(
-            record.where(("invoice",)),
-            f"{pay.invoice} is a credit note; apply it with a credit application instead",
-        )
-        return
-    if doc.status != "finalized":
-        problems.add(
-            record.where(("invoice",)),
-            f"invoice {pay.invoice} is {doc.status}; only a finalized invoice takes payments",
-        )
+    refusal = payment_refusal(doc)
+    if refusal is not None:
+        if refusal is NoPayment.UNKNOWN:
+            message = f"unknown invoice {pay.invoice!r}"
+        elif refusal is NoPayment.CREDIT_NOTE:
+            message = f"{pay.invoice} is a credit note; apply it with a credit application instead"
+        else:
+            assert doc is not None
+            message = only_finalized_takes_payments(pay.invoice, doc.status)
+        problems.add(record.where(("invoice",)), message)
         return
     plan.kinds["payments"].added.append(row)
     plan.ops.append((OpKind.PUSH_PAYMENT, SubjectType.PAYMENT, pay.id))
@@ -350,7 +341,7 @@ def _plan_application(
     record: RawRecord,
     app: CreditApplicationIn,
     old: dict[str, Any] | None,
-    docs: dict[str, _Doc],
+    docs: dict[str, Document],
 ) -> None:
     row = {
         "id": app.id,
@@ -360,16 +351,16 @@ def _plan_application(
         "date": app.date.isoformat(),
     }
     if old is not None:
-        for key, value in row.items():
-            if old[key] != value:
-                name = key.removesuffix("_id")
-                problems.add(
-                    record.where((name,)),
-                    f"credit application {app.id} is recorded and cannot change (stored "
-                    f"{old[key]!r}, file {value!r}); record a new one under a new id",
-                )
-                return
-        plan.kinds["credit_applications"].unchanged += 1
+        changed = changed_fields(old, row)
+        if changed:
+            key = changed[0]
+            problems.add(
+                record.where((key.removesuffix("_id"),)),
+                f"credit application {app.id} is recorded and cannot change (stored "
+                f"{old[key]!r}, file {row[key]!r}); record a new one under a new id",
+            )
+        else:
+            plan.kinds["credit_applications"].unchanged += 1
         return
     before = len(problems.items)
     note, invoice = docs.get(app.credit_note), docs.get(app.invoice)

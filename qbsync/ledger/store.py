@@ -14,10 +14,18 @@ from typing import Any
 from pydantic import ValidationError
 from sqlite_utils import Database
 
-from qbsync import money as m
 from qbsync.errors import InputError, NotFoundError
 from qbsync.ledger.models import Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentIn
 from qbsync.ledger.plan import Plan
+from qbsync.ledger.rules import (
+    Document,
+    NoPayment,
+    only_finalized_takes_payments,
+    payment_refusal,
+    payment_row,
+    replay,
+    void_op,
+)
 from qbsync.store.tx import transaction
 from qbsync.sync.outbox import OpKind, SubjectType, enqueue
 from qbsync.timeutil import utc_now_iso
@@ -150,6 +158,16 @@ def _one(db: Database, sql: str, params: list[Any]) -> dict[str, Any] | None:
     if row is None:
         return None
     return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
+def _document(db: Database, company: str, id: str) -> Document | None:
+    """What the rules need of an invoice or credit note, or None when there is none."""
+    row = _one(
+        db,
+        "SELECT type, status, client_id FROM ledger_invoices WHERE company = ? AND id = ?",
+        [company, id],
+    )
+    return Document(row["type"], row["status"], row["client_id"]) if row else None
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -316,58 +334,46 @@ def record_local_payment(
         field = ".".join(str(p) for p in err["loc"])
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise InputError(f"payment {id}: {field}: {msg}") from None
-    row = {
-        "id": pay.id,
-        "invoice_id": pay.invoice,
-        "amount": m.text(pay.amount),
-        "date": pay.date.isoformat(),
-        "method": pay.method,
-        "reference": pay.reference,
-    }
+    row = payment_row(pay)
     with transaction(db):
         old = _one(
             db, "SELECT * FROM ledger_payments WHERE company = ? AND id = ?", [company, pay.id]
         )
         if old is not None:
-            changed = [k for k, v in row.items() if old[k] != v]
-            if old["source"] != "local" or changed:
-                raise InputError(
-                    f"payment {pay.id} is already recorded"
-                    + (f" with a different {changed[0]}" if changed else " (from QuickBooks)"),
-                    "payments cannot change; record a new one under a new id",
-                )
-            return
-        invoice = _one(
-            db,
-            "SELECT type, status FROM ledger_invoices WHERE company = ? AND id = ?",
-            [company, pay.invoice],
-        )
-        if invoice is None:
-            raise NotFoundError(f"no invoice {pay.invoice!r} in the ledger of {company}")
-        if invoice["type"] != "standard":
-            raise InputError(f"{pay.invoice} is a credit note; it takes no payments")
-        if invoice["status"] != "finalized":
+            again = replay(old, row)
+            if again.identical:
+                return
             raise InputError(
-                f"invoice {pay.invoice} is {invoice['status']}; only a finalized invoice "
-                "takes payments"
+                f"payment {pay.id} is already recorded"
+                + (
+                    f" with a different {again.changed[0]}"
+                    if again.changed
+                    else " (from QuickBooks)"
+                ),
+                "payments cannot change; record a new one under a new id",
             )
+        invoice = _document(db, company, pay.invoice)
+        refusal = payment_refusal(invoice)
+        if refusal is NoPayment.UNKNOWN:
+            raise NotFoundError(f"no invoice {pay.invoice!r} in the ledger of {company}")
+        if refusal is NoPayment.CREDIT_NOTE:
+            raise InputError(f"{pay.invoice} is a credit note; it takes no payments")
+        if refusal is NoPayment.NOT_FINALIZED:
+            assert invoice is not None
+            raise InputError(only_finalized_takes_payments(pay.invoice, invoice.status))
         _insert_payment(db, company, row, utc_now_iso())
         enqueue(db, company, OpKind.PUSH_PAYMENT, SubjectType.PAYMENT, pay.id)
 
 
 def void_invoice(db: Database, company: str, invoice_id: str, reason: str | None) -> None:
-    """Void an invoice or credit note. A finalized one queues VOID_INVOICE (DELETE_CREDIT_MEMO
-    for a credit note: QuickBooks cannot void those) in the same transaction; a draft is just
-    marked void; voiding a void document again is a no-op."""
+    """Void an invoice or credit note, queueing in the same transaction the op rules.void_op
+    names (a finalized one is voided in QuickBooks, a finalized credit note deleted there; a
+    draft is just marked void). Voiding a void document again is a no-op."""
     with transaction(db):
-        row = _one(
-            db,
-            "SELECT type, status FROM ledger_invoices WHERE company = ? AND id = ?",
-            [company, invoice_id],
-        )
-        if row is None:
+        doc = _document(db, company, invoice_id)
+        if doc is None:
             raise NotFoundError(f"no invoice {invoice_id!r} in the ledger of {company}")
-        if row["status"] == "void":
+        if doc.status == "void":
             return
         now = utc_now_iso()
         db.execute(
@@ -375,8 +381,6 @@ def void_invoice(db: Database, company: str, invoice_id: str, reason: str | None
             "updated_at = ? WHERE company = ? AND id = ?",
             [now, reason, now, company, invoice_id],
         )
-        if row["status"] == "finalized":
-            kind = (
-                OpKind.DELETE_CREDIT_MEMO if row["type"] == "credit_note" else OpKind.VOID_INVOICE
-            )
-            enqueue(db, company, kind, SubjectType.INVOICE, invoice_id)
+        op = void_op(doc.type, doc.status)
+        if op is not None:
+            enqueue(db, company, op, SubjectType.INVOICE, invoice_id)
