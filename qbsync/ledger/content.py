@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from qbsync import money as m
 from qbsync.ledger.models import InvoiceIn
+from qbsync.ledger.queries import invoice_lines
 
 
 def opt_text(value: Any) -> str | None:
@@ -62,11 +63,6 @@ def content_hash(content: dict[str, Any]) -> str:
 
 
 def stored_content(db: Database, company: str, row: dict[str, Any]) -> dict[str, Any]:
-    lines = db.execute(
-        "SELECT service_id, description, quantity, unit_price, tax_region_id, service_date "
-        "FROM ledger_invoice_lines WHERE company = ? AND invoice_id = ? ORDER BY line_no",
-        [company, row["id"]],
-    ).fetchall()
     return {
         "number": row["number"],
         "client": row["client_id"],
@@ -78,14 +74,14 @@ def stored_content(db: Database, company: str, row: dict[str, Any]) -> dict[str,
         "memo": row["memo"],
         "lines": [
             {
-                "service": ln[0],
-                "description": ln[1],
-                "quantity": ln[2],
-                "unit_price": ln[3],
-                "tax_region": ln[4],
-                "service_date": ln[5],
+                "service": ln["service_id"],
+                "description": ln["description"],
+                "quantity": ln["quantity"],
+                "unit_price": ln["unit_price"],
+                "tax_region": ln["tax_region_id"],
+                "service_date": ln["service_date"],
             }
-            for ln in lines
+            for ln in invoice_lines(db, company, row["id"])
         ],
     }
 

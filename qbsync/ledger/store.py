@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from qbsync.errors import InputError, NotFoundError
 from qbsync.ledger.models import Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentIn
 from qbsync.ledger.plan import Plan
+from qbsync.ledger.queries import LIST_TABLES, invoice_lines
 from qbsync.ledger.rules import (
     Document,
     NoPayment,
@@ -29,13 +30,6 @@ from qbsync.ledger.rules import (
 from qbsync.store.tx import transaction
 from qbsync.sync.outbox import OpKind, SubjectType, enqueue
 from qbsync.timeutil import utc_now_iso
-
-_TABLES = {
-    "clients": "ledger_clients",
-    "services": "ledger_services",
-    "tax_regions": "ledger_tax_regions",
-    "terms": "ledger_terms",
-}
 
 
 def _upsert(db: Database, table: str, company: str, row: dict[str, Any], now: str) -> None:
@@ -54,7 +48,7 @@ def apply_plan(db: Database, plan: Plan) -> None:
     company = plan.company
     now = utc_now_iso()
     with transaction(db):
-        for kind, table in _TABLES.items():
+        for kind, table in LIST_TABLES.items():
             for row in plan.kinds[kind].added + plan.kinds[kind].updated:
                 _upsert(db, table, company, row, now)
         invoices = plan.kinds["invoices"]
@@ -179,24 +173,18 @@ def get_invoice(db: Database, company: str, id: str) -> Invoice:
     row = _one(db, "SELECT * FROM ledger_invoices WHERE company = ? AND id = ?", [company, id])
     if row is None:
         raise NotFoundError(f"no invoice {id!r} in the ledger of {company}")
-    cursor = db.execute(
-        "SELECT line_no, service_id, description, quantity, unit_price, amount, tax_region_id, "
-        "service_date FROM ledger_invoice_lines WHERE company = ? AND invoice_id = ? "
-        "ORDER BY line_no",
-        [company, id],
-    )
     lines = [
         InvoiceLine(
-            line_no=r[0],
-            service_id=r[1],
-            description=r[2],
-            quantity=Decimal(r[3]),
-            unit_price=Decimal(r[4]),
-            amount=Decimal(r[5]),
-            tax_region_id=r[6],
-            service_date=_date(r[7]),
+            line_no=r["line_no"],
+            service_id=r["service_id"],
+            description=r["description"],
+            quantity=Decimal(r["quantity"]),
+            unit_price=Decimal(r["unit_price"]),
+            amount=Decimal(r["amount"]),
+            tax_region_id=r["tax_region_id"],
+            service_date=_date(r["service_date"]),
         )
-        for r in cursor
+        for r in invoice_lines(db, company, id)
     ]
     return Invoice(
         company=company,
