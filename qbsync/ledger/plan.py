@@ -7,7 +7,6 @@ together, so a file is fixed in one pass.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -23,6 +22,7 @@ from qbsync.ledger.content import (
     stored_content,
 )
 from qbsync.ledger.models import KINDS, CreditApplicationIn, InvoiceIn, PaymentIn
+from qbsync.ledger.queries import records_by_id
 from qbsync.ledger.readers import RawRecord
 from qbsync.ledger.rules import (
     Document,
@@ -72,12 +72,6 @@ class Plan:
         return sum(len(p.added) + len(p.updated) for p in self.kinds.values())
 
 
-def _rows(db: Database, sql: str, params: Sequence[Any]) -> dict[str, dict[str, Any]]:
-    cursor = db.execute(sql, list(params))
-    names = [d[0] for d in cursor.description]
-    return {row[names.index("id")]: dict(zip(names, row, strict=True)) for row in cursor}
-
-
 def _simple_kind(
     plan: Plan,
     kind: str,
@@ -103,14 +97,13 @@ def build_plan(db: Database, company: str, records: list[RawRecord]) -> Plan:
     problems.raise_if_any()
 
     plan = Plan(company)
-    q = "SELECT * FROM {} WHERE company = ?"
-    clients = _rows(db, q.format("ledger_clients"), [company])
-    services = _rows(db, q.format("ledger_services"), [company])
-    regions = _rows(db, q.format("ledger_tax_regions"), [company])
-    terms = _rows(db, q.format("ledger_terms"), [company])
-    invoices = _rows(db, q.format("ledger_invoices"), [company])
-    payments = _rows(db, q.format("ledger_payments"), [company])
-    applications = _rows(db, q.format("ledger_credit_applications"), [company])
+    clients = records_by_id(db, company, "clients")
+    services = records_by_id(db, company, "services")
+    regions = records_by_id(db, company, "tax_regions")
+    terms = records_by_id(db, company, "terms")
+    invoices = records_by_id(db, company, "invoices")
+    payments = records_by_id(db, company, "payments")
+    applications = records_by_id(db, company, "credit_applications")
 
     _simple_kind(plan, "clients", parsed["clients"], clients, ("id", "name", "email", "currency"))
     _simple_kind(plan, "services", parsed["services"], services, ("id", "name"))

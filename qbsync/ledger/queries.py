@@ -1,5 +1,6 @@
-"""Ledger reads that hand back rows as plain dicts, for listings, files and checks: an
-invoice's lines and payments, payments newest first, the names in the ledger's lists.
+"""Ledger reads that hand back rows as plain dicts: the stored records an import is checked
+against, an invoice's lines and payments, payments newest first, the names in the ledger's
+lists. (store.py hands back whole documents, their balance and status.)
 
 Only ledger tables are read here; a read that joins another owner's tables is a view
 (qbsync/views/). Amounts stay the stored decimal text.
@@ -19,6 +20,20 @@ LIST_TABLES = {
     "tax_regions": "ledger_tax_regions",
     "terms": "ledger_terms",
 }
+# Every kind of record an import holds (invoice lines go with their invoice).
+TABLES = {
+    **LIST_TABLES,
+    "invoices": "ledger_invoices",
+    "payments": "ledger_payments",
+    "credit_applications": "ledger_credit_applications",
+}
+
+
+def records_by_id(db: Database, company: str, kind: str) -> dict[str, dict[str, Any]]:
+    """Every stored record of a kind, all columns, by id (what an import is checked against)."""
+    cursor = db.execute(f"SELECT * FROM {TABLES[kind]} WHERE company = ?", [company])
+    columns = [d[0] for d in cursor.description]
+    return {row[columns.index("id")]: dict(zip(columns, row, strict=True)) for row in cursor}
 
 
 def names(db: Database, company: str, kind: str) -> dict[str, str]:
