@@ -29,7 +29,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from qbsync.money import dec
+from qbsync.ledger import queries
+from qbsync.mappings.store import list_mappings
+from qbsync.money import dec, number_text
 
 COLUMNS: tuple[str, ...] = (
     "InvoiceNo",
@@ -52,25 +54,13 @@ DATE_FORMATS = {"MM/dd/yyyy": "%m/%d/%Y", "dd/MM/yyyy": "%d/%m/%Y"}
 DEFAULT_DATE_FORMAT = "MM/dd/yyyy"
 
 
-def _names(db: Database, company: str, table: str, kind: str) -> dict[str, str]:
+def _names(db: Database, company: str, ledger_kind: str, mapping_kind: str) -> dict[str, str]:
     """Local id -> the QuickBooks name it is mapped to, else the ledger's name."""
-    names = {
-        r[0]: r[1] for r in db.execute(f"SELECT id, name FROM {table} WHERE company = ?", [company])
-    }
-    for local_id, qbo_name in db.execute(
-        "SELECT local_id, qbo_name FROM mappings WHERE company = ? AND kind = ? "
-        "AND qbo_name IS NOT NULL AND qbo_name != ''",
-        [company, kind],
-    ):
-        names[local_id] = qbo_name
+    names = queries.names(db, company, ledger_kind)
+    for mapping in list_mappings(db, company, mapping_kind):
+        if mapping.qbo_name:
+            names[mapping.local_id] = mapping.qbo_name
     return names
-
-
-def _number(value: Any) -> str:
-    """Decimal text without float: 7.50 -> 7.5, 12 -> 12; money keeps its cents."""
-    d = dec(value)
-    text = format(d.normalize(), "f")
-    return text
 
 
 def invoice_rows(
@@ -81,29 +71,14 @@ def invoice_rows(
     def day(value: str | None) -> str:
         return dt.date.fromisoformat(value).strftime(fmt) if value else ""
 
-    customers = _names(db, company, "ledger_clients", "customers")
-    items = _names(db, company, "ledger_services", "items")
-    tax = _names(db, company, "ledger_tax_regions", "tax_codes")
-    terms = _names(db, company, "ledger_terms", "terms")
-    due_days = {
-        r[0]: r[1]
-        for r in db.execute("SELECT id, due_days FROM ledger_terms WHERE company = ?", [company])
-    }
-    where = "company = ? AND status = 'finalized'"
-    params: list[Any] = [company]
-    if since is not None:
-        where += " AND date >= ?"
-        params.append(since.isoformat())
-    invoices = list(
-        db.query(
-            f"SELECT id, number, type, client_id, date, due_date, terms_id, memo "
-            f"FROM ledger_invoices WHERE {where} ORDER BY date, number",
-            params,
-        )
-    )
+    customers = _names(db, company, "clients", "customers")
+    items = _names(db, company, "services", "items")
+    tax = _names(db, company, "tax_regions", "tax_codes")
+    terms = _names(db, company, "terms", "terms")
+    due_days = queries.terms_due_days(db, company)
     rows: list[dict[str, str]] = []
     counts = {"invoices": 0, "lines": 0, "credit_notes_skipped": 0}
-    for inv in invoices:
+    for inv in queries.finalized_invoices(db, company, since):
         if inv["type"] != "standard":
             counts["credit_notes_skipped"] += 1
             continue
@@ -121,20 +96,15 @@ def invoice_rows(
             "Location": "",
             "Memo": inv["memo"] or "",
         }
-        for line in db.query(
-            "SELECT service_id, description, quantity, unit_price, amount, tax_region_id, "
-            "service_date FROM ledger_invoice_lines WHERE company = ? AND invoice_id = ? "
-            "ORDER BY line_no",
-            [company, inv["id"]],
-        ):
+        for line in queries.invoice_lines(db, company, inv["id"]):
             counts["lines"] += 1
             rows.append(
                 {
                     **head,
                     "Item(Product/Service)": items.get(line["service_id"], line["service_id"]),
                     "ItemDescription": line["description"] or "",
-                    "ItemQuantity": _number(line["quantity"]),
-                    "ItemRate": _number(line["unit_price"]),
+                    "ItemQuantity": number_text(line["quantity"]),
+                    "ItemRate": number_text(line["unit_price"]),
                     "ItemAmount": f"{dec(line['amount']):.2f}",
                     "ItemTaxCode": tax.get(line["tax_region_id"], "")
                     if line["tax_region_id"]

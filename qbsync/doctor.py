@@ -253,7 +253,7 @@ def check_connection(ws: Workspace, company: str | None) -> list[Check]:
 @check
 def check_mappings(ws: Workspace, company: str | None) -> list[Check]:
     """Mappings that finalized invoices waiting for export still lack (`mappings check`)."""
-    from qbsync.mappings.check import missing_mappings
+    from qbsync.views.mappings_check import missing_mappings
 
     key = _qbo_company(ws, company)
     if key is None:

@@ -1,4 +1,11 @@
-"""Money: Decimal end to end, compared and stored to the cent, never through float."""
+"""Money: Decimal end to end, stored as decimal text, never through float.
+
+Two ways in. The billing system's files are read strictly (`to_decimal`, `money`, `quantity`,
+`unit_price`): a float or a third decimal place on an amount is an error to report. QuickBooks'
+JSON is read leniently (`dec`, `cents`): its numbers arrive as floats and are taken at their
+shortest repr. Money has at most 2 decimal places; quantities and unit prices at most 4 (a unit
+price of 0.0125 per minute is real in billing; the line amount is rounded to the cent).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 CENT = Decimal("0.01")
+MONEY_PLACES = 2
+RATE_PLACES = 4
+MAX_ABS = Decimal("1000000000000")  # no billing amount reaches a trillion; catches typos
+
+
+# Reading what QuickBooks sent (and the store's own decimal text) ----------------------------
 
 
 def dec(value: Any) -> Decimal:
@@ -23,18 +36,87 @@ def dec(value: Any) -> Decimal:
 
 
 def cents(value: Any) -> Decimal:
+    """Rounded to the cent, half-up (as invoices are printed)."""
     return dec(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+# Reading the billing system's files: exact or refused ----------------------------------------
+
+
+def to_decimal(value: Any, places: int) -> Decimal:
+    """Read a number without ever passing through float. Accepts Decimal, int and text; a float
+    (or a bool) is refused, so a caller cannot smuggle binary rounding in."""
+    if isinstance(value, bool | float):
+        raise ValueError("expected an exact decimal number (write it as text, e.g. '10.50')")
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if "_" in text:  # Decimal() would accept 1_000; a billing export never means that
+            raise ValueError(f"{value!r} is not a number")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a number") from None
+    else:
+        raise ValueError("expected a number")
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    if abs(number) >= MAX_ABS:
+        raise ValueError(f"{value} is out of range")
+    if number != number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
+        raise ValueError(f"{value} has more than {places} decimal places")
+    return number
+
+
+def money(value: Any) -> Decimal:
+    """An amount of money: at most 2 decimal places, normalized to exactly 2 (10.5 -> 10.50)."""
+    return (to_decimal(value, MONEY_PLACES) + 0).quantize(CENT)  # + 0 turns -0 into 0
+
+
+def quantity(value: Any) -> Decimal:
+    """A quantity: at most 4 decimal places, trailing zeros trimmed (12, 7.5, 0.125)."""
+    return normalize(to_decimal(value, RATE_PLACES), 0)
+
+
+def unit_price(value: Any) -> Decimal:
+    """A unit price: at most 4 decimal places, shown with at least 2 (150.00, 0.0125)."""
+    return normalize(to_decimal(value, RATE_PLACES), 2)
+
+
+def normalize(number: Decimal, min_places: int) -> Decimal:
+    """One value, one text: 1.5000 and 1.5 both become 1.50 (min_places 2) or 1.5 (0)."""
+    number = number + 0  # -0 becomes 0
+    trimmed = number.normalize()
+    if -trimmed.as_tuple().exponent < min_places:  # type: ignore[operator]
+        return number.quantize(Decimal(1).scaleb(-min_places))
+    return trimmed
+
+
+def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    """quantity x unit price, rounded to the cent half-up (as invoices are printed)."""
+    return cents(quantity * unit_price)
+
+
+# Writing ------------------------------------------------------------------------------------
+
+
+def text(value: Decimal) -> str:
+    """The stored form: plain decimal text, never exponent notation."""
+    return format(value, "f")
+
+
 def number_text(value: Any) -> str:
-    """Canonical text for a quantity or price: no exponent, no trailing zeros."""
-    d = dec(value).normalize()
-    text = format(d, "f")
-    return "0" if text in ("-0", "") else text
+    """Canonical text for a quantity or price: no exponent, no trailing zeros (7.50 -> 7.5,
+    12.00 -> 12)."""
+    trimmed = text(dec(value).normalize())
+    return "0" if trimmed == "-0" else trimmed
 
 
 def to_json_number(value: Any) -> float | int:
     """For a QBO request body: JSON has no decimal type, so send the shortest exact repr.
     Every amount passed here is already rounded to the cent (or to 4 dp for unit prices)."""
     d = dec(value)
-    return int(d) if d == d.to_integral_value() else float(format(d, "f"))
+    return int(d) if d == d.to_integral_value() else float(text(d))

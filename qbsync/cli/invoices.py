@@ -97,39 +97,13 @@ def show(
     invoice_id: Annotated[str, typer.Argument(metavar="ID")], company: CompanyOption = None
 ) -> dict[str, Any]:
     """One invoice: lines, payments, its QuickBooks link and the operations queued for it."""
+    from qbsync.views.invoices import invoice_detail
+
     with Workspace() as ws:
         key, _ = ws.company(company)
-        rows = views.invoice_rows(ws.store, key, invoice_ids=[invoice_id], limit=1)
-        if not rows:
-            raise NotFoundError(f"invoice {invoice_id!r} is not in the ledger of {key}")
-        data = rows[0]
-        link = links.by_local(ws.store, key, "invoice", invoice_id)
-        data["qbo_entity"] = link.qbo_entity if link else None
-        data["qbo_sync_token"] = link.sync_token if link else None
-        if link:
-            data["qbo_url"] = _ctx(ws, key).qbo_url(link.qbo_entity, link.qbo_id)
-        data["lines"] = list(
-            ws.store.query(
-                "SELECT line_no, service_id, description, quantity, unit_price, amount, tax_region_id "
-                "FROM ledger_invoice_lines WHERE company = ? AND invoice_id = ? ORDER BY line_no",
-                [key, invoice_id],
-            )
+        return invoice_detail(
+            ws.store, key, invoice_id, lambda entity, qbo_id: _ctx(ws, key).qbo_url(entity, qbo_id)
         )
-        data["payments"] = list(
-            ws.store.query(
-                "SELECT id, amount, date, source, qbo_id FROM ledger_payments WHERE company = ? AND "
-                "invoice_id = ? ORDER BY date, id",
-                [key, invoice_id],
-            )
-        )
-        data["ops"] = list(
-            ws.store.query(
-                "SELECT id, kind, state, attempts, last_error FROM outbox WHERE company = ? AND "
-                "subject_type = 'invoice' AND subject_id = ? ORDER BY id",
-                [key, invoice_id],
-            )
-        )
-        return data
 
 
 def _ctx(ws: Workspace, key: str) -> CycleContext:

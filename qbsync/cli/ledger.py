@@ -83,11 +83,12 @@ def export(
     void invoice and credit note with its status (open, partially_paid, paid, void), what was
     paid and credited, and its balance before tax.
     """
-    from qbsync.ledger.export import export_rows, render
+    from qbsync.ledger.export import render
+    from qbsync.views.invoices import ledger_export_rows
 
     with Workspace() as ws:
         key, _ = ws.company(company)
-        rows = export_rows(ws.store, key, what, _parse_since(since))
+        rows = ledger_export_rows(ws.store, key, what, _parse_since(since))
     if output is not None:
         try:
             output.write_text(render(rows, what, fmt), encoding="utf-8")

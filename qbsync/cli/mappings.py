@@ -197,7 +197,7 @@ def _render_check(out: Console, data: dict[str, Any]) -> None:
 def check(company: CompanyOption = None) -> Outcome:
     """List the services, tax regions, terms and clients that finalized, not yet exported
     invoices use and that have no mapping. Exits 1 when any are missing."""
-    from qbsync.mappings.check import missing_mappings
+    from qbsync.views.mappings_check import missing_mappings
 
     with Workspace() as ws:
         key, _ = ws.company(company)

@@ -74,16 +74,8 @@ def list_(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 50,
 ) -> list[dict[str, Any]]:
     """Payments, newest first: source local (pushed) or quickbooks (read back)."""
+    from qbsync.ledger.queries import payments
+
     with Workspace() as ws:
         key, _ = ws.company(company)
-        where, params = "company = ?", [key]
-        if invoice:
-            where += " AND invoice_id = ?"
-            params.append(invoice)
-        return list(
-            ws.store.query(
-                f"SELECT id, invoice_id AS invoice, amount, date, method, reference, source, qbo_id "
-                f"FROM ledger_payments WHERE {where} ORDER BY date DESC, id DESC LIMIT ?",
-                [*params, limit],
-            )
-        )
+        return payments(ws.store, key, invoice=invoice, limit=limit)

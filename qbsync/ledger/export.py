@@ -2,6 +2,8 @@
 
 payments: the payments recorded in QuickBooks (source quickbooks), as the sync engine wrote
 them. invoices: every finalized or void document with its ledger-side status and amounts.
+The command reads them through qbsync/views/invoices.py, which adds each invoice's QuickBooks
+id from the outbox.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from sqlite_utils import Database
 
-from qbsync.ledger import money as m
+from qbsync import money as m
 from qbsync.ledger.store import invoice_status, settled
 
 PAYMENT_COLUMNS = (
@@ -58,7 +61,11 @@ def payment_rows(db: Database, company: str, since: dt.date | None) -> list[dict
     return [dict(zip(PAYMENT_COLUMNS, row, strict=True)) for row in cursor]
 
 
-def invoice_rows(db: Database, company: str, since: dt.date | None) -> list[dict[str, Any]]:
+def invoice_rows(
+    db: Database, company: str, since: dt.date | None, qbo_ids: Mapping[str, str | None]
+) -> list[dict[str, Any]]:
+    """Finalized and void documents changed on or after `since`, with the QuickBooks id each
+    was exported under (`qbo_ids`, from the outbox: see qbsync/views/invoices.py)."""
     # "Changed" covers the invoice itself and anything settled against it.
     cursor = db.execute(
         """
@@ -69,12 +76,7 @@ def invoice_rows(db: Database, company: str, since: dt.date | None) -> list[dict
                    COALESCE((SELECT MAX(c.created_at) FROM ledger_credit_applications c
                              WHERE c.company = i.company
                                AND (c.invoice_id = i.id OR c.credit_note_id = i.id)), '')
-               ) AS changed_at,
-               (SELECT o.qbo_id FROM outbox o
-                 WHERE o.company = i.company AND o.subject_type = 'invoice'
-                   AND o.subject_id = i.id AND o.state = 'done'
-                   AND o.kind IN ('export_invoice', 'export_credit_memo')
-                 ORDER BY o.id DESC LIMIT 1) AS qbo_id
+               ) AS changed_at
         FROM ledger_invoices i
         WHERE i.company = ? AND i.status != 'draft'
         ORDER BY i.date, i.id
@@ -83,7 +85,7 @@ def invoice_rows(db: Database, company: str, since: dt.date | None) -> list[dict
     )
     rows = []
     since_text = _since_text(since)
-    for iid, number, kind, client, subtotal, voided_at, changed_at, qbo_id in cursor.fetchall():
+    for iid, number, kind, client, subtotal, voided_at, changed_at in cursor.fetchall():
         if changed_at < since_text:
             continue
         paid, credited = settled(db, company, iid)
@@ -101,20 +103,12 @@ def invoice_rows(db: Database, company: str, since: dt.date | None) -> list[dict
                 "paid": m.text(paid),
                 "credited": m.text(credited),
                 "balance": m.text(balance),
-                "qbo_id": qbo_id,
+                "qbo_id": qbo_ids.get(iid),
                 "voided_at": voided_at,
                 "updated_at": changed_at,
             }
         )
     return rows
-
-
-def export_rows(
-    db: Database, company: str, what: str, since: dt.date | None
-) -> list[dict[str, Any]]:
-    if what == "payments":
-        return payment_rows(db, company, since)
-    return invoice_rows(db, company, since)
 
 
 def render(rows: list[dict[str, Any]], what: str, fmt: str) -> str:

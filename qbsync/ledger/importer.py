@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from qbsync.ledger.plan import build_plan
 from qbsync.ledger.readers import expand, read_files
 from qbsync.ledger.store import apply_plan
-from qbsync.ledger.validate import build_plan
 from qbsync.store.tx import transaction
 
 

@@ -21,7 +21,7 @@ from pydantic import (
     field_validator,
 )
 
-from qbsync.ledger import money as m
+from qbsync import money as m
 
 KINDS = (
     "clients",

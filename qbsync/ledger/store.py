@@ -15,19 +15,21 @@ from pydantic import ValidationError
 from sqlite_utils import Database
 
 from qbsync.errors import InputError, NotFoundError
-from qbsync.ledger import money as m
 from qbsync.ledger.models import Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentIn
-from qbsync.ledger.validate import Plan
+from qbsync.ledger.plan import Plan
+from qbsync.ledger.queries import LIST_TABLES, invoice_lines
+from qbsync.ledger.rules import (
+    Document,
+    NoPayment,
+    only_finalized_takes_payments,
+    payment_refusal,
+    payment_row,
+    replay,
+    void_op,
+)
 from qbsync.store.tx import transaction
 from qbsync.sync.outbox import OpKind, SubjectType, enqueue
 from qbsync.timeutil import utc_now_iso
-
-_TABLES = {
-    "clients": "ledger_clients",
-    "services": "ledger_services",
-    "tax_regions": "ledger_tax_regions",
-    "terms": "ledger_terms",
-}
 
 
 def _upsert(db: Database, table: str, company: str, row: dict[str, Any], now: str) -> None:
@@ -46,7 +48,7 @@ def apply_plan(db: Database, plan: Plan) -> None:
     company = plan.company
     now = utc_now_iso()
     with transaction(db):
-        for kind, table in _TABLES.items():
+        for kind, table in LIST_TABLES.items():
             for row in plan.kinds[kind].added + plan.kinds[kind].updated:
                 _upsert(db, table, company, row, now)
         invoices = plan.kinds["invoices"]
@@ -152,6 +154,16 @@ def _one(db: Database, sql: str, params: list[Any]) -> dict[str, Any] | None:
     return dict(zip([d[0] for d in cursor.description], row, strict=True))
 
 
+def _document(db: Database, company: str, id: str) -> Document | None:
+    """What the rules need of an invoice or credit note, or None when there is none."""
+    row = _one(
+        db,
+        "SELECT type, status, client_id FROM ledger_invoices WHERE company = ? AND id = ?",
+        [company, id],
+    )
+    return Document(row["type"], row["status"], row["client_id"]) if row else None
+
+
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
@@ -161,24 +173,18 @@ def get_invoice(db: Database, company: str, id: str) -> Invoice:
     row = _one(db, "SELECT * FROM ledger_invoices WHERE company = ? AND id = ?", [company, id])
     if row is None:
         raise NotFoundError(f"no invoice {id!r} in the ledger of {company}")
-    cursor = db.execute(
-        "SELECT line_no, service_id, description, quantity, unit_price, amount, tax_region_id, "
-        "service_date FROM ledger_invoice_lines WHERE company = ? AND invoice_id = ? "
-        "ORDER BY line_no",
-        [company, id],
-    )
     lines = [
         InvoiceLine(
-            line_no=r[0],
-            service_id=r[1],
-            description=r[2],
-            quantity=Decimal(r[3]),
-            unit_price=Decimal(r[4]),
-            amount=Decimal(r[5]),
-            tax_region_id=r[6],
-            service_date=_date(r[7]),
+            line_no=r["line_no"],
+            service_id=r["service_id"],
+            description=r["description"],
+            quantity=Decimal(r["quantity"]),
+            unit_price=Decimal(r["unit_price"]),
+            amount=Decimal(r["amount"]),
+            tax_region_id=r["tax_region_id"],
+            service_date=_date(r["service_date"]),
         )
-        for r in cursor
+        for r in invoice_lines(db, company, id)
     ]
     return Invoice(
         company=company,
@@ -316,58 +322,46 @@ def record_local_payment(
         field = ".".join(str(p) for p in err["loc"])
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise InputError(f"payment {id}: {field}: {msg}") from None
-    row = {
-        "id": pay.id,
-        "invoice_id": pay.invoice,
-        "amount": m.text(pay.amount),
-        "date": pay.date.isoformat(),
-        "method": pay.method,
-        "reference": pay.reference,
-    }
+    row = payment_row(pay)
     with transaction(db):
         old = _one(
             db, "SELECT * FROM ledger_payments WHERE company = ? AND id = ?", [company, pay.id]
         )
         if old is not None:
-            changed = [k for k, v in row.items() if old[k] != v]
-            if old["source"] != "local" or changed:
-                raise InputError(
-                    f"payment {pay.id} is already recorded"
-                    + (f" with a different {changed[0]}" if changed else " (from QuickBooks)"),
-                    "payments cannot change; record a new one under a new id",
-                )
-            return
-        invoice = _one(
-            db,
-            "SELECT type, status FROM ledger_invoices WHERE company = ? AND id = ?",
-            [company, pay.invoice],
-        )
-        if invoice is None:
-            raise NotFoundError(f"no invoice {pay.invoice!r} in the ledger of {company}")
-        if invoice["type"] != "standard":
-            raise InputError(f"{pay.invoice} is a credit note; it takes no payments")
-        if invoice["status"] != "finalized":
+            again = replay(old, row)
+            if again.identical:
+                return
             raise InputError(
-                f"invoice {pay.invoice} is {invoice['status']}; only a finalized invoice "
-                "takes payments"
+                f"payment {pay.id} is already recorded"
+                + (
+                    f" with a different {again.changed[0]}"
+                    if again.changed
+                    else " (from QuickBooks)"
+                ),
+                "payments cannot change; record a new one under a new id",
             )
+        invoice = _document(db, company, pay.invoice)
+        refusal = payment_refusal(invoice)
+        if refusal is NoPayment.UNKNOWN:
+            raise NotFoundError(f"no invoice {pay.invoice!r} in the ledger of {company}")
+        if refusal is NoPayment.CREDIT_NOTE:
+            raise InputError(f"{pay.invoice} is a credit note; it takes no payments")
+        if refusal is NoPayment.NOT_FINALIZED:
+            assert invoice is not None
+            raise InputError(only_finalized_takes_payments(pay.invoice, invoice.status))
         _insert_payment(db, company, row, utc_now_iso())
         enqueue(db, company, OpKind.PUSH_PAYMENT, SubjectType.PAYMENT, pay.id)
 
 
 def void_invoice(db: Database, company: str, invoice_id: str, reason: str | None) -> None:
-    """Void an invoice or credit note. A finalized one queues VOID_INVOICE (DELETE_CREDIT_MEMO
-    for a credit note: QuickBooks cannot void those) in the same transaction; a draft is just
-    marked void; voiding a void document again is a no-op."""
+    """Void an invoice or credit note, queueing in the same transaction the op rules.void_op
+    names (a finalized one is voided in QuickBooks, a finalized credit note deleted there; a
+    draft is just marked void). Voiding a void document again is a no-op."""
     with transaction(db):
-        row = _one(
-            db,
-            "SELECT type, status FROM ledger_invoices WHERE company = ? AND id = ?",
-            [company, invoice_id],
-        )
-        if row is None:
+        doc = _document(db, company, invoice_id)
+        if doc is None:
             raise NotFoundError(f"no invoice {invoice_id!r} in the ledger of {company}")
-        if row["status"] == "void":
+        if doc.status == "void":
             return
         now = utc_now_iso()
         db.execute(
@@ -375,8 +369,6 @@ def void_invoice(db: Database, company: str, invoice_id: str, reason: str | None
             "updated_at = ? WHERE company = ? AND id = ?",
             [now, reason, now, company, invoice_id],
         )
-        if row["status"] == "finalized":
-            kind = (
-                OpKind.DELETE_CREDIT_MEMO if row["type"] == "credit_note" else OpKind.VOID_INVOICE
-            )
-            enqueue(db, company, kind, SubjectType.INVOICE, invoice_id)
+        op = void_op(doc.type, doc.status)
+        if op is not None:
+            enqueue(db, company, op, SubjectType.INVOICE, invoice_id)

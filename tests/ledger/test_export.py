@@ -80,3 +80,56 @@ def test_export_invoices_with_statuses(sample_ledger: SampleLedger, ledger_db: D
     assert rows["CN-2001"]["status"] == "paid" and rows["CN-2001"]["type"] == "credit_note"
     text = run("ledger", "export", "invoices", "--format", "csv").stdout
     assert text.splitlines()[0].startswith("id,number,type,client,status,subtotal")
+
+
+def test_invoice_show_and_payments_list(sample_ledger: SampleLedger, ledger_db: Database) -> None:
+    _qbo_payment(ledger_db, "qbo-41", "INV-1003", "771.88", "2026-10-20T09:00:00+00:00")
+    show = run_json("invoices", "show", "INV-1003")["data"]
+    assert show["lines"] == [
+        {
+            "line_no": 1,
+            "service_id": "S-MSP",
+            "description": None,
+            "quantity": "4",
+            "unit_price": "150.00",
+            "amount": "600.00",
+            "tax_region_id": "TR-EX",
+        },
+        {
+            "line_no": 2,
+            "service_id": "S-HOURS",
+            "description": "After-hours call-out",
+            "quantity": "1.25",
+            "unit_price": "137.50",
+            "amount": "171.88",
+            "tax_region_id": "TR-EX",
+        },
+    ]
+    assert show["payments"] == [
+        {
+            "id": "qbo-41",
+            "amount": "771.88",
+            "date": "2026-10-20",
+            "source": "quickbooks",
+            "qbo_id": "41",
+        }
+    ]
+    assert [(op["kind"], op["state"]) for op in show["ops"]] == [("export_invoice", "pending")]
+    assert show["qbo_entity"] is None and "qbo_url" not in show
+    missing = run_json("invoices", "show", "INV-404", code=2)["error"]
+    assert missing["message"] == "invoice 'INV-404' is not in the ledger of acme"
+
+    listed = run_json("payments", "list")["data"]
+    assert [p["id"] for p in listed] == ["qbo-41", "PAY-1"]  # newest first
+    assert set(listed[0]) == {
+        "id",
+        "invoice",
+        "amount",
+        "date",
+        "method",
+        "reference",
+        "source",
+        "qbo_id",
+    }
+    only = run_json("payments", "list", "--invoice", "INV-1002", "-n", "1")["data"]
+    assert [p["id"] for p in only] == ["PAY-1"]

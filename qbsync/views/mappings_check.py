@@ -2,7 +2,8 @@
 
 An invoice waits for export when it is finalized and no export op for it is done in the
 outbox. Each service, tax region, terms and client it uses needs a mapping before the sync
-engine can build its QuickBooks payload.
+engine can build its QuickBooks payload. Reads the ledger with the outbox here; the mappings
+and the ledger's names through their owners.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlite_utils import Database
+
+from qbsync.ledger.queries import names
+from qbsync.mappings.store import list_mappings
 
 _PENDING = """
     SELECT i.id FROM ledger_invoices i
@@ -20,29 +24,29 @@ _PENDING = """
           AND o.kind IN ('export_invoice', 'export_credit_memo') AND o.state = 'done')
 """
 
-# (mapping kind, ledger table, SQL giving (local id, invoice id) pairs used by pending invoices)
+# (mapping kind, ledger list, SQL giving (local id, invoice id) pairs used by pending invoices)
 _USES: tuple[tuple[str, str, str], ...] = (
     (
         "customers",
-        "ledger_clients",
+        "clients",
         "SELECT client_id, id FROM ledger_invoices WHERE company = :company "
         f"AND id IN ({_PENDING})",
     ),
     (
         "items",
-        "ledger_services",
+        "services",
         "SELECT service_id, invoice_id FROM ledger_invoice_lines WHERE company = :company "
         f"AND invoice_id IN ({_PENDING})",
     ),
     (
         "tax_codes",
-        "ledger_tax_regions",
+        "tax_regions",
         "SELECT tax_region_id, invoice_id FROM ledger_invoice_lines WHERE company = :company "
         f"AND tax_region_id IS NOT NULL AND invoice_id IN ({_PENDING})",
     ),
     (
         "terms",
-        "ledger_terms",
+        "terms",
         "SELECT terms_id, id FROM ledger_invoices WHERE company = :company "
         f"AND terms_id IS NOT NULL AND id IN ({_PENDING})",
     ),
@@ -53,26 +57,19 @@ def missing_mappings(db: Database, company: str) -> list[dict[str, Any]]:
     """One row per unmapped local id: kind, local_id, its ledger name, and the invoices
     waiting on it. Ordered by kind, then id."""
     missing: list[dict[str, Any]] = []
-    for kind, table, uses_sql in _USES:
-        mapped = {
-            row[0]
-            for row in db.execute(
-                "SELECT local_id FROM mappings WHERE company = ? AND kind = ?", [company, kind]
-            )
-        }
+    for kind, ledger_kind, uses_sql in _USES:
+        mapped = {mapping.local_id for mapping in list_mappings(db, company, kind)}
         waiting: dict[str, set[str]] = {}
         for local_id, invoice_id in db.execute(uses_sql, {"company": company}):
             if local_id not in mapped:
                 waiting.setdefault(local_id, set()).add(invoice_id)
-        names = dict(
-            db.execute(f"SELECT id, name FROM {table} WHERE company = ?", [company]).fetchall()
-        )
+        ledger_names = names(db, company, ledger_kind)
         for local_id in sorted(waiting):
             missing.append(
                 {
                     "kind": kind,
                     "local_id": local_id,
-                    "name": names.get(local_id),
+                    "name": ledger_names.get(local_id),
                     "invoices": sorted(waiting[local_id]),
                 }
             )

@@ -1,0 +1,387 @@
+"""The import plan: validated records checked against the store (references, currencies,
+transitions) and turned into the writes and outbound ops to make.
+
+Nothing is written here (store.apply_plan writes a plan); problems are collected and raised
+together, so a file is fixed in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlite_utils import Database
+
+from qbsync import money as m
+from qbsync.ledger.content import (
+    content_hash,
+    first_difference,
+    invoice_content,
+    opt_text,
+    stored_content,
+)
+from qbsync.ledger.models import KINDS, CreditApplicationIn, InvoiceIn, PaymentIn
+from qbsync.ledger.queries import records_by_id
+from qbsync.ledger.readers import RawRecord
+from qbsync.ledger.rules import (
+    Document,
+    NoPayment,
+    changed_fields,
+    export_op,
+    only_finalized_takes_payments,
+    payment_refusal,
+    payment_row,
+    replay,
+    void_op,
+)
+from qbsync.ledger.validate import Problems, parse_records
+from qbsync.sync.outbox import OpKind, SubjectType
+
+
+@dataclass
+class KindPlan:
+    """One kind's rows to insert and to update, and how many stand as they are."""
+
+    added: list[dict[str, Any]] = field(default_factory=list)
+    updated: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: int = 0
+
+
+@dataclass
+class Plan:
+    """Everything an import will write for a company, and the ops it will queue."""
+
+    company: str
+    kinds: dict[str, KindPlan] = field(default_factory=lambda: {k: KindPlan() for k in KINDS})
+    lines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # invoice id -> rows
+    ops: list[tuple[OpKind, SubjectType, str]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        counts = {
+            kind: {"added": len(p.added), "updated": len(p.updated), "unchanged": p.unchanged}
+            for kind, p in self.kinds.items()
+        }
+        ops: dict[str, int] = {}
+        for kind, _, _ in self.ops:
+            ops[kind.value] = ops.get(kind.value, 0) + 1
+        return {"counts": counts, "ops": ops}
+
+    @property
+    def changes(self) -> int:
+        return sum(len(p.added) + len(p.updated) for p in self.kinds.values())
+
+
+def _simple_kind(
+    plan: Plan,
+    kind: str,
+    parsed: list[tuple[RawRecord, Any]],
+    existing: dict[str, dict[str, Any]],
+    columns: tuple[str, ...],
+) -> None:
+    for _, item in parsed:
+        row = {c: getattr(item, c) for c in columns}
+        old = existing.get(item.id)
+        if old is None:
+            plan.kinds[kind].added.append(row)
+        elif any(old[c] != row[c] for c in columns):
+            plan.kinds[kind].updated.append(row)
+        else:
+            plan.kinds[kind].unchanged += 1
+
+
+def build_plan(db: Database, company: str, records: list[RawRecord]) -> Plan:
+    """Validate every record, its references and its transition; return what to write."""
+    problems = Problems()
+    parsed = parse_records(records, problems)
+    problems.raise_if_any()
+
+    plan = Plan(company)
+    clients = records_by_id(db, company, "clients")
+    services = records_by_id(db, company, "services")
+    regions = records_by_id(db, company, "tax_regions")
+    terms = records_by_id(db, company, "terms")
+    invoices = records_by_id(db, company, "invoices")
+    payments = records_by_id(db, company, "payments")
+    applications = records_by_id(db, company, "credit_applications")
+
+    _simple_kind(plan, "clients", parsed["clients"], clients, ("id", "name", "email", "currency"))
+    _simple_kind(plan, "services", parsed["services"], services, ("id", "name"))
+    _simple_kind(plan, "tax_regions", parsed["tax_regions"], regions, ("id", "name"))
+    _simple_kind(plan, "terms", parsed["terms"], terms, ("id", "name", "due_days"))
+
+    client_currency: dict[str, str | None] = {cid: row["currency"] for cid, row in clients.items()}
+    client_currency.update({c.id: c.currency for _, c in parsed["clients"]})
+    service_ids = set(services) | {s.id for _, s in parsed["services"]}
+    region_ids = set(regions) | {r.id for _, r in parsed["tax_regions"]}
+    terms_ids = set(terms) | {t.id for _, t in parsed["terms"]}
+
+    docs: dict[str, Document] = {
+        iid: Document(row["type"], row["status"], row["client_id"]) for iid, row in invoices.items()
+    }
+    for record, inv in parsed["invoices"]:
+        _plan_invoice(
+            db,
+            plan,
+            problems,
+            record,
+            inv,
+            invoices.get(inv.id),
+            client_currency,
+            service_ids,
+            region_ids,
+            terms_ids,
+        )
+        docs[inv.id] = Document(inv.type, inv.status, inv.client)
+
+    for record, pay in parsed["payments"]:
+        _plan_payment(plan, problems, record, pay, payments.get(pay.id), docs)
+    for record, app in parsed["credit_applications"]:
+        _plan_application(plan, problems, record, app, applications.get(app.id), docs)
+
+    problems.raise_if_any()
+    return plan
+
+
+def _plan_invoice(
+    db: Database,
+    plan: Plan,
+    problems: Problems,
+    record: RawRecord,
+    inv: InvoiceIn,
+    old: dict[str, Any] | None,
+    client_currency: dict[str, str | None],
+    service_ids: set[str],
+    region_ids: set[str],
+    terms_ids: set[str],
+) -> None:
+    before = len(problems.items)
+    if inv.client not in client_currency:
+        problems.add(record.where(("client",)), f"unknown client {inv.client!r}")
+    if inv.terms is not None and inv.terms not in terms_ids:
+        problems.add(record.where(("terms",)), f"unknown terms {inv.terms!r}")
+    for index, line in enumerate(inv.lines):
+        if line.service not in service_ids:
+            problems.add(
+                record.where(("lines", index, "service")), f"unknown service {line.service!r}"
+            )
+        if line.tax_region is not None and line.tax_region not in region_ids:
+            problems.add(
+                record.where(("lines", index, "tax_region")),
+                f"unknown tax region {line.tax_region!r}",
+            )
+    own = client_currency.get(inv.client)
+    issued = old is not None and old["status"] != "draft"
+    if inv.currency and own and inv.currency != own and not issued:
+        problems.add(
+            record.where(("currency",)),
+            f"{inv.currency} differs from client {inv.client}'s currency {own} "
+            "(QuickBooks fixes a customer's currency)",
+        )
+    amounts = [m.line_amount(line.quantity, line.unit_price) for line in inv.lines]
+    subtotal = sum(amounts, Decimal("0.00"))
+    if subtotal < 0 or (inv.type == "credit_note" and subtotal == 0):
+        what = "a credit note's" if inv.type == "credit_note" else "an invoice's"
+        need = "greater than 0" if inv.type == "credit_note" else "0 or more"
+        problems.add(
+            record.where(("lines",)),
+            f"{what} subtotal must be {need} (it is {m.text(subtotal)}); "
+            "credit notes carry positive amounts",
+        )
+    if len(problems.items) > before:
+        return
+
+    # No currency in the file: the client's; for an invoice already issued, the one it was
+    # issued in (a later change to the client does not make the same file "different").
+    currency = inv.currency or (old["currency"] if issued and old else own)
+    content = invoice_content(inv, currency)
+    digest = content_hash(content)
+    row = {
+        "id": inv.id,
+        "number": inv.number,
+        "client_id": inv.client,
+        "type": inv.type,
+        "status": inv.status,
+        "date": inv.date.isoformat(),
+        "due_date": opt_text(inv.due_date),
+        "terms_id": inv.terms,
+        "currency": currency,
+        "memo": inv.memo,
+        "subtotal": m.text(subtotal),
+        "content_hash": digest,
+    }
+    line_rows = [
+        {
+            "invoice_id": inv.id,
+            "line_no": index + 1,
+            "service_id": line.service,
+            "description": line.description,
+            "quantity": m.text(line.quantity),
+            "unit_price": m.text(line.unit_price),
+            "amount": m.text(amount),
+            "tax_region_id": line.tax_region,
+            "service_date": opt_text(line.service_date),
+        }
+        for index, (line, amount) in enumerate(zip(inv.lines, amounts, strict=True))
+    ]
+    kind_plan = plan.kinds["invoices"]
+
+    if old is None:
+        kind_plan.added.append(row)
+        plan.lines[inv.id] = line_rows
+        if inv.status == "finalized":
+            plan.ops.append((export_op(inv.type), SubjectType.INVOICE, inv.id))
+        return
+
+    was = old["status"]
+    same = old["content_hash"] == digest
+    if was == "draft":
+        if same and inv.status == "draft":
+            kind_plan.unchanged += 1
+            return
+        kind_plan.updated.append(row)
+        plan.lines[inv.id] = line_rows
+        if inv.status == "finalized":
+            plan.ops.append((export_op(inv.type), SubjectType.INVOICE, inv.id))
+        return
+
+    noun = "credit note" if old["type"] == "credit_note" else "invoice"
+    if not same:
+        diff = first_difference(stored_content(db, plan.company, old), content)
+        path, stored, given = diff if diff else (("lines",), "?", "?")
+        fix = (
+            "void it and re-issue it under a new id"
+            if was == "finalized"
+            else "issue a new one under a new id"
+        )
+        problems.add(
+            record.where(path),
+            f"{noun} {inv.id} is {was} and cannot change (stored {stored!r}, file {given!r}); "
+            + fix,
+        )
+        return
+    if was == "void":
+        if inv.status != "void":
+            problems.add(
+                record.where(("status",)),
+                f"{noun} {inv.id} is void and cannot be un-voided; issue a new one under a new id",
+            )
+        else:
+            kind_plan.unchanged += 1
+        return
+    # was finalized
+    if inv.status == "finalized":
+        kind_plan.unchanged += 1
+    elif inv.status == "draft":
+        problems.add(
+            record.where(("status",)),
+            f"{noun} {inv.id} is finalized and cannot go back to draft; "
+            "void it and re-issue it under a new id",
+        )
+    else:
+        kind_plan.updated.append(row)  # finalized -> void: same content, new status
+        op = void_op(inv.type, was)
+        if op is not None:
+            plan.ops.append((op, SubjectType.INVOICE, inv.id))
+
+
+def _plan_payment(
+    plan: Plan,
+    problems: Problems,
+    record: RawRecord,
+    pay: PaymentIn,
+    old: dict[str, Any] | None,
+    docs: dict[str, Document],
+) -> None:
+    row = payment_row(pay)
+    if old is not None:
+        again = replay(old, row)
+        if again.from_quickbooks:
+            problems.add(
+                record.where(("id",)),
+                f"payment {pay.id} came from QuickBooks; choose another id for a local payment",
+            )
+        elif again.changed:
+            key = again.changed[0]
+            name = "invoice" if key == "invoice_id" else key
+            problems.add(
+                record.where((name,)),
+                f"payment {pay.id} is recorded and cannot change (stored {old[key]!r}, "
+                f"file {row[key]!r}); record a new payment (or a refund) under a new id",
+            )
+        else:
+            plan.kinds["payments"].unchanged += 1
+        return
+    doc = docs.get(pay.invoice)
+    refusal = payment_refusal(doc)
+    if refusal is not None:
+        if refusal is NoPayment.UNKNOWN:
+            message = f"unknown invoice {pay.invoice!r}"
+        elif refusal is NoPayment.CREDIT_NOTE:
+            message = f"{pay.invoice} is a credit note; apply it with a credit application instead"
+        else:
+            assert doc is not None
+            message = only_finalized_takes_payments(pay.invoice, doc.status)
+        problems.add(record.where(("invoice",)), message)
+        return
+    plan.kinds["payments"].added.append(row)
+    plan.ops.append((OpKind.PUSH_PAYMENT, SubjectType.PAYMENT, pay.id))
+
+
+def _plan_application(
+    plan: Plan,
+    problems: Problems,
+    record: RawRecord,
+    app: CreditApplicationIn,
+    old: dict[str, Any] | None,
+    docs: dict[str, Document],
+) -> None:
+    row = {
+        "id": app.id,
+        "credit_note_id": app.credit_note,
+        "invoice_id": app.invoice,
+        "amount": m.text(app.amount),
+        "date": app.date.isoformat(),
+    }
+    if old is not None:
+        changed = changed_fields(old, row)
+        if changed:
+            key = changed[0]
+            problems.add(
+                record.where((key.removesuffix("_id"),)),
+                f"credit application {app.id} is recorded and cannot change (stored "
+                f"{old[key]!r}, file {row[key]!r}); record a new one under a new id",
+            )
+        else:
+            plan.kinds["credit_applications"].unchanged += 1
+        return
+    before = len(problems.items)
+    note, invoice = docs.get(app.credit_note), docs.get(app.invoice)
+    if note is None:
+        problems.add(record.where(("credit_note",)), f"unknown credit note {app.credit_note!r}")
+    elif note.type != "credit_note":
+        problems.add(record.where(("credit_note",)), f"{app.credit_note} is not a credit note")
+    elif note.status != "finalized":
+        problems.add(
+            record.where(("credit_note",)),
+            f"credit note {app.credit_note} is {note.status}; only a finalized one can be applied",
+        )
+    if invoice is None:
+        problems.add(record.where(("invoice",)), f"unknown invoice {app.invoice!r}")
+    elif invoice.type != "standard":
+        problems.add(record.where(("invoice",)), f"{app.invoice} is not a standard invoice")
+    elif invoice.status != "finalized":
+        problems.add(
+            record.where(("invoice",)),
+            f"invoice {app.invoice} is {invoice.status}; credit applies to finalized invoices",
+        )
+    if note and invoice and note.client != invoice.client:
+        problems.add(
+            record.where(("invoice",)),
+            f"credit note {app.credit_note} (client {note.client}) and invoice {app.invoice} "
+            f"(client {invoice.client}) belong to different clients",
+        )
+    if len(problems.items) > before:
+        return
+    plan.kinds["credit_applications"].added.append(row)
+    plan.ops.append((OpKind.APPLY_CREDIT, SubjectType.CREDIT_APPLICATION, app.id))

@@ -1,0 +1,104 @@
+"""Ledger reads that hand back rows as plain dicts: the stored records an import is checked
+against, an invoice's lines and payments, payments newest first, the names in the ledger's
+lists. (store.py hands back whole documents, their balance and status.)
+
+Only ledger tables are read here; a read that joins another owner's tables is a view
+(qbsync/views/). Amounts stay the stored decimal text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlite_utils import Database
+
+# The ledger's lists, by record kind.
+LIST_TABLES = {
+    "clients": "ledger_clients",
+    "services": "ledger_services",
+    "tax_regions": "ledger_tax_regions",
+    "terms": "ledger_terms",
+}
+# Every kind of record an import holds (invoice lines go with their invoice).
+TABLES = {
+    **LIST_TABLES,
+    "invoices": "ledger_invoices",
+    "payments": "ledger_payments",
+    "credit_applications": "ledger_credit_applications",
+}
+
+
+def records_by_id(db: Database, company: str, kind: str) -> dict[str, dict[str, Any]]:
+    """Every stored record of a kind, all columns, by id (what an import is checked against)."""
+    cursor = db.execute(f"SELECT * FROM {TABLES[kind]} WHERE company = ?", [company])
+    columns = [d[0] for d in cursor.description]
+    return {row[columns.index("id")]: dict(zip(columns, row, strict=True)) for row in cursor}
+
+
+def names(db: Database, company: str, kind: str) -> dict[str, str]:
+    """Local id -> name, for one of the ledger's lists (clients, services, ...)."""
+    table = LIST_TABLES[kind]
+    return dict(db.execute(f"SELECT id, name FROM {table} WHERE company = ?", [company]))
+
+
+def terms_due_days(db: Database, company: str) -> dict[str, int]:
+    """Terms id -> days until due."""
+    return dict(db.execute("SELECT id, due_days FROM ledger_terms WHERE company = ?", [company]))
+
+
+def invoice_lines(db: Database, company: str, invoice_id: str) -> list[dict[str, Any]]:
+    """An invoice's lines as stored, in order: line_no, service_id, description, quantity,
+    unit_price, amount, tax_region_id, service_date."""
+    return list(
+        db.query(
+            "SELECT line_no, service_id, description, quantity, unit_price, amount, "
+            "tax_region_id, service_date FROM ledger_invoice_lines "
+            "WHERE company = ? AND invoice_id = ? ORDER BY line_no",
+            [company, invoice_id],
+        )
+    )
+
+
+def finalized_invoices(db: Database, company: str, since: dt.date | None) -> list[dict[str, Any]]:
+    """Finalized invoices and credit notes dated on or after `since`, oldest first."""
+    where = "company = ? AND status = 'finalized'"
+    params: list[Any] = [company]
+    if since is not None:
+        where += " AND date >= ?"
+        params.append(since.isoformat())
+    return list(
+        db.query(
+            f"SELECT id, number, type, client_id, date, due_date, terms_id, memo "
+            f"FROM ledger_invoices WHERE {where} ORDER BY date, number",
+            params,
+        )
+    )
+
+
+def invoice_payments(db: Database, company: str, invoice_id: str) -> list[dict[str, Any]]:
+    """The payments against one invoice, oldest first."""
+    return list(
+        db.query(
+            "SELECT id, amount, date, source, qbo_id FROM ledger_payments WHERE company = ? AND "
+            "invoice_id = ? ORDER BY date, id",
+            [company, invoice_id],
+        )
+    )
+
+
+def payments(
+    db: Database, company: str, *, invoice: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Payments newest first, local and from QuickBooks; only one invoice's with `invoice`."""
+    where, params = "company = ?", [company]
+    if invoice:
+        where += " AND invoice_id = ?"
+        params.append(invoice)
+    return list(
+        db.query(
+            f"SELECT id, invoice_id AS invoice, amount, date, method, reference, source, qbo_id "
+            f"FROM ledger_payments WHERE {where} ORDER BY date DESC, id DESC LIMIT ?",
+            [*params, limit],
+        )
+    )
