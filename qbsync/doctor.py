@@ -151,7 +151,7 @@ def _qbo_company(ws: Workspace, company: str | None) -> str | None:
 
 @check
 def check_qbo_app(ws: Workspace, company: str | None) -> list[Check]:
-    from qbsync.qbo import records
+    from qbsync.companies.credentials import app_credentials
 
     key = _qbo_company(ws, company)
     if key is None:
@@ -163,7 +163,7 @@ def check_qbo_app(ws: Workspace, company: str | None) -> list[Check]:
                 "qbsync app set --company KEY --client-id ID, then qbsync connect",
             )
         ]
-    client_id, _ = records.app_credentials(ws, key)  # NotFoundError names the fix
+    client_id, _ = app_credentials(ws, key)  # NotFoundError names the fix
     checks = [Check("qbo app", "ok", f"{key}: client id {client_id}, secret stored")]
     settings = ws.config.companies[key]
     if settings.environment == "production":
@@ -186,16 +186,16 @@ def check_qbo_app(ws: Workspace, company: str | None) -> list[Check]:
 
 @check
 def check_connection(ws: Workspace, company: str | None) -> list[Check]:
-    from qbsync.qbo import records
+    from qbsync.companies import records
+    from qbsync.companies.session import open_client, run
+    from qbsync.companies.tokens import read_tokens
     from qbsync.qbo.client import RetryPolicy
-    from qbsync.qbo.session import open_client, run
-    from qbsync.qbo.tokens import read_tokens
     from qbsync.timeutil import utc_now
 
     key = _qbo_company(ws, company)
     if key is None:
         return []
-    row = records.require_connected(ws, key)  # ReconnectRequired names the fix
+    row = records.require_connected(ws.store, key)  # ReconnectRequired names the fix
     tokens = read_tokens(ws, key)
     if tokens is None:
         return [Check("connection", "fail", f"{key}: no tokens stored", "qbsync connect")]
@@ -299,7 +299,7 @@ def _company_facts(ws: Workspace, key: str) -> tuple[Any, str] | None:
     ).fetchone()
     if not connected or not connected[0] or connected[1]:
         return None
-    from qbsync.qbo.session import open_client, run
+    from qbsync.companies.session import open_client, run
 
     async def read() -> tuple[dict[str, Any], dict[str, Any]]:
         async with open_client(ws, key) as client:

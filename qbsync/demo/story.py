@@ -181,9 +181,10 @@ def _story(
     progress: Callable[[], contextlib.AbstractContextManager[Progress]] | None,
 ) -> None:
     from qbsync import config as config_mod
+    from qbsync.companies.connection import connect_company
+    from qbsync.companies.credentials import set_app_credentials
     from qbsync.health import company_health
-    from qbsync.qbo import records
-    from qbsync.qbo.connect_flow import connect_company, headless_browser
+    from qbsync.qbo.authorize import headless_browser
     from qbsync.sim.control import SimControl
     from qbsync.sync.cycle import run_cycle
     from qbsync.workspace import Workspace
@@ -211,7 +212,7 @@ def _story(
         def configure() -> tuple[str, Any]:
             cfg = config_mod.Config(secrets="file", default_company=COMPANY)
             ws.save_config(cfg)
-            records.set_app_credentials(
+            set_app_credentials(
                 ws, COMPANY, server.client_id, server.client_secret, "sim", server.url
             )
             return (

@@ -20,7 +20,6 @@ from typing import Any, Literal
 
 import httpx
 
-from qbsync.config import QboLimits
 from qbsync.errors import ErrorCode
 from qbsync.logs import get_logger
 from qbsync.qbo.errors import (
@@ -30,8 +29,9 @@ from qbsync.qbo.errors import (
     fault_from_dict,
     parse_fault,
 )
+from qbsync.qbo.limits import Limits
 from qbsync.qbo.pacing import Pacer, pacer_for
-from qbsync.qbo.tokens import TokenSource
+from qbsync.qbo.token_source import TokenSource
 
 _log = get_logger("qbo.client")
 
@@ -128,7 +128,7 @@ class QboClient:
         base_url: str,
         realm_id: str,
         tokens: TokenSource,
-        limits: QboLimits,
+        limits: Limits,
         timeout: float = 120,
         http: httpx.AsyncClient | None = None,
         pacer: Pacer | None = None,

@@ -191,7 +191,7 @@ async def cycle(
     client: Any = None,
 ) -> CycleResult:
     """Run one cycle; the caller holds the company lock."""
-    from qbsync.qbo.session import open_client
+    from qbsync.companies.session import open_client
 
     started = time.monotonic()
     cycle_id = _start(ws, company, trigger)

@@ -13,7 +13,6 @@ import httpx
 import pytest
 import yaml
 
-from qbsync.config import QboLimits
 from qbsync.qbo.client import BatchItem, QboClient, RetryPolicy
 from qbsync.qbo.errors import (
     AuthenticationError,
@@ -23,6 +22,7 @@ from qbsync.qbo.errors import (
     ThrottledError,
     parse_fault,
 )
+from qbsync.qbo.limits import Limits
 from qbsync.qbo.oauth import _token_set
 from qbsync.qbo.pacing import Pacer
 from tests.qbo.test_client import FakeTokens
@@ -56,9 +56,9 @@ def replay(name: str, call: Any) -> tuple[Any, list[httpx.Request]]:
             base_url="https://sandbox-quickbooks.api.intuit.com",
             realm_id=REALM,
             tokens=FakeTokens(),
-            limits=QboLimits(),
+            limits=Limits(),
             http=http,
-            pacer=Pacer(QboLimits(requests_per_second=1000)),
+            pacer=Pacer(Limits(requests_per_second=1000)),
             retry=RetryPolicy(attempts=2, base_delay=0.001, throttle_base_delay=0.001),
         )
         async with client:

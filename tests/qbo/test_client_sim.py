@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from qbsync.companies.session import open_client, run
 from qbsync.qbo.client import BatchItem, QboClient
 from qbsync.qbo.errors import (
     AuthenticationError,
@@ -17,7 +18,6 @@ from qbsync.qbo.errors import (
     StaleObjectError,
     UnknownOutcome,
 )
-from qbsync.qbo.session import open_client, run
 from qbsync.workspace import Workspace
 from tests.fixtures.qbo import ConnectedCompany
 
