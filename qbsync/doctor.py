@@ -285,19 +285,15 @@ def check_mappings(ws: Workspace, company: str | None) -> list[Check]:
 
 def _company_facts(ws: Workspace, key: str) -> tuple[Any, str] | None:
     """CompanyFacts from the cycle's cache, else read live when connected; with its source."""
-    import json
-
+    from qbsync.companies import records
     from qbsync.sync.payloads import CompanyFacts
 
-    row = ws.store.execute(
-        "SELECT data, fetched_at FROM company_facts WHERE company = ?", [key]
-    ).fetchone()
-    if row:
-        return CompanyFacts(**json.loads(row[0])), f"as read {row[1][:16].replace('T', ' ')}"
-    connected = ws.store.execute(
-        "SELECT connected, needs_reconnect FROM companies WHERE key = ?", [key]
-    ).fetchone()
-    if not connected or not connected[0] or connected[1]:
+    stored = records.read_facts(ws.store, key)
+    if stored:
+        data, fetched_at = stored
+        return CompanyFacts(**data), f"as read {fetched_at[:16].replace('T', ' ')}"
+    row = records.get_row(ws.store, key)
+    if not row or not row["connected"] or row["needs_reconnect"]:
         return None
     from qbsync.companies.session import open_client, run
 

@@ -1,12 +1,14 @@
-"""The `companies` table: the only code that writes it.
+"""The `companies` and `company_facts` tables: the only code that writes them.
 
 A company's row holds what people and doctor look at (name, realm, connection state, token
 expiries); its tokens and the app's client secret live in the secrets store (tokens.py,
-credentials.py).
+credentials.py). `company_facts` keeps the company's CompanyInfo and Preferences as the sync
+cycle last read them, so that a cycle does not ask QuickBooks every time.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlite_utils import Database
@@ -84,3 +86,24 @@ def require_connected(db: Database, key: str) -> dict[str, Any]:
     if row["needs_reconnect"]:
         raise ReconnectRequired(f"company {key!r} needs reconnecting (its grant was refused)", hint)
     return row
+
+
+def read_facts(db: Database, company: str) -> tuple[dict[str, Any], str] | None:
+    """The company's facts as last stored, with when they were read from QuickBooks."""
+    row = db.execute(
+        "SELECT data, fetched_at FROM company_facts WHERE company = ?", [company]
+    ).fetchone()
+    if row is None:
+        return None
+    return json.loads(row[0]), row[1]
+
+
+def write_facts(db: Database, company: str, data: dict[str, Any]) -> None:
+    """Keep the company's facts, read from QuickBooks just now."""
+    with transaction(db):
+        db.execute(
+            "INSERT INTO company_facts (company, data, fetched_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (company) DO UPDATE SET data = excluded.data, "
+            "fetched_at = excluded.fetched_at",
+            [company, json.dumps(data), utc_now_iso()],
+        )
