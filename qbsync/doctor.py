@@ -189,7 +189,7 @@ def check_connection(ws: Workspace, company: str | None) -> list[Check]:
     from qbsync.companies import records
     from qbsync.companies.session import open_client, run
     from qbsync.companies.tokens import read_tokens
-    from qbsync.qbo.client import RetryPolicy
+    from qbsync.qbo.retry import RetryPolicy
     from qbsync.timeutil import utc_now
 
     key = _qbo_company(ws, company)

@@ -12,9 +12,10 @@ from qbsync.companies import records
 from qbsync.companies.tokens import CompanyTokens
 from qbsync.config import Config
 from qbsync.qbo import oauth
-from qbsync.qbo.client import QboClient, RetryPolicy
+from qbsync.qbo.client import QboClient
 from qbsync.qbo.limits import Limits
 from qbsync.qbo.pacing import pacer_for
+from qbsync.qbo.retry import RetryPolicy
 from qbsync.workspace import Workspace
 
 T = TypeVar("T")

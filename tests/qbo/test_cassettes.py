@@ -13,7 +13,8 @@ import httpx
 import pytest
 import yaml
 
-from qbsync.qbo.client import BatchItem, QboClient, RetryPolicy
+from qbsync.qbo.batch import BatchItem
+from qbsync.qbo.client import QboClient
 from qbsync.qbo.errors import (
     AuthenticationError,
     DuplicateNameError,
@@ -25,6 +26,7 @@ from qbsync.qbo.errors import (
 from qbsync.qbo.limits import Limits
 from qbsync.qbo.oauth import _token_set
 from qbsync.qbo.pacing import Pacer
+from qbsync.qbo.retry import RetryPolicy
 from tests.qbo.test_client import FakeTokens
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"

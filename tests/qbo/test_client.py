@@ -12,16 +12,19 @@ from typing import Any
 import httpx
 import pytest
 
-from qbsync.qbo.client import BatchItem, QboClient, QboNetworkError, RetryPolicy
+from qbsync.qbo.batch import BatchItem
+from qbsync.qbo.client import QboClient
 from qbsync.qbo.errors import (
     AuthenticationError,
     DuplicateNameError,
+    QboNetworkError,
     ServerError,
     ThrottledError,
     UnknownOutcome,
 )
 from qbsync.qbo.limits import Limits
 from qbsync.qbo.pacing import Pacer
+from qbsync.qbo.retry import RetryPolicy
 
 REALM = "9341000000000001"
 TIME = "2026-11-20T10:33:39.110-08:00"

@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 import pytest
 
 from qbsync.companies.session import open_client, run
-from qbsync.qbo.client import BatchItem, QboClient
+from qbsync.qbo.batch import BatchItem
+from qbsync.qbo.client import QboClient
 from qbsync.qbo.errors import (
     AuthenticationError,
     DuplicateNameError,
