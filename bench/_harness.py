@@ -166,8 +166,8 @@ class Sim:
 
 def connect(sim: Sim, key: str, realm: str | None = None) -> None:
     """Connect company `key` through the real OAuth flow (auto-consent picks `realm`)."""
-    from qbsync.qbo import records
-    from qbsync.qbo.connect_flow import connect_company
+    from qbsync.companies.connection import connect_company
+    from qbsync.companies.credentials import set_app_credentials
     from qbsync.workspace import Workspace
 
     def browser(url: str) -> None:
@@ -177,7 +177,7 @@ def connect(sim: Sim, key: str, realm: str | None = None) -> None:
             http.get(url)
 
     with Workspace() as ws:
-        records.set_app_credentials(
+        set_app_credentials(
             ws, key, sim.info["client_id"], sim.info["client_secret"], "sim", sim.url
         )
         connect_company(ws, key, "sim", sim.url, open_url=browser)
@@ -185,8 +185,8 @@ def connect(sim: Sim, key: str, realm: str | None = None) -> None:
 
 def map_demo(key: str) -> None:
     """Map the bench ledger's clients, services, tax regions, terms to the demo company."""
+    from qbsync.companies.session import open_client, run
     from qbsync.qbo.lists import fetch_list
-    from qbsync.qbo.session import open_client, run
     from qbsync.store.tx import transaction
     from qbsync.timeutil import utc_now_iso
     from qbsync.workspace import Workspace

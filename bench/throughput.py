@@ -87,8 +87,8 @@ def qbsync_export(sim: h.Sim, home: Path, n: int) -> dict[str, Any]:
 
 def baseline_company(sim: h.Sim, key: str) -> tuple[str, str, dict[tuple[str, str], str]]:
     """A fresh simulated company for a baseline; returns (realm, access token, mapping ids)."""
-    from qbsync.qbo.session import run
-    from qbsync.qbo.tokens import CompanyTokens
+    from qbsync.companies.session import run
+    from qbsync.companies.tokens import CompanyTokens
     from qbsync.workspace import Workspace
 
     realm = sim.control.add_company(f"Baseline {key}", seed="demo")

@@ -59,8 +59,9 @@ def main() -> None:
     os.environ.setdefault("NO_COLOR", "1")
 
     from qbsync import config
-    from qbsync.qbo import records
-    from qbsync.qbo.connect_flow import connect_company, headless_browser
+    from qbsync.companies.connection import connect_company
+    from qbsync.companies.credentials import set_app_credentials
+    from qbsync.qbo.authorize import headless_browser
     from qbsync.sim.core import Simulator
     from qbsync.sync.outbox import OpKind, SubjectType, enqueue
     from qbsync.timeutil import utc_now_iso
@@ -140,7 +141,7 @@ def main() -> None:
         assert server.stdout is not None
         url = server.stdout.readline().strip()
         with Workspace() as ws:
-            records.set_app_credentials(ws, key, sim.client_id, sim.client_secret, "sim", url)
+            set_app_credentials(ws, key, sim.client_id, sim.client_secret, "sim", url)
             connect_company(ws, key, "sim", url, open_url=headless_browser)
         now = utc_now_iso()
         with Workspace() as ws, transaction(ws.store):

@@ -1,4 +1,5 @@
-"""Secrets: the Intuit app's client secret, and each company's access and refresh tokens.
+"""Secrets: the Intuit app's client secret, and each company's access and refresh tokens
+(named by qbsync.companies).
 
 They live in the OS keyring, or (only when chosen with `secrets: file` in config) in a 0600 JSON
 file for headless hosts, announced on stderr each time it is used. When no keyring backend
@@ -41,14 +42,6 @@ class SecretStore(Protocol):
     def get(self, name: str) -> str | None: ...
     def set(self, name: str, value: str) -> None: ...
     def delete(self, name: str) -> None: ...
-
-
-def client_secret_name(company: str) -> str:
-    return f"{company}/client_secret"
-
-
-def tokens_name(company: str) -> str:
-    return f"{company}/tokens"
 
 
 def _usable(backend: keyring.backend.KeyringBackend) -> bool:

@@ -9,9 +9,9 @@ import typer
 
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.output import can_prompt
+from qbsync.companies import credentials, records
+from qbsync.companies.config_entry import resolve_key
 from qbsync.errors import UsageError
-from qbsync.qbo import records
-from qbsync.secrets import client_secret_name
 from qbsync.workspace import Workspace
 
 app = group("The Intuit app's client id and secret, per company (the secret goes to the keyring).")
@@ -44,11 +44,11 @@ def set_(
     if env is not None and env not in ("production", "sandbox", "sim"):
         raise UsageError(f"unknown environment {env!r}", "use production, sandbox or sim")
     with Workspace() as ws:
-        key = records.resolve_key(ws, company)
+        key = resolve_key(ws, company)
         secret = _read_secret()
         if not secret:
             raise UsageError("no client secret on stdin", "pipe it in: ... | qbsync app set ...")
-        records.set_app_credentials(ws, key, client_id, secret, env, sim_url)
+        credentials.set_app_credentials(ws, key, client_id, secret, env, sim_url)
         return {"company": key, "client_id": client_id.strip(), "client_secret": "stored"}
 
 
@@ -57,8 +57,8 @@ def show(company: CompanyOption = None) -> dict[str, Any]:
     """Show the app's client id, and whether a secret is stored (never the secret)."""
     with Workspace() as ws:
         key, settings = ws.company(company)
-        row = records.get_row(ws, key) or {}
-        has_secret = ws.secrets.get(client_secret_name(key)) is not None
+        row = records.get_row(ws.store, key) or {}
+        has_secret = credentials.has_client_secret(ws, key)
         return {
             "company": key,
             "environment": settings.environment,
@@ -73,5 +73,5 @@ def forget(company: CompanyOption = None) -> dict[str, Any]:
     `qbsync disconnect`, but cannot be refreshed without them)."""
     with Workspace() as ws:
         key, _ = ws.company(company)
-        had = records.forget_app_credentials(ws, key)
+        had = credentials.forget_app_credentials(ws, key)
         return {"company": key, "forgotten": had}

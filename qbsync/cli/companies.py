@@ -8,8 +8,8 @@ import typer
 
 from qbsync.cli.command import command, group
 from qbsync.cli.output import Console, rows_table
-from qbsync.qbo import records
-from qbsync.secrets import client_secret_name
+from qbsync.companies import records
+from qbsync.companies.credentials import has_client_secret
 from qbsync.workspace import Workspace
 
 app = group("Connected QuickBooks companies and the default one.")
@@ -23,7 +23,7 @@ def _state(row: dict[str, Any]) -> str:
 
 def _describe(ws: Workspace, key: str) -> dict[str, Any]:
     settings = ws.config.companies.get(key)
-    row = records.get_row(ws, key) or {}
+    row = records.get_row(ws.store, key) or {}
     return {
         "key": key,
         "name": row.get("name"),
@@ -65,7 +65,7 @@ def _render_list(out: Console, data: list[dict[str, Any]]) -> None:
 def list_() -> list[dict[str, Any]]:
     """Every company: key, name, realm, environment, connection state, expiries."""
     with Workspace() as ws:
-        keys = sorted(set(ws.config.companies) | {r["key"] for r in records.all_rows(ws)})
+        keys = sorted(set(ws.config.companies) | {r["key"] for r in records.all_rows(ws.store)})
         return [_describe(ws, key) for key in keys]
 
 
@@ -76,16 +76,14 @@ def show(
     """One company's metadata (no secrets)."""
     with Workspace() as ws:
         key, settings = ws.company(key)
-        row = records.get_row(ws, key) or {}
+        row = records.get_row(ws.store, key) or {}
         return {
             **_describe(ws, key),
             "sim_url": settings.sim_url,
             "refresh_hard_expires_at": row.get("refresh_hard_expires_at"),
             "connected_at": row.get("connected_at"),
             "client_id": row.get("client_id"),
-            "client_secret": "stored"
-            if ws.secrets.get(client_secret_name(key)) is not None
-            else "missing",
+            "client_secret": "stored" if has_client_secret(ws, key) else "missing",
         }
 
 

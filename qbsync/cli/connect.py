@@ -8,8 +8,10 @@ import typer
 
 from qbsync.cli.command import CompanyOption, command
 from qbsync.cli.output import can_prompt
+from qbsync.companies import connection
+from qbsync.companies.config_entry import resolve_key
 from qbsync.errors import UsageError
-from qbsync.qbo import connect_flow, records
+from qbsync.qbo.authorize import DEFAULT_TIMEOUT
 from qbsync.workspace import Workspace
 
 
@@ -54,7 +56,7 @@ def register(root: typer.Typer) -> None:
         ] = None,
         timeout: Annotated[
             float, typer.Option("--timeout", help="Seconds to wait for the browser.")
-        ] = connect_flow.DEFAULT_TIMEOUT,
+        ] = DEFAULT_TIMEOUT,
     ) -> dict[str, Any]:
         """Connect (or reconnect) a QuickBooks company through Intuit's consent page.
 
@@ -67,8 +69,8 @@ def register(root: typer.Typer) -> None:
         if not 0 <= port <= 65535:
             raise UsageError(f"--port {port} is not a port number")
         with Workspace() as ws:
-            key = records.resolve_key(ws, company)
-            return connect_flow.connect_company(
+            key = resolve_key(ws, company)
+            return connection.connect_company(
                 ws,
                 key,
                 env,
@@ -86,4 +88,4 @@ def register(root: typer.Typer) -> None:
         """Revoke and delete a company's tokens. App credentials, mappings and history stay."""
         with Workspace() as ws:
             key, _ = ws.company(company)
-            return connect_flow.disconnect_company(ws, key)
+            return connection.disconnect_company(ws, key)

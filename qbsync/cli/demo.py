@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +64,24 @@ def _bars() -> Iterator[Progress]:
         yield update
 
 
+def _run_in_process(argv: list[str]) -> tuple[int, str, str]:
+    """Run a qbsync command line in this process for the demo story: (exit code, stdout,
+    stderr). The output mode is restored after, so the step's --json stays out of the demo's own
+    output."""
+    from qbsync.cli.app import app
+
+    saved = (MODE.json, MODE.quiet)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = typer.main.get_command(app).main(
+                args=argv, prog_name="qbsync", standalone_mode=False
+            )
+    finally:
+        MODE.json, MODE.quiet = saved
+    return (0 if code is None else int(code)), out.getvalue(), err.getvalue()
+
+
 def register(root: typer.Typer) -> None:
     @command(root, "demo", render=_render)
     def demo(
@@ -89,5 +108,7 @@ def register(root: typer.Typer) -> None:
                 "Secrets stay in a 0600 file inside the demo's own home.",
                 style="bold",
             )
-        story = run_story(str(home) if home else None, on_step=_print_step, progress=_bars)
+        story = run_story(
+            _run_in_process, str(home) if home else None, on_step=_print_step, progress=_bars
+        )
         return story.as_dict()

@@ -8,7 +8,7 @@ import typer
 
 from qbsync.cli.command import CompanyOption, command
 from qbsync.cli.output import Console, Outcome
-from qbsync.doctor import run_checks
+from qbsync.doctor.runner import run_checks
 from qbsync.errors import ExitCode
 from qbsync.workspace import Workspace
 

@@ -9,8 +9,8 @@ import typer
 
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.output import Console, rows_table
+from qbsync.companies.session import open_client, run
 from qbsync.qbo.lists import LIST_KINDS, fetch_list
-from qbsync.qbo.session import open_client, run
 from qbsync.workspace import Workspace
 
 app = group("Live QuickBooks reference lists (active records unless --all).")

@@ -8,9 +8,9 @@ import typer
 
 from qbsync.cli.command import CompanyOption, command
 from qbsync.cli.output import Console
-from qbsync.qbo import records
-from qbsync.qbo.session import run
-from qbsync.qbo.tokens import CompanyTokens
+from qbsync.companies import records
+from qbsync.companies.session import run
+from qbsync.companies.tokens import CompanyTokens
 from qbsync.workspace import Workspace
 
 
@@ -33,14 +33,14 @@ def register(root: typer.Typer) -> None:
         """
         with Workspace() as ws:
             key, settings = ws.company(company)
-            records.require_connected(ws, key)
+            records.require_connected(ws.store, key)
             tokens = CompanyTokens(ws, key)
             if refresh:
                 current = run(tokens.refresh(force=True))
             else:
                 run(tokens.access_token())
                 current = tokens.current()
-            row = records.get_row(ws, key) or {}
+            row = records.get_row(ws.store, key) or {}
             return {
                 "company": key,
                 "name": row.get("name"),

@@ -2,8 +2,8 @@
 
 Nothing here is staged: the simulator serves real sockets, the company connects through the real
 OAuth flow (with the simulator's auto-consent standing in for the person who clicks Connect), and
-every other step is a real qbsync command invoked in-process (no subprocess), exactly as a person
-would type it.
+every other step is a real qbsync command, exactly as a person would type it, run through the
+`run_command` the caller supplies (the CLI runs it in-process; the story never imports the CLI).
 
 Secrets: the demo's home sets `secrets: file`. It works on any host (no keyring, no desktop
 session), it is announced once, and it keeps the demo's tokens inside the demo's home: removing
@@ -15,7 +15,6 @@ whose tokens had vanished.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import logging
 import os
@@ -80,31 +79,20 @@ class Story:
 
 OnStep = Callable[[Step], None]
 Progress = Callable[[str, int, int], None]
+# Runs one qbsync command line (argv without the program name): (exit code, stdout, stderr).
+RunCommand = Callable[[list[str]], tuple[int, str, str]]
 
 
-def cli(*args: str) -> Any:
-    """Run a qbsync command in-process with --json and return its data (DemoError on failure).
-    The command's stderr (notes, the secrets-file announcement) is kept out of the story."""
-    import typer
-
-    from qbsync.cli.app import app
-    from qbsync.cli.output import MODE
-
-    saved = (MODE.json, MODE.quiet)
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = typer.main.get_command(app).main(
-                args=[*args, "--json"], prog_name="qbsync", standalone_mode=False
-            )
-    finally:
-        MODE.json, MODE.quiet = saved
-    text = out.getvalue().strip()
+def command_data(run_command: RunCommand, *args: str) -> Any:
+    """Run a qbsync command with --json and return its data (DemoError on failure). The
+    command's stderr (notes, the secrets-file announcement) is kept out of the story."""
+    code, out, err = run_command([*args, "--json"])
+    text = out.strip()
     payload = json.loads(text.splitlines()[-1]) if text else {}
-    if code not in (None, 0) or "error" in payload:
+    if code != 0 or "error" in payload:
         error = payload.get("error") or {}
         raise DemoError(
-            f"demo step `qbsync {' '.join(args)}` failed: {error.get('message', err.getvalue())}",
+            f"demo step `qbsync {' '.join(args)}` failed: {error.get('message', err)}",
             error.get("hint"),
         )
     return payload.get("data")
@@ -151,6 +139,7 @@ def _release_log_file(home: str) -> None:
 
 
 def run_story(
+    run_command: RunCommand,
     home: str | None = None,
     *,
     on_step: OnStep = lambda step: None,
@@ -165,7 +154,7 @@ def run_story(
         server = SimServer(seed="demo", auto_consent=True, limits="off")
         reset_pacers()
         try:
-            _story(story, server, on_step, progress)
+            _story(story, server, run_command, on_step, progress)
         finally:
             server.stop()
             reset_pacers()
@@ -177,16 +166,21 @@ def run_story(
 def _story(
     story: Story,
     server: Any,
+    run_command: RunCommand,
     on_step: OnStep,
     progress: Callable[[], contextlib.AbstractContextManager[Progress]] | None,
 ) -> None:
     from qbsync import config as config_mod
+    from qbsync.companies.connection import connect_company
+    from qbsync.companies.credentials import set_app_credentials
     from qbsync.health import company_health
-    from qbsync.qbo import records
-    from qbsync.qbo.connect_flow import connect_company, headless_browser
+    from qbsync.qbo.authorize import headless_browser
     from qbsync.sim.control import SimControl
     from qbsync.sync.cycle import run_cycle
     from qbsync.workspace import Workspace
+
+    def cli(*args: str) -> Any:
+        return command_data(run_command, *args)
 
     def step(name: str, command: str | None, fn: Callable[[], tuple[str, Any]]) -> Any:
         t0 = time.monotonic()
@@ -211,7 +205,7 @@ def _story(
         def configure() -> tuple[str, Any]:
             cfg = config_mod.Config(secrets="file", default_company=COMPANY)
             ws.save_config(cfg)
-            records.set_app_credentials(
+            set_app_credentials(
                 ws, COMPANY, server.client_id, server.client_secret, "sim", server.url
             )
             return (

@@ -372,3 +372,16 @@ def void_invoice(db: Database, company: str, invoice_id: str, reason: str | None
         op = void_op(doc.type, doc.status)
         if op is not None:
             enqueue(db, company, op, SubjectType.INVOICE, invoice_id)
+
+
+def client_currencies(db: Database, company: str, other_than: str) -> list[str]:
+    """The currencies the company's clients are billed in, other than `other_than` (doctor holds
+    them against QuickBooks' multi-currency setting)."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT currency FROM ledger_clients WHERE company = ? AND currency IS NOT "
+            "NULL AND currency != ? ORDER BY 1",
+            [company, other_than],
+        )
+    ]

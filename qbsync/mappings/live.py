@@ -17,8 +17,8 @@ def open_source(ws: Workspace, company: str) -> ListSource:
     is needed) until a name actually has to be resolved."""
 
     def fetch(entity: str, include_inactive: bool) -> list[dict[str, Any]]:
+        from qbsync.companies.session import open_client, run
         from qbsync.qbo.lists import fetch_list
-        from qbsync.qbo.session import open_client, run
 
         async def read() -> list[dict[str, Any]]:
             async with open_client(ws, company) as client:

@@ -11,27 +11,27 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import random
 import ssl
 import time
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
-from qbsync.config import QboLimits
-from qbsync.errors import ErrorCode
 from qbsync.logs import get_logger
+from qbsync.qbo.batch import BatchItem, BatchResult, batch_results
 from qbsync.qbo.errors import (
     AuthenticationError,
     QboError,
+    QboNetworkError,
     UnknownOutcome,
     fault_from_dict,
     parse_fault,
 )
+from qbsync.qbo.limits import Limits
 from qbsync.qbo.pacing import Pacer, pacer_for
-from qbsync.qbo.tokens import TokenSource
+from qbsync.qbo.retry import RetryPolicy
+from qbsync.qbo.token_source import TokenSource
 
 _log = get_logger("qbo.client")
 
@@ -40,60 +40,7 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _GET_QUERY_MAX = 1500  # longer queries go as a POST body
 
 
-@dataclass
-class RetryPolicy:
-    attempts: int = 5  # tries in all, for retryable failures
-    base_delay: float = 1.0
-    max_delay: float = 60.0
-    # Intuit asks for a minute's wait after a throttle: throttled retries start higher, so
-    # that the attempts together outlast the one-minute window.
-    throttle_base_delay: float = 8.0
-
-    def delay(self, attempt: int, *, throttled: bool = False) -> float:
-        """Exponential backoff with jitter (half to full of the capped delay)."""
-        base = self.throttle_base_delay if throttled else self.base_delay
-        capped = min(self.max_delay, base * (2**attempt))
-        return capped * random.uniform(0.5, 1.0)
-
-
-DEFAULT_RETRY = RetryPolicy()
-
-
-class QboNetworkError(QboError):
-    """QuickBooks could not be reached (after retries)."""
-
-    code = ErrorCode.NETWORK
-
-
-@dataclass
-class BatchItem:
-    bid: str
-    operation: Literal["create", "update", "delete", "query"]
-    entity: str | None
-    body: dict[str, Any] | None = None
-    query: str | None = None
-    options_data: str | None = None
-
-    def payload(self) -> dict[str, Any]:
-        item: dict[str, Any] = {"bId": self.bid}
-        if self.operation == "query":
-            item["Query"] = self.query
-            return item
-        if not self.entity or self.body is None:
-            raise ValueError(f"batch item {self.bid}: {self.operation} needs entity and body")
-        item["operation"] = self.operation
-        item[self.entity] = self.body
-        if self.options_data:
-            item["optionsData"] = self.options_data
-        return item
-
-
-@dataclass
-class BatchResult:
-    bid: str
-    entity: str | None
-    body: dict[str, Any] | None
-    fault: QboError | None
+DEFAULT_RETRY = RetryPolicy()  # the sync engine's patience; doctor and tests pass their own
 
 
 _SSL: ssl.SSLContext | None = None
@@ -128,7 +75,7 @@ class QboClient:
         base_url: str,
         realm_id: str,
         tokens: TokenSource,
-        limits: QboLimits,
+        limits: Limits,
         timeout: float = 120,
         http: httpx.AsyncClient | None = None,
         pacer: Pacer | None = None,
@@ -450,32 +397,7 @@ class QboClient:
             request_id=request_id,
             batch=True,
         )
-        by_bid: dict[str, BatchResult] = {}
-        for answer in data.get("BatchItemResponse") or []:
-            bid = str(answer.get("bId"))
-            fault = answer.get("Fault") or answer.get("fault")
-            if isinstance(fault, dict):
-                by_bid[bid] = BatchResult(
-                    bid, None, None, fault_from_dict(fault, status=None, intuit_tid=None)
-                )
-                continue
-            if isinstance(answer.get("QueryResponse"), dict):
-                by_bid[bid] = BatchResult(bid, None, answer["QueryResponse"], None)
-                continue
-            name = next((k for k, v in answer.items() if k != "bId" and isinstance(v, dict)), None)
-            by_bid[bid] = BatchResult(bid, name, answer.get(name) if name else None, None)
-        results = []
-        for item in items:
-            result = by_bid.get(item.bid)
-            if result is None:
-                result = BatchResult(
-                    item.bid,
-                    item.entity,
-                    None,
-                    UnknownOutcome(f"batch item {item.bid}: no answer in the batch response"),
-                )
-            results.append(result)
-        return results
+        return batch_results(items, data)
 
 
 def _entity_list(query_response: dict[str, Any]) -> list[dict[str, Any]]:

@@ -94,6 +94,12 @@ class ServerError(QboError):
     """5xx / 10000 after the retries ran out."""
 
 
+class QboNetworkError(QboError):
+    """QuickBooks could not be reached (after retries)."""
+
+    code = ErrorCode.NETWORK
+
+
 class UnknownOutcome(QboError):
     """A write whose answer was lost and that could not be safely retried: the caller must look
     for its own earlier write before writing again."""

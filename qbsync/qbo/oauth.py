@@ -1,5 +1,6 @@
 """Intuit OAuth 2.0: endpoints per environment, the authorize URL, and the token calls
-(code exchange, refresh, revoke). No state here: tokens.py stores and single-flights.
+(code exchange, refresh, revoke). No state here: qbsync.companies stores the tokens and
+single-flights their refresh.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from urllib.parse import urlencode
 
 import httpx
 
-from qbsync.config import CompanySettings
 from qbsync.errors import ErrorCode, QbsyncError
 from qbsync.logs import get_logger
 from qbsync.qbo.errors import QboError, oauth_error
@@ -45,11 +45,12 @@ class Endpoints:
 _sim_cache: dict[str, Endpoints] = {}
 
 
-def endpoints(settings: CompanySettings) -> Endpoints:
-    """Intuit's fixed endpoints, or the simulator's, read from its discovery document."""
-    if settings.environment != "sim":
-        return Endpoints(AUTHORIZE_URL, TOKEN_URL, REVOKE_URL, API_BASE[settings.environment])
-    base = (settings.sim_url or "").rstrip("/")
+def endpoints(environment: str, sim_url: str | None = None) -> Endpoints:
+    """Intuit's fixed endpoints (production, sandbox), or the simulator's (sim, at `sim_url`),
+    read from its discovery document."""
+    if environment != "sim":
+        return Endpoints(AUTHORIZE_URL, TOKEN_URL, REVOKE_URL, API_BASE[environment])
+    base = (sim_url or "").rstrip("/")
     cached = _sim_cache.get(base)
     if cached is not None:
         return cached

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from qbsync.config import QboLimits
+from qbsync.qbo.limits import Limits
 
 SECOND_MARGIN = 0.15  # free: at 500/min the minute window binds long before this one
 MINUTE_MARGIN = 0.5
@@ -23,7 +23,7 @@ MINUTE_MARGIN = 0.5
 class Pacer:
     def __init__(
         self,
-        limits: QboLimits,
+        limits: Limits,
         *,
         clock: Callable[[], float] = time.monotonic,
         second_window: float = 1.0 + SECOND_MARGIN,
@@ -84,7 +84,7 @@ _registry: dict[str, Pacer] = {}
 _registry_lock = threading.Lock()
 
 
-def pacer_for(realm_id: str, limits: QboLimits) -> Pacer:
+def pacer_for(realm_id: str, limits: Limits) -> Pacer:
     """The process-wide pacer of a realm (limits updated when config changed them)."""
     with _registry_lock:
         pacer = _registry.get(realm_id)

@@ -33,7 +33,7 @@ def reset_ops(ws: Workspace, where: str, params: list[Any]) -> int:
 
 def run_ops_now(ws: Workspace, company: str, op_ids: list[int]) -> dict[str, Any]:
     """Send these ops at once, under the company lock, outside the cycle."""
-    from qbsync.qbo.session import open_client
+    from qbsync.companies.session import open_client
 
     _, settings = ws.company(company)
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
 
+from qbsync.companies.records import read_facts, write_facts
 from qbsync.config import CompanySettings, SyncSettings
-from qbsync.store.tx import transaction
 from qbsync.sync.exceptions import Kind, Raised, open_exception
 from qbsync.sync.payloads import CompanyFacts
-from qbsync.timeutil import parse_iso, utc_now, utc_now_iso
+from qbsync.timeutil import parse_iso, utc_now
 
 FACTS_MAX_AGE_S = 6 * 3600
 
@@ -69,22 +68,14 @@ class CycleContext:
         """CompanyInfo and Preferences, cached in the store for a few hours."""
         if self._facts is not None:
             return self._facts
-        row = self.db.execute(
-            "SELECT data, fetched_at FROM company_facts WHERE company = ?", [self.company]
-        ).fetchone()
-        if row and (utc_now() - parse_iso(row[1])).total_seconds() < FACTS_MAX_AGE_S:
-            self._facts = CompanyFacts(**json.loads(row[0]))
+        stored = read_facts(self.db, self.company)
+        if stored and (utc_now() - parse_iso(stored[1])).total_seconds() < FACTS_MAX_AGE_S:
+            self._facts = CompanyFacts(**stored[0])
             return self._facts
         info = await self.client.company_info()
         prefs = await self.client.preferences()
         self._facts = CompanyFacts.from_qbo(info, prefs)
-        with transaction(self.db):
-            self.db.execute(
-                "INSERT INTO company_facts (company, data, fetched_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (company) DO UPDATE SET data = excluded.data, "
-                "fetched_at = excluded.fetched_at",
-                [self.company, json.dumps(self._facts.__dict__), utc_now_iso()],
-            )
+        write_facts(self.db, self.company, self._facts.__dict__)
         return self._facts
 
     def qbo_url(self, entity: str, qbo_id: str) -> str:

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from qbsync.money import cents, dec, to_json_number
-from qbsync.qbo.client import BatchItem
+from qbsync.qbo.batch import BatchItem
 from qbsync.qbo.errors import (
     AuthenticationError,
     AuthorizationError,

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from qbsync.qbo.session import open_client, run
+from qbsync.companies.session import open_client, run
 from qbsync.store.tx import transaction
 from qbsync.sync.context import CycleContext
 from qbsync.sync.lock import company_lock

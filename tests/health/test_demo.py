@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import time
 from pathlib import Path
@@ -60,3 +61,23 @@ def test_demo_refuses_a_home_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "something").write_text("x")
     err = run_json("demo", "--home", str(tmp_path), code=2)["error"]
     assert "not empty" in err["message"]
+
+
+def test_the_story_does_not_import_the_cli() -> None:
+    """The CLI sits above the demo: the story gets a callable that runs a command instead."""
+    import qbsync.demo
+
+    for source in Path(qbsync.demo.__path__[0]).rglob("*.py"):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        imported = [
+            name
+            for node in ast.walk(tree)
+            for name in (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+        ]
+        assert not [n for n in imported if n.startswith("qbsync.cli")], source

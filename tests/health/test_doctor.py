@@ -112,3 +112,30 @@ def test_doctor_reports_a_held_lock_and_a_stale_one(sample_ledger: SampleLedger)
     holder.write_text(json.dumps({"pid": 999999, "host": "h", "purpose": "sync run"}))
     lock = by_name(checks(code=1))["lock"]
     assert "stale" in lock["detail"] and "pid 999999" in lock["detail"]
+
+
+def test_doctor_names_the_cycle_to_cancel_when_the_lock_is_held_too_long(
+    sample_ledger: SampleLedger,
+) -> None:
+    import datetime as dt
+    import json
+
+    from qbsync import paths
+    from qbsync.sync.lock import company_lock
+    from qbsync.timeutil import utc_now
+    from qbsync.workspace import Workspace
+
+    with Workspace() as ws:
+        stuck = ws.store.execute(
+            "INSERT INTO sync_cycles (company, started_at, result, trigger, pid) "
+            "VALUES ('acme', ?, 'running', 'test', 1)",
+            [(utc_now() - dt.timedelta(hours=2)).isoformat()],
+        ).lastrowid
+    holder = paths.locks_dir() / "acme.cycle.holder.json"
+    with company_lock("acme", "sync run (test)"):
+        record = json.loads(holder.read_text())
+        record["started_at"] = (utc_now() - dt.timedelta(hours=2)).isoformat()
+        holder.write_text(json.dumps(record))
+        lock = by_name(checks(code=1))["lock"]
+    assert lock["status"] == "warn" and "for 120 minutes" in lock["detail"]
+    assert lock["fix"] == f"qbsync sync cancel {stuck}"

@@ -13,8 +13,8 @@ import httpx
 import pytest
 import yaml
 
-from qbsync.config import QboLimits
-from qbsync.qbo.client import BatchItem, QboClient, RetryPolicy
+from qbsync.qbo.batch import BatchItem
+from qbsync.qbo.client import QboClient
 from qbsync.qbo.errors import (
     AuthenticationError,
     DuplicateNameError,
@@ -23,8 +23,10 @@ from qbsync.qbo.errors import (
     ThrottledError,
     parse_fault,
 )
+from qbsync.qbo.limits import Limits
 from qbsync.qbo.oauth import _token_set
 from qbsync.qbo.pacing import Pacer
+from qbsync.qbo.retry import RetryPolicy
 from tests.qbo.test_client import FakeTokens
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
@@ -56,9 +58,9 @@ def replay(name: str, call: Any) -> tuple[Any, list[httpx.Request]]:
             base_url="https://sandbox-quickbooks.api.intuit.com",
             realm_id=REALM,
             tokens=FakeTokens(),
-            limits=QboLimits(),
+            limits=Limits(),
             http=http,
-            pacer=Pacer(QboLimits(requests_per_second=1000)),
+            pacer=Pacer(Limits(requests_per_second=1000)),
             retry=RetryPolicy(attempts=2, base_delay=0.001, throttle_base_delay=0.001),
         )
         async with client:

@@ -12,16 +12,19 @@ from typing import Any
 import httpx
 import pytest
 
-from qbsync.config import QboLimits
-from qbsync.qbo.client import BatchItem, QboClient, QboNetworkError, RetryPolicy
+from qbsync.qbo.batch import BatchItem
+from qbsync.qbo.client import QboClient
 from qbsync.qbo.errors import (
     AuthenticationError,
     DuplicateNameError,
+    QboNetworkError,
     ServerError,
     ThrottledError,
     UnknownOutcome,
 )
+from qbsync.qbo.limits import Limits
 from qbsync.qbo.pacing import Pacer
+from qbsync.qbo.retry import RetryPolicy
 
 REALM = "9341000000000001"
 TIME = "2026-11-20T10:33:39.110-08:00"
@@ -50,9 +53,9 @@ def make_client(handler: Handler, tokens: FakeTokens | None = None) -> QboClient
         base_url="http://127.0.0.1:9",
         realm_id=REALM,
         tokens=tokens or FakeTokens(),
-        limits=QboLimits(),
+        limits=Limits(),
         http=http,
-        pacer=Pacer(QboLimits(requests_per_second=1000, requests_per_minute=100000)),
+        pacer=Pacer(Limits(requests_per_second=1000, requests_per_minute=100000)),
         retry=RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002, throttle_base_delay=0.001),
     )
 

@@ -8,7 +8,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from qbsync.qbo.client import BatchItem, QboClient
+from qbsync.companies.session import open_client, run
+from qbsync.qbo.batch import BatchItem
+from qbsync.qbo.client import QboClient
 from qbsync.qbo.errors import (
     AuthenticationError,
     DuplicateNameError,
@@ -17,7 +19,6 @@ from qbsync.qbo.errors import (
     StaleObjectError,
     UnknownOutcome,
 )
-from qbsync.qbo.session import open_client, run
 from qbsync.workspace import Workspace
 from tests.fixtures.qbo import ConnectedCompany
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from qbsync.config import QboLimits
+from qbsync.qbo.limits import Limits
 from qbsync.qbo.pacing import Pacer, pacer_for, reset_pacers
 
 
@@ -32,7 +32,7 @@ def windows_respected(times: list[float], per: int, window: float) -> bool:
 
 def test_per_second_and_per_minute_windows() -> None:
     clock = FakeClock()
-    pacer = Pacer(QboLimits(), clock=clock)
+    pacer = Pacer(Limits(), clock=clock)
     times = run_schedule(pacer, clock, 1200, batch=False)
     assert windows_respected(times, 10, 1.0)
     assert windows_respected(times, 500, 60.0)
@@ -46,7 +46,7 @@ def test_per_second_and_per_minute_windows() -> None:
 
 def test_batch_requests_reach_1200_documents_a_minute() -> None:
     clock = FakeClock()
-    pacer = Pacer(QboLimits(), clock=clock)
+    pacer = Pacer(Limits(), clock=clock)
     times = run_schedule(pacer, clock, 80, batch=True)
     assert windows_respected(times, 40, 60.0)
     first_minute = [t for t in times if t - times[0] < 60.5]
@@ -56,13 +56,13 @@ def test_batch_requests_reach_1200_documents_a_minute() -> None:
 
 def test_registry_shares_one_pacer_per_realm() -> None:
     reset_pacers()
-    a = pacer_for("123", QboLimits())
-    assert pacer_for("123", QboLimits()) is a
-    assert pacer_for("456", QboLimits()) is not a
+    a = pacer_for("123", Limits())
+    assert pacer_for("123", Limits()) is a
+    assert pacer_for("456", Limits()) is not a
 
 
 def test_acquire_waits_instead_of_exceeding() -> None:
-    pacer = Pacer(QboLimits(requests_per_second=3), second_window=0.2)
+    pacer = Pacer(Limits(requests_per_second=3), second_window=0.2)
 
     async def burst() -> None:
         for _ in range(7):

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from qbsync.qbo.connect_flow import connect_company, headless_browser
+from qbsync.companies.connection import connect_company
+from qbsync.qbo.authorize import headless_browser
 from qbsync.sim.control import SimControl
 from qbsync.sim.server import SimServer
 from qbsync.workspace import Workspace

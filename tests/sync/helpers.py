@@ -12,8 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from qbsync.companies.session import open_client, run
 from qbsync.qbo.lists import fetch_list
-from qbsync.qbo.session import open_client, run
 from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
 from qbsync.workspace import Workspace
@@ -328,7 +328,8 @@ def wait_for_cycle_of(pid: int, timeout: float = 30.0) -> int:
 
 def connect_realm(server: Any, key: str, realm: str) -> None:
     """Connect company `key` to simulator company `realm` (the consent page's company choice)."""
-    from qbsync.qbo.connect_flow import connect_company, headless_browser
+    from qbsync.companies.connection import connect_company
+    from qbsync.qbo.authorize import headless_browser
     from tests.fixtures.qbo import set_sim_app
 
     def browser(url: str) -> None:

@@ -223,7 +223,8 @@ def test_authorization_revoked_aborts_without_moving_the_cursor(synced: Connecte
     [auth] = open_exceptions("connection_auth_failed")
     assert "reconnect" in auth["hint"]
     # Reconnect, and the next cycle resumes from the same cursor.
-    from qbsync.qbo.connect_flow import connect_company, headless_browser
+    from qbsync.companies.connection import connect_company
+    from qbsync.qbo.authorize import headless_browser
     from qbsync.workspace import Workspace
 
     with Workspace() as ws:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from qbsync.qbo.connect_flow import connect_company, headless_browser
+from qbsync.companies.connection import connect_company
+from qbsync.qbo.authorize import headless_browser
 from qbsync.sim.server import SimServer
 from qbsync.workspace import Workspace
 from tests.fixtures.ledger import SampleLedger

@@ -16,11 +16,12 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from qbsync.qbo import records
-from qbsync.qbo.connect_flow import connect_company, headless_browser
-from qbsync.qbo.session import open_client, run
-from qbsync.qbo.tokens import CompanyTokens, read_tokens
-from qbsync.secrets import FileStore, tokens_name
+from qbsync.companies import records
+from qbsync.companies.connection import connect_company
+from qbsync.companies.session import open_client, run
+from qbsync.companies.tokens import CompanyTokens, read_tokens, tokens_name
+from qbsync.qbo.authorize import headless_browser
+from qbsync.secrets import FileStore
 from qbsync.sim.control import SimControl
 from qbsync.sim.server import SimServer
 from qbsync.timeutil import utc_now
@@ -53,7 +54,7 @@ def test_token_near_expiry_is_refreshed_and_rotation_stored(
     assert data["last_refresh_at"] is not None
     with Workspace() as ws:
         after = read_tokens(ws, "acme")
-        row = records.get_row(ws, "acme")
+        row = records.get_row(ws.store, "acme")
     assert after is not None and row is not None
     assert after.refresh_token != before["refresh_token"]  # the rotated one was kept
     assert row["access_expires_at"] == after.access_expires_at
@@ -230,8 +231,8 @@ def test_a_held_refresh_lock_is_waited_for_then_reported(
 ) -> None:
     from filelock import FileLock
 
+    from qbsync.companies.tokens import lock_path
     from qbsync.errors import LockHeld
-    from qbsync.qbo.tokens import lock_path
 
     with Workspace() as ws:
         expire_locally(ws, "acme")

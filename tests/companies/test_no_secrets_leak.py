@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from qbsync import paths
-from qbsync.qbo import connect_flow
-from qbsync.secrets import tokens_name
+from qbsync.companies.tokens import tokens_name
+from qbsync.qbo import authorize
 from qbsync.sim.control import SimControl
 from qbsync.sim.server import SimServer
 from tests.support import MemoryKeyring, run, run_json
@@ -39,7 +39,7 @@ def test_no_secret_in_store_config_or_logs(
             stored = json.loads(raw)
             secrets.update({stored["access_token"], stored["refresh_token"]})
 
-    monkeypatch.setattr(connect_flow.webbrowser, "open", browser)
+    monkeypatch.setattr(authorize.webbrowser, "open", browser)
     run_json(
         "app", "set", "-c", "acme", "--client-id", sim_server.client_id, "--env", "sim",
         "--sim-url", sim_server.url, input=sim_server.client_secret + "\n",

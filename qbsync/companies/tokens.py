@@ -1,5 +1,5 @@
-"""Access tokens for the client: refreshed near expiry or after a 401, single-flight across
-processes.
+"""A company's tokens: kept in the secrets store, refreshed near expiry or after a 401,
+single-flight across processes (the client's TokenSource, implemented here).
 
 A refresh takes a file lock per company, re-reads the stored tokens under it, refreshes only if
 still needed, and stores the rotated refresh token before the new access token is used (a crash
@@ -13,17 +13,17 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from filelock import FileLock, Timeout
 
 from qbsync import paths
+from qbsync.companies import records
+from qbsync.companies.credentials import app_credentials
 from qbsync.errors import LockHeld, ReconnectRequired
 from qbsync.logs import get_logger
-from qbsync.qbo import oauth, records
+from qbsync.qbo import oauth
 from qbsync.qbo.errors import InvalidGrant
 from qbsync.qbo.oauth import TokenSet
-from qbsync.secrets import tokens_name
 from qbsync.timeutil import utc_now, utc_now_iso
 from qbsync.workspace import Workspace
 
@@ -33,14 +33,9 @@ LOCK_WAIT = 60.0
 _log = get_logger("qbo.tokens")
 
 
-class TokenSource(Protocol):
-    async def access_token(self) -> str:
-        """A token valid for at least five more minutes (refreshed if needed)."""
-        ...
-
-    async def refreshed(self, rejected: str) -> str:
-        """A token other than `rejected`, which QuickBooks just refused (401)."""
-        ...
+def tokens_name(company: str) -> str:
+    """The secrets store's name for a company's tokens (one JSON value)."""
+    return f"{company}/tokens"
 
 
 def near_expiry(tokens: TokenSet, margin: dt.timedelta = REFRESH_MARGIN) -> bool:
@@ -58,7 +53,7 @@ def store_tokens(ws: Workspace, key: str, tokens: TokenSet) -> None:
     """Secrets first, then the non-secret expiries on the companies row."""
     ws.secrets.set(tokens_name(key), json.dumps(tokens.as_dict()))
     records.update_row(
-        ws,
+        ws.store,
         key,
         realm_id=tokens.realm_id,
         access_expires_at=tokens.access_expires_at,
@@ -66,6 +61,10 @@ def store_tokens(ws: Workspace, key: str, tokens: TokenSet) -> None:
         refresh_hard_expires_at=tokens.refresh_hard_expires_at,
         needs_reconnect=0,
     )
+
+
+def delete_tokens(ws: Workspace, key: str) -> None:
+    ws.secrets.delete(tokens_name(key))
 
 
 def lock_path(key: str) -> str:
@@ -144,11 +143,12 @@ class CompanyTokens:
 
     async def _do_refresh(self, stored: TokenSet) -> TokenSet:
         key, settings = self.ws.company(self.key)
-        client_id, client_secret = records.app_credentials(self.ws, key)
+        client_id, client_secret = app_credentials(self.ws, key)
+        endpoints = oauth.endpoints(settings.environment, settings.sim_url)
         try:
-            fresh = await oauth.refresh(oauth.endpoints(settings), client_id, client_secret, stored)
+            fresh = await oauth.refresh(endpoints, client_id, client_secret, stored)
         except InvalidGrant as exc:
-            records.update_row(self.ws, key, needs_reconnect=1)
+            records.update_row(self.ws.store, key, needs_reconnect=1)
             _log.warning("refresh refused for %s: %s", key, exc.message)
             raise InvalidGrant(
                 f"QuickBooks refused the refresh token of {key!r} ({exc.qbo_code}): "
@@ -160,7 +160,7 @@ class CompanyTokens:
                 intuit_tid=exc.intuit_tid,
             ) from None
         store_tokens(self.ws, key, fresh)
-        records.update_row(self.ws, key, last_refresh_at=utc_now_iso())
+        records.update_row(self.ws.store, key, last_refresh_at=utc_now_iso())
         self._current = fresh
         self.refreshes += 1
         _log.info("refreshed tokens for %s", key)

@@ -1,4 +1,4 @@
-"""From a workspace and a company key to a ready QboClient; and `run()` for sync CLI code."""
+"""From a workspace and a company key to a ready QboClient; and `run()` for synchronous callers."""
 
 from __future__ import annotations
 
@@ -8,13 +8,22 @@ from typing import Any, TypeVar
 
 import httpx
 
-from qbsync.qbo import oauth, records
-from qbsync.qbo.client import QboClient, RetryPolicy
+from qbsync.companies import records
+from qbsync.companies.tokens import CompanyTokens
+from qbsync.config import Config
+from qbsync.qbo import oauth
+from qbsync.qbo.client import QboClient
+from qbsync.qbo.limits import Limits
 from qbsync.qbo.pacing import pacer_for
-from qbsync.qbo.tokens import CompanyTokens
+from qbsync.qbo.retry import RetryPolicy
 from qbsync.workspace import Workspace
 
 T = TypeVar("T")
+
+
+def qbo_limits(config: Config) -> Limits:
+    """config.yaml's `qbo` section as the client's limits."""
+    return Limits(**config.qbo.model_dump())
 
 
 def open_client(
@@ -26,10 +35,10 @@ def open_client(
 ) -> QboClient:
     """A client for a connected company (ReconnectRequired when it is not connected)."""
     key, settings = ws.company(company_key)
-    row = records.require_connected(ws, key)
-    limits = ws.config.qbo
+    row = records.require_connected(ws.store, key)
+    limits = qbo_limits(ws.config)
     return QboClient(
-        base_url=oauth.endpoints(settings).api_base,
+        base_url=oauth.endpoints(settings.environment, settings.sim_url).api_base,
         realm_id=row["realm_id"],
         tokens=CompanyTokens(ws, key),
         limits=limits,

@@ -12,13 +12,14 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from qbsync.qbo import connect_flow
-from qbsync.qbo.connect_flow import connect_company
+from qbsync.companies.connection import connect_company
+from qbsync.companies.credentials import client_secret_name
+from qbsync.companies.session import open_client
+from qbsync.companies.session import run as run_async
+from qbsync.companies.tokens import tokens_name
+from qbsync.qbo import authorize
 from qbsync.qbo.listener import CallbackListener
 from qbsync.qbo.lists import LIST_KINDS, fetch_list
-from qbsync.qbo.session import open_client
-from qbsync.qbo.session import run as run_async
-from qbsync.secrets import client_secret_name, tokens_name
 from qbsync.sim.control import SimControl
 from qbsync.sim.core import PLAYGROUND_REDIRECT
 from qbsync.sim.server import SimServer
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.e2e
 
 
 def use_browser(monkeypatch: pytest.MonkeyPatch, browser: Callable[[str], object]) -> None:
-    monkeypatch.setattr(connect_flow.webbrowser, "open", browser)
+    monkeypatch.setattr(authorize.webbrowser, "open", browser)
 
 
 def app_set(server: SimServer) -> None:
@@ -238,10 +239,10 @@ def test_reconnect_keeps_the_realm(connected_company: ConnectedCompany) -> None:
             connect_company(
                 ws,
                 "acme",
-                open_url=lambda url: connect_flow.headless_browser(url + f"&realm={other}"),
+                open_url=lambda url: authorize.headless_browser(url + f"&realm={other}"),
             )
         assert json.loads(ws.secrets.get(tokens_name("acme")) or "{}") == before
-        again = connect_company(ws, "acme", open_url=connect_flow.headless_browser)
+        again = connect_company(ws, "acme", open_url=authorize.headless_browser)
     assert again["realm_id"] == connected_company.realm_id
     assert run_json("token")["data"]["access_token"] != before["access_token"]
 
@@ -269,7 +270,7 @@ def test_companies_list_show_use(connected_company: ConnectedCompany) -> None:
         connect_company(
             ws,
             "second",
-            open_url=lambda url: connect_flow.headless_browser(url + f"&realm={second}"),
+            open_url=lambda url: authorize.headless_browser(url + f"&realm={second}"),
         )
     listed = {c["key"]: c for c in run_json("companies", "list")["data"]}
     assert listed["acme"]["default"] is True and listed["second"]["default"] is False
@@ -362,14 +363,14 @@ def test_a_wrong_client_secret_is_named(
         "app", "set", "-c", "acme", "--client-id", sim_server.client_id, "--env", "sim",
         "--sim-url", sim_server.url, input="not-the-secret\n",
     )  # fmt: skip
-    use_browser(monkeypatch, connect_flow.headless_browser)
+    use_browser(monkeypatch, authorize.headless_browser)
     error = _connect_error(monkeypatch)
     assert "invalid_client" in error["message"] and "qbsync app show" in error["hint"]
     assert "not-the-secret" not in json.dumps(error)
 
 
 def test_pasted_answers_are_parsed() -> None:
-    parse = connect_flow._parse_pasted
+    parse = authorize._parse_pasted
     url = "https://example.com/cb?code=AB11c&state=st&realmId=123"
     assert parse(url) == ("AB11c", "st", "123", None)
     assert parse("?code=AB11c&state=st") == ("AB11c", "st", None, None)

@@ -1,0 +1,31 @@
+"""The secrets store (OS keyring or the 0600 file): a value written can be read back."""
+
+from __future__ import annotations
+
+import secrets as pysecrets
+
+from qbsync.doctor.check import Check, Status
+from qbsync.workspace import Workspace
+
+
+def check_secrets(ws: Workspace, company: str | None) -> list[Check]:
+    store = ws.secrets
+    probe_name = "doctor/probe"
+    probe = pysecrets.token_hex(8)
+    store.set(probe_name, probe)
+    try:
+        readback = store.get(probe_name)
+    finally:
+        store.delete(probe_name)
+    if readback != probe:
+        return [
+            Check(
+                "secrets",
+                "fail",
+                f"{store.backend_name}: a value written could not be read back",
+                "choose another keyring backend, or `qbsync config set secrets file`",
+            )
+        ]
+    status: Status = "warn" if ws.config.secrets == "file" else "ok"
+    fix = "prefer the OS keyring where one exists" if status == "warn" else None
+    return [Check("secrets", status, f"{store.backend_name} works", fix)]
