@@ -10,8 +10,9 @@ import pytest
 from qbsync.cli.output import MODE
 from tests.support import MemoryKeyring
 
-# Fixtures shared across areas: the simulator and connected companies, and seeded ledgers.
-pytest_plugins = ["tests.fixtures.qbo", "tests.fixtures.ledger"]
+# Fixtures shared across areas: the simulator (in-process or on a socket), connected companies,
+# and seeded ledgers.
+pytest_plugins = ["tests.fixtures.sim", "tests.fixtures.qbo", "tests.fixtures.ledger"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,5 +1,5 @@
-"""Connecting without a listener (the pasted redirect) and the commands around a connection.
-The listener flow is in test_connect_listener.py."""
+"""Connecting without a listener (the pasted redirect) and the commands around a connection,
+on the simulator in-process. The listener flow over real sockets is in test_connect_listener.py."""
 
 from __future__ import annotations
 
@@ -16,20 +16,18 @@ from qbsync.qbo.lists import LIST_KINDS, fetch_list
 from qbsync.qbo.session import open_client
 from qbsync.qbo.session import run as run_async
 from qbsync.sim.core import PLAYGROUND_REDIRECT
-from qbsync.sim.server import SimServer
 from qbsync.workspace import Workspace
 from tests.fixtures.qbo import ConnectedCompany, app_set, set_sim_app
+from tests.fixtures.sim import InProcessSim
 from tests.support import run, run_json
 
-pytestmark = pytest.mark.e2e
 
-
-def test_connect_needs_app_credentials_first(sim_server: SimServer) -> None:
-    error = run_json("connect", "-c", "acme", "--env", "sim", "--sim-url", sim_server.url, code=2)
+def test_connect_needs_app_credentials_first(simulator: InProcessSim) -> None:
+    error = run_json("connect", "-c", "acme", "--env", "sim", "--sim-url", simulator.url, code=2)
     assert "qbsync app set --company acme" in error["error"]["hint"]
 
 
-def test_paste_back_flow_for_https_redirect_uris(sim_server: SimServer) -> None:
+def test_paste_back_flow_for_https_redirect_uris(simulator: InProcessSim) -> None:
     landed: list[str] = []
 
     def person(url: str) -> None:
@@ -38,7 +36,7 @@ def test_paste_back_flow_for_https_redirect_uris(sim_server: SimServer) -> None:
         landed.append(answer.headers["location"])
 
     with Workspace() as ws:
-        set_sim_app(ws, sim_server)
+        set_sim_app(ws, simulator)
         result = connect_company(
             ws,
             "acme",
@@ -47,7 +45,7 @@ def test_paste_back_flow_for_https_redirect_uris(sim_server: SimServer) -> None:
             read_pasted=lambda label: landed[0],
         )
     assert landed[0].startswith(PLAYGROUND_REDIRECT)
-    assert result["connected"] is True and result["realm_id"] == sim_server.realm_id
+    assert result["connected"] is True and result["realm_id"] == simulator.realm_id
 
     # Only the code pasted: the realm id is asked for next.
     answers: list[str] = []
@@ -61,11 +59,11 @@ def test_paste_back_flow_for_https_redirect_uris(sim_server: SimServer) -> None:
         again = connect_company(
             ws, "acme", redirect_uri=PLAYGROUND_REDIRECT, open_url=person, read_pasted=paste
         )
-    assert again["realm_id"] == sim_server.realm_id and len(answers) == 2
+    assert again["realm_id"] == simulator.realm_id and len(answers) == 2
 
 
-def test_paste_back_without_a_terminal_is_a_clear_error(sim_server: SimServer) -> None:
-    app_set(sim_server)
+def test_paste_back_without_a_terminal_is_a_clear_error(simulator: InProcessSim) -> None:
+    app_set(simulator)
     error = run_json("connect", "--redirect-uri", PLAYGROUND_REDIRECT, code=2)["error"]
     assert "paste" in error["message"]
 

@@ -164,10 +164,10 @@ def test_listener_binds_loopback_only() -> None:
         assert listener._server.server_address[0] == "127.0.0.1"
 
 
-def test_reconnect_keeps_the_realm(connected_company: ConnectedCompany) -> None:
+def test_reconnect_keeps_the_realm(served_company: ConnectedCompany) -> None:
     with Workspace() as ws:
         before = json.loads(ws.secrets.get(tokens_name("acme")) or "{}")
-        other = connected_company.control.add_company("Other Co")
+        other = served_company.control.add_company("Other Co")
         with pytest.raises(Exception, match="consent chose"):
             connect_company(
                 ws,
@@ -176,14 +176,14 @@ def test_reconnect_keeps_the_realm(connected_company: ConnectedCompany) -> None:
             )
         assert json.loads(ws.secrets.get(tokens_name("acme")) or "{}") == before
         again = connect_company(ws, "acme", open_url=connect_flow.headless_browser)
-    assert again["realm_id"] == connected_company.realm_id
+    assert again["realm_id"] == served_company.realm_id
     assert run_json("token")["data"]["access_token"] != before["access_token"]
 
 
-def test_companies_list_show_use(connected_company: ConnectedCompany) -> None:
-    second = connected_company.control.add_company("Second Co", seed="empty")
+def test_companies_list_show_use(served_company: ConnectedCompany) -> None:
+    second = served_company.control.add_company("Second Co", seed="empty")
     with Workspace() as ws:
-        set_sim_app(ws, connected_company.server, "second")
+        set_sim_app(ws, served_company.server, "second")
         connect_company(
             ws,
             "second",
@@ -202,9 +202,9 @@ def test_companies_list_show_use(connected_company: ConnectedCompany) -> None:
 
 
 def test_doctor_reports_an_unreachable_quickbooks_quickly(
-    connected_company: ConnectedCompany,
+    served_company: ConnectedCompany,
 ) -> None:
-    connected_company.server.stop()
+    served_company.server.stop()
     result = run("doctor", "--json")
     assert result.exit_code == 1
     checks = {c["name"]: c for c in json.loads(result.stdout)["data"]["checks"]}
