@@ -11,8 +11,13 @@ from qbsync.cli.output import MODE
 from tests.support import MemoryKeyring
 
 # Fixtures shared across areas: the simulator (in-process or on a socket), connected companies,
-# and seeded ledgers.
-pytest_plugins = ["tests.fixtures.sim", "tests.fixtures.qbo", "tests.fixtures.ledger"]
+# seeded ledgers, and the checks that keep the slow and e2e marks true.
+pytest_plugins = [
+    "tests.fixtures.sim",
+    "tests.fixtures.qbo",
+    "tests.fixtures.ledger",
+    "tests.fixtures.guards",
+]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

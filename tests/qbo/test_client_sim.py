@@ -21,6 +21,8 @@ from qbsync.qbo.session import open_client, run
 from qbsync.workspace import Workspace
 from tests.fixtures.qbo import ConnectedCompany
 
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
 T = TypeVar("T")
 
 

@@ -22,7 +22,7 @@ from qbsync.workspace import Workspace
 from tests.fixtures.qbo import ConnectedCompany, ConsentBrowser, app_set, set_sim_app
 from tests.support import MemoryKeyring, run, run_json
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
 def use_browser(monkeypatch: pytest.MonkeyPatch, browser: Callable[[str], object]) -> None:

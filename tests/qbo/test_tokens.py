@@ -145,6 +145,8 @@ def test_concurrent_401s_in_one_process_refresh_once(connected_company: Connecte
 CHILD = "from qbsync.cli.app import main; main()"
 
 
+@pytest.mark.slow
+@pytest.mark.e2e
 def test_two_processes_refreshing_at_once(
     file_company: ConnectedCompany, qbsync_home: Path
 ) -> None:

@@ -23,6 +23,8 @@ from tests.sync.helpers import (
     store_query,
 )
 
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
 INVOICES = 2000
 LOCAL_PAYMENTS = 450
 QBO_PAYMENTS = 50
@@ -51,8 +53,6 @@ def applied_qbo_payments() -> int:
     )
 
 
-@pytest.mark.slow
-@pytest.mark.e2e
 def test_2000_invoices_500_payments_with_5_percent_faults(
     served_company: ConnectedCompany, ledger_company: str, tmp_path: Path
 ) -> None:

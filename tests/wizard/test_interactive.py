@@ -20,6 +20,8 @@ from tests.support import run_json
 from tests.sync.helpers import sim_docs
 from tests.wizard.helpers import add_reconcile_customers, customer_mappings
 
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 
 
@@ -80,7 +82,6 @@ class Terminal:
         return self.proc.returncode
 
 
-@pytest.mark.e2e
 def test_interactive_wizard_decides_saves_each_decision_and_resumes(
     file_company: ConnectedCompany, sample_ledger: SampleLedger, tmp_path: Path
 ) -> None:
