@@ -11,8 +11,9 @@ from qbsync.cli.output import MODE
 from tests.support import MemoryKeyring
 
 # Fixtures shared across areas: the simulator (in-process or on a socket), connected companies,
-# seeded ledgers, and the checks that keep the slow and e2e marks true.
+# seeded ledgers, the checks that keep the slow and e2e marks true, and work done once a run.
 pytest_plugins = [
+    "tests.fixtures.once",
     "tests.fixtures.sim",
     "tests.fixtures.qbo",
     "tests.fixtures.ledger",
