@@ -10,8 +10,15 @@ import pytest
 from qbsync.cli.output import MODE
 from tests.support import MemoryKeyring
 
-# Fixtures shared across areas: the simulator and connected companies, and seeded ledgers.
-pytest_plugins = ["tests.fixtures.qbo", "tests.fixtures.ledger"]
+# Fixtures shared across areas: the simulator (in-process or on a socket), connected companies,
+# seeded ledgers, the checks that keep the slow and e2e marks true, and work done once a run.
+pytest_plugins = [
+    "tests.fixtures.once",
+    "tests.fixtures.sim",
+    "tests.fixtures.qbo",
+    "tests.fixtures.ledger",
+    "tests.fixtures.guards",
+]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

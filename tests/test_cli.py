@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
 import typer
 
 from qbsync import __version__
@@ -155,6 +156,7 @@ def test_log_lines_are_redacted_and_single_line() -> None:
     assert len(lines) == 2, lines
 
 
+@pytest.mark.slow
 def test_a_command_line_builds_only_what_it_names() -> None:
     """Start-up cost: `qbsync status` must not import the QBO client, the simulator or the
     wizard; root help and unknown names still see every command."""

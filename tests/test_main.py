@@ -6,7 +6,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from qbsync import __version__
+
+# Runs a fresh Python process.
+pytestmark = pytest.mark.slow
 
 
 def qbsync_module(*args: str) -> subprocess.CompletedProcess[str]:

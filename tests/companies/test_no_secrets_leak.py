@@ -17,6 +17,8 @@ from qbsync.sim.control import SimControl
 from qbsync.sim.server import SimServer
 from tests.support import MemoryKeyring, run, run_json
 
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
 
 def test_no_secret_in_store_config_or_logs(
     sim_server: SimServer,

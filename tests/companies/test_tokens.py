@@ -17,16 +17,13 @@ import httpx
 import pytest
 
 from qbsync.companies import records
-from qbsync.companies.connection import connect_company
 from qbsync.companies.session import open_client, run
 from qbsync.companies.tokens import CompanyTokens, read_tokens, tokens_name
-from qbsync.qbo.authorize import headless_browser
 from qbsync.secrets import FileStore
 from qbsync.sim.control import SimControl
-from qbsync.sim.server import SimServer
 from qbsync.timeutil import utc_now
 from qbsync.workspace import Workspace
-from tests.fixtures.qbo import ConnectedCompany, generous_limits, set_sim_app
+from tests.fixtures.qbo import ConnectedCompany, connect
 from tests.support import run_json
 
 
@@ -86,7 +83,7 @@ def test_invalid_grant_marks_the_company_for_reconnect(
     assert run_json("qbo", "items", code=3)["error"]["code"] == "reconnect_required"
     # Reconnecting clears it.
     with Workspace() as ws:
-        connect_company(ws, "acme", open_url=headless_browser)
+        connect(ws, connected_company.server)
     shown = run_json("companies", "show")["data"]
     assert shown["state"] == "connected" and shown["needs_reconnect"] is False
 
@@ -148,15 +145,16 @@ def test_concurrent_401s_in_one_process_refresh_once(connected_company: Connecte
 CHILD = "from qbsync.cli.app import main; main()"
 
 
-def test_two_processes_refreshing_at_once(sim_server: SimServer, qbsync_home: Path) -> None:
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_two_processes_refreshing_at_once(
+    file_company: ConnectedCompany, qbsync_home: Path
+) -> None:
+    server = file_company.server
     with Workspace() as ws:
-        ws.save_config(ws.config.model_copy(update={"secrets": "file"}))
-        set_sim_app(ws, sim_server)
-        generous_limits(ws)
-        connect_company(ws, "acme", "sim", sim_server.url, open_url=headless_browser)
         before = expire_locally(ws, "acme")
     assert FileStore().get(tokens_name("acme"))  # the children share this file
-    with SimControl(sim_server.url, sim_server.admin_key) as control:
+    with SimControl(server.url, server.admin_key) as control:
         control.clear_request_log()
         env = {**os.environ, "QBSYNC_HOME": str(qbsync_home)}
         children = [
@@ -176,7 +174,7 @@ def test_two_processes_refreshing_at_once(sim_server: SimServer, qbsync_home: Pa
         calls = token_calls(control)
     assert tokens[0] == tokens[1] != before["access_token"]
     assert [c["status"] for c in calls] == [200]  # one rotation, no invalid_grant
-    api = f"{sim_server.url}/v3/company/{sim_server.realm_id}/companyinfo/{sim_server.realm_id}"
+    api = f"{server.url}/v3/company/{server.realm_id}/companyinfo/{server.realm_id}"
     answer = httpx.get(api, headers={"Authorization": f"Bearer {tokens[0]}"})
     assert answer.status_code == 200
     with Workspace() as ws:

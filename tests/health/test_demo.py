@@ -12,6 +12,7 @@ import pytest
 from tests.support import run, run_json
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_demo_runs_the_story_and_leaves_nothing_behind(qbsync_home: Path) -> None:
     started = time.monotonic()
@@ -42,6 +43,7 @@ def test_demo_runs_the_story_and_leaves_nothing_behind(qbsync_home: Path) -> Non
     assert any("qbsync status" in line for line in data["explore"])
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_demo_home_is_kept_and_explorable(tmp_path: Path) -> None:
     kept = tmp_path / "kept"

@@ -97,6 +97,7 @@ def test_watch_is_refused_with_json(sample_ledger: SampleLedger) -> None:
     assert "--watch" in err["message"]
 
 
+@pytest.mark.slow
 def test_status_on_a_100k_invoice_ledger_is_fast(ledger_company: str) -> None:
     """Indexed counts only: 100,000 invoices, most exported, some queued and errored."""
     from qbsync.store import open_store

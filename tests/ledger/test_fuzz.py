@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -218,6 +219,7 @@ def test_the_base_document_is_valid(sample_ledger: SampleLedger, tmp_path: Path)
         assert out["ops"]["apply_credit"] == 1
 
 
+@pytest.mark.slow
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -1,4 +1,4 @@
-"""Names resolved against a connected company's live lists (the simulator, over a socket)."""
+"""Names resolved against a connected company's live lists (the simulator, in-process)."""
 
 from __future__ import annotations
 

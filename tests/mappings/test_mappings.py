@@ -237,6 +237,7 @@ def _big_file(tmp_path: Path, n: int = 5000, offset: int = 0) -> Path:
     return _write(tmp_path, "\n".join(lines) + "\n", f"big{offset}.yaml")
 
 
+@pytest.mark.slow
 def test_five_thousand_mappings_in_one_transaction_fast(
     ledger_company: str, tmp_path: Path, ledger_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,6 +22,8 @@ from qbsync.qbo.errors import (
 from qbsync.workspace import Workspace
 from tests.fixtures.qbo import ConnectedCompany
 
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
 T = TypeVar("T")
 
 
@@ -42,7 +44,7 @@ def customers_named(client: QboClient, name: str) -> Awaitable[list[dict[str, An
     return client.query(f"SELECT * FROM Customer WHERE DisplayName = '{name}'")
 
 
-def test_documents_round_trip(connected_company: ConnectedCompany) -> None:
+def test_documents_round_trip(served_company: ConnectedCompany) -> None:
     async def story(client: QboClient) -> None:
         since = (client.last_server_time or dt.datetime.now(dt.UTC)) - dt.timedelta(minutes=1)
         customer = await client.create("Customer", {"DisplayName": "Round Trip Ltd"})
@@ -96,10 +98,10 @@ def test_documents_round_trip(connected_company: ConnectedCompany) -> None:
         assert "SalesFormsPrefs" in await client.preferences()
         assert client.last_server_time is not None
 
-    with_client(connected_company, story)
+    with_client(served_company, story)
 
 
-def test_batch_with_a_per_item_fault(connected_company: ConnectedCompany) -> None:
+def test_batch_with_a_per_item_fault(served_company: ConnectedCompany) -> None:
     async def go(client: QboClient) -> None:
         await client.create("Customer", {"DisplayName": "Taken Name"})
         results = await client.batch(
@@ -121,13 +123,13 @@ def test_batch_with_a_per_item_fault(connected_company: ConnectedCompany) -> Non
         found = await client.query(f"SELECT * FROM Customer WHERE Id IN ({ids})")
         assert found and len(found) == await client.count("Customer")
 
-    with_client(connected_company, go)
+    with_client(served_company, go)
 
 
 def test_lost_answer_without_requestid_is_unknown_outcome(
-    connected_company: ConnectedCompany,
+    served_company: ConnectedCompany,
 ) -> None:
-    control = connected_company.control
+    control = served_company.control
     control.inject_fault("*/customer", method="POST", kind="drop", when="after", count=1)
 
     async def go(client: QboClient) -> list[dict[str, Any]]:
@@ -135,70 +137,70 @@ def test_lost_answer_without_requestid_is_unknown_outcome(
             await client.create("Customer", {"DisplayName": "Maybe Made"})
         return await customers_named(client, "Maybe Made")
 
-    assert len(with_client(connected_company, go)) == 1  # it ran: a blind retry would duplicate
+    assert len(with_client(served_company, go)) == 1  # it ran: a blind retry would duplicate
 
 
 def test_lost_answer_with_requestid_is_retried_without_duplicate(
-    connected_company: ConnectedCompany,
+    served_company: ConnectedCompany,
 ) -> None:
-    control = connected_company.control
+    control = served_company.control
     control.inject_fault("*/customer", method="POST", kind="drop", when="after", count=2)
 
     async def go(client: QboClient) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         made = await client.create("Customer", {"DisplayName": "Once Only"}, request_id="c-1")
         return made, await customers_named(client, "Once Only")
 
-    made, found = with_client(connected_company, go)
+    made, found = with_client(served_company, go)
     assert [c["Id"] for c in found] == [made["Id"]]
 
 
-def test_timeouts_retry_reads_and_stop_blind_writes(connected_company: ConnectedCompany) -> None:
-    control = connected_company.control
+def test_timeouts_retry_reads_and_stop_blind_writes(served_company: ConnectedCompany) -> None:
+    control = served_company.control
     control.inject_fault("*/companyinfo/*", kind="timeout", hang_seconds=1, count=1)
 
     async def read(client: QboClient) -> dict[str, Any]:
         return await client.company_info()
 
-    assert with_client(connected_company, read, timeout=0.3)["CompanyName"]
+    assert with_client(served_company, read, timeout=0.3)["CompanyName"]
     control.inject_fault("*/customer", method="POST", kind="timeout", hang_seconds=1, count=1)
 
     async def write(client: QboClient) -> None:
         await client.create("Customer", {"DisplayName": "Slow Co"})
 
     with pytest.raises(UnknownOutcome):
-        with_client(connected_company, write, timeout=0.3)
+        with_client(served_company, write, timeout=0.3)
 
 
 @pytest.mark.parametrize("kind", ["auth401", "xml401"])
-def test_each_401_shape_refreshes_once(connected_company: ConnectedCompany, kind: str) -> None:
-    control = connected_company.control
+def test_each_401_shape_refreshes_once(served_company: ConnectedCompany, kind: str) -> None:
+    control = served_company.control
     control.clear_request_log()
     control.inject_fault("*/preferences", kind=kind, count=1)
 
     async def go(client: QboClient) -> dict[str, Any]:
         return await client.preferences()
 
-    assert with_client(connected_company, go)
+    assert with_client(served_company, go)
     assert [e["status"] for e in control.request_log() if e["endpoint"] == "oauth.token"] == [200]
 
 
-def test_a_second_401_is_an_authentication_error(connected_company: ConnectedCompany) -> None:
-    connected_company.control.inject_fault("*/preferences", kind="auth401", count=2)
+def test_a_second_401_is_an_authentication_error(served_company: ConnectedCompany) -> None:
+    served_company.control.inject_fault("*/preferences", kind="auth401", count=2)
 
     async def go(client: QboClient) -> dict[str, Any]:
         return await client.preferences()
 
     with pytest.raises(AuthenticationError) as err:
-        with_client(connected_company, go)
+        with_client(served_company, go)
     assert err.value.exit_code == 3 and err.value.intuit_tid
 
 
-def test_throttles_and_server_errors_are_retried(connected_company: ConnectedCompany) -> None:
-    control = connected_company.control
+def test_throttles_and_server_errors_are_retried(served_company: ConnectedCompany) -> None:
+    control = served_company.control
     control.inject_fault("*/query*", kind="throttle", count=1)
     control.inject_fault("*/query*", status=503, count=1)
 
     async def go(client: QboClient) -> int:
         return await client.count("Item")
 
-    assert with_client(connected_company, go) > 0
+    assert with_client(served_company, go) > 0

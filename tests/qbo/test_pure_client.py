@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 SHARED = {
     "qbsync",
     "qbsync.errors",
@@ -15,6 +17,10 @@ SHARED = {
     "qbsync.redact",
     "qbsync.timeutil",
 }
+
+
+# Runs a fresh Python process.
+pytestmark = pytest.mark.slow
 
 
 def test_the_qbo_package_loads_only_itself_and_the_shared_helpers() -> None:

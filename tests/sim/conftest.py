@@ -8,11 +8,19 @@ import pytest
 
 from qbsync.sim.core import Simulator
 from qbsync.sim.testing import api_path, sim_client
+from tests.fixtures.sim import SimOptions
 
 
 @pytest.fixture
-def sim() -> Simulator:
-    return Simulator(seed="demo", auto_consent=True, rng_seed=7)
+def sim_options() -> SimOptions:
+    """This area's simulator: the demo company, with a fixed seed for its random choices."""
+    return SimOptions(rng_seed=7)
+
+
+@pytest.fixture
+def sim(sim_options: SimOptions) -> Simulator:
+    """The core object itself, not mounted: tests talk to it through `api` or directly."""
+    return sim_options.simulator()
 
 
 @pytest.fixture

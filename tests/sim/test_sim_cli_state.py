@@ -19,6 +19,7 @@ from qbsync.sim.testing import sim_client
 SERVE = [sys.executable, "-c", "from qbsync.cli.sim import app; app()", "serve"]
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_serve_json_prints_one_line_then_serves_until_sigint(tmp_path: Path) -> None:
     state = tmp_path / "sim.json"

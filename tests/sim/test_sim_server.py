@@ -12,7 +12,7 @@ from conftest import invoice_body
 from qbsync.sim.control import SimControl, SimControlError
 from qbsync.sim.server import SimServer
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
 @pytest.fixture(scope="module")

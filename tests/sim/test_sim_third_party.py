@@ -18,7 +18,7 @@ import pytest
 
 from qbsync.sim.server import SimServer
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 REDIRECT = "http://localhost:8765/callback"
 

@@ -324,17 +324,3 @@ def wait_for_cycle_of(pid: int, timeout: float = 30.0) -> int:
             return found
         time.sleep(0.01)
     raise AssertionError(f"process {pid} started no cycle in time")
-
-
-def connect_realm(server: Any, key: str, realm: str) -> None:
-    """Connect company `key` to simulator company `realm` (the consent page's company choice)."""
-    from qbsync.companies.connection import connect_company
-    from qbsync.qbo.authorize import headless_browser
-    from tests.fixtures.qbo import set_sim_app
-
-    def browser(url: str) -> None:
-        headless_browser(f"{url}&realm={realm}")
-
-    with Workspace() as ws:
-        set_sim_app(ws, server, key)
-        connect_company(ws, key, "sim", server.url, open_url=browser)

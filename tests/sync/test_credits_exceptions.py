@@ -1,5 +1,5 @@
 """Credit application (and QuickBooks' auto-apply race), and every exception kind raised and
-resolved, end to end: the real CLI, the simulator on a socket, the sample ledger."""
+resolved, end to end: the real CLI, the simulator (in-process), the sample ledger."""
 
 from __future__ import annotations
 

@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 
 from tests.fixtures.ledger import SampleLedger
-from tests.fixtures.qbo import ConnectedCompany
+from tests.fixtures.qbo import ConnectedCompany, connect_realm
 from tests.support import run, run_json
 from tests.sync.helpers import (
-    connect_realm,
     generated_ledger,
     map_demo,
     set_config,

@@ -1,4 +1,4 @@
-"""The sync cycle end to end: the real CLI, the simulator on a socket, the real OAuth
+"""The sync cycle end to end: the real CLI, the simulator (in-process), the real OAuth
 connection, the sample ledger imported through `qbsync ledger import`."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from qbsync.store.tx import transaction
 from tests.fixtures.ledger import SampleLedger
-from tests.fixtures.qbo import ConnectedCompany
+from tests.fixtures.qbo import ConnectedCompany, connect
 from tests.support import run, run_json
 from tests.sync.helpers import link, map_demo, sim_docs
 
@@ -223,12 +223,10 @@ def test_authorization_revoked_aborts_without_moving_the_cursor(synced: Connecte
     [auth] = open_exceptions("connection_auth_failed")
     assert "reconnect" in auth["hint"]
     # Reconnect, and the next cycle resumes from the same cursor.
-    from qbsync.companies.connection import connect_company
-    from qbsync.qbo.authorize import headless_browser
     from qbsync.workspace import Workspace
 
     with Workspace() as ws:
-        connect_company(ws, synced.key, "sim", synced.server.url, open_url=headless_browser)
+        connect(ws, synced.server, synced.key)
     again = sync()
     assert again["cursor_before"] == before
     assert open_exceptions("connection_auth_failed") == []

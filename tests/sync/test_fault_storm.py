@@ -23,6 +23,8 @@ from tests.sync.helpers import (
     store_query,
 )
 
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
 INVOICES = 2000
 LOCAL_PAYMENTS = 450
 QBO_PAYMENTS = 50
@@ -51,12 +53,10 @@ def applied_qbo_payments() -> int:
     )
 
 
-@pytest.mark.slow
-@pytest.mark.e2e
 def test_2000_invoices_500_payments_with_5_percent_faults(
-    connected_company: ConnectedCompany, ledger_company: str, tmp_path: Path
+    served_company: ConnectedCompany, ledger_company: str, tmp_path: Path
 ) -> None:
-    company = connected_company
+    company = served_company
     sim, realm = company.server.sim, company.realm_id
     data = generated_ledger(tmp_path / "ledger.json", INVOICES, LOCAL_PAYMENTS)
     run_json("ledger", "import", str(tmp_path / "ledger.json"), "--company", ledger_company)

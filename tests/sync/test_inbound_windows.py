@@ -38,6 +38,28 @@ def cdc_calls(company: ConnectedCompany) -> int:
     return int(company.control.counts(company.realm_id)["endpoints"].get("cdc", 0))
 
 
+def changed_at(obj: dict[str, Any]) -> dt.datetime:
+    return parse_iso(obj["MetaData"]["LastUpdatedTime"])
+
+
+def first_read(company: ConnectedCompany, endpoint: str) -> dt.datetime:
+    """When the cycle first read QuickBooks (the simulator logs each request's time)."""
+    return min(
+        parse_iso(e["at"]) for e in company.control.request_log() if e["endpoint"] == endpoint
+    )
+
+
+def assert_cursor_rule(
+    before: str, cycle: dict[str, Any], last_change: dt.datetime, read_at: dt.datetime
+) -> None:
+    """DESIGN.md rule 1, at the precision the cursor is stored (seconds): it never moves back,
+    never past the time the cycle started reading, and it covers the changes made before that
+    read (which the caller checks were applied). Within one second these may all be equal, so
+    every comparison is inclusive."""
+    cursor = parse_iso(cycle["cursor_after"])
+    assert parse_iso(before) <= last_change <= cursor <= read_at, (before, cycle, last_change)
+
+
 @pytest.mark.slow
 def test_2500_changes_in_one_window_are_all_applied(
     connected_company: ConnectedCompany, ledger_company: str, tmp_path: Path
@@ -54,6 +76,7 @@ def test_2500_changes_in_one_window_are_all_applied(
     # 2,500 payments made in QuickBooks, ten on each invoice (the simulator slows down with
     # thousands of payments on a single invoice), all inside one change-feed window.
     made: dict[str, str] = {}
+    last_change = dt.datetime.min.replace(tzinfo=dt.UTC)
     for _ in range(10):
         for row in invoices:
             doc = sim.get(realm, "Invoice", row["qbo_id"])
@@ -61,8 +84,10 @@ def test_2500_changes_in_one_window_are_all_applied(
                 realm, doc["CustomerRef"]["value"], "0.01", invoice_id=row["qbo_id"]
             )
             made[pay["Id"]] = row["local_id"]
+            last_change = max(last_change, changed_at(pay))
     assert len(made) == 2500
     before = run_json("sync", "status")["data"]["cursor_after"]
+    company.control.clear_request_log()
     calls = cdc_calls(company)
     cycle = sync()
     assert cycle["result"] == "succeeded", cycle
@@ -77,7 +102,7 @@ def test_2500_changes_in_one_window_are_all_applied(
     assert {r["amount"] for r in applied} == {"0.01"}
     paid = run_json("invoices", "show", "INV-5001")["data"]["paid"]
     assert paid == "0.10"
-    assert parse_iso(cycle["cursor_after"]) > parse_iso(before)
+    assert_cursor_rule(before, cycle, last_change, first_read(company, "cdc"))
     # The next cycle re-reads the overlap and counts nothing twice.
     again = sync()
     assert again["stats"]["payments_applied"] == 0
@@ -91,7 +116,7 @@ def test_a_cursor_older_than_30_days_falls_back_to_queries(synced: ConnectedComp
     inv = link(synced.key, "invoice", "INV-1003")
     assert inv
     doc = ctl.get(realm, "Invoice", inv["qbo_id"])
-    ctl.record_payment(realm, doc["CustomerRef"]["value"], "75.00", invoice_id=inv["qbo_id"])
+    pay = ctl.record_payment(realm, doc["CustomerRef"]["value"], "75.00", invoice_id=inv["qbo_id"])
     ctl.clear_request_log()
     cycle = sync()
     assert cycle["result"] == "succeeded", cycle
@@ -104,7 +129,7 @@ def test_a_cursor_older_than_30_days_falls_back_to_queries(synced: ConnectedComp
     assert cycle["stats"]["payments_applied"] == 1
     show = run_json("invoices", "show", "INV-1003")["data"]
     assert [(p["amount"], p["source"]) for p in show["payments"]] == [("75.00", "quickbooks")]
-    assert parse_iso(cycle["cursor_after"]) > dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    assert_cursor_rule(old.isoformat(), cycle, changed_at(pay), first_read(synced, "query"))
     # Back on the change feed from there.
     ctl.clear_request_log()
     sync()

@@ -26,12 +26,12 @@ from tests.sync.helpers import (
     wait_for_cycle_of,
 )
 
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
 INVOICES = 1000
 KILLS = 20
 
 
-@pytest.mark.slow
-@pytest.mark.e2e
 def test_sigkill_at_20_random_moments_then_complete(
     file_company: ConnectedCompany, tmp_path: Path
 ) -> None:

@@ -38,7 +38,6 @@ def invoices(n: int) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-@pytest.mark.e2e
 def test_exports_run_in_concurrent_batches_without_duplicates(
     connected_company: ConnectedCompany,
     tmp_path: Path,

@@ -10,40 +10,19 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from qbsync.companies.connection import connect_company
-from qbsync.qbo.authorize import headless_browser
-from qbsync.sim.server import SimServer
-from qbsync.workspace import Workspace
 from tests.fixtures.ledger import SampleLedger
-from tests.fixtures.qbo import COMPANY_KEY, ConnectedCompany, generous_limits, set_sim_app
+from tests.fixtures.qbo import ConnectedCompany
 from tests.support import run_json
 from tests.sync.helpers import sim_docs
 from tests.wizard.helpers import add_reconcile_customers, customer_mappings
 
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
-
-
-@pytest.fixture
-def file_connected(sim_server: SimServer) -> Iterator[ConnectedCompany]:
-    """Connected like `connected_company`, with the secrets in the file store so that a child
-    process can read the tokens."""
-    run_json("config", "set", "secrets", "file")
-    with Workspace() as ws:
-        set_sim_app(ws, sim_server)
-        generous_limits(ws)
-        connect_company(ws, COMPANY_KEY, "sim", sim_server.url, open_url=headless_browser)
-    from qbsync.sim.control import SimControl
-
-    control = SimControl(sim_server.url, sim_server.admin_key)
-    try:
-        yield ConnectedCompany(COMPANY_KEY, sim_server, control, sim_server.realm_id)
-    finally:
-        control.close()
 
 
 class Terminal:
@@ -103,11 +82,10 @@ class Terminal:
         return self.proc.returncode
 
 
-@pytest.mark.e2e
 def test_interactive_wizard_decides_saves_each_decision_and_resumes(
-    file_connected: ConnectedCompany, sample_ledger: SampleLedger, tmp_path: Path
+    file_company: ConnectedCompany, sample_ledger: SampleLedger, tmp_path: Path
 ) -> None:
-    company = file_connected
+    company = file_company
     ids = add_reconcile_customers(company, tmp_path)
 
     term = Terminal("wizard", "--company", company.key)
