@@ -59,10 +59,10 @@ def main() -> None:
     os.environ.setdefault("NO_COLOR", "1")
 
     from qbsync import config
+    from qbsync.outbox import OpKind, SubjectType, enqueue
     from qbsync.qbo import records
     from qbsync.qbo.connect_flow import connect_company, headless_browser
     from qbsync.sim.core import Simulator
-    from qbsync.sync.outbox import OpKind, SubjectType, enqueue
     from qbsync.timeutil import utc_now_iso
     from qbsync.wizard import golive, service
     from qbsync.wizard.history import propose

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from sqlite_utils import Database
 
+from qbsync import outbox
 from qbsync.config import CompanySettings, Config
 from qbsync.timeutil import parse_iso, utc_now
 
@@ -35,13 +36,8 @@ def _one(db: Database, sql: str, params: list[Any]) -> Any:
 
 def op_counts(db: Database, company: str, go_live: dt.date | None) -> dict[str, int]:
     """Ops by state; pending exports dated before go-live counted apart as `held`."""
-    counts = {"pending": 0, "in_progress": 0, "failed": 0, "errored": 0}
-    for state, n in db.execute(
-        "SELECT state, COUNT(*) FROM outbox WHERE company = ? "
-        "AND state IN ('pending', 'in_progress', 'failed', 'errored') GROUP BY state",
-        [company],
-    ):
-        counts[state] = n
+    by_state = outbox.count_by_state(db, company)
+    counts = {s: by_state.get(s, 0) for s in ("pending", "in_progress", "failed", "errored")}
     held = 0
     if go_live is not None:
         held = (

@@ -215,13 +215,13 @@ def retry(
     with Workspace() as ws:
         key, _ = ws.company(company)
         if op is not None:
-            count = reset_ops(ws, "company = ? AND id = ?", [key, op])
+            count = reset_ops(ws, key, op_id=op)
             if not count:
                 raise NotFoundError(f"op {op} of {key} is not failed or errored")
         elif cycle is not None:
-            count = reset_ops(ws, "company = ? AND cycle_id = ?", [key, cycle])
+            count = reset_ops(ws, key, cycle_id=cycle)
         else:
-            count = reset_ops(ws, "company = ? AND state = 'errored'", [key])
+            count = reset_ops(ws, key, errored_only=True)
         return {"company": key, "requeued": count}
 
 

@@ -18,8 +18,8 @@ from qbsync.errors import InputError, NotFoundError
 from qbsync.ledger import money as m
 from qbsync.ledger.models import Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentIn
 from qbsync.ledger.validate import Plan
+from qbsync.outbox import OpKind, SubjectType, enqueue
 from qbsync.store.tx import transaction
-from qbsync.sync.outbox import OpKind, SubjectType, enqueue
 from qbsync.timeutil import utc_now_iso
 
 _TABLES = {

@@ -27,7 +27,7 @@ from qbsync.ledger.models import (
     PaymentIn,
 )
 from qbsync.ledger.readers import RawRecord
-from qbsync.sync.outbox import OpKind, SubjectType
+from qbsync.outbox import OpKind, SubjectType
 
 MAX_REPORTED = 10
 

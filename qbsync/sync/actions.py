@@ -6,7 +6,9 @@ import asyncio
 import json
 from typing import Any
 
+from qbsync import outbox
 from qbsync.errors import InputError, NotFoundError, UsageError
+from qbsync.outbox import OpKind, SubjectType, enqueue
 from qbsync.store.tx import transaction
 from qbsync.sync import exceptions as exc_mod
 from qbsync.sync import ledger_view as lv
@@ -15,20 +17,29 @@ from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import RESOLUTIONS, Kind, set_status
 from qbsync.sync.lock import company_lock
 from qbsync.sync.outbound import FATAL, Outbound, recover
-from qbsync.sync.outbox import OpKind, SubjectType, enqueue
 from qbsync.timeutil import utc_now_iso
 from qbsync.workspace import Workspace
 
 
-def reset_ops(ws: Workspace, where: str, params: list[Any]) -> int:
+def reset_ops(
+    ws: Workspace,
+    company: str,
+    *,
+    op_id: int | None = None,
+    cycle_id: int | None = None,
+    errored_only: bool = False,
+    subject: tuple[str, str] | None = None,
+) -> int:
     """Put matching failed or errored ops back in the queue with their attempts cleared."""
     with transaction(ws.store):
-        cursor = ws.store.execute(
-            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = NULL, "
-            f"updated_at = ? WHERE state IN ('failed', 'errored') AND {where}",
-            [utc_now_iso(), *params],
+        return outbox.reset_for_retry(
+            ws.store,
+            company,
+            op_id=op_id,
+            cycle_id=cycle_id,
+            errored_only=errored_only,
+            subject=subject,
         )
-    return cursor.rowcount
 
 
 def run_ops_now(ws: Workspace, company: str, op_ids: list[int]) -> dict[str, Any]:
@@ -52,27 +63,12 @@ def run_ops_now(ws: Workspace, company: str, op_ids: list[int]) -> dict[str, Any
             recover(ctx)
             # Ops asked for by a person go now, whatever their backoff said.
             with transaction(ws.store):
-                ws.store.execute(
-                    f"UPDATE outbox SET next_attempt_at = NULL WHERE id IN "
-                    f"({','.join('?' for _ in op_ids)})",
-                    op_ids,
-                )
+                outbox.make_due_now(ws.store, op_ids)
             try:
                 await Outbound(ctx).drain(op_ids)
             except FATAL:
                 raise
-            rows = ws.store.execute(
-                f"SELECT id, kind, subject_id, state, last_error FROM outbox WHERE id IN "
-                f"({','.join('?' for _ in op_ids)}) ORDER BY id",
-                op_ids,
-            ).fetchall()
-            return {
-                "ops": [
-                    dict(zip(("op", "kind", "subject", "state", "error"), r, strict=True))
-                    for r in rows
-                ],
-                "api_calls": client.calls,
-            }
+            return {"ops": outbox.outcomes(ws.store, op_ids), "api_calls": client.calls}
 
     with company_lock(company, "export now"):
         return asyncio.run(go())
@@ -140,11 +136,7 @@ def resolve(ws: Workspace, exception_id: int, action: str, note: str | None) -> 
                 set_status(db, exception_id, "resolved", "retry", note)
             outcome["queued"] = "the payment is applied again on the next cycle"
         else:
-            count = reset_ops(
-                ws,
-                "company = ? AND subject_type = ? AND subject_id = ?",
-                [company, item["subject_type"], item["subject_id"]],
-            )
+            count = reset_ops(ws, company, subject=(item["subject_type"], item["subject_id"]))
             with transaction(db):
                 set_status(db, exception_id, "resolved", "retry", note)
             outcome["ops_requeued"] = count
@@ -179,11 +171,7 @@ def _accept(ws: Workspace, item: dict[str, Any], note: str | None) -> None:
                 "WHERE company = ? AND id = ?",
                 [utc_now_iso(), utc_now_iso(), company, invoice_id],
             )
-            db.execute(
-                "UPDATE outbox SET state = 'cancelled', updated_at = ? WHERE company = ? AND "
-                "subject_type = 'invoice' AND subject_id = ? AND state IN ('pending', 'failed')",
-                [utc_now_iso(), company, invoice_id],
-            )
+            outbox.cancel_waiting(db, company, "invoice", invoice_id)
         set_status(db, item["id"], "resolved", "accept", note)
 
 

@@ -13,6 +13,7 @@ import json
 import re
 from typing import Any
 
+from qbsync import outbox
 from qbsync.money import cents, dec
 from qbsync.sync import ledger_view as lv
 from qbsync.sync import links
@@ -259,11 +260,7 @@ def _our_request(ctx: CycleContext, obj: dict[str, Any]) -> bool:
     found = _MARKER.search(obj.get("PrivateNote") or "")
     if found is None:
         return False
-    request_id = found.group(1)
-    row = ctx.db.execute(
-        "SELECT 1 FROM outbox WHERE company = ? AND request_id = ?", [ctx.company, request_id]
-    ).fetchone()
-    return row is not None
+    return outbox.has_request(ctx.db, ctx.company, found.group(1))
 
 
 def _allocations(ctx: CycleContext, obj: dict[str, Any]) -> tuple[list[tuple[str, Any]], list[str]]:

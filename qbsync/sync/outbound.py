@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import random
-import uuid
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from qbsync import outbox
 from qbsync.money import cents, dec, to_json_number
+from qbsync.outbox import Op, OpKind
 from qbsync.qbo.client import BatchItem
 from qbsync.qbo.errors import (
     AuthenticationError,
@@ -33,7 +32,6 @@ from qbsync.sync import ledger_view as lv
 from qbsync.sync import links, payloads
 from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind, close_exceptions
-from qbsync.sync.outbox import OpKind
 from qbsync.sync.payloads import PayloadError
 from qbsync.timeutil import utc_now, utc_now_iso
 
@@ -68,43 +66,10 @@ BATCH_CONCURRENCY = 3
 LOOKUP_DATES = 50  # dates per marker lookup query
 
 
-@dataclass
-class Op:
-    id: int
-    kind: str
-    subject_type: str
-    subject_id: str
-    state: str
-    attempts: int
-    request_id: str
-    uncertain: bool
-    qbo_id: str | None
-
-    @classmethod
-    def from_row(cls, r: dict[str, Any]) -> Op:
-        return cls(
-            r["id"],
-            r["kind"],
-            r["subject_type"],
-            r["subject_id"],
-            r["state"],
-            r["attempts"],
-            r["request_id"],
-            bool(r["uncertain"]),
-            r["qbo_id"],
-        )
-
-
 def recover(ctx: CycleContext) -> int:
     """Ops a dead run left in progress: their requests may have reached QuickBooks."""
     with transaction(ctx.db):
-        cursor = ctx.db.execute(
-            "UPDATE outbox SET state = 'failed', uncertain = 1, updated_at = ?, "
-            "last_error = COALESCE(last_error, 'interrupted') "
-            "WHERE company = ? AND state = 'in_progress'",
-            [utc_now_iso(), ctx.company],
-        )
-    return cursor.rowcount
+        return outbox.recover(ctx.db, ctx.company)
 
 
 def due_ops(ctx: CycleContext, op_ids: list[int] | None = None) -> list[Op]:
@@ -141,24 +106,14 @@ class Outbound:
 
     def claim(self, ops: list[Op]) -> None:
         """Committed before the request leaves: a crash from here on leaves the op uncertain."""
-        now = utc_now_iso()
         with transaction(self.db):
-            for op in ops:
-                self.db.execute(
-                    "UPDATE outbox SET state = 'in_progress', attempts = attempts + 1, "
-                    "uncertain = 1, cycle_id = ?, updated_at = ? WHERE id = ?",
-                    [self.ctx.cycle_id, now, op.id],
-                )
-                op.attempts += 1
+            outbox.claim(self.db, [op.id for op in ops], self.ctx.cycle_id)
+        for op in ops:
+            op.attempts += 1
 
     def done(self, op: Op, qbo_id: str | None, sync_token: str | None) -> None:
         """Mark done; call inside the transaction that records the result."""
-        self.db.execute(
-            "UPDATE outbox SET state = 'done', uncertain = 0, qbo_id = ?, qbo_sync_token = ?, "
-            "last_error = NULL, last_error_code = NULL, next_attempt_at = NULL, updated_at = ? "
-            "WHERE id = ?",
-            [qbo_id, sync_token, utc_now_iso(), op.id],
-        )
+        outbox.complete(self.db, op.id, qbo_id, sync_token)
         self.ctx.stats.ops_processed += 1
         close_exceptions(
             self.db,
@@ -179,11 +134,7 @@ class Outbound:
         """A prerequisite is still on its way (the invoice a payment needs): try again soon,
         without spending an attempt."""
         with transaction(self.db):
-            self.db.execute(
-                "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, "
-                "updated_at = ? WHERE id = ?",
-                [(utc_now() + WAIT_RETRY).isoformat(), reason, utc_now_iso(), op.id],
-            )
+            outbox.release(self.db, op.id, utc_now() + WAIT_RETRY, reason)
 
     def fail(
         self,
@@ -208,23 +159,16 @@ class Outbound:
         if needs_person:
             delay = self.ctx.sync.interval or self.ctx.sync.backoff
         else:
-            delay = self.ctx.sync.backoff * (2 ** max(op.attempts - 1, 0))
-            delay *= random.uniform(0.9, 1.1)
-        state = "errored" if errored else "failed"
+            delay = outbox.backoff(op.attempts, self.ctx.sync.backoff)
         with transaction(self.db):
-            self.db.execute(
-                "UPDATE outbox SET state = ?, uncertain = ?, last_error = ?, last_error_code = ?, "
-                "intuit_tid = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
-                [
-                    state,
-                    int(uncertain),
-                    message,
-                    code,
-                    tid,
-                    None if errored else (utc_now() + timedelta(seconds=delay)).isoformat(),
-                    utc_now_iso(),
-                    op.id,
-                ],
+            outbox.fail(
+                self.db,
+                op.id,
+                message,
+                retry_at=None if errored else utc_now() + timedelta(seconds=delay),
+                uncertain=uncertain,
+                code=code,
+                tid=tid,
             )
             if errored or needs_person:
                 label = self.label(op)
@@ -266,12 +210,8 @@ class Outbound:
         requestid's first answer, faults included). The next attempt, after the cause is
         fixed, goes under a new id (and marker). A lost answer keeps its id: its replay, or a
         lookup by its marker, is how the next attempt finds what it may have created."""
-        op.request_id = uuid.uuid4().hex
         with transaction(self.db):
-            self.db.execute(
-                "UPDATE outbox SET request_id = ?, updated_at = ? WHERE id = ?",
-                [op.request_id, utc_now_iso(), op.id],
-            )
+            op.request_id = outbox.renew_request_id(self.db, op.id)
 
     # --- the drain ---------------------------------------------------------------------------
 
@@ -550,22 +490,14 @@ class Outbound:
         ctx = self.ctx
         link = links.by_local(self.db, ctx.company, "invoice", op.subject_id)
         if link is None:
-            export = self.db.execute(
-                "SELECT id, state, uncertain FROM outbox WHERE company = ? AND subject_type = "
-                "'invoice' AND subject_id = ? AND kind IN ('export_invoice', 'export_credit_memo') "
-                "ORDER BY id DESC LIMIT 1",
-                [ctx.company, op.subject_id],
-            ).fetchone()
-            if export and export[2]:
+            export = outbox.latest_export(self.db, ctx.company, op.subject_id)
+            if export and export.uncertain:
                 self.wait(op, "waiting for the export's outcome to be settled")
                 return
             # Never reached QuickBooks: cancel the export, nothing to void.
             with transaction(self.db):
-                if export and export[1] != "done":
-                    self.db.execute(
-                        "UPDATE outbox SET state = 'cancelled', updated_at = ? WHERE id = ?",
-                        [utc_now_iso(), export[0]],
-                    )
+                if export and export.state != "done":
+                    outbox.cancel(self.db, export.op_id)
                 self.done(op, None, None)
             return
         if link.state in ("voided", "deleted"):
@@ -629,17 +561,12 @@ class Outbound:
         link = links.by_local(self.db, self.ctx.company, "invoice", invoice_id)
         if link is not None and link.state not in ("deleted",):
             return link
-        export = self.db.execute(
-            "SELECT state FROM outbox WHERE company = ? AND subject_type = 'invoice' AND "
-            "subject_id = ? AND kind IN ('export_invoice', 'export_credit_memo') "
-            "ORDER BY id DESC LIMIT 1",
-            [self.ctx.company, invoice_id],
-        ).fetchone()
+        export = outbox.latest_export(self.db, self.ctx.company, invoice_id)
         inv = lv.invoice(self.db, self.ctx.company, invoice_id)
         number = inv["number"] if inv else invoice_id
         go_live = self.ctx.settings.go_live
         held = bool(inv and go_live and inv["date"] < go_live.isoformat())
-        if export and export[0] in ("pending", "failed", "in_progress") and not held:
+        if export and export.state in ("pending", "failed", "in_progress") and not held:
             self.wait(op, f"waiting for {what} {invoice_id} to be exported")
             return None
         self.fail(

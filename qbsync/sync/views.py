@@ -1,4 +1,4 @@
-"""Read models for the commands: invoices with their QuickBooks sync state, ops, cycles."""
+"""Read models for the commands: invoices with their QuickBooks sync state, cycles."""
 
 from __future__ import annotations
 
@@ -68,15 +68,6 @@ def paid_amount(db: Database, company: str, invoice_id: str) -> Any:
     """Payments and applied credit, to the cent (the ledger's own reckoning)."""
     paid, credited = settled(db, company, invoice_id)
     return cents(paid + credited)
-
-
-def op_counts(db: Database, company: str) -> dict[str, int]:
-    counts = {state: 0 for state in ("pending", "in_progress", "failed", "errored", "done")}
-    for state, n in db.execute(
-        "SELECT state, COUNT(*) FROM outbox WHERE company = ? GROUP BY state", [company]
-    ):
-        counts[state] = n
-    return counts
 
 
 def cycles(db: Database, company: str | None, limit: int = 20) -> list[dict[str, Any]]:
