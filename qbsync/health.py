@@ -16,6 +16,8 @@ from sqlite_utils import Database
 
 from qbsync import outbox
 from qbsync.config import CompanySettings, Config
+from qbsync.sync import cycles, links
+from qbsync.sync import exceptions as exc_mod
 from qbsync.timeutil import parse_iso, utc_now
 
 Level = Literal["green", "yellow", "red"]
@@ -66,28 +68,6 @@ def _company_row(db: Database, company: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def _last_cycle(db: Database, company: str) -> dict[str, Any] | None:
-    rows = list(
-        db.query(
-            "SELECT id, started_at, finished_at, result, summary, error, trigger "
-            "FROM sync_cycles WHERE company = ? ORDER BY id DESC LIMIT 1",
-            [company],
-        )
-    )
-    return rows[0] if rows else None
-
-
-def _last_finished_cycle(db: Database, company: str) -> dict[str, Any] | None:
-    rows = list(
-        db.query(
-            "SELECT id, started_at, finished_at, result, summary, error, trigger "
-            "FROM sync_cycles WHERE company = ? AND result != 'running' ORDER BY id DESC LIMIT 1",
-            [company],
-        )
-    )
-    return rows[0] if rows else None
-
-
 def _until(value: str | None, now: dt.datetime) -> dict[str, Any] | None:
     if not value:
         return None
@@ -107,27 +87,14 @@ def company_health(
     connected = bool(row and row["connected"])
     needs_reconnect = bool(row and row["needs_reconnect"])
     ops = op_counts(db, company, settings.go_live)
-    drift = _one(
-        db, "SELECT COUNT(*) FROM qbo_links WHERE company = ? AND state = 'drift'", [company]
-    )
-    open_by_kind = {
-        kind: n
-        for kind, n in db.execute(
-            "SELECT kind, COUNT(*) FROM sync_exceptions WHERE company = ? AND status = 'open' "
-            "GROUP BY kind ORDER BY kind",
-            [company],
-        )
-    }
+    drift = links.count_in_state(db, company, "drift")
+    open_by_kind = exc_mod.count_open_by_kind(db, company)
     single_exception = None
     if sum(open_by_kind.values()) == 1:
-        single_exception = _one(
-            db,
-            "SELECT id FROM sync_exceptions WHERE company = ? AND status = 'open'",
-            [company],
-        )
-    last = _last_cycle(db, company)
+        single_exception = exc_mod.first_open_id(db, company)
+    last = cycles.latest(db, company)
     finished = last if last is None or last["result"] != "running" else None
-    finished = finished or _last_finished_cycle(db, company)
+    finished = finished or cycles.latest_finished(db, company)
     running = last if last is not None and last["result"] == "running" else None
     interrupted = None
     if running is not None:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from qbsync import outbox
 from qbsync.errors import InputError, NotFoundError, UsageError
 from qbsync.outbox import OpKind, SubjectType, enqueue
 from qbsync.store.tx import transaction
+from qbsync.sync import cycles, links, qbo_payments
 from qbsync.sync import exceptions as exc_mod
 from qbsync.sync import ledger_view as lv
-from qbsync.sync import links
 from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import RESOLUTIONS, Kind, set_status
 from qbsync.sync.lock import company_lock
@@ -129,10 +128,7 @@ def resolve(ws: Workspace, exception_id: int, action: str, note: str | None) -> 
     elif action == "retry":
         if item["subject_type"] == "qbo_payment":
             with transaction(db):
-                db.execute(
-                    "UPDATE qbo_payments SET state = 'waiting' WHERE company = ? AND qbo_id = ?",
-                    [company, item["subject_id"]],
-                )
+                qbo_payments.set_waiting(db, company, item["subject_id"])
                 set_status(db, exception_id, "resolved", "retry", note)
             outcome["queued"] = "the payment is applied again on the next cycle"
         else:
@@ -153,17 +149,7 @@ def _accept(ws: Workspace, item: dict[str, Any], note: str | None) -> None:
     with transaction(db):
         if Kind(item["kind"]) is Kind.DRIFT_CHANGED:
             data = item.get("data") or {}
-            db.execute(
-                "UPDATE qbo_links SET baseline = ?, sync_token = ?, state = 'synced', updated_at = ? "
-                "WHERE company = ? AND local_type = 'invoice' AND local_id = ?",
-                [
-                    json.dumps(data.get("qbo")),
-                    data.get("seen_token"),
-                    utc_now_iso(),
-                    company,
-                    invoice_id,
-                ],
-            )
+            links.adopt_baseline(db, company, invoice_id, data.get("qbo"), data.get("seen_token"))
         else:
             # Voided or deleted in QuickBooks: the ledger's copy follows; nothing is sent.
             db.execute(
@@ -176,18 +162,16 @@ def _accept(ws: Workspace, item: dict[str, Any], note: str | None) -> None:
 
 
 def cancel_cycle(ws: Workspace, cycle_id: int) -> dict[str, Any]:
-    row = ws.store.execute(
-        "SELECT company, result FROM sync_cycles WHERE id = ?", [cycle_id]
-    ).fetchone()
+    row = cycles.get(ws.store, cycle_id)
     if row is None:
         raise NotFoundError(f"no cycle {cycle_id}", "see qbsync sync history")
-    if row[1] != "running":
-        raise UsageError(f"cycle {cycle_id} is not running (it {row[1]})")
+    if row["result"] != "running":
+        raise UsageError(f"cycle {cycle_id} is not running (it {row['result']})")
     with transaction(ws.store):
-        ws.store.execute("UPDATE sync_cycles SET cancel_requested = 1 WHERE id = ?", [cycle_id])
+        cycles.request_cancel(ws.store, cycle_id)
     return {
         "cycle": cycle_id,
-        "company": row[0],
+        "company": row["company"],
         "cancel_requested": True,
         "note": "the cycle stops at the next operation boundary",
     }

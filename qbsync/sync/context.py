@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from qbsync.config import CompanySettings, SyncSettings
 from qbsync.store.tx import transaction
+from qbsync.sync import cycles
 from qbsync.sync.exceptions import Kind, Raised, open_exception
 from qbsync.sync.payloads import CompanyFacts
 from qbsync.timeutil import parse_iso, utc_now, utc_now_iso
@@ -56,10 +57,7 @@ class CycleContext:
     def cancelled(self) -> bool:
         if self.cycle_id is None:
             return False
-        row = self.db.execute(
-            "SELECT cancel_requested FROM sync_cycles WHERE id = ?", [self.cycle_id]
-        ).fetchone()
-        return bool(row and row[0])
+        return cycles.cancel_requested(self.db, self.cycle_id)
 
     def tick(self, stage: str, done: int, total: int) -> None:
         if self.progress:

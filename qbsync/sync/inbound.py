@@ -9,16 +9,17 @@ reading, never later; re-reads inside the overlap are harmless because every app
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from typing import Any
+
+from sqlite_utils import Database
 
 from qbsync import outbox
 from qbsync.money import cents, dec
 from qbsync.sync import ledger_view as lv
-from qbsync.sync import links
+from qbsync.sync import links, qbo_payments
 from qbsync.sync.context import CycleContext
-from qbsync.sync.exceptions import Kind, close_exceptions
+from qbsync.sync.exceptions import Kind, close_exceptions, open_data, open_with_qbo_id
 from qbsync.timeutil import parse_iso, utc_now, utc_now_iso
 
 # payloads.marker() writes "qbsync:<request id>"; anyone may type "qbsync:" in a note.
@@ -30,20 +31,21 @@ CDC_MAX_AGE = dt.timedelta(days=29)
 Change = tuple[str, dict[str, Any]]
 
 
+def stored_cursor(db: Database, company: str) -> str | None:
+    """The cursor as stored (ISO text), None before the first cycle."""
+    row = db.execute("SELECT cursor FROM sync_cursors WHERE company = ?", [company]).fetchone()
+    return row[0] if row else None
+
+
 def get_cursor(ctx: CycleContext) -> dt.datetime | None:
-    row = ctx.db.execute(
-        "SELECT cursor FROM sync_cursors WHERE company = ?", [ctx.company]
-    ).fetchone()
-    return parse_iso(row[0]) if row else None
+    value = stored_cursor(ctx.db, ctx.company)
+    return parse_iso(value) if value is not None else None
 
 
-def initial_cursor(ctx: CycleContext) -> dt.datetime:
-    """The first cycle reads from when the company was connected."""
-    row = ctx.db.execute(
-        "SELECT connected_at FROM companies WHERE key = ?", [ctx.company]
-    ).fetchone()
-    if row and row[0]:
-        return parse_iso(row[0])
+def initial_cursor(connected_at: str | None) -> dt.datetime:
+    """The first cycle reads from when the company was connected (a day back if unknown)."""
+    if connected_at:
+        return parse_iso(connected_at)
     return utc_now() - dt.timedelta(days=1)
 
 
@@ -136,14 +138,10 @@ def apply_changes(ctx: CycleContext, changes: list[Change]) -> None:
 def heal_remapped_clients(ctx: CycleContext) -> None:
     """A client mapped to another customer since its customer went away (merged, deleted) has
     nothing left to fix: its exception resolves itself."""
-    rows = ctx.db.execute(
-        "SELECT e.subject_id FROM sync_exceptions e JOIN mappings m ON m.company = e.company "
-        "AND m.kind = 'customers' AND m.local_id = e.subject_id WHERE e.company = ? AND "
-        "e.kind = ? AND e.status = 'open' AND e.qbo_id IS NOT NULL AND m.qbo_id != e.qbo_id",
-        [ctx.company, Kind.CUSTOMER_UNAVAILABLE.value],
-    ).fetchall()
-    for (client_id,) in rows:
-        close_exceptions(ctx.db, ctx.company, [Kind.CUSTOMER_UNAVAILABLE], "client", client_id)
+    for client_id, gone in open_with_qbo_id(ctx.db, ctx.company, Kind.CUSTOMER_UNAVAILABLE):
+        now = lv.mapping(ctx.db, ctx.company, "customers", client_id)
+        if now is not None and now != gone:
+            close_exceptions(ctx.db, ctx.company, [Kind.CUSTOMER_UNAVAILABLE], "client", client_id)
 
 
 def _deleted(obj: dict[str, Any]) -> bool:
@@ -204,12 +202,8 @@ def apply_document(ctx: CycleContext, entity: str, obj: dict[str, Any]) -> None:
             links.set_state(ctx.db, link, "synced")
             close_exceptions(ctx.db, ctx.company, [Kind.DRIFT_CHANGED], "invoice", link.local_id)
         return
-    existing = ctx.db.execute(
-        "SELECT data FROM sync_exceptions WHERE company = ? AND kind = ? AND subject_type = "
-        "'invoice' AND subject_id = ? AND status = 'open'",
-        [ctx.company, Kind.DRIFT_CHANGED.value, link.local_id],
-    ).fetchone()
-    if existing and existing[0] and json.loads(existing[0]).get("seen_token") == token:
+    seen = open_data(ctx.db, ctx.company, Kind.DRIFT_CHANGED, "invoice", link.local_id)
+    if seen is not None and seen.get("seen_token") == token:
         return  # the same edit, read again inside the overlap
     links.set_state(ctx.db, link, "drift")
     changed = links.differences(link.baseline, now)
@@ -342,53 +336,26 @@ def _amount_due(ctx: CycleContext, invoice_id: str, excluding_qbo_id: str) -> An
 
 
 def _store(ctx: CycleContext, obj: dict[str, Any], state: str) -> None:
-    ctx.db.execute(
-        "INSERT INTO qbo_payments (company, qbo_id, sync_token, customer_qbo_id, total, txn_date, "
-        "lines, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (company, qbo_id) "
-        "DO UPDATE SET sync_token = excluded.sync_token, customer_qbo_id = excluded.customer_qbo_id, "
-        "total = excluded.total, txn_date = excluded.txn_date, lines = excluded.lines, "
-        "state = excluded.state, updated_at = excluded.updated_at",
-        [
-            ctx.company,
-            str(obj["Id"]),
-            str(obj.get("SyncToken")),
-            (obj.get("CustomerRef") or {}).get("value"),
-            str(cents(obj.get("TotalAmt"))),
-            obj.get("TxnDate"),
-            json.dumps(obj, default=str),
-            state,
-            utc_now_iso(),
-        ],
-    )
+    qbo_payments.store(ctx.db, ctx.company, obj, state)
 
 
 def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False) -> None:
     qbo_id = str(obj["Id"])
-    prev = ctx.db.execute(
-        "SELECT sync_token, state FROM qbo_payments WHERE company = ? AND qbo_id = ?",
-        [ctx.company, qbo_id],
-    ).fetchone()
-    if prev and prev[1] == "ours":
+    prev = qbo_payments.get(ctx.db, ctx.company, qbo_id)
+    if prev and prev.state == "ours":
         if not _deleted(obj):
-            ctx.db.execute(
-                "UPDATE qbo_payments SET sync_token = ?, updated_at = ? WHERE company = ? AND qbo_id = ?",
-                [str(obj.get("SyncToken")), utc_now_iso(), ctx.company, qbo_id],
-            )
+            qbo_payments.set_sync_token(ctx.db, ctx.company, qbo_id, str(obj.get("SyncToken")))
         return  # qbsync pushed it: its echo is never counted again
     subject = ("qbo_payment", qbo_id)
     settle_kinds = [Kind.QBO_PAYMENT_UNKNOWN_INVOICE, Kind.QBO_PAYMENT_SETTLED_INVOICE]
     if _deleted(obj):
-        if prev and prev[1] == "applied":
+        if prev and prev.state == "applied":
             _remove_rows(ctx, qbo_id)
         if prev:
-            ctx.db.execute(
-                "UPDATE qbo_payments SET state = 'deleted', updated_at = ? WHERE company = ? "
-                "AND qbo_id = ?",
-                [utc_now_iso(), ctx.company, qbo_id],
-            )
+            qbo_payments.mark_deleted(ctx.db, ctx.company, qbo_id)
         close_exceptions(ctx.db, ctx.company, settle_kinds, *subject, resolution="auto")
         return
-    if not retry and prev and prev[0] == str(obj.get("SyncToken")):
+    if not retry and prev and prev.sync_token == str(obj.get("SyncToken")):
         return  # a re-read inside the overlap
     if _our_request(ctx, obj):
         # Created by qbsync, but the answer was lost before it was recorded: the outbox settles
@@ -399,7 +366,7 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
     found, unknown = _allocations(ctx, obj)
     label = f"QuickBooks payment {obj.get('PaymentRefNum') or qbo_id}"
     if unknown:
-        if prev and prev[1] == "applied":
+        if prev and prev.state == "applied":
             _remove_rows(ctx, qbo_id)
         _store(ctx, obj, "waiting")
         ctx.raise_exception(
@@ -417,7 +384,7 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
     for invoice_id, amount in found:
         due = _amount_due(ctx, invoice_id, qbo_id)
         if cents(amount) > cents(due):
-            if prev and prev[1] == "applied":
+            if prev and prev.state == "applied":
                 _remove_rows(ctx, qbo_id)
             _store(ctx, obj, "rejected")
             inv = lv.invoice(ctx.db, ctx.company, invoice_id) or {}
@@ -464,12 +431,8 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
 
 def retry_waiting_payments(ctx: CycleContext) -> int:
     """Payments held for an invoice the ledger did not know: apply those now linked."""
-    rows = ctx.db.execute(
-        "SELECT lines FROM qbo_payments WHERE company = ? AND state = 'waiting'", [ctx.company]
-    ).fetchall()
     applied = 0
-    for (raw,) in rows:
-        obj = json.loads(raw)
+    for obj in qbo_payments.waiting(ctx.db, ctx.company):
         _, unknown = _allocations(ctx, obj)
         if not unknown:
             apply_payment(ctx, obj, retry=True)

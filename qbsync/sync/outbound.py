@@ -29,7 +29,7 @@ from qbsync.qbo.errors import (
 )
 from qbsync.store.tx import transaction
 from qbsync.sync import ledger_view as lv
-from qbsync.sync import links, payloads
+from qbsync.sync import links, payloads, qbo_payments
 from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind, close_exceptions
 from qbsync.sync.payloads import PayloadError
@@ -434,11 +434,7 @@ class Outbound:
             # Nothing to update: create it anew (the deleted link is replaced on success).
             op.kind = OpKind.EXPORT_INVOICE.value
             with transaction(self.db):
-                self.db.execute(
-                    "DELETE FROM qbo_links WHERE company = ? AND local_type = 'invoice' "
-                    "AND local_id = ?",
-                    [ctx.company, op.subject_id],
-                )
+                links.delete(self.db, ctx.company, "invoice", op.subject_id)
             await self.export_batch([op])
             return
         facts = await ctx.facts()
@@ -661,21 +657,7 @@ class Outbound:
                 ],
             )
             # Remembered as ours, so that its echo in the change feed is never counted again.
-            self.db.execute(
-                "INSERT INTO qbo_payments (company, qbo_id, sync_token, customer_qbo_id, total, "
-                "txn_date, lines, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, NULL, 'ours', ?) "
-                "ON CONFLICT (company, qbo_id) DO UPDATE SET sync_token = excluded.sync_token, "
-                "state = 'ours', updated_at = excluded.updated_at",
-                [
-                    ctx.company,
-                    str(doc["Id"]),
-                    str(doc.get("SyncToken")),
-                    (doc.get("CustomerRef") or {}).get("value"),
-                    str(cents(doc.get("TotalAmt"))),
-                    doc.get("TxnDate"),
-                    utc_now_iso(),
-                ],
-            )
+            qbo_payments.remember_pushed(self.db, ctx.company, doc)
             self.done(op, str(doc["Id"]), str(doc.get("SyncToken")))
             unapplied = dec(doc.get("UnappliedAmt"))
             if unapplied > 0:
@@ -754,16 +736,5 @@ class Outbound:
                 linked_by="export",
                 with_baseline=False,
             )
-            self.db.execute(
-                "INSERT INTO qbo_payments (company, qbo_id, sync_token, total, txn_date, state, "
-                "updated_at) VALUES (?, ?, ?, '0.00', ?, 'ours', ?) ON CONFLICT (company, qbo_id) "
-                "DO UPDATE SET sync_token = excluded.sync_token, state = 'ours'",
-                [
-                    self.ctx.company,
-                    str(doc["Id"]),
-                    str(doc.get("SyncToken")),
-                    doc.get("TxnDate"),
-                    utc_now_iso(),
-                ],
-            )
+            qbo_payments.remember_credit(self.db, self.ctx.company, doc)
             self.done(op, str(doc["Id"]), str(doc.get("SyncToken")))

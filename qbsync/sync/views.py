@@ -1,4 +1,4 @@
-"""Read models for the commands: invoices with their QuickBooks sync state, cycles."""
+"""Read models for the commands: invoices with their QuickBooks sync state."""
 
 from __future__ import annotations
 
@@ -68,10 +68,3 @@ def paid_amount(db: Database, company: str, invoice_id: str) -> Any:
     """Payments and applied credit, to the cent (the ledger's own reckoning)."""
     paid, credited = settled(db, company, invoice_id)
     return cents(paid + credited)
-
-
-def cycles(db: Database, company: str | None, limit: int = 20) -> list[dict[str, Any]]:
-    where, params = ("WHERE company = ?", [company]) if company else ("", [])
-    return list(
-        db.query(f"SELECT * FROM sync_cycles {where} ORDER BY id DESC LIMIT ?", [*params, limit])
-    )

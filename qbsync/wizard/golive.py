@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from qbsync import config as config_mod
 from qbsync.money import cents
+from qbsync.sync import links
 from qbsync.workspace import Workspace
 
 EXPORT_KINDS = ("export_invoice", "export_credit_memo")
@@ -38,11 +39,7 @@ def preview(db: Database, company: str, go_live: dt.date | None) -> dict[str, An
     cutoff = go_live.isoformat() if go_live else None
     send = [r for r in rows if cutoff is None or r["date"] >= cutoff]
     held = [r for r in rows if cutoff is not None and r["date"] < cutoff]
-    linked = db.execute(
-        "SELECT COUNT(*) FROM qbo_links WHERE company = ? AND local_type = 'invoice' "
-        "AND linked_by = 'wizard'",
-        [company],
-    ).fetchone()[0]
+    linked = links.count_documents_linked_by(db, company, "wizard")
 
     def shape(r: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from qbsync.money import cents
 from qbsync.store.tx import transaction
-from qbsync.sync import inbound, links
+from qbsync.sync import inbound, links, qbo_payments
 from qbsync.sync.context import CycleContext
 from qbsync.wizard import decisions
 
@@ -90,10 +90,7 @@ def propose(
     db: Database, company: str, documents: dict[str, list[dict[str, Any]]]
 ) -> list[DocProposal]:
     """A proposal per finalized ledger document not linked yet."""
-    linked = {
-        (r[0], r[1])
-        for r in db.execute("SELECT qbo_entity, qbo_id FROM qbo_links WHERE company = ?", [company])
-    }
+    linked = set(links.qbo_index(db, company))
     by_number: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for entity, docs in documents.items():
         for doc in docs:
@@ -201,16 +198,12 @@ async def link_documents(
         payments += await ctx.client.query_all("Payment", where)
     before = ctx.stats.payments_applied
     with transaction(db):
-        known = {
-            r[0] for r in db.execute("SELECT qbo_id FROM qbo_payments WHERE company = ?", [company])
-        }
+        known = qbo_payments.known_ids(db, company)
         for payment in payments:
             if str(payment["Id"]) not in known:
                 inbound.apply_payment(ctx, payment)
         inbound.retry_waiting_payments(ctx)
-        waiting = db.execute(
-            "SELECT COUNT(*) FROM qbo_payments WHERE company = ? AND state = 'waiting'", [company]
-        ).fetchone()[0]
+        waiting = qbo_payments.count_waiting(db, company)
     applied = ctx.stats.payments_applied - before
     return LinkResult(len(chosen), len(payments), applied, int(waiting))
 

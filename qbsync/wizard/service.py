@@ -11,6 +11,7 @@ from typing import Any
 
 from qbsync.qbo.session import open_client, run
 from qbsync.store.tx import transaction
+from qbsync.sync import links
 from qbsync.sync.context import CycleContext
 from qbsync.sync.lock import company_lock
 from qbsync.wizard import customers as cust
@@ -233,12 +234,7 @@ def apply_history_plan(ws: Workspace, key: str, path: Path) -> dict[str, Any]:
             [key],
         )
     }
-    linked_qbo = {
-        (r[0], r[1]): r[2]
-        for r in ws.store.execute(
-            "SELECT qbo_entity, qbo_id, local_id FROM qbo_links WHERE company = ?", [key]
-        )
-    }
+    linked_qbo = links.qbo_index(ws.store, key)
     checked = plan.check_history(path, key, ledger, by_id, linked_qbo)
     plan.raise_errors(checked)
     chosen = [
