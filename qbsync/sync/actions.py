@@ -7,16 +7,15 @@ from typing import Any
 
 from qbsync import outbox
 from qbsync.errors import InputError, NotFoundError, UsageError
+from qbsync.ledger import lookup, quickbooks
 from qbsync.outbox import OpKind, SubjectType, enqueue
 from qbsync.store.tx import transaction
 from qbsync.sync import cycles, links, qbo_payments
 from qbsync.sync import exceptions as exc_mod
-from qbsync.sync import ledger_view as lv
 from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import RESOLUTIONS, Kind, set_status
 from qbsync.sync.lock import company_lock
 from qbsync.sync.outbound import FATAL, Outbound, recover
-from qbsync.timeutil import utc_now_iso
 from qbsync.workspace import Workspace
 
 
@@ -77,7 +76,7 @@ def export_now(ws: Workspace, company: str, invoice_ids: list[str]) -> dict[str,
     op_ids = []
     with transaction(ws.store):
         for invoice_id in invoice_ids:
-            inv = lv.invoice(ws.store, company, invoice_id)
+            inv = lookup.invoice(ws.store, company, invoice_id)
             if inv is None:
                 raise NotFoundError(f"invoice {invoice_id!r} is not in the ledger of {company}")
             if inv["status"] != "finalized":
@@ -152,11 +151,7 @@ def _accept(ws: Workspace, item: dict[str, Any], note: str | None) -> None:
             links.adopt_baseline(db, company, invoice_id, data.get("qbo"), data.get("seen_token"))
         else:
             # Voided or deleted in QuickBooks: the ledger's copy follows; nothing is sent.
-            db.execute(
-                "UPDATE ledger_invoices SET status = 'void', voided_at = ?, updated_at = ? "
-                "WHERE company = ? AND id = ?",
-                [utc_now_iso(), utc_now_iso(), company, invoice_id],
-            )
+            quickbooks.accept_void(db, company, invoice_id)
             outbox.cancel_waiting(db, company, "invoice", invoice_id)
         set_status(db, item["id"], "resolved", "accept", note)
 

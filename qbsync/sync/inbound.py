@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from typing import Any
 
 from sqlite_utils import Database
 
 from qbsync import outbox
+from qbsync.ledger import lookup, quickbooks
+from qbsync.mappings.store import list_mappings
+from qbsync.mappings.store import lookup as mapped_id
 from qbsync.money import cents, dec
-from qbsync.sync import ledger_view as lv
 from qbsync.sync import links, qbo_payments
 from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind, close_exceptions, open_data, open_with_qbo_id
@@ -24,6 +27,7 @@ from qbsync.timeutil import parse_iso, utc_now, utc_now_iso
 
 # payloads.marker() writes "qbsync:<request id>"; anyone may type "qbsync:" in a note.
 _MARKER = re.compile(r"qbsync:(\S+)")
+
 ENTITIES = ("Customer", "Invoice", "CreditMemo", "Payment")
 CDC_CAP = 1000
 CDC_MAX_AGE = dt.timedelta(days=29)
@@ -55,6 +59,11 @@ def set_cursor(ctx: CycleContext, value: dt.datetime) -> None:
         "ON CONFLICT (company) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
         [ctx.company, value.isoformat(), utc_now_iso()],
     )
+
+
+def deleted(obj: dict[str, Any]) -> bool:
+    """A deletion as the change feed reports it."""
+    return str(obj.get("status", "")).lower() == "deleted"
 
 
 def _updated(obj: dict[str, Any]) -> dt.datetime:
@@ -121,43 +130,32 @@ async def _read_by_query(
     return out
 
 
-def apply_changes(ctx: CycleContext, changes: list[Change]) -> None:
-    """Apply a window; the caller commits it together with the new cursor."""
-    for entity, obj in changes:
-        if entity == "Customer":
-            apply_customer(ctx, obj)
-        elif entity in ("Invoice", "CreditMemo"):
-            apply_document(ctx, entity, obj)
-        elif entity == "Payment":
-            apply_payment(ctx, obj)
-    ctx.stats.inbound_changes += len(changes)
-    retry_waiting_payments(ctx)
-    heal_remapped_clients(ctx)
-
-
-def heal_remapped_clients(ctx: CycleContext) -> None:
-    """A client mapped to another customer since its customer went away (merged, deleted) has
-    nothing left to fix: its exception resolves itself."""
-    for client_id, gone in open_with_qbo_id(ctx.db, ctx.company, Kind.CUSTOMER_UNAVAILABLE):
-        now = lv.mapping(ctx.db, ctx.company, "customers", client_id)
-        if now is not None and now != gone:
-            close_exceptions(ctx.db, ctx.company, [Kind.CUSTOMER_UNAVAILABLE], "client", client_id)
-
-
-def _deleted(obj: dict[str, Any]) -> bool:
-    return str(obj.get("status", "")).lower() == "deleted"
-
-
 # --- customers --------------------------------------------------------------------------------
 
 
-def apply_customer(ctx: CycleContext, obj: dict[str, Any]) -> None:
-    client_id = lv.client_for_customer(ctx.db, ctx.company, str(obj["Id"]))
+class ClientsByCustomer:
+    """QuickBooks customer id -> the ledger client mapped to it (the first by client id), read
+    once per window: the appliers never change mappings."""
+
+    def __init__(self, ctx: CycleContext):
+        self.ctx = ctx
+        self._index: dict[str, str] | None = None
+
+    def get(self, qbo_id: str) -> str | None:
+        if self._index is None:
+            self._index = {}
+            for mapping in list_mappings(self.ctx.db, self.ctx.company, "customers"):
+                self._index.setdefault(str(mapping.qbo_id), mapping.local_id)
+        return self._index.get(qbo_id)
+
+
+def apply_customer(ctx: CycleContext, obj: dict[str, Any], clients: ClientsByCustomer) -> None:
+    client_id = clients.get(str(obj["Id"]))
     if client_id is None:
         return
-    client = lv.client(ctx.db, ctx.company, client_id) or {}
-    if _deleted(obj) or obj.get("Active") is False:
-        how = "deleted" if _deleted(obj) else "made inactive (or merged into another customer)"
+    client = lookup.client(ctx.db, ctx.company, client_id) or {}
+    if deleted(obj) or obj.get("Active") is False:
+        how = "deleted" if deleted(obj) else "made inactive (or merged into another customer)"
         name = obj.get("DisplayName") or f"id {obj['Id']}"
         ctx.raise_exception(
             Kind.CUSTOMER_UNAVAILABLE,
@@ -174,6 +172,15 @@ def apply_customer(ctx: CycleContext, obj: dict[str, Any]) -> None:
         close_exceptions(ctx.db, ctx.company, [Kind.CUSTOMER_UNAVAILABLE], "client", client_id)
 
 
+def heal_remapped_clients(ctx: CycleContext) -> None:
+    """A client mapped to another customer since its customer went away (merged, deleted) has
+    nothing left to fix: its exception resolves itself."""
+    for client_id, gone in open_with_qbo_id(ctx.db, ctx.company, Kind.CUSTOMER_UNAVAILABLE):
+        now = mapped_id(ctx.db, ctx.company, "customers", client_id)
+        if now is not None and now != gone:
+            close_exceptions(ctx.db, ctx.company, [Kind.CUSTOMER_UNAVAILABLE], "client", client_id)
+
+
 # --- invoices and credit memos: drift ------------------------------------------------------
 
 
@@ -181,10 +188,10 @@ def apply_document(ctx: CycleContext, entity: str, obj: dict[str, Any]) -> None:
     link = links.by_qbo(ctx.db, ctx.company, entity, str(obj["Id"]))
     if link is None or link.local_type != "invoice":
         return  # not a document qbsync exported or linked
-    inv = lv.invoice(ctx.db, ctx.company, link.local_id) or {}
+    inv = lookup.invoice(ctx.db, ctx.company, link.local_id) or {}
     label = f"{'credit note' if entity == 'CreditMemo' else 'invoice'} {inv.get('number', link.local_id)}"
     url = ctx.qbo_url(entity, link.qbo_id)
-    if _deleted(obj):
+    if deleted(obj):
         if link.state != "deleted":
             _gone(ctx, link, entity, label, "deleted", None, "create it again")
         return
@@ -249,6 +256,8 @@ def _gone(
 
 # --- payments ------------------------------------------------------------------------------
 
+SETTLE_KINDS = [Kind.QBO_PAYMENT_UNKNOWN_INVOICE, Kind.QBO_PAYMENT_SETTLED_INVOICE]
+
 
 def _our_request(ctx: CycleContext, obj: dict[str, Any]) -> bool:
     found = _MARKER.search(obj.get("PrivateNote") or "")
@@ -257,9 +266,14 @@ def _our_request(ctx: CycleContext, obj: dict[str, Any]) -> bool:
     return outbox.has_request(ctx.db, ctx.company, found.group(1))
 
 
-def _allocations(ctx: CycleContext, obj: dict[str, Any]) -> tuple[list[tuple[str, Any]], list[str]]:
-    """(ledger invoice id, amount) per linked invoice line, and the QBO invoice ids not linked."""
-    found, unknown = [], []
+def _allocations(
+    ctx: CycleContext, obj: dict[str, Any]
+) -> tuple[list[tuple[str, Decimal]], list[str]]:
+    """(ledger invoice id, amount) per linked invoice line, net of the ledger's own credits, and
+    the QBO invoice ids not linked."""
+    found: list[quickbooks.Allocation] = []
+    unknown: list[str] = []
+    credits: list[tuple[str, Any]] = []
     for line in obj.get("Line") or []:
         for txn in line.get("LinkedTxn") or []:
             if txn.get("TxnType") != "Invoice":
@@ -269,106 +283,54 @@ def _allocations(ctx: CycleContext, obj: dict[str, Any]) -> tuple[list[tuple[str
                 unknown.append(str(txn["TxnId"]))
             else:
                 found.append((link.local_id, line.get("Amount")))
-    return _without_ledger_credits(ctx, obj, found), unknown
-
-
-def _without_ledger_credits(
-    ctx: CycleContext, obj: dict[str, Any], found: list[tuple[str, Any]]
-) -> list[tuple[str, Any]]:
-    """Take out of the invoice amounts what a linked credit memo paid, when the ledger already
-    holds that credit applied to that invoice (QuickBooks' AutoApplyCredit spending the credit
-    note the ledger applies itself): the ledger counts it as a credit, not as a payment."""
-    amounts = [dec(a) for _, a in found]
     for line in obj.get("Line") or []:
         for txn in line.get("LinkedTxn") or []:
             if txn.get("TxnType") != "CreditMemo":
                 continue
             memo = links.by_qbo(ctx.db, ctx.company, "CreditMemo", str(txn["TxnId"]))
-            if memo is None or memo.local_type != "invoice":
-                continue
-            left = dec(line.get("Amount"))
-            for (invoice_id,) in ctx.db.execute(
-                "SELECT invoice_id FROM ledger_credit_applications WHERE company = ? AND "
-                "credit_note_id = ?",
-                [ctx.company, memo.local_id],
-            ).fetchall():
-                for index, (local_id, _) in enumerate(found):
-                    if local_id == invoice_id and left > 0:
-                        take = min(left, amounts[index])
-                        amounts[index] -= take
-                        left -= take
-    return [(local_id, amounts[i]) for i, (local_id, _) in enumerate(found)]
+            if memo is not None and memo.local_type == "invoice":
+                credits.append((memo.local_id, line.get("Amount")))
+    return quickbooks.net_of_ledger_credits(ctx.db, ctx.company, found, credits), unknown
 
 
-def _remove_rows(ctx: CycleContext, qbo_id: str) -> None:
-    ctx.db.execute(
-        "DELETE FROM ledger_payments WHERE company = ? AND source = 'quickbooks' AND qbo_id = ?",
-        [ctx.company, qbo_id],
-    )
-
-
-def _amount_due(ctx: CycleContext, invoice_id: str, excluding_qbo_id: str) -> Any:
-    """What the invoice still owes by QuickBooks' total (tax included), ignoring this payment."""
+def _qbo_total(ctx: CycleContext, invoice_id: str) -> Decimal:
+    """The invoice's total as QuickBooks last held it (tax included)."""
     link = links.by_local(ctx.db, ctx.company, "invoice", invoice_id)
-    total = dec((link.baseline or {}).get("total")) if link else dec(0)
-    paid = sum(
-        (
-            dec(r[0])
-            for r in ctx.db.execute(
-                "SELECT amount FROM ledger_payments WHERE company = ? AND invoice_id = ? "
-                "AND (qbo_id IS NULL OR qbo_id != ? OR source != 'quickbooks')",
-                [ctx.company, invoice_id, excluding_qbo_id],
-            )
-        ),
-        dec(0),
-    )
-    credited = sum(
-        (
-            dec(r[0])
-            for r in ctx.db.execute(
-                "SELECT amount FROM ledger_credit_applications WHERE company = ? AND invoice_id = ?",
-                [ctx.company, invoice_id],
-            )
-        ),
-        dec(0),
-    )
-    return total - paid - credited
-
-
-def _store(ctx: CycleContext, obj: dict[str, Any], state: str) -> None:
-    qbo_payments.store(ctx.db, ctx.company, obj, state)
+    return dec((link.baseline or {}).get("total")) if link else dec(0)
 
 
 def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False) -> None:
+    db, company = ctx.db, ctx.company
     qbo_id = str(obj["Id"])
-    prev = qbo_payments.get(ctx.db, ctx.company, qbo_id)
+    token = str(obj.get("SyncToken"))
+    prev = qbo_payments.get(db, company, qbo_id)
     if prev and prev.state == "ours":
-        if not _deleted(obj):
-            qbo_payments.set_sync_token(ctx.db, ctx.company, qbo_id, str(obj.get("SyncToken")))
+        if not deleted(obj):
+            qbo_payments.set_sync_token(db, company, qbo_id, token)
         return  # qbsync pushed it: its echo is never counted again
     subject = ("qbo_payment", qbo_id)
-    settle_kinds = [Kind.QBO_PAYMENT_UNKNOWN_INVOICE, Kind.QBO_PAYMENT_SETTLED_INVOICE]
-    if _deleted(obj):
-        if prev and prev.state == "applied":
-            _remove_rows(ctx, qbo_id)
+    was_applied = bool(prev and prev.state == "applied")
+    if deleted(obj):
+        if was_applied:
+            quickbooks.remove_payment(db, company, qbo_id)
         if prev:
-            qbo_payments.mark_deleted(ctx.db, ctx.company, qbo_id)
-        close_exceptions(ctx.db, ctx.company, settle_kinds, *subject, resolution="auto")
+            qbo_payments.mark_deleted(db, company, qbo_id)
+        close_exceptions(db, company, SETTLE_KINDS, *subject, resolution="auto")
         return
-    if not retry and prev and prev.sync_token == str(obj.get("SyncToken")):
+    if not retry and prev and prev.sync_token == token:
         return  # a re-read inside the overlap
     if _our_request(ctx, obj):
         # Created by qbsync, but the answer was lost before it was recorded: the outbox settles
         # it by its marker. Never count it as a QuickBooks payment.
-        _store(ctx, obj, "ours")
+        qbo_payments.store(db, company, obj, "ours")
         return
 
     found, unknown = _allocations(ctx, obj)
     label = f"QuickBooks payment {obj.get('PaymentRefNum') or qbo_id}"
     if unknown:
-        if prev and prev.state == "applied":
-            _remove_rows(ctx, qbo_id)
-        _store(ctx, obj, "waiting")
+        if was_applied:
+            quickbooks.remove_payment(db, company, qbo_id)
+        qbo_payments.store(db, company, obj, "waiting")
         ctx.raise_exception(
             Kind.QBO_PAYMENT_UNKNOWN_INVOICE,
             *subject,
@@ -381,52 +343,41 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
             f"Open it: {ctx.qbo_url('Payment', qbo_id)}",
         )
         return
-    for invoice_id, amount in found:
-        due = _amount_due(ctx, invoice_id, qbo_id)
-        if cents(amount) > cents(due):
-            if prev and prev.state == "applied":
-                _remove_rows(ctx, qbo_id)
-            _store(ctx, obj, "rejected")
-            inv = lv.invoice(ctx.db, ctx.company, invoice_id) or {}
-            ctx.raise_exception(
-                Kind.QBO_PAYMENT_SETTLED_INVOICE,
-                *subject,
-                label=label,
-                qbo_entity="Payment",
-                qbo_id=qbo_id,
-                message=f"{label} applies {cents(amount)} to invoice {inv.get('number', invoice_id)}"
-                f", which owes only {cents(due)} in the ledger; nothing was applied",
-                hint="check for a double payment in QuickBooks (refund or re-apply it), then "
-                "resolve with --retry",
-            )
-            return
-    _remove_rows(ctx, qbo_id)
-    now = utc_now_iso()
-    for index, (invoice_id, amount) in enumerate(found, start=1):
-        if cents(amount) == 0:
-            continue  # a voided payment keeps its lines at zero
-        ctx.db.execute(
-            "INSERT INTO ledger_payments (company, id, invoice_id, amount, date, method, reference, "
-            "source, qbo_id, qbo_sync_token, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 'quickbooks', ?, ?, ?, ?)",
-            [
-                ctx.company,
-                f"qbo-{qbo_id}-{index}",
-                invoice_id,
-                str(cents(amount)),
-                obj.get("TxnDate"),
-                (obj.get("PaymentMethodRef") or {}).get("name"),
-                obj.get("PaymentRefNum"),
-                qbo_id,
-                str(obj.get("SyncToken")),
-                now,
-                now,
-            ],
+    over = quickbooks.overpaid(db, company, qbo_id, found, lambda i: _qbo_total(ctx, i))
+    if over is not None:
+        if was_applied:
+            quickbooks.remove_payment(db, company, qbo_id)
+        qbo_payments.store(db, company, obj, "rejected")
+        inv = lookup.invoice(db, company, over.invoice_id) or {}
+        ctx.raise_exception(
+            Kind.QBO_PAYMENT_SETTLED_INVOICE,
+            *subject,
+            label=label,
+            qbo_entity="Payment",
+            qbo_id=qbo_id,
+            message=f"{label} applies {cents(over.amount)} to invoice "
+            f"{inv.get('number', over.invoice_id)}, which owes only {cents(over.owed)} in the "
+            "ledger; nothing was applied",
+            hint="check for a double payment in QuickBooks (refund or re-apply it), then "
+            "resolve with --retry",
         )
-    _store(ctx, obj, "applied")
+        return
+    quickbooks.record_payment(
+        db,
+        company,
+        quickbooks.QuickBooksPayment(
+            qbo_id=qbo_id,
+            sync_token=token,
+            date=obj.get("TxnDate"),
+            method=(obj.get("PaymentMethodRef") or {}).get("name"),
+            reference=obj.get("PaymentRefNum"),
+            allocations=list(found),
+        ),
+    )
+    qbo_payments.store(db, company, obj, "applied")
     if found:
         ctx.stats.payments_applied += 1
-    close_exceptions(ctx.db, ctx.company, settle_kinds, *subject, resolution="auto")
+    close_exceptions(db, company, SETTLE_KINDS, *subject, resolution="auto")
 
 
 def retry_waiting_payments(ctx: CycleContext) -> int:
@@ -438,3 +389,21 @@ def retry_waiting_payments(ctx: CycleContext) -> int:
             apply_payment(ctx, obj, retry=True)
             applied += 1
     return applied
+
+
+# --- a whole window ------------------------------------------------------------------------
+
+
+def apply_changes(ctx: CycleContext, changes: list[Change]) -> None:
+    """Apply a window; the caller commits it together with the new cursor."""
+    clients = ClientsByCustomer(ctx)
+    for entity, obj in changes:
+        if entity == "Customer":
+            apply_customer(ctx, obj, clients)
+        elif entity in ("Invoice", "CreditMemo"):
+            apply_document(ctx, entity, obj)
+        elif entity == "Payment":
+            apply_payment(ctx, obj)
+    ctx.stats.inbound_changes += len(changes)
+    retry_waiting_payments(ctx)
+    heal_remapped_clients(ctx)

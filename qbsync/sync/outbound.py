@@ -15,8 +15,9 @@ from datetime import timedelta
 from typing import Any
 
 from qbsync import outbox
+from qbsync.ledger import lookup, quickbooks
 from qbsync.money import cents, dec, to_json_number
-from qbsync.outbox import Op, OpKind
+from qbsync.outbox import EXPORT_KINDS, Op, OpKind
 from qbsync.qbo.client import BatchItem
 from qbsync.qbo.errors import (
     AuthenticationError,
@@ -28,12 +29,11 @@ from qbsync.qbo.errors import (
     UnknownOutcome,
 )
 from qbsync.store.tx import transaction
-from qbsync.sync import ledger_view as lv
 from qbsync.sync import links, payloads, qbo_payments
 from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind, close_exceptions
 from qbsync.sync.payloads import PayloadError
-from qbsync.timeutil import utc_now, utc_now_iso
+from qbsync.timeutil import utc_now
 
 # Errors that end the cycle rather than one op: the connection itself is gone.
 FATAL = (AuthenticationError, AuthorizationError, InvalidGrant)
@@ -75,23 +75,31 @@ def recover(ctx: CycleContext) -> int:
 def due_ops(ctx: CycleContext, op_ids: list[int] | None = None) -> list[Op]:
     """Pending or failed ops whose time has come, dependencies first. Exports of documents dated
     before the go-live date are held back (they stay pending until go-live moves)."""
-    params: list[Any] = [ctx.company, utc_now_iso()]
-    sql = (
-        "SELECT o.* FROM outbox o LEFT JOIN ledger_invoices i ON o.subject_type = 'invoice' "
-        "AND i.company = o.company AND i.id = o.subject_id "
-        "WHERE o.company = ? AND o.state IN ('pending', 'failed') "
-        "AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)"
-    )
-    if ctx.settings.go_live and op_ids is None:
+    ops = outbox.due(ctx.db, ctx.company, op_ids)
+    go_live = ctx.settings.go_live
+    if go_live and op_ids is None:
         # Held back from the automatic cycle only; ops asked for by id (invoices export) go.
-        sql += " AND NOT (o.kind IN ('export_invoice', 'export_credit_memo') AND i.date < ?)"
-        params.append(ctx.settings.go_live.isoformat())
-    if op_ids is not None:
-        sql += f" AND o.id IN ({','.join('?' for _ in op_ids)})"
-        params += op_ids
-    ops = [Op.from_row(r) for r in ctx.db.query(sql + " ORDER BY o.id", params)]
+        cutoff = go_live.isoformat()
+        dates = lookup.invoice_dates(
+            ctx.db,
+            ctx.company,
+            [
+                op.subject_id
+                for op in ops
+                if op.kind in EXPORT_KINDS and op.subject_type == "invoice"
+            ],
+        )
+        ops = [op for op in ops if not _held(op, dates, cutoff)]
     ops.sort(key=lambda op: (ORDER.get(op.kind, 9), op.id))
     return ops
+
+
+def _held(op: Op, dates: dict[str, str], cutoff: str) -> bool:
+    if op.kind not in EXPORT_KINDS:
+        return False
+    date = dates.get(op.subject_id) if op.subject_type == "invoice" else None
+    # A document the ledger does not hold has no date on or after go-live: held as well.
+    return date is None or date < cutoff
 
 
 class Outbound:
@@ -186,7 +194,7 @@ class Outbound:
 
     def label(self, op: Op) -> str:
         if op.subject_type == "invoice":
-            inv = lv.invoice(self.db, self.ctx.company, op.subject_id)
+            inv = lookup.invoice(self.db, self.ctx.company, op.subject_id)
             kind = "credit note" if inv and inv["type"] == "credit_note" else "invoice"
             return f"{kind} {inv['number'] if inv else op.subject_id}"
         return f"{op.subject_type.replace('_', ' ')} {op.subject_id}"
@@ -403,7 +411,7 @@ class Outbound:
             return {}
         groups: dict[str, list[tuple[Op, str]]] = defaultdict(list)
         for op in ops:
-            inv = lv.invoice(self.db, self.ctx.company, op.subject_id)
+            inv = lookup.invoice(self.db, self.ctx.company, op.subject_id)
             if inv is None:
                 continue
             entity = "CreditMemo" if inv["type"] == "credit_note" else "Invoice"
@@ -558,7 +566,7 @@ class Outbound:
         if link is not None and link.state not in ("deleted",):
             return link
         export = outbox.latest_export(self.db, self.ctx.company, invoice_id)
-        inv = lv.invoice(self.db, self.ctx.company, invoice_id)
+        inv = lookup.invoice(self.db, self.ctx.company, invoice_id)
         number = inv["number"] if inv else invoice_id
         go_live = self.ctx.settings.go_live
         held = bool(inv and go_live and inv["date"] < go_live.isoformat())
@@ -584,7 +592,7 @@ class Outbound:
 
     async def push_payment(self, op: Op) -> None:
         ctx = self.ctx
-        pay = lv.payment(self.db, ctx.company, op.subject_id)
+        pay = lookup.payment(self.db, ctx.company, op.subject_id)
         if pay is None:
             self.fail(op, "payment is no longer in the ledger", final=True)
             return
@@ -645,16 +653,8 @@ class Outbound:
                 linked_by="export",
                 with_baseline=False,
             )
-            self.db.execute(
-                "UPDATE ledger_payments SET qbo_id = ?, qbo_sync_token = ?, updated_at = ? "
-                "WHERE company = ? AND id = ?",
-                [
-                    str(doc["Id"]),
-                    str(doc.get("SyncToken")),
-                    utc_now_iso(),
-                    ctx.company,
-                    op.subject_id,
-                ],
+            quickbooks.mark_pushed(
+                self.db, ctx.company, op.subject_id, str(doc["Id"]), str(doc.get("SyncToken"))
             )
             # Remembered as ours, so that its echo in the change feed is never counted again.
             qbo_payments.remember_pushed(self.db, ctx.company, doc)
@@ -678,7 +678,7 @@ class Outbound:
 
     async def apply_credit(self, op: Op) -> None:
         ctx = self.ctx
-        app = lv.credit_application(self.db, ctx.company, op.subject_id)
+        app = lookup.credit_application(self.db, ctx.company, op.subject_id)
         if app is None:
             self.fail(op, "credit application is no longer in the ledger", final=True)
             return
@@ -688,8 +688,8 @@ class Outbound:
         cm_link = self._prerequisite(op, app["credit_note_id"], "credit note")
         if cm_link is None:
             return
-        inv = lv.invoice(self.db, ctx.company, app["invoice_id"]) or {}
-        customer = lv.mapping(self.db, ctx.company, "customers", inv.get("client_id"))
+        inv = lookup.invoice(self.db, ctx.company, app["invoice_id"]) or {}
+        customer = payloads.mapped(self.db, ctx.company, "customers", inv.get("client_id"))
         if customer is None:
             self.fail(
                 op, f"client {inv.get('client_id')} has no QuickBooks customer", needs_person=True
