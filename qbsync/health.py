@@ -1,7 +1,8 @@
 """Sync health for one company: what `qbsync status` shows, as plain data.
 
 Everything here is read from the store with indexed counts (no API call, no secrets read), so a
-status on a large ledger stays well under a second. The level is green when nothing waits
+status on a large ledger stays well under a second: each table through its owner, the exports
+held back by go-live through a view. The level is green when nothing waits
 (no pending or errored ops, the last cycle succeeded, connected), red when sync cannot proceed
 or ops have given up, yellow for anything else; `next` is always the one command to run next.
 """
@@ -19,6 +20,7 @@ from qbsync.config import CompanySettings, Config
 from qbsync.sync import cycles, links
 from qbsync.sync import exceptions as exc_mod
 from qbsync.timeutil import parse_iso, utc_now
+from qbsync.views.golive import held_exports
 
 Level = Literal["green", "yellow", "red"]
 
@@ -31,28 +33,11 @@ class NextStep:
     command: str
 
 
-def _one(db: Database, sql: str, params: list[Any]) -> Any:
-    row = db.execute(sql, params).fetchone()
-    return row[0] if row else None
-
-
 def op_counts(db: Database, company: str, go_live: dt.date | None) -> dict[str, int]:
     """Ops by state; pending exports dated before go-live counted apart as `held`."""
     by_state = outbox.count_by_state(db, company)
     counts = {s: by_state.get(s, 0) for s in ("pending", "in_progress", "failed", "errored")}
-    held = 0
-    if go_live is not None:
-        held = (
-            _one(
-                db,
-                "SELECT COUNT(*) FROM outbox o JOIN ledger_invoices i ON i.company = o.company "
-                "AND i.id = o.subject_id WHERE o.company = ? AND o.state IN ('pending', 'failed') "
-                "AND o.subject_type = 'invoice' "
-                "AND o.kind IN ('export_invoice', 'export_credit_memo') AND i.date < ?",
-                [company, go_live.isoformat()],
-            )
-            or 0
-        )
+    held = held_exports(db, company, go_live) if go_live is not None else 0
     # Waiting to go out: pending or failed-and-retrying, not held back by go-live.
     queued = counts["pending"] + counts["failed"] + counts["in_progress"] - held
     return {

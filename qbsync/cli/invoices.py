@@ -13,8 +13,9 @@ import typer
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.output import MODE, Console, key_value_table, rows_table
 from qbsync.errors import NotFoundError, UsageError
-from qbsync.sync import links, views
+from qbsync.sync import links
 from qbsync.sync.context import CycleContext
+from qbsync.views import sync_state as views
 from qbsync.workspace import Workspace
 
 app = group("Ledger invoices and credit notes, with their QuickBooks sync state.")

@@ -23,6 +23,7 @@ from qbsync.money import cents
 from qbsync.store.tx import transaction
 from qbsync.sync import inbound, links, qbo_payments
 from qbsync.sync.context import CycleContext
+from qbsync.views.unlinked import unlinked_documents
 from qbsync.wizard import decisions
 
 ENTITY_OF = {"standard": "Invoice", "credit_note": "CreditMemo"}
@@ -74,18 +75,6 @@ async def fetch_documents(client: Any) -> dict[str, list[dict[str, Any]]]:
     return {e: await client.query_all(e) for e in ("Invoice", "CreditMemo")}
 
 
-def _ledger_documents(db: Database, company: str) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            "SELECT i.id, i.number, i.type, i.client_id, i.subtotal FROM ledger_invoices i "
-            "LEFT JOIN qbo_links l ON l.company = i.company AND l.local_type = 'invoice' "
-            "AND l.local_id = i.id AND l.state != 'deleted' "
-            "WHERE i.company = ? AND i.status = 'finalized' AND l.local_id IS NULL ORDER BY i.id",
-            [company],
-        )
-    )
-
-
 def propose(
     db: Database, company: str, documents: dict[str, list[dict[str, Any]]]
 ) -> list[DocProposal]:
@@ -99,7 +88,7 @@ def propose(
                 by_number[(entity, number)].append(doc)
     mapped = decisions.customer_mappings(db, company)
     out: list[DocProposal] = []
-    for row in _ledger_documents(db, company):
+    for row in unlinked_documents(db, company):
         entity = ENTITY_OF[row["type"]]
         subtotal = cents(row["subtotal"])
         p = DocProposal(row["id"], row["number"], entity, row["client_id"], subtotal, "missing", "")

@@ -1,4 +1,7 @@
-"""Read models for the commands: invoices with their QuickBooks sync state."""
+"""Ledger invoices with their QuickBooks sync state, for `invoices list` and `invoices show`.
+
+The state is derived, not stored: it follows from the ledger, the outbox, the links and the
+open exceptions, joined here."""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from sqlite_utils import Database
 from qbsync.ledger.store import settled
 from qbsync.money import cents
 
-# Derived, not stored: the state follows from the ledger, the outbox, the links and exceptions.
 SYNC_STATE_SQL = """
 CASE
   WHEN l.state IN ('voided', 'deleted') THEN 'voided'
