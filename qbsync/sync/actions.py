@@ -10,9 +10,8 @@ from qbsync.errors import InputError, NotFoundError, UsageError
 from qbsync.ledger import lookup, quickbooks
 from qbsync.outbox import OpKind, SubjectType, enqueue
 from qbsync.store.tx import transaction
-from qbsync.sync import cycles, links, qbo_payments
+from qbsync.sync import context, cycles, links, qbo_payments
 from qbsync.sync import exceptions as exc_mod
-from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import RESOLUTIONS, Kind, set_status
 from qbsync.sync.lock import company_lock
 from qbsync.sync.outbound import FATAL, Outbound, recover
@@ -49,15 +48,7 @@ def run_ops_now(ws: Workspace, company: str, op_ids: list[int]) -> dict[str, Any
     async def go() -> dict[str, Any]:
         client = open_client(ws, company)
         async with client:
-            ctx = CycleContext(
-                db=ws.store,
-                company=company,
-                settings=settings,
-                sync=ws.config.sync,
-                client=client,
-                environment=settings.environment,
-                sim_url=settings.sim_url,
-            )
+            ctx = context.for_company(ws, company, settings, client=client)
             recover(ctx)
             # Ops asked for by a person go now, whatever their backoff said.
             with transaction(ws.store):

@@ -19,7 +19,7 @@ from qbsync.logs import get_logger
 from qbsync.qbo.errors import QboError
 from qbsync.qbo.records import get_row
 from qbsync.store.tx import transaction
-from qbsync.sync import cycles, inbound
+from qbsync.sync import context, cycles, inbound
 from qbsync.sync.context import CycleContext, Progress, Stats
 from qbsync.sync.exceptions import Kind, close_exceptions
 from qbsync.sync.lock import company_lock
@@ -170,17 +170,8 @@ async def cycle(
 
     started = time.monotonic()
     cycle_id = _start(ws, company, trigger)
-    ctx = CycleContext(
-        db=ws.store,
-        company=company,
-        settings=settings,
-        sync=ws.config.sync,
-        client=None,
-        cycle_id=cycle_id,
-        dry_run=dry_run,
-        environment=settings.environment,
-        sim_url=settings.sim_url,
-        progress=progress,
+    ctx = context.for_company(
+        ws, company, settings, cycle_id=cycle_id, dry_run=dry_run, progress=progress
     )
     company_row = get_row(ws, company)
     check_expiry(ctx, company_row)

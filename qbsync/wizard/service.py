@@ -11,7 +11,7 @@ from typing import Any
 
 from qbsync.qbo.session import open_client, run
 from qbsync.store.tx import transaction
-from qbsync.sync import links
+from qbsync.sync import context, links
 from qbsync.sync.context import CycleContext
 from qbsync.sync.lock import company_lock
 from qbsync.views.unlinked import unlinked_documents
@@ -172,15 +172,7 @@ def history_proposals(ws: Workspace, key: str) -> list[history.DocProposal]:
 def cycle_context(ws: Workspace, key: str) -> Iterator[CycleContext]:
     _, settings = ws.company(key)
     with company_lock(key, "wizard history"):
-        yield CycleContext(
-            db=ws.store,
-            company=key,
-            settings=settings,
-            sync=ws.config.sync,
-            client=None,
-            environment=settings.environment,
-            sim_url=settings.sim_url,
-        )
+        yield context.for_company(ws, key, settings)
 
 
 def link_history(
