@@ -19,9 +19,12 @@ from qbsync.logs import get_logger
 from qbsync.qbo.errors import QboError
 from qbsync.qbo.records import get_row
 from qbsync.store.tx import transaction
-from qbsync.sync import context, cycles, inbound
+from qbsync.sync import context, cycles
 from qbsync.sync.context import CycleContext, Progress, Stats
 from qbsync.sync.exceptions import Kind, close_exceptions
+from qbsync.sync.inbound import cursor
+from qbsync.sync.inbound.apply import apply_changes
+from qbsync.sync.inbound.window import read_window
 from qbsync.sync.lock import company_lock
 from qbsync.sync.outbound import FATAL, Outbound, recover
 from qbsync.timeutil import parse_iso, utc_now
@@ -114,7 +117,7 @@ def _finish(
 ) -> CycleResult:
     seconds = time.monotonic() - started
     stats = ctx.stats
-    after = inbound.stored_cursor(ctx.db, ctx.company)
+    after = cursor.stored(ctx.db, ctx.company)
     line = summary_line(ctx.company, result, stats, seconds, error)
     with transaction(ctx.db):
         finished = cycles.finish(
@@ -181,12 +184,10 @@ async def cycle(
     except ReconnectRequired as err:
         return _abort(ctx, err, started, cursor_before, 0)
     try:
-        stored = inbound.get_cursor(ctx)
+        stored = cursor.get(ctx.db, company)
         cursor_before = stored.isoformat() if stored else None
         reading_from = utc_now()
-        base = stored or inbound.initial_cursor(
-            company_row["connected_at"] if company_row else None
-        )
+        base = stored or cursor.initial(company_row["connected_at"] if company_row else None)
         since = (
             reading_from - dt.timedelta(days=29)
             if full
@@ -195,13 +196,13 @@ async def cycle(
         error: str | None = None
         result = "succeeded"
         try:
-            changes = await inbound.read_window(ctx, since, reading_from)
+            changes = await read_window(ctx, since, reading_from)
             try:
                 with transaction(ctx.db):
-                    inbound.apply_changes(ctx, changes)
+                    apply_changes(ctx, changes)
                     if dry_run:
                         raise _DryRun
-                    inbound.set_cursor(ctx, reading_from)
+                    cursor.advance(ctx.db, company, reading_from)
                     close_exceptions(ctx.db, company, [Kind.AUTH_FAILED], "company", company)
             except _DryRun:
                 pass

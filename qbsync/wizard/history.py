@@ -21,8 +21,9 @@ from sqlite_utils import Database
 
 from qbsync.money import cents
 from qbsync.store.tx import transaction
-from qbsync.sync import inbound, links, qbo_payments
+from qbsync.sync import links, qbo_payments
 from qbsync.sync.context import CycleContext
+from qbsync.sync.inbound.payments import apply_payment, retry_waiting_payments
 from qbsync.views.unlinked import unlinked_documents
 from qbsync.wizard import decisions
 
@@ -190,8 +191,8 @@ async def link_documents(
         known = qbo_payments.known_ids(db, company)
         for payment in payments:
             if str(payment["Id"]) not in known:
-                inbound.apply_payment(ctx, payment)
-        inbound.retry_waiting_payments(ctx)
+                apply_payment(ctx, payment)
+        retry_waiting_payments(ctx)
         waiting = qbo_payments.count_waiting(db, company)
     applied = ctx.stats.payments_applied - before
     return LinkResult(len(chosen), len(payments), applied, int(waiting))
