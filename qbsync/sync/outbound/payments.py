@@ -1,9 +1,12 @@
 """Payments and credits: a local payment pushed to QuickBooks, a credit note applied to an
-invoice there (a zero-amount Payment linking the two). Each waits for the QuickBooks documents
-it needs, and looks for an earlier write by its marker before creating anything again."""
+invoice there (a zero-amount Payment linking the two). Both follow one skeleton (`_push`):
+the ledger row, the QuickBooks documents it needs, a dry run's preview, an earlier write found
+by its marker before anything is created again, the create, and the record of it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from qbsync import outbox
@@ -19,6 +22,43 @@ from qbsync.sync.outbound.opstate import claim, done, fail, wait
 from qbsync.sync.payloads import PayloadError
 
 Doc = dict[str, Any]
+
+
+@dataclass
+class Prepared:
+    """A payment-shaped op ready to go, once its prerequisites are in QuickBooks."""
+
+    preview: Doc  # what a dry run reports it would send
+    build: Callable[[], Awaitable[Doc | None]]  # the body; None after failing the op
+    send: Callable[[Doc], Awaitable[Doc]]  # create it in QuickBooks
+    record: Callable[[Doc], None]  # record what QuickBooks created
+
+
+async def _push(
+    ctx: CycleContext,
+    op: Op,
+    what: str,
+    load: Callable[[Any, str, str], Doc | None],
+    prepare: Callable[[CycleContext, Op, Doc], Prepared | None],
+) -> None:
+    subject = load(ctx.db, ctx.company, op.subject_id)
+    if subject is None:
+        fail(ctx, op, f"{what} is no longer in the ledger", final=True)
+        return
+    prepared = prepare(ctx, op, subject)
+    if prepared is None:
+        return  # waiting for a prerequisite, or failed for a person to fix
+    if ctx.dry_run:
+        ctx.stats.would_send.append({"op": op.id, **prepared.preview})
+        return
+    doc = await find_payment(ctx, op, subject["date"]) if op.uncertain else None
+    if doc is None:
+        body = await prepared.build()
+        if body is None:
+            return
+        claim(ctx, [op])
+        doc = await prepared.send(body)
+    prepared.record(doc)
 
 
 async def find_payment(ctx: CycleContext, op: Op, txn_date: str) -> Doc | None:
@@ -64,36 +104,41 @@ def _prerequisite(ctx: CycleContext, op: Op, invoice_id: str, what: str) -> link
 
 
 async def push_payment(ctx: CycleContext, op: Op) -> None:
-    pay = lookup.payment(ctx.db, ctx.company, op.subject_id)
-    if pay is None:
-        fail(ctx, op, "payment is no longer in the ledger", final=True)
-        return
+    await _push(ctx, op, "payment", lookup.payment, _prepare_payment)
+
+
+def _prepare_payment(ctx: CycleContext, op: Op, pay: Doc) -> Prepared | None:
     link = _prerequisite(ctx, op, pay["invoice_id"], "invoice")
     if link is None:
-        return
+        return None
     try:
         body = payloads.payment(
             ctx.db, ctx.company, ctx.settings, op.subject_id, link.qbo_id, op.request_id
         )
     except PayloadError as err:
         fail(ctx, op, err.message, hint=err.hint, kind=err.kind, needs_person=True)
-        return
-    if ctx.dry_run:
-        ctx.stats.would_send.append({"op": op.id, "create": "Payment", "body": body})
-        return
-    doc = await find_payment(ctx, op, pay["date"]) if op.uncertain else None
-    if doc is None:
-        claim(ctx, [op])
+        return None
+
+    async def build() -> Doc:
+        return body
+
+    async def send(body: Doc) -> Doc:
         try:
-            doc = await ctx.client.create("Payment", body, request_id=op.request_id)
+            return await ctx.client.create("Payment", body, request_id=op.request_id)
         except QboError as err:
             capped = await _capped_to_balance(ctx, err, body, link.qbo_id)
             if capped is None:
                 raise
             # QuickBooks owes less than the payment (paid there meanwhile): apply what it
-            # owes and leave the rest as the customer's credit, raised below.
-            doc = await ctx.client.create("Payment", capped, request_id=f"{op.request_id}-cap")
-    _record_payment(ctx, op, doc, pay)
+            # owes and leave the rest as the customer's credit, raised when recorded.
+            return await ctx.client.create("Payment", capped, request_id=f"{op.request_id}-cap")
+
+    return Prepared(
+        preview={"create": "Payment", "body": body},
+        build=build,
+        send=send,
+        record=lambda doc: _record_payment(ctx, op, doc, pay),
+    )
 
 
 async def _capped_to_balance(
@@ -155,52 +200,54 @@ def _record_payment(ctx: CycleContext, op: Op, doc: Doc, pay: Doc) -> None:
 
 
 async def apply_credit(ctx: CycleContext, op: Op) -> None:
-    app = lookup.credit_application(ctx.db, ctx.company, op.subject_id)
-    if app is None:
-        fail(ctx, op, "credit application is no longer in the ledger", final=True)
-        return
+    await _push(ctx, op, "credit application", lookup.credit_application, _prepare_credit)
+
+
+def _prepare_credit(ctx: CycleContext, op: Op, app: Doc) -> Prepared | None:
     inv_link = _prerequisite(ctx, op, app["invoice_id"], "invoice")
     if inv_link is None:
-        return
+        return None
     cm_link = _prerequisite(ctx, op, app["credit_note_id"], "credit note")
     if cm_link is None:
-        return
+        return None
     inv = lookup.invoice(ctx.db, ctx.company, app["invoice_id"]) or {}
     customer = payloads.mapped(ctx.db, ctx.company, "customers", inv.get("client_id"))
     if customer is None:
         fail(
             ctx, op, f"client {inv.get('client_id')} has no QuickBooks customer", needs_person=True
         )
-        return
-    existing = await find_payment(ctx, op, app["date"]) if op.uncertain else None
-    if existing is not None:
-        _record_credit(ctx, op, existing)
-        return
-    if ctx.dry_run:
-        ctx.stats.would_send.append({"op": op.id, "apply_credit": op.subject_id})
-        return
-    # QuickBooks may have applied the credit itself (AutoApplyCredit): never apply twice.
-    memo = await ctx.client.read("CreditMemo", cm_link.qbo_id)
-    remaining = dec(memo.get("RemainingCredit", memo.get("TotalAmt")))
-    amount = cents(app["amount"])
-    if remaining < amount:
-        fail(
-            ctx,
-            op,
-            f"QuickBooks has already used this credit (remaining {cents(remaining)}, "
-            f"application {amount}); probably AutoApplyCredit applied it to an invoice",
-            final=True,
-            kind=Kind.CREDIT_FAILING,
-            hint="check where QuickBooks applied the credit; turn off Automatically apply "
-            f"credits in QuickBooks to avoid this; open it: {ctx.qbo_url('CreditMemo', cm_link.qbo_id)}",
+        return None
+
+    async def build() -> Doc | None:
+        # QuickBooks may have applied the credit itself (AutoApplyCredit): never apply twice.
+        memo = await ctx.client.read("CreditMemo", cm_link.qbo_id)
+        remaining = dec(memo.get("RemainingCredit", memo.get("TotalAmt")))
+        amount = cents(app["amount"])
+        if remaining < amount:
+            fail(
+                ctx,
+                op,
+                f"QuickBooks has already used this credit (remaining {cents(remaining)}, "
+                f"application {amount}); probably AutoApplyCredit applied it to an invoice",
+                final=True,
+                kind=Kind.CREDIT_FAILING,
+                hint="check where QuickBooks applied the credit; turn off Automatically apply "
+                f"credits in QuickBooks to avoid this; open it: {ctx.qbo_url('CreditMemo', cm_link.qbo_id)}",
+            )
+            return None
+        return payloads.credit_application(
+            customer, inv_link.qbo_id, cm_link.qbo_id, amount, app["date"], op.request_id
         )
-        return
-    body = payloads.credit_application(
-        customer, inv_link.qbo_id, cm_link.qbo_id, amount, app["date"], op.request_id
+
+    async def send(body: Doc) -> Doc:
+        return await ctx.client.create("Payment", body, request_id=op.request_id)
+
+    return Prepared(
+        preview={"apply_credit": op.subject_id},
+        build=build,
+        send=send,
+        record=lambda doc: _record_credit(ctx, op, doc),
     )
-    claim(ctx, [op])
-    doc = await ctx.client.create("Payment", body, request_id=op.request_id)
-    _record_credit(ctx, op, doc)
 
 
 def _record_credit(ctx: CycleContext, op: Op, doc: Doc) -> None:
