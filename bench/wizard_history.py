@@ -61,9 +61,9 @@ def main() -> None:
     from qbsync import config
     from qbsync.companies.connection import connect_company
     from qbsync.companies.credentials import set_app_credentials
+    from qbsync.outbox import OpKind, SubjectType, enqueue
     from qbsync.qbo.authorize import headless_browser
     from qbsync.sim.core import Simulator
-    from qbsync.sync.outbox import OpKind, SubjectType, enqueue
     from qbsync.timeutil import utc_now_iso
     from qbsync.wizard import golive, service
     from qbsync.wizard.history import propose

@@ -1,7 +1,8 @@
 """Sync health for one company: what `qbsync status` shows, as plain data.
 
 Everything here is read from the store with indexed counts (no API call, no secrets read), so a
-status on a large ledger stays well under a second. The level is green when nothing waits
+status on a large ledger stays well under a second: each table through its owner, the exports
+held back by go-live through a view. The level is green when nothing waits
 (no pending or errored ops, the last cycle succeeded, connected), red when sync cannot proceed
 or ops have given up, yellow for anything else; `next` is always the one command to run next.
 """
@@ -14,8 +15,12 @@ from typing import Any, Literal
 
 from sqlite_utils import Database
 
+from qbsync import outbox
 from qbsync.config import CompanySettings, Config
+from qbsync.sync import cycles, links
+from qbsync.sync import exceptions as exc_mod
 from qbsync.timeutil import parse_iso, utc_now
+from qbsync.views.golive import held_exports
 
 Level = Literal["green", "yellow", "red"]
 
@@ -28,33 +33,11 @@ class NextStep:
     command: str
 
 
-def _one(db: Database, sql: str, params: list[Any]) -> Any:
-    row = db.execute(sql, params).fetchone()
-    return row[0] if row else None
-
-
 def op_counts(db: Database, company: str, go_live: dt.date | None) -> dict[str, int]:
     """Ops by state; pending exports dated before go-live counted apart as `held`."""
-    counts = {"pending": 0, "in_progress": 0, "failed": 0, "errored": 0}
-    for state, n in db.execute(
-        "SELECT state, COUNT(*) FROM outbox WHERE company = ? "
-        "AND state IN ('pending', 'in_progress', 'failed', 'errored') GROUP BY state",
-        [company],
-    ):
-        counts[state] = n
-    held = 0
-    if go_live is not None:
-        held = (
-            _one(
-                db,
-                "SELECT COUNT(*) FROM outbox o JOIN ledger_invoices i ON i.company = o.company "
-                "AND i.id = o.subject_id WHERE o.company = ? AND o.state IN ('pending', 'failed') "
-                "AND o.subject_type = 'invoice' "
-                "AND o.kind IN ('export_invoice', 'export_credit_memo') AND i.date < ?",
-                [company, go_live.isoformat()],
-            )
-            or 0
-        )
+    by_state = outbox.count_by_state(db, company)
+    counts = {s: by_state.get(s, 0) for s in ("pending", "in_progress", "failed", "errored")}
+    held = held_exports(db, company, go_live) if go_live is not None else 0
     # Waiting to go out: pending or failed-and-retrying, not held back by go-live.
     queued = counts["pending"] + counts["failed"] + counts["in_progress"] - held
     return {
@@ -67,28 +50,6 @@ def op_counts(db: Database, company: str, go_live: dt.date | None) -> dict[str, 
 
 def _company_row(db: Database, company: str) -> dict[str, Any] | None:
     rows = list(db.query("SELECT * FROM companies WHERE key = ?", [company]))
-    return rows[0] if rows else None
-
-
-def _last_cycle(db: Database, company: str) -> dict[str, Any] | None:
-    rows = list(
-        db.query(
-            "SELECT id, started_at, finished_at, result, summary, error, trigger "
-            "FROM sync_cycles WHERE company = ? ORDER BY id DESC LIMIT 1",
-            [company],
-        )
-    )
-    return rows[0] if rows else None
-
-
-def _last_finished_cycle(db: Database, company: str) -> dict[str, Any] | None:
-    rows = list(
-        db.query(
-            "SELECT id, started_at, finished_at, result, summary, error, trigger "
-            "FROM sync_cycles WHERE company = ? AND result != 'running' ORDER BY id DESC LIMIT 1",
-            [company],
-        )
-    )
     return rows[0] if rows else None
 
 
@@ -111,27 +72,14 @@ def company_health(
     connected = bool(row and row["connected"])
     needs_reconnect = bool(row and row["needs_reconnect"])
     ops = op_counts(db, company, settings.go_live)
-    drift = _one(
-        db, "SELECT COUNT(*) FROM qbo_links WHERE company = ? AND state = 'drift'", [company]
-    )
-    open_by_kind = {
-        kind: n
-        for kind, n in db.execute(
-            "SELECT kind, COUNT(*) FROM sync_exceptions WHERE company = ? AND status = 'open' "
-            "GROUP BY kind ORDER BY kind",
-            [company],
-        )
-    }
+    drift = links.count_in_state(db, company, "drift")
+    open_by_kind = exc_mod.count_open_by_kind(db, company)
     single_exception = None
     if sum(open_by_kind.values()) == 1:
-        single_exception = _one(
-            db,
-            "SELECT id FROM sync_exceptions WHERE company = ? AND status = 'open'",
-            [company],
-        )
-    last = _last_cycle(db, company)
+        single_exception = exc_mod.first_open_id(db, company)
+    last = cycles.latest(db, company)
     finished = last if last is None or last["result"] != "running" else None
-    finished = finished or _last_finished_cycle(db, company)
+    finished = finished or cycles.latest_finished(db, company)
     running = last if last is not None and last["result"] == "running" else None
     interrupted = None
     if running is not None:

@@ -13,8 +13,9 @@ import typer
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.output import MODE, Console, key_value_table, rows_table
 from qbsync.errors import NotFoundError, UsageError
-from qbsync.sync import links, views
+from qbsync.sync import context, links
 from qbsync.sync.context import CycleContext
+from qbsync.views import sync_state as views
 from qbsync.workspace import Workspace
 
 app = group("Ledger invoices and credit notes, with their QuickBooks sync state.")
@@ -107,16 +108,7 @@ def show(
 
 
 def _ctx(ws: Workspace, key: str) -> CycleContext:
-    _, settings = ws.company(key)
-    return CycleContext(
-        db=ws.store,
-        company=key,
-        settings=settings,
-        sync=ws.config.sync,
-        client=None,
-        environment=settings.environment,
-        sim_url=settings.sim_url,
-    )
+    return context.for_company(ws, key)
 
 
 @command(app, "export")

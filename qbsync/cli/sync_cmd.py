@@ -11,7 +11,7 @@ import typer
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.output import MODE, Console, Outcome, console, key_value_table
 from qbsync.errors import ExitCode, LockHeld, NotFoundError, UsageError
-from qbsync.sync import views
+from qbsync.sync import cycles
 from qbsync.workspace import Workspace
 
 # The cycle and the actions load the QuickBooks client (httpx): imported by the commands that
@@ -41,13 +41,15 @@ def _companies_to_run(ws: Workspace, company: str | None, all_: bool) -> list[st
         raise UsageError("give --company or --all, not both")
     if not all_:
         return [ws.company(company)[0]]
+    from qbsync.companies.records import (
+        all_rows,  # here: `sync status` starts without the secrets store
+    )
+
     keys = [
-        r[0]
-        for r in ws.store.execute(
-            "SELECT key FROM companies WHERE connected = 1 ORDER BY key"
-        ).fetchall()
+        r["key"]
+        for r in all_rows(ws.store)
+        if r["connected"] == 1 and r["key"] in ws.config.companies
     ]
-    keys = [k for k in keys if k in ws.config.companies]
     if not keys:
         raise NotFoundError("no connected companies", "connect one: qbsync connect --company KEY")
     return keys
@@ -146,14 +148,14 @@ def status(
     with Workspace() as ws:
         if cycle is None:
             key, _ = ws.company(company)
-            rows = views.cycles(ws.store, key, 1)
+            rows = cycles.recent(ws.store, key, 1)
             if not rows:
                 raise NotFoundError(f"{key} has not synced yet", "run: qbsync sync run")
             return rows[0]
-        rows = list(ws.store.query("SELECT * FROM sync_cycles WHERE id = ?", [cycle]))
-        if not rows:
+        found = cycles.get(ws.store, cycle)
+        if found is None:
             raise NotFoundError(f"no cycle {cycle}", "see qbsync sync history")
-        return rows[0]
+        return found
 
 
 def _bar(value: int, peak: int, width: int = 20) -> str:
@@ -194,7 +196,7 @@ def history(
     """Recent cycles, newest first, with a bar for each cycle's volume."""
     with Workspace() as ws:
         key = ws.company(company)[0] if company or ws.config.companies else None
-        return views.cycles(ws.store, key, limit)
+        return cycles.recent(ws.store, key, limit)
 
 
 @command(app, "retry")
@@ -215,13 +217,13 @@ def retry(
     with Workspace() as ws:
         key, _ = ws.company(company)
         if op is not None:
-            count = reset_ops(ws, "company = ? AND id = ?", [key, op])
+            count = reset_ops(ws, key, op_id=op)
             if not count:
                 raise NotFoundError(f"op {op} of {key} is not failed or errored")
         elif cycle is not None:
-            count = reset_ops(ws, "company = ? AND cycle_id = ?", [key, cycle])
+            count = reset_ops(ws, key, cycle_id=cycle)
         else:
-            count = reset_ops(ws, "company = ? AND state = 'errored'", [key])
+            count = reset_ops(ws, key, errored_only=True)
         return {"company": key, "requeued": count}
 
 

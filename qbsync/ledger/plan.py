@@ -36,7 +36,7 @@ from qbsync.ledger.rules import (
     void_op,
 )
 from qbsync.ledger.validate import Problems, parse_records
-from qbsync.sync.outbox import OpKind, SubjectType
+from qbsync.outbox import OpKind, SubjectType
 
 
 @dataclass

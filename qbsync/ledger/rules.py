@@ -13,7 +13,7 @@ from typing import Any
 
 from qbsync import money as m
 from qbsync.ledger.models import PaymentIn
-from qbsync.sync.outbox import OpKind
+from qbsync.outbox import OpKind
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from qbsync.ledger.rules import (
     replay,
     void_op,
 )
+from qbsync.outbox import OpKind, SubjectType, enqueue
 from qbsync.store.tx import transaction
-from qbsync.sync.outbox import OpKind, SubjectType, enqueue
 from qbsync.timeutil import utc_now_iso
 
 

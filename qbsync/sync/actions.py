@@ -3,32 +3,40 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
+from qbsync import outbox
 from qbsync.errors import InputError, NotFoundError, UsageError
+from qbsync.ledger import lookup, quickbooks
+from qbsync.outbox import OpKind, SubjectType, enqueue
 from qbsync.store.tx import transaction
+from qbsync.sync import context, cycles, links, qbo_payments
 from qbsync.sync import exceptions as exc_mod
-from qbsync.sync import ledger_view as lv
-from qbsync.sync import links
-from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import RESOLUTIONS, Kind, set_status
 from qbsync.sync.lock import company_lock
 from qbsync.sync.outbound import FATAL, Outbound, recover
-from qbsync.sync.outbox import OpKind, SubjectType, enqueue
-from qbsync.timeutil import utc_now_iso
 from qbsync.workspace import Workspace
 
 
-def reset_ops(ws: Workspace, where: str, params: list[Any]) -> int:
+def reset_ops(
+    ws: Workspace,
+    company: str,
+    *,
+    op_id: int | None = None,
+    cycle_id: int | None = None,
+    errored_only: bool = False,
+    subject: tuple[str, str] | None = None,
+) -> int:
     """Put matching failed or errored ops back in the queue with their attempts cleared."""
     with transaction(ws.store):
-        cursor = ws.store.execute(
-            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = NULL, "
-            f"updated_at = ? WHERE state IN ('failed', 'errored') AND {where}",
-            [utc_now_iso(), *params],
+        return outbox.reset_for_retry(
+            ws.store,
+            company,
+            op_id=op_id,
+            cycle_id=cycle_id,
+            errored_only=errored_only,
+            subject=subject,
         )
-    return cursor.rowcount
 
 
 def run_ops_now(ws: Workspace, company: str, op_ids: list[int]) -> dict[str, Any]:
@@ -40,39 +48,16 @@ def run_ops_now(ws: Workspace, company: str, op_ids: list[int]) -> dict[str, Any
     async def go() -> dict[str, Any]:
         client = open_client(ws, company)
         async with client:
-            ctx = CycleContext(
-                db=ws.store,
-                company=company,
-                settings=settings,
-                sync=ws.config.sync,
-                client=client,
-                environment=settings.environment,
-                sim_url=settings.sim_url,
-            )
+            ctx = context.for_company(ws, company, settings, client=client)
             recover(ctx)
             # Ops asked for by a person go now, whatever their backoff said.
             with transaction(ws.store):
-                ws.store.execute(
-                    f"UPDATE outbox SET next_attempt_at = NULL WHERE id IN "
-                    f"({','.join('?' for _ in op_ids)})",
-                    op_ids,
-                )
+                outbox.make_due_now(ws.store, op_ids)
             try:
                 await Outbound(ctx).drain(op_ids)
             except FATAL:
                 raise
-            rows = ws.store.execute(
-                f"SELECT id, kind, subject_id, state, last_error FROM outbox WHERE id IN "
-                f"({','.join('?' for _ in op_ids)}) ORDER BY id",
-                op_ids,
-            ).fetchall()
-            return {
-                "ops": [
-                    dict(zip(("op", "kind", "subject", "state", "error"), r, strict=True))
-                    for r in rows
-                ],
-                "api_calls": client.calls,
-            }
+            return {"ops": outbox.outcomes(ws.store, op_ids), "api_calls": client.calls}
 
     with company_lock(company, "export now"):
         return asyncio.run(go())
@@ -82,7 +67,7 @@ def export_now(ws: Workspace, company: str, invoice_ids: list[str]) -> dict[str,
     op_ids = []
     with transaction(ws.store):
         for invoice_id in invoice_ids:
-            inv = lv.invoice(ws.store, company, invoice_id)
+            inv = lookup.invoice(ws.store, company, invoice_id)
             if inv is None:
                 raise NotFoundError(f"invoice {invoice_id!r} is not in the ledger of {company}")
             if inv["status"] != "finalized":
@@ -133,18 +118,11 @@ def resolve(ws: Workspace, exception_id: int, action: str, note: str | None) -> 
     elif action == "retry":
         if item["subject_type"] == "qbo_payment":
             with transaction(db):
-                db.execute(
-                    "UPDATE qbo_payments SET state = 'waiting' WHERE company = ? AND qbo_id = ?",
-                    [company, item["subject_id"]],
-                )
+                qbo_payments.set_waiting(db, company, item["subject_id"])
                 set_status(db, exception_id, "resolved", "retry", note)
             outcome["queued"] = "the payment is applied again on the next cycle"
         else:
-            count = reset_ops(
-                ws,
-                "company = ? AND subject_type = ? AND subject_id = ?",
-                [company, item["subject_type"], item["subject_id"]],
-            )
+            count = reset_ops(ws, company, subject=(item["subject_type"], item["subject_id"]))
             with transaction(db):
                 set_status(db, exception_id, "resolved", "retry", note)
             outcome["ops_requeued"] = count
@@ -161,45 +139,25 @@ def _accept(ws: Workspace, item: dict[str, Any], note: str | None) -> None:
     with transaction(db):
         if Kind(item["kind"]) is Kind.DRIFT_CHANGED:
             data = item.get("data") or {}
-            db.execute(
-                "UPDATE qbo_links SET baseline = ?, sync_token = ?, state = 'synced', updated_at = ? "
-                "WHERE company = ? AND local_type = 'invoice' AND local_id = ?",
-                [
-                    json.dumps(data.get("qbo")),
-                    data.get("seen_token"),
-                    utc_now_iso(),
-                    company,
-                    invoice_id,
-                ],
-            )
+            links.adopt_baseline(db, company, invoice_id, data.get("qbo"), data.get("seen_token"))
         else:
             # Voided or deleted in QuickBooks: the ledger's copy follows; nothing is sent.
-            db.execute(
-                "UPDATE ledger_invoices SET status = 'void', voided_at = ?, updated_at = ? "
-                "WHERE company = ? AND id = ?",
-                [utc_now_iso(), utc_now_iso(), company, invoice_id],
-            )
-            db.execute(
-                "UPDATE outbox SET state = 'cancelled', updated_at = ? WHERE company = ? AND "
-                "subject_type = 'invoice' AND subject_id = ? AND state IN ('pending', 'failed')",
-                [utc_now_iso(), company, invoice_id],
-            )
+            quickbooks.accept_void(db, company, invoice_id)
+            outbox.cancel_waiting(db, company, "invoice", invoice_id)
         set_status(db, item["id"], "resolved", "accept", note)
 
 
 def cancel_cycle(ws: Workspace, cycle_id: int) -> dict[str, Any]:
-    row = ws.store.execute(
-        "SELECT company, result FROM sync_cycles WHERE id = ?", [cycle_id]
-    ).fetchone()
+    row = cycles.get(ws.store, cycle_id)
     if row is None:
         raise NotFoundError(f"no cycle {cycle_id}", "see qbsync sync history")
-    if row[1] != "running":
-        raise UsageError(f"cycle {cycle_id} is not running (it {row[1]})")
+    if row["result"] != "running":
+        raise UsageError(f"cycle {cycle_id} is not running (it {row['result']})")
     with transaction(ws.store):
-        ws.store.execute("UPDATE sync_cycles SET cancel_requested = 1 WHERE id = ?", [cycle_id])
+        cycles.request_cancel(ws.store, cycle_id)
     return {
         "cycle": cycle_id,
-        "company": row[0],
+        "company": row["company"],
         "cancel_requested": True,
         "note": "the cycle stops at the next operation boundary",
     }

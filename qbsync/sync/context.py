@@ -1,4 +1,7 @@
-"""What one cycle works with: the store, the company's settings, the QBO client, counters."""
+"""What one cycle works with: the store, the company's settings, the QBO client, counters.
+
+`for_company` builds one for a workspace's company: the cycle, the commands that send ops now,
+the wizard and `invoices show` all start there."""
 
 from __future__ import annotations
 
@@ -10,9 +13,11 @@ from sqlite_utils import Database
 
 from qbsync.companies.records import read_facts, write_facts
 from qbsync.config import CompanySettings, SyncSettings
+from qbsync.sync import cycles
 from qbsync.sync.exceptions import Kind, Raised, open_exception
 from qbsync.sync.payloads import CompanyFacts
 from qbsync.timeutil import parse_iso, utc_now
+from qbsync.workspace import Workspace
 
 FACTS_MAX_AGE_S = 6 * 3600
 
@@ -55,10 +60,7 @@ class CycleContext:
     def cancelled(self) -> bool:
         if self.cycle_id is None:
             return False
-        row = self.db.execute(
-            "SELECT cancel_requested FROM sync_cycles WHERE id = ?", [self.cycle_id]
-        ).fetchone()
-        return bool(row and row[0])
+        return cycles.cancel_requested(self.db, self.cycle_id)
 
     def tick(self, stage: str, done: int, total: int) -> None:
         if self.progress:
@@ -94,3 +96,31 @@ class CycleContext:
         else:
             host = "https://app.qbo.intuit.com"
         return f"{host}/app/{page}?{param}={qbo_id}"
+
+
+def for_company(
+    ws: Workspace,
+    company: str,
+    settings: CompanySettings | None = None,
+    *,
+    client: Any = None,
+    cycle_id: int | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> CycleContext:
+    """The context for one of the workspace's companies (its settings from the config unless
+    given); the client may be set later, once opened."""
+    if settings is None:
+        _, settings = ws.company(company)
+    return CycleContext(
+        db=ws.store,
+        company=company,
+        settings=settings,
+        sync=ws.config.sync,
+        client=client,
+        cycle_id=cycle_id,
+        dry_run=dry_run,
+        environment=settings.environment,
+        sim_url=settings.sim_url,
+        progress=progress,
+    )

@@ -13,17 +13,21 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from qbsync.companies.records import get_row
 from qbsync.config import CompanySettings
 from qbsync.errors import QbsyncError, ReconnectRequired
 from qbsync.logs import get_logger
 from qbsync.qbo.errors import QboError
 from qbsync.store.tx import transaction
-from qbsync.sync import inbound
+from qbsync.sync import context, cycles
 from qbsync.sync.context import CycleContext, Progress, Stats
 from qbsync.sync.exceptions import Kind, close_exceptions
+from qbsync.sync.inbound import cursor
+from qbsync.sync.inbound.apply import apply_changes
+from qbsync.sync.inbound.window import read_window
 from qbsync.sync.lock import company_lock
 from qbsync.sync.outbound import FATAL, Outbound, recover
-from qbsync.timeutil import parse_iso, utc_now, utc_now_iso
+from qbsync.timeutil import parse_iso, utc_now
 from qbsync.workspace import Workspace
 
 log = get_logger("sync")
@@ -73,15 +77,13 @@ def summary_line(company: str, result: str, stats: Stats, seconds: float, error:
     return f"{text}; {error}" if error else text
 
 
-def check_expiry(ctx: CycleContext) -> None:
-    """Raise (or clear) the "connection expires in N days" exception."""
-    row = ctx.db.execute(
-        "SELECT refresh_expires_at, refresh_hard_expires_at FROM companies WHERE key = ?",
-        [ctx.company],
-    ).fetchone()
-    if not row:
+def check_expiry(ctx: CycleContext, company_row: dict[str, Any] | None) -> None:
+    """Raise (or clear) the "connection expires in N days" exception, from the company's
+    record (its refresh token's expiry and hard cap)."""
+    if not company_row:
         return
-    ends = [parse_iso(v) for v in row if v]
+    expiries = (company_row["refresh_expires_at"], company_row["refresh_hard_expires_at"])
+    ends = [parse_iso(v) for v in expiries if v]
     if not ends:
         return
     days = (min(ends) - utc_now()).total_seconds() / 86400
@@ -102,19 +104,7 @@ def check_expiry(ctx: CycleContext) -> None:
 
 def _start(ws: Workspace, company: str, trigger: str) -> int:
     with transaction(ws.store):
-        # We hold the lock: a cycle still marked running was cut off (killed, power lost).
-        ws.store.execute(
-            "UPDATE sync_cycles SET result = 'failed', finished_at = ?, "
-            "error = COALESCE(error, 'interrupted before it finished') "
-            "WHERE company = ? AND result = 'running'",
-            [utc_now_iso(), company],
-        )
-        cursor = ws.store.execute(
-            "INSERT INTO sync_cycles (company, started_at, result, trigger, pid) "
-            "VALUES (?, ?, 'running', ?, ?)",
-            [company, utc_now_iso(), trigger, os.getpid()],
-        )
-    return int(cursor.lastrowid or 0)
+        return cycles.start(ws.store, company, trigger, os.getpid())
 
 
 def _finish(
@@ -127,39 +117,27 @@ def _finish(
 ) -> CycleResult:
     seconds = time.monotonic() - started
     stats = ctx.stats
-    cursor_after = ctx.db.execute(
-        "SELECT cursor FROM sync_cursors WHERE company = ?", [ctx.company]
-    ).fetchone()
-    after = cursor_after[0] if cursor_after else None
+    after = cursor.stored(ctx.db, ctx.company)
     line = summary_line(ctx.company, result, stats, seconds, error)
-    finished = utc_now_iso()
     with transaction(ctx.db):
-        ctx.db.execute(
-            "UPDATE sync_cycles SET finished_at = ?, result = ?, cursor_before = ?, cursor_after = ?, "
-            "inbound_changes = ?, ops_processed = ?, ops_failed = ?, drift_found = ?, "
-            "payments_applied = ?, exceptions_raised = ?, api_calls = ?, summary = ?, error = ? "
-            "WHERE id = ?",
-            [
-                finished,
-                result,
-                cursor_before,
-                after,
-                stats.inbound_changes,
-                stats.ops_processed,
-                stats.ops_failed,
-                stats.drift_found,
-                stats.payments_applied,
-                stats.exceptions_raised,
-                api_calls,
-                line,
-                error,
-                ctx.cycle_id,
-            ],
+        finished = cycles.finish(
+            ctx.db,
+            ctx.cycle_id,
+            result,
+            cursor_before=cursor_before,
+            cursor_after=after,
+            inbound_changes=stats.inbound_changes,
+            ops_processed=stats.ops_processed,
+            ops_failed=stats.ops_failed,
+            drift_found=stats.drift_found,
+            payments_applied=stats.payments_applied,
+            exceptions_raised=stats.exceptions_raised,
+            api_calls=api_calls,
+            summary=line,
+            error=error,
         )
     log.info("cycle %s %s", ctx.cycle_id, line)
-    started_at = ctx.db.execute(
-        "SELECT started_at FROM sync_cycles WHERE id = ?", [ctx.cycle_id]
-    ).fetchone()[0]
+    started_at = (cycles.get(ctx.db, ctx.cycle_id) or {})["started_at"]
     data = asdict(stats)
     data["api_calls"] = api_calls
     if not ctx.dry_run:
@@ -195,29 +173,21 @@ async def cycle(
 
     started = time.monotonic()
     cycle_id = _start(ws, company, trigger)
-    ctx = CycleContext(
-        db=ws.store,
-        company=company,
-        settings=settings,
-        sync=ws.config.sync,
-        client=None,
-        cycle_id=cycle_id,
-        dry_run=dry_run,
-        environment=settings.environment,
-        sim_url=settings.sim_url,
-        progress=progress,
+    ctx = context.for_company(
+        ws, company, settings, cycle_id=cycle_id, dry_run=dry_run, progress=progress
     )
-    check_expiry(ctx)
+    company_row = get_row(ws.store, company)
+    check_expiry(ctx, company_row)
     cursor_before: str | None = None
     try:
         ctx.client = client or open_client(ws, company)
     except ReconnectRequired as err:
         return _abort(ctx, err, started, cursor_before, 0)
     try:
-        stored = inbound.get_cursor(ctx)
+        stored = cursor.get(ctx.db, company)
         cursor_before = stored.isoformat() if stored else None
         reading_from = utc_now()
-        base = stored or inbound.initial_cursor(ctx)
+        base = stored or cursor.initial(company_row["connected_at"] if company_row else None)
         since = (
             reading_from - dt.timedelta(days=29)
             if full
@@ -226,13 +196,13 @@ async def cycle(
         error: str | None = None
         result = "succeeded"
         try:
-            changes = await inbound.read_window(ctx, since, reading_from)
+            changes = await read_window(ctx, since, reading_from)
             try:
                 with transaction(ctx.db):
-                    inbound.apply_changes(ctx, changes)
+                    apply_changes(ctx, changes)
                     if dry_run:
                         raise _DryRun
-                    inbound.set_cursor(ctx, reading_from)
+                    cursor.advance(ctx.db, company, reading_from)
                     close_exceptions(ctx.db, company, [Kind.AUTH_FAILED], "company", company)
             except _DryRun:
                 pass

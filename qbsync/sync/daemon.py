@@ -14,9 +14,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from qbsync.companies.records import all_rows
 from qbsync.errors import LockHeld, QbsyncError
 from qbsync.logs import get_logger
 from qbsync.store.tx import transaction
+from qbsync.sync import cycles
 from qbsync.sync.cycle import CycleResult, cycle
 from qbsync.sync.lock import company_lock
 from qbsync.workspace import Workspace
@@ -32,7 +34,7 @@ class DaemonReport:
 
 
 def eligible_companies(ws: Workspace) -> list[str]:
-    connected = {r[0] for r in ws.store.execute("SELECT key FROM companies WHERE connected = 1")}
+    connected = {r["key"] for r in all_rows(ws.store) if r["connected"] == 1}
     return sorted(k for k, s in ws.config.companies.items() if s.auto_sync and k in connected)
 
 
@@ -60,10 +62,7 @@ class Daemon:
         log.info("stop requested; finishing the operations in flight")
         self.stop.set()
         with transaction(self.ws.store):
-            self.ws.store.execute(
-                "UPDATE sync_cycles SET cancel_requested = 1 WHERE result = 'running' AND pid = ?",
-                [os.getpid()],
-            )
+            cycles.request_cancel_of_process(self.ws.store, os.getpid())
 
     async def run(self) -> DaemonReport:
         loop = asyncio.get_running_loop()

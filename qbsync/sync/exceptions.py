@@ -2,7 +2,7 @@
 
 One open exception per (company, kind, subject): raising it again bumps its count and refreshes
 its message. Each resolves itself when its cause goes away (the export succeeds, the connection
-comes back), or by `qbsync exceptions resolve`.
+comes back), or by `qbsync exceptions resolve`. The only code that names `sync_exceptions`.
 """
 
 from __future__ import annotations
@@ -201,6 +201,49 @@ def count_open(db: Database, company: str) -> int:
             "SELECT COUNT(*) FROM sync_exceptions WHERE company = ? AND status = 'open'", [company]
         ).fetchone()[0]
     )
+
+
+def open_data(
+    db: Database, company: str, kind: Kind, subject_type: str, subject_id: str
+) -> dict[str, Any] | None:
+    """The data of the open exception of this kind and subject (None: none open, or no data)."""
+    row = db.execute(
+        "SELECT data FROM sync_exceptions WHERE company = ? AND kind = ? AND subject_type = "
+        "? AND subject_id = ? AND status = 'open'",
+        [company, kind.value, subject_type, subject_id],
+    ).fetchone()
+    return json.loads(row[0]) if row and row[0] else None
+
+
+def open_with_qbo_id(db: Database, company: str, kind: Kind) -> list[tuple[str, str]]:
+    """(subject id, QuickBooks id) of the open exceptions of a kind that name a QuickBooks
+    object."""
+    return [
+        (r[0], r[1])
+        for r in db.execute(
+            "SELECT subject_id, qbo_id FROM sync_exceptions WHERE company = ? AND kind = ? "
+            "AND status = 'open' AND qbo_id IS NOT NULL",
+            [company, kind.value],
+        )
+    ]
+
+
+def count_open_by_kind(db: Database, company: str) -> dict[str, int]:
+    return {
+        kind: n
+        for kind, n in db.execute(
+            "SELECT kind, COUNT(*) FROM sync_exceptions WHERE company = ? AND status = 'open' "
+            "GROUP BY kind ORDER BY kind",
+            [company],
+        )
+    }
+
+
+def first_open_id(db: Database, company: str) -> int | None:
+    row = db.execute(
+        "SELECT id FROM sync_exceptions WHERE company = ? AND status = 'open'", [company]
+    ).fetchone()
+    return row[0] if row else None
 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:

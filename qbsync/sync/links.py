@@ -1,5 +1,5 @@
 """Links between ledger documents and QuickBooks objects, and the comparable shape of a document
-that drift is measured against."""
+that drift is measured against. The only code that names the `qbo_links` table."""
 
 from __future__ import annotations
 
@@ -111,6 +111,53 @@ def set_sync_token(db: Database, link: Link, sync_token: str) -> None:
         "UPDATE qbo_links SET sync_token = ?, updated_at = ? "
         "WHERE company = ? AND local_type = ? AND local_id = ?",
         [sync_token, utc_now_iso(), link.company, link.local_type, link.local_id],
+    )
+
+
+def adopt_baseline(
+    db: Database, company: str, invoice_id: str, baseline: Any, sync_token: str | None
+) -> None:
+    """Take QuickBooks' version of a drifted document as the new baseline: synced again."""
+    db.execute(
+        "UPDATE qbo_links SET baseline = ?, sync_token = ?, state = 'synced', updated_at = ? "
+        "WHERE company = ? AND local_type = 'invoice' AND local_id = ?",
+        [json.dumps(baseline), sync_token, utc_now_iso(), company, invoice_id],
+    )
+
+
+def delete(db: Database, company: str, local_type: str, local_id: str) -> None:
+    db.execute(
+        "DELETE FROM qbo_links WHERE company = ? AND local_type = ? AND local_id = ?",
+        [company, local_type, local_id],
+    )
+
+
+def qbo_index(db: Database, company: str) -> dict[tuple[str, str], str]:
+    """(QuickBooks entity, Id) -> local id, for every link of the company."""
+    return {
+        (r[0], r[1]): r[2]
+        for r in db.execute(
+            "SELECT qbo_entity, qbo_id, local_id FROM qbo_links WHERE company = ?", [company]
+        )
+    }
+
+
+def count_in_state(db: Database, company: str, state: str) -> int:
+    return int(
+        db.execute(
+            "SELECT COUNT(*) FROM qbo_links WHERE company = ? AND state = ?", [company, state]
+        ).fetchone()[0]
+    )
+
+
+def count_documents_linked_by(db: Database, company: str, linked_by: str) -> int:
+    """Ledger documents linked by the wizard, an export or a lookup."""
+    return int(
+        db.execute(
+            "SELECT COUNT(*) FROM qbo_links WHERE company = ? AND local_type = 'invoice' "
+            "AND linked_by = ?",
+            [company, linked_by],
+        ).fetchone()[0]
     )
 
 

@@ -12,8 +12,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from qbsync.config import CompanySettings
+from qbsync.ledger import lookup
+from qbsync.mappings.store import lookup as mapping_lookup
 from qbsync.money import cents, dec, to_json_number
-from qbsync.sync import ledger_view as lv
 from qbsync.sync.exceptions import Kind
 
 DOC_NUMBER_MAX = 21
@@ -64,8 +65,16 @@ def marker(request_id: str) -> str:
     return f"qbsync:{request_id}"
 
 
+def mapped(db: Database, company: str, kind: str, local_id: str | None) -> str | None:
+    """The QuickBooks id a local id is mapped to (None: not mapped, or no local id)."""
+    if local_id is None:
+        return None
+    qbo_id = mapping_lookup(db, company, kind, local_id)
+    return str(qbo_id) if qbo_id is not None else None
+
+
 def _need(db: Database, company: str, kind: str, local_id: str, what: str) -> str:
-    qbo_id = lv.mapping(db, company, kind, local_id)
+    qbo_id = mapped(db, company, kind, local_id)
     if qbo_id is None:
         raise PayloadError(
             Kind.EXPORT_FAILING,
@@ -84,7 +93,7 @@ def document(
     request_id: str,
 ) -> tuple[str, dict[str, Any]]:
     """The Invoice or CreditMemo body for a finalized ledger document."""
-    inv = lv.invoice(db, company, invoice_id)
+    inv = lookup.invoice(db, company, invoice_id)
     if inv is None:
         raise PayloadError(Kind.EXPORT_FAILING, f"invoice {invoice_id!r} is not in the ledger")
     entity = "CreditMemo" if inv["type"] == "credit_note" else "Invoice"
@@ -120,12 +129,12 @@ def document(
             )
         body["CurrencyRef"] = {"value": currency}
     if settings.send_bill_address:
-        client = lv.client(db, company, inv["client_id"])
+        client = lookup.client(db, company, inv["client_id"])
         if client and client.get("email"):
             body["BillEmail"] = {"Address": client["email"]}
 
-    class_id = lv.mapping(db, company, "defaults", "class")
-    department_id = lv.mapping(db, company, "defaults", "department")
+    class_id = mapped(db, company, "defaults", "class")
+    department_id = mapped(db, company, "defaults", "department")
     if department_id:
         body["DepartmentRef"] = {"value": department_id}
     if class_id and facts.class_per_txn:
@@ -134,7 +143,7 @@ def document(
     us = facts.country.upper() in ("US", "USA", "UNITED STATES")
     txn_tax_code: str | None = None
     lines = []
-    for line in lv.invoice_lines(db, company, invoice_id):
+    for line in lookup.invoice_lines(db, company, invoice_id):
         detail: dict[str, Any] = {
             "ItemRef": {"value": _need(db, company, "items", line["service_id"], "service")},
         }
@@ -182,13 +191,13 @@ def payment(
     invoice_qbo_id: str,
     request_id: str,
 ) -> dict[str, Any]:
-    pay = lv.payment(db, company, payment_id)
+    pay = lookup.payment(db, company, payment_id)
     if pay is None:
         raise PayloadError(
             Kind.PAYMENT_INVOICE_NOT_IN_QBO, f"payment {payment_id!r} is not in the ledger"
         )
-    inv = lv.invoice(db, company, pay["invoice_id"]) or {}
-    customer = lv.mapping(db, company, "customers", inv.get("client_id"))
+    inv = lookup.invoice(db, company, pay["invoice_id"]) or {}
+    customer = mapped(db, company, "customers", inv.get("client_id"))
     if customer is None:
         raise PayloadError(
             Kind.PAYMENT_CUSTOMER_NOT_MAPPED,
@@ -210,10 +219,10 @@ def payment(
     }
     if pay.get("reference"):
         body["PaymentRefNum"] = str(pay["reference"])[:21]
-    method = lv.mapping(db, company, "payment_methods", pay.get("method"))
+    method = mapped(db, company, "payment_methods", pay.get("method"))
     if method:
         body["PaymentMethodRef"] = {"value": method}
-    deposit = lv.mapping(db, company, "accounts", "deposit")
+    deposit = mapped(db, company, "accounts", "deposit")
     if deposit:
         body["DepositToAccountRef"] = {"value": deposit}
     return body

@@ -11,9 +11,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from qbsync import outbox
 from qbsync.errors import NotFoundError
 from qbsync.ledger import export, queries
-from qbsync.sync import links, views
+from qbsync.sync import links
+from qbsync.views import sync_state
 
 
 def invoice_detail(
@@ -21,7 +23,7 @@ def invoice_detail(
 ) -> dict[str, Any]:
     """One invoice: its listing row, its QuickBooks link (qbo_url gives the address of a
     linked document, from its entity and id), lines, payments and the ops queued for it."""
-    rows = views.invoice_rows(db, company, invoice_ids=[invoice_id], limit=1)
+    rows = sync_state.invoice_rows(db, company, invoice_ids=[invoice_id], limit=1)
     if not rows:
         raise NotFoundError(f"invoice {invoice_id!r} is not in the ledger of {company}")
     data = rows[0]
@@ -35,19 +37,8 @@ def invoice_detail(
         for line in queries.invoice_lines(db, company, invoice_id)
     ]
     data["payments"] = queries.invoice_payments(db, company, invoice_id)
-    data["ops"] = _ops(db, company, invoice_id)
+    data["ops"] = outbox.for_subject(db, company, "invoice", invoice_id)
     return data
-
-
-def _ops(db: Database, company: str, invoice_id: str) -> list[dict[str, Any]]:
-    """The outbox ops for an invoice, oldest first."""
-    return list(
-        db.query(
-            "SELECT id, kind, state, attempts, last_error FROM outbox WHERE company = ? AND "
-            "subject_type = 'invoice' AND subject_id = ? ORDER BY id",
-            [company, invoice_id],
-        )
-    )
 
 
 def ledger_export_rows(
@@ -57,14 +48,4 @@ def ledger_export_rows(
     latest completed export."""
     if what == "payments":
         return export.payment_rows(db, company, since)
-    return export.invoice_rows(db, company, since, _exported_qbo_ids(db, company))
-
-
-def _exported_qbo_ids(db: Database, company: str) -> dict[str, str | None]:
-    """Invoice id -> the QuickBooks id its latest completed export op recorded."""
-    cursor = db.execute(
-        "SELECT subject_id, qbo_id FROM outbox WHERE company = ? AND subject_type = 'invoice' "
-        "AND state = 'done' AND kind IN ('export_invoice', 'export_credit_memo') ORDER BY id",
-        [company],
-    )
-    return dict(cursor.fetchall())  # ordered by id: the latest op wins
+    return export.invoice_rows(db, company, since, outbox.exported_qbo_ids(db, company))

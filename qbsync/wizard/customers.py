@@ -9,6 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from qbsync.errors import InputError
+from qbsync.ledger import lookup
 from qbsync.qbo.errors import DuplicateNameError
 from qbsync.qbo.lists import fetch_list
 from qbsync.store.tx import transaction
@@ -30,12 +31,7 @@ class CustomerStep:
 
 
 def load_clients(db: Database, company: str) -> list[Client]:
-    return [
-        Client.from_row(r)
-        for r in db.query(
-            "SELECT id, name, email FROM ledger_clients WHERE company = ? ORDER BY id", [company]
-        )
-    ]
+    return [Client.from_row(r) for r in lookup.clients(db, company)]
 
 
 async def fetch_customers(client: Any) -> list[Customer]:

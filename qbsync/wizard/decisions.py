@@ -1,10 +1,11 @@
-"""Decisions saved as they are made (resumable sessions), and customer mappings written in the
-shape the sync engine reads (`mappings`, kind 'customers')."""
+"""Decisions saved as they are made (resumable sessions), and customer mappings written through
+the mappings' store in the shape the sync engine reads (kind 'customers')."""
 
 from __future__ import annotations
 
 from sqlite_utils import Database
 
+from qbsync.mappings.store import Change, Diff, apply_diff, list_mappings
 from qbsync.timeutil import utc_now_iso
 
 _UPSERT = (
@@ -64,13 +65,7 @@ def forget(db: Database, company: str, step: str) -> int:
 
 def customer_mappings(db: Database, company: str) -> dict[str, str]:
     """client id -> QuickBooks customer id."""
-    return {
-        r[0]: r[1]
-        for r in db.execute(
-            "SELECT local_id, qbo_id FROM mappings WHERE company = ? AND kind = 'customers'",
-            [company],
-        )
-    }
+    return {m.local_id: m.qbo_id for m in list_mappings(db, company, "customers")}
 
 
 def map_customer(
@@ -85,10 +80,5 @@ def map_customer(
 ) -> None:
     """The client's mapping (what the sync engine sends) and the decision, in the caller's
     transaction."""
-    db.execute(
-        "INSERT INTO mappings (company, kind, local_id, qbo_id, qbo_name, updated_at) "
-        "VALUES (?, 'customers', ?, ?, ?, ?) ON CONFLICT (company, kind, local_id) DO UPDATE SET "
-        "qbo_id = excluded.qbo_id, qbo_name = excluded.qbo_name, updated_at = excluded.updated_at",
-        [company, client_id, qbo_id, qbo_name, utc_now_iso()],
-    )
+    apply_diff(db, company, Diff(added=[Change("customers", client_id, qbo_id, qbo_name)]))
     record(db, company, "customers", client_id, action, qbo_id, qbo_name, source=source)

@@ -10,9 +10,9 @@ from sqlite_utils import Database
 
 from qbsync import config as config_mod
 from qbsync.money import cents
+from qbsync.sync import links
+from qbsync.views.golive import queued_exports
 from qbsync.workspace import Workspace
-
-EXPORT_KINDS = ("export_invoice", "export_credit_memo")
 
 
 def set_go_live(ws: Workspace, company: str, date: dt.date | None) -> None:
@@ -23,26 +23,11 @@ def set_go_live(ws: Workspace, company: str, date: dt.date | None) -> None:
 def preview(db: Database, company: str, go_live: dt.date | None) -> dict[str, Any]:
     """The queued exports of finalized, unlinked documents: those the first cycle sends (dated
     on or after go-live) and those held back (dated before it)."""
-    rows = list(
-        db.query(
-            "SELECT i.id, i.number, i.type, i.date, i.client_id, i.subtotal, o.id AS op "
-            "FROM outbox o JOIN ledger_invoices i ON i.company = o.company AND i.id = o.subject_id "
-            "LEFT JOIN qbo_links l ON l.company = i.company AND l.local_type = 'invoice' "
-            "AND l.local_id = i.id AND l.state != 'deleted' "
-            "WHERE o.company = ? AND o.subject_type = 'invoice' AND o.kind IN (?, ?) "
-            "AND o.state IN ('pending', 'failed') AND i.status = 'finalized' "
-            "AND l.local_id IS NULL ORDER BY i.date, i.number",
-            [company, *EXPORT_KINDS],
-        )
-    )
+    rows = queued_exports(db, company)
     cutoff = go_live.isoformat() if go_live else None
     send = [r for r in rows if cutoff is None or r["date"] >= cutoff]
     held = [r for r in rows if cutoff is not None and r["date"] < cutoff]
-    linked = db.execute(
-        "SELECT COUNT(*) FROM qbo_links WHERE company = ? AND local_type = 'invoice' "
-        "AND linked_by = 'wizard'",
-        [company],
-    ).fetchone()[0]
+    linked = links.count_documents_linked_by(db, company, "wizard")
 
     def shape(r: dict[str, Any]) -> dict[str, Any]:
         return {

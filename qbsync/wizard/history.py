@@ -21,8 +21,10 @@ from sqlite_utils import Database
 
 from qbsync.money import cents
 from qbsync.store.tx import transaction
-from qbsync.sync import inbound, links
+from qbsync.sync import links, qbo_payments
 from qbsync.sync.context import CycleContext
+from qbsync.sync.inbound.payments import apply_payment, retry_waiting_payments
+from qbsync.views.unlinked import unlinked_documents
 from qbsync.wizard import decisions
 
 ENTITY_OF = {"standard": "Invoice", "credit_note": "CreditMemo"}
@@ -74,26 +76,11 @@ async def fetch_documents(client: Any) -> dict[str, list[dict[str, Any]]]:
     return {e: await client.query_all(e) for e in ("Invoice", "CreditMemo")}
 
 
-def _ledger_documents(db: Database, company: str) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            "SELECT i.id, i.number, i.type, i.client_id, i.subtotal FROM ledger_invoices i "
-            "LEFT JOIN qbo_links l ON l.company = i.company AND l.local_type = 'invoice' "
-            "AND l.local_id = i.id AND l.state != 'deleted' "
-            "WHERE i.company = ? AND i.status = 'finalized' AND l.local_id IS NULL ORDER BY i.id",
-            [company],
-        )
-    )
-
-
 def propose(
     db: Database, company: str, documents: dict[str, list[dict[str, Any]]]
 ) -> list[DocProposal]:
     """A proposal per finalized ledger document not linked yet."""
-    linked = {
-        (r[0], r[1])
-        for r in db.execute("SELECT qbo_entity, qbo_id FROM qbo_links WHERE company = ?", [company])
-    }
+    linked = set(links.qbo_index(db, company))
     by_number: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for entity, docs in documents.items():
         for doc in docs:
@@ -102,7 +89,7 @@ def propose(
                 by_number[(entity, number)].append(doc)
     mapped = decisions.customer_mappings(db, company)
     out: list[DocProposal] = []
-    for row in _ledger_documents(db, company):
+    for row in unlinked_documents(db, company):
         entity = ENTITY_OF[row["type"]]
         subtotal = cents(row["subtotal"])
         p = DocProposal(row["id"], row["number"], entity, row["client_id"], subtotal, "missing", "")
@@ -201,16 +188,12 @@ async def link_documents(
         payments += await ctx.client.query_all("Payment", where)
     before = ctx.stats.payments_applied
     with transaction(db):
-        known = {
-            r[0] for r in db.execute("SELECT qbo_id FROM qbo_payments WHERE company = ?", [company])
-        }
+        known = qbo_payments.known_ids(db, company)
         for payment in payments:
             if str(payment["Id"]) not in known:
-                inbound.apply_payment(ctx, payment)
-        inbound.retry_waiting_payments(ctx)
-        waiting = db.execute(
-            "SELECT COUNT(*) FROM qbo_payments WHERE company = ? AND state = 'waiting'", [company]
-        ).fetchone()[0]
+                apply_payment(ctx, payment)
+        retry_waiting_payments(ctx)
+        waiting = qbo_payments.count_waiting(db, company)
     applied = ctx.stats.payments_applied - before
     return LinkResult(len(chosen), len(payments), applied, int(waiting))
 

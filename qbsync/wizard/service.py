@@ -11,8 +11,10 @@ from typing import Any
 
 from qbsync.companies.session import open_client, run
 from qbsync.store.tx import transaction
+from qbsync.sync import context, links
 from qbsync.sync.context import CycleContext
 from qbsync.sync.lock import company_lock
+from qbsync.views.unlinked import unlinked_documents
 from qbsync.wizard import customers as cust
 from qbsync.wizard import decisions, history, plan
 from qbsync.wizard.matching import Customer, counts
@@ -170,15 +172,7 @@ def history_proposals(ws: Workspace, key: str) -> list[history.DocProposal]:
 def cycle_context(ws: Workspace, key: str) -> Iterator[CycleContext]:
     _, settings = ws.company(key)
     with company_lock(key, "wizard history"):
-        yield CycleContext(
-            db=ws.store,
-            company=key,
-            settings=settings,
-            sync=ws.config.sync,
-            client=None,
-            environment=settings.environment,
-            sim_url=settings.sim_url,
-        )
+        yield context.for_company(ws, key, settings)
 
 
 def link_history(
@@ -224,21 +218,8 @@ def history_plan_out(ws: Workspace, key: str, path: Path) -> dict[str, Any]:
 def apply_history_plan(ws: Workspace, key: str, path: Path) -> dict[str, Any]:
     documents = read_documents(ws, key)
     by_id = {e: {str(d["Id"]): d for d in docs} for e, docs in documents.items()}
-    ledger = {
-        r["id"]: r
-        for r in ws.store.query(
-            "SELECT i.id, i.type FROM ledger_invoices i LEFT JOIN qbo_links l ON l.company = "
-            "i.company AND l.local_type = 'invoice' AND l.local_id = i.id AND l.state != 'deleted' "
-            "WHERE i.company = ? AND i.status = 'finalized' AND l.local_id IS NULL",
-            [key],
-        )
-    }
-    linked_qbo = {
-        (r[0], r[1]): r[2]
-        for r in ws.store.execute(
-            "SELECT qbo_entity, qbo_id, local_id FROM qbo_links WHERE company = ?", [key]
-        )
-    }
+    ledger = {r["id"]: r for r in unlinked_documents(ws.store, key)}
+    linked_qbo = links.qbo_index(ws.store, key)
     checked = plan.check_history(path, key, ledger, by_id, linked_qbo)
     plan.raise_errors(checked)
     chosen = [

@@ -16,7 +16,7 @@ from qbsync.ledger.rules import (
     replay,
     void_op,
 )
-from qbsync.sync.outbox import OpKind
+from qbsync.outbox import OpKind
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from qbsync import outbox
 from qbsync.errors import InputError, NotFoundError
 from qbsync.ledger import store as ledger_store
 from qbsync.ledger.importer import import_files
@@ -16,7 +17,6 @@ from qbsync.ledger.store import (
     record_local_payment,
     void_invoice,
 )
-from qbsync.sync import outbox
 from tests.fixtures.ledger import SampleLedger
 from tests.ledger.util import fingerprint
 

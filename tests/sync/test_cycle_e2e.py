@@ -291,7 +291,7 @@ def test_a_note_that_merely_mentions_qbsync_is_not_taken_for_a_marker() -> None:
     from types import SimpleNamespace
 
     from qbsync.store import open_store
-    from qbsync.sync.inbound import _our_request
+    from qbsync.sync.inbound.payments import _our_request
 
     db = open_store(memory=True)
     ctx = SimpleNamespace(db=db, company="acme")

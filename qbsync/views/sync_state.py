@@ -1,4 +1,7 @@
-"""Read models for the commands: invoices with their QuickBooks sync state, ops, cycles."""
+"""Ledger invoices with their QuickBooks sync state, for `invoices list` and `invoices show`.
+
+The state is derived, not stored: it follows from the ledger, the outbox, the links and the
+open exceptions, joined here."""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from sqlite_utils import Database
 from qbsync.ledger.store import settled
 from qbsync.money import cents
 
-# Derived, not stored: the state follows from the ledger, the outbox, the links and exceptions.
 SYNC_STATE_SQL = """
 CASE
   WHEN l.state IN ('voided', 'deleted') THEN 'voided'
@@ -68,19 +70,3 @@ def paid_amount(db: Database, company: str, invoice_id: str) -> Any:
     """Payments and applied credit, to the cent (the ledger's own reckoning)."""
     paid, credited = settled(db, company, invoice_id)
     return cents(paid + credited)
-
-
-def op_counts(db: Database, company: str) -> dict[str, int]:
-    counts = {state: 0 for state in ("pending", "in_progress", "failed", "errored", "done")}
-    for state, n in db.execute(
-        "SELECT state, COUNT(*) FROM outbox WHERE company = ? GROUP BY state", [company]
-    ):
-        counts[state] = n
-    return counts
-
-
-def cycles(db: Database, company: str | None, limit: int = 20) -> list[dict[str, Any]]:
-    where, params = ("WHERE company = ?", [company]) if company else ("", [])
-    return list(
-        db.query(f"SELECT * FROM sync_cycles {where} ORDER BY id DESC LIMIT ?", [*params, limit])
-    )

@@ -1,0 +1,181 @@
+"""What QuickBooks did, recorded by the ledger.
+
+The sync engine reads QuickBooks and decides what happened there (a payment recorded, edited or
+deleted; a local payment pushed; a document voided or deleted and accepted as such); the
+ledger, through this module, decides what that does to its books and writes it. Payments
+recorded in QuickBooks become `quickbooks` payments here, under the ledger's rules for them:
+what a linked credit note paid is counted as credit, not money, and no invoice takes more than
+it owes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlite_utils import Database
+
+from qbsync.money import cents, dec
+from qbsync.store.tx import transaction
+from qbsync.timeutil import utc_now_iso
+
+# (ledger invoice id, amount) a QuickBooks payment line puts on an invoice.
+Allocation = tuple[str, Any]
+
+
+@dataclass
+class QuickBooksPayment:
+    """A payment recorded in QuickBooks, as the ledger records it: one row per invoice paid."""
+
+    qbo_id: str
+    sync_token: str
+    date: str | None
+    method: str | None
+    reference: str | None
+    allocations: list[Allocation] = field(default_factory=list)
+
+
+@dataclass
+class Overpaid:
+    """The invoice a QuickBooks payment would pay beyond what it owes."""
+
+    invoice_id: str
+    amount: Any
+    owed: Decimal
+
+
+def credited_invoices(db: Database, company: str, credit_note_id: str) -> list[str]:
+    """The invoices the ledger applied a credit note to."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT invoice_id FROM ledger_credit_applications WHERE company = ? AND "
+            "credit_note_id = ?",
+            [company, credit_note_id],
+        ).fetchall()
+    ]
+
+
+def net_of_ledger_credits(
+    db: Database,
+    company: str,
+    allocations: list[Allocation],
+    credits: list[tuple[str, Any]],
+) -> list[tuple[str, Decimal]]:
+    """Take out of the invoice amounts what a linked credit memo paid, when the ledger already
+    holds that credit applied to that invoice (QuickBooks' AutoApplyCredit spending the credit
+    note the ledger applies itself): the ledger counts it as a credit, not as a payment.
+    `credits`: (ledger credit note id, amount) per credit memo the payment's lines name."""
+    amounts = [dec(a) for _, a in allocations]
+    for credit_note_id, amount in credits:
+        left = dec(amount)
+        for invoice_id in credited_invoices(db, company, credit_note_id):
+            for index, (local_id, _) in enumerate(allocations):
+                if local_id == invoice_id and left > 0:
+                    take = min(left, amounts[index])
+                    amounts[index] -= take
+                    left -= take
+    return [(local_id, amounts[i]) for i, (local_id, _) in enumerate(allocations)]
+
+
+def owed(db: Database, company: str, invoice_id: str, total: Decimal, excluding_qbo_id: str) -> Any:
+    """What the invoice still owes of `total` (QuickBooks' total, tax included), ignoring the
+    QuickBooks payment `excluding_qbo_id`."""
+    paid = sum(
+        (
+            dec(r[0])
+            for r in db.execute(
+                "SELECT amount FROM ledger_payments WHERE company = ? AND invoice_id = ? "
+                "AND (qbo_id IS NULL OR qbo_id != ? OR source != 'quickbooks')",
+                [company, invoice_id, excluding_qbo_id],
+            )
+        ),
+        dec(0),
+    )
+    credited = sum(
+        (
+            dec(r[0])
+            for r in db.execute(
+                "SELECT amount FROM ledger_credit_applications WHERE company = ? AND invoice_id = ?",
+                [company, invoice_id],
+            )
+        ),
+        dec(0),
+    )
+    return total - paid - credited
+
+
+def overpaid(
+    db: Database,
+    company: str,
+    qbo_id: str,
+    allocations: list[Allocation],
+    total_of: Callable[[str], Decimal],
+) -> Overpaid | None:
+    """The first invoice the payment `qbo_id` would pay more than it owes (to the cent), if
+    any; `total_of(invoice id)` is the invoice's total in QuickBooks."""
+    for invoice_id, amount in allocations:
+        due = owed(db, company, invoice_id, total_of(invoice_id), qbo_id)
+        if cents(amount) > cents(due):
+            return Overpaid(invoice_id, amount, due)
+    return None
+
+
+def remove_payment(db: Database, company: str, qbo_id: str) -> None:
+    """Take a QuickBooks payment's rows out of the ledger (deleted, or no longer applicable)."""
+    db.execute(
+        "DELETE FROM ledger_payments WHERE company = ? AND source = 'quickbooks' AND qbo_id = ?",
+        [company, qbo_id],
+    )
+
+
+def record_payment(db: Database, company: str, payment: QuickBooksPayment) -> None:
+    """Record a QuickBooks payment, replacing the rows it had: one per invoice it pays. A line at
+    zero (a voided payment keeps its lines) records nothing."""
+    with transaction(db):
+        remove_payment(db, company, payment.qbo_id)
+        now = utc_now_iso()
+        for index, (invoice_id, amount) in enumerate(payment.allocations, start=1):
+            if cents(amount) == 0:
+                continue
+            db.execute(
+                "INSERT INTO ledger_payments (company, id, invoice_id, amount, date, method, "
+                "reference, source, qbo_id, qbo_sync_token, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'quickbooks', ?, ?, ?, ?)",
+                [
+                    company,
+                    f"qbo-{payment.qbo_id}-{index}",
+                    invoice_id,
+                    str(cents(amount)),
+                    payment.date,
+                    payment.method,
+                    payment.reference,
+                    payment.qbo_id,
+                    payment.sync_token,
+                    now,
+                    now,
+                ],
+            )
+
+
+def mark_pushed(
+    db: Database, company: str, payment_id: str, qbo_id: str, sync_token: str | None
+) -> None:
+    """A local payment now in QuickBooks: its Id and SyncToken there."""
+    db.execute(
+        "UPDATE ledger_payments SET qbo_id = ?, qbo_sync_token = ?, updated_at = ? "
+        "WHERE company = ? AND id = ?",
+        [qbo_id, sync_token, utc_now_iso(), company, payment_id],
+    )
+
+
+def accept_void(db: Database, company: str, invoice_id: str) -> None:
+    """A document voided or deleted in QuickBooks, accepted by a person: void in the ledger too.
+    Nothing is queued (QuickBooks already has it so)."""
+    db.execute(
+        "UPDATE ledger_invoices SET status = 'void', voided_at = ?, updated_at = ? "
+        "WHERE company = ? AND id = ?",
+        [utc_now_iso(), utc_now_iso(), company, invoice_id],
+    )

@@ -1,0 +1,112 @@
+"""The record of sync cycles: one row per cycle, from its start to its result and summary.
+
+The only code that names the `sync_cycles` table. A row says `running` while its cycle runs;
+asking a running cycle to stop sets its `cancel_requested`, which the cycle checks at each
+operation boundary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from qbsync.timeutil import utc_now_iso
+
+# The columns `finish` sets besides finished_at and result.
+RESULT_FIELDS = (
+    "cursor_before",
+    "cursor_after",
+    "inbound_changes",
+    "ops_processed",
+    "ops_failed",
+    "drift_found",
+    "payments_applied",
+    "exceptions_raised",
+    "api_calls",
+    "summary",
+    "error",
+)
+
+
+def start(db: Database, company: str, trigger: str, pid: int) -> int:
+    """Record a cycle starting; call it holding the company lock. A cycle of the company still
+    marked running was cut off (killed, power lost): it is recorded as failed first."""
+    db.execute(
+        "UPDATE sync_cycles SET result = 'failed', finished_at = ?, "
+        "error = COALESCE(error, 'interrupted before it finished') "
+        "WHERE company = ? AND result = 'running'",
+        [utc_now_iso(), company],
+    )
+    cursor = db.execute(
+        "INSERT INTO sync_cycles (company, started_at, result, trigger, pid) "
+        "VALUES (?, ?, 'running', ?, ?)",
+        [company, utc_now_iso(), trigger, pid],
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def finish(db: Database, cycle_id: int | None, result: str, **fields: Any) -> str:
+    """Record a cycle's end: its result and the RESULT_FIELDS given. Returns when it finished."""
+    unknown = set(fields) - set(RESULT_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown sync_cycles columns: {sorted(unknown)}")
+    finished = utc_now_iso()
+    values = [fields.get(name) for name in RESULT_FIELDS]
+    db.execute(
+        "UPDATE sync_cycles SET finished_at = ?, result = ?, cursor_before = ?, cursor_after = ?, "
+        "inbound_changes = ?, ops_processed = ?, ops_failed = ?, drift_found = ?, "
+        "payments_applied = ?, exceptions_raised = ?, api_calls = ?, summary = ?, error = ? "
+        "WHERE id = ?",
+        [finished, result, *values, cycle_id],
+    )
+    return finished
+
+
+def request_cancel(db: Database, cycle_id: int) -> None:
+    db.execute("UPDATE sync_cycles SET cancel_requested = 1 WHERE id = ?", [cycle_id])
+
+
+def request_cancel_of_process(db: Database, pid: int) -> None:
+    """Ask every cycle this process runs to stop (the daemon shutting down)."""
+    db.execute(
+        "UPDATE sync_cycles SET cancel_requested = 1 WHERE result = 'running' AND pid = ?", [pid]
+    )
+
+
+def cancel_requested(db: Database, cycle_id: int) -> bool:
+    row = db.execute("SELECT cancel_requested FROM sync_cycles WHERE id = ?", [cycle_id]).fetchone()
+    return bool(row and row[0])
+
+
+def get(db: Database, cycle_id: int | None) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM sync_cycles WHERE id = ?", [cycle_id]))
+    return rows[0] if rows else None
+
+
+def recent(db: Database, company: str | None, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest cycles first, of one company or of all."""
+    where, params = ("WHERE company = ?", [company]) if company else ("", [])
+    return list(
+        db.query(f"SELECT * FROM sync_cycles {where} ORDER BY id DESC LIMIT ?", [*params, limit])
+    )
+
+
+_BRIEF = "SELECT id, started_at, finished_at, result, summary, error, trigger FROM sync_cycles "
+
+
+def latest(db: Database, company: str) -> dict[str, Any] | None:
+    """The company's newest cycle, running or not (its main columns)."""
+    rows = list(db.query(_BRIEF + "WHERE company = ? ORDER BY id DESC LIMIT 1", [company]))
+    return rows[0] if rows else None
+
+
+def latest_finished(db: Database, company: str) -> dict[str, Any] | None:
+    """The company's newest cycle that is not running (its main columns)."""
+    rows = list(
+        db.query(
+            _BRIEF + "WHERE company = ? AND result != 'running' ORDER BY id DESC LIMIT 1",
+            [company],
+        )
+    )
+    return rows[0] if rows else None

@@ -1,0 +1,62 @@
+"""Customers changed in QuickBooks: a mapped customer made inactive, merged or deleted leaves its
+client with nowhere to send documents: an exception, closed when the customer comes back or the
+client is mapped to another one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qbsync.ledger import lookup
+from qbsync.mappings.store import list_mappings
+from qbsync.mappings.store import lookup as mapped_id
+from qbsync.sync.context import CycleContext
+from qbsync.sync.exceptions import Kind, close_exceptions, open_with_qbo_id
+from qbsync.sync.inbound.window import deleted
+
+
+class ClientsByCustomer:
+    """QuickBooks customer id -> the ledger client mapped to it (the first by client id), read
+    once per window: the appliers never change mappings."""
+
+    def __init__(self, ctx: CycleContext):
+        self.ctx = ctx
+        self._index: dict[str, str] | None = None
+
+    def get(self, qbo_id: str) -> str | None:
+        if self._index is None:
+            self._index = {}
+            for mapping in list_mappings(self.ctx.db, self.ctx.company, "customers"):
+                self._index.setdefault(str(mapping.qbo_id), mapping.local_id)
+        return self._index.get(qbo_id)
+
+
+def apply_customer(ctx: CycleContext, obj: dict[str, Any], clients: ClientsByCustomer) -> None:
+    client_id = clients.get(str(obj["Id"]))
+    if client_id is None:
+        return
+    client = lookup.client(ctx.db, ctx.company, client_id) or {}
+    if deleted(obj) or obj.get("Active") is False:
+        how = "deleted" if deleted(obj) else "made inactive (or merged into another customer)"
+        name = obj.get("DisplayName") or f"id {obj['Id']}"
+        ctx.raise_exception(
+            Kind.CUSTOMER_UNAVAILABLE,
+            "client",
+            client_id,
+            label=f"client {client.get('name', client_id)}",
+            qbo_entity="Customer",
+            qbo_id=str(obj["Id"]),
+            message=f"client {client.get('name', client_id)}: its QuickBooks customer {name} was {how}",
+            hint="map the client to the surviving customer (qbsync mappings set customers "
+            f"{client_id} QBO_ID), or make the customer active again in QuickBooks",
+        )
+    else:
+        close_exceptions(ctx.db, ctx.company, [Kind.CUSTOMER_UNAVAILABLE], "client", client_id)
+
+
+def heal_remapped_clients(ctx: CycleContext) -> None:
+    """A client mapped to another customer since its customer went away (merged, deleted) has
+    nothing left to fix: its exception resolves itself."""
+    for client_id, gone in open_with_qbo_id(ctx.db, ctx.company, Kind.CUSTOMER_UNAVAILABLE):
+        now = mapped_id(ctx.db, ctx.company, "customers", client_id)
+        if now is not None and now != gone:
+            close_exceptions(ctx.db, ctx.company, [Kind.CUSTOMER_UNAVAILABLE], "client", client_id)

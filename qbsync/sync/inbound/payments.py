@@ -1,0 +1,157 @@
+"""Payments recorded in QuickBooks, applied to the ledger through its rules for them.
+
+A payment on invoices the ledger knows is recorded there (`ledger.quickbooks`), replacing what
+it recorded before; one naming an invoice the ledger does not know waits for it to be linked;
+one paying more than an invoice owes is held for a person. qbsync's own payments (pushed, or
+created and not yet recorded) are never counted as QuickBooks payments.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from qbsync import outbox
+from qbsync.ledger import lookup, quickbooks
+from qbsync.money import cents, dec
+from qbsync.sync import links, qbo_payments
+from qbsync.sync.context import CycleContext
+from qbsync.sync.exceptions import Kind, close_exceptions
+from qbsync.sync.inbound.window import deleted
+
+# payloads.marker() writes "qbsync:<request id>"; anyone may type "qbsync:" in a note.
+_MARKER = re.compile(r"qbsync:(\S+)")
+SETTLE_KINDS = [Kind.QBO_PAYMENT_UNKNOWN_INVOICE, Kind.QBO_PAYMENT_SETTLED_INVOICE]
+
+
+def _our_request(ctx: CycleContext, obj: dict[str, Any]) -> bool:
+    found = _MARKER.search(obj.get("PrivateNote") or "")
+    if found is None:
+        return False
+    return outbox.has_request(ctx.db, ctx.company, found.group(1))
+
+
+def _allocations(
+    ctx: CycleContext, obj: dict[str, Any]
+) -> tuple[list[tuple[str, Decimal]], list[str]]:
+    """(ledger invoice id, amount) per linked invoice line, net of the ledger's own credits, and
+    the QBO invoice ids not linked."""
+    found: list[quickbooks.Allocation] = []
+    unknown: list[str] = []
+    credits: list[tuple[str, Any]] = []
+    for line in obj.get("Line") or []:
+        for txn in line.get("LinkedTxn") or []:
+            if txn.get("TxnType") != "Invoice":
+                continue
+            link = links.by_qbo(ctx.db, ctx.company, "Invoice", str(txn["TxnId"]))
+            if link is None:
+                unknown.append(str(txn["TxnId"]))
+            else:
+                found.append((link.local_id, line.get("Amount")))
+    for line in obj.get("Line") or []:
+        for txn in line.get("LinkedTxn") or []:
+            if txn.get("TxnType") != "CreditMemo":
+                continue
+            memo = links.by_qbo(ctx.db, ctx.company, "CreditMemo", str(txn["TxnId"]))
+            if memo is not None and memo.local_type == "invoice":
+                credits.append((memo.local_id, line.get("Amount")))
+    return quickbooks.net_of_ledger_credits(ctx.db, ctx.company, found, credits), unknown
+
+
+def _qbo_total(ctx: CycleContext, invoice_id: str) -> Decimal:
+    """The invoice's total as QuickBooks last held it (tax included)."""
+    link = links.by_local(ctx.db, ctx.company, "invoice", invoice_id)
+    return dec((link.baseline or {}).get("total")) if link else dec(0)
+
+
+def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False) -> None:
+    db, company = ctx.db, ctx.company
+    qbo_id = str(obj["Id"])
+    token = str(obj.get("SyncToken"))
+    prev = qbo_payments.get(db, company, qbo_id)
+    if prev and prev.state == "ours":
+        if not deleted(obj):
+            qbo_payments.set_sync_token(db, company, qbo_id, token)
+        return  # qbsync pushed it: its echo is never counted again
+    subject = ("qbo_payment", qbo_id)
+    was_applied = bool(prev and prev.state == "applied")
+    if deleted(obj):
+        if was_applied:
+            quickbooks.remove_payment(db, company, qbo_id)
+        if prev:
+            qbo_payments.mark_deleted(db, company, qbo_id)
+        close_exceptions(db, company, SETTLE_KINDS, *subject, resolution="auto")
+        return
+    if not retry and prev and prev.sync_token == token:
+        return  # a re-read inside the overlap
+    if _our_request(ctx, obj):
+        # Created by qbsync, but the answer was lost before it was recorded: the outbox settles
+        # it by its marker. Never count it as a QuickBooks payment.
+        qbo_payments.store(db, company, obj, "ours")
+        return
+
+    found, unknown = _allocations(ctx, obj)
+    label = f"QuickBooks payment {obj.get('PaymentRefNum') or qbo_id}"
+    if unknown:
+        if was_applied:
+            quickbooks.remove_payment(db, company, qbo_id)
+        qbo_payments.store(db, company, obj, "waiting")
+        ctx.raise_exception(
+            Kind.QBO_PAYMENT_UNKNOWN_INVOICE,
+            *subject,
+            label=label,
+            qbo_entity="Payment",
+            qbo_id=qbo_id,
+            message=f"{label} of {cents(obj.get('TotalAmt'))} is applied to QuickBooks invoice(s) "
+            f"{', '.join(unknown)} that the ledger does not know; nothing was applied",
+            hint="link those invoices with `qbsync wizard history`; the payment is applied then. "
+            f"Open it: {ctx.qbo_url('Payment', qbo_id)}",
+        )
+        return
+    over = quickbooks.overpaid(db, company, qbo_id, found, lambda i: _qbo_total(ctx, i))
+    if over is not None:
+        if was_applied:
+            quickbooks.remove_payment(db, company, qbo_id)
+        qbo_payments.store(db, company, obj, "rejected")
+        inv = lookup.invoice(db, company, over.invoice_id) or {}
+        ctx.raise_exception(
+            Kind.QBO_PAYMENT_SETTLED_INVOICE,
+            *subject,
+            label=label,
+            qbo_entity="Payment",
+            qbo_id=qbo_id,
+            message=f"{label} applies {cents(over.amount)} to invoice "
+            f"{inv.get('number', over.invoice_id)}, which owes only {cents(over.owed)} in the "
+            "ledger; nothing was applied",
+            hint="check for a double payment in QuickBooks (refund or re-apply it), then "
+            "resolve with --retry",
+        )
+        return
+    quickbooks.record_payment(
+        db,
+        company,
+        quickbooks.QuickBooksPayment(
+            qbo_id=qbo_id,
+            sync_token=token,
+            date=obj.get("TxnDate"),
+            method=(obj.get("PaymentMethodRef") or {}).get("name"),
+            reference=obj.get("PaymentRefNum"),
+            allocations=list(found),
+        ),
+    )
+    qbo_payments.store(db, company, obj, "applied")
+    if found:
+        ctx.stats.payments_applied += 1
+    close_exceptions(db, company, SETTLE_KINDS, *subject, resolution="auto")
+
+
+def retry_waiting_payments(ctx: CycleContext) -> int:
+    """Payments held for an invoice the ledger did not know: apply those now linked."""
+    applied = 0
+    for obj in qbo_payments.waiting(ctx.db, ctx.company):
+        _, unknown = _allocations(ctx, obj)
+        if not unknown:
+            apply_payment(ctx, obj, retry=True)
+            applied += 1
+    return applied

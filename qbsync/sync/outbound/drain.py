@@ -1,0 +1,162 @@
+"""The drain: the due ops of a company, dependencies first (exports, then voids, payments,
+credits), exports in concurrent batches, the others one by one; stopped at an op boundary when
+the cycle is cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+from qbsync import outbox
+from qbsync.ledger import lookup
+from qbsync.outbox import EXPORT_KINDS, Op, OpKind
+from qbsync.qbo.errors import QboError, UnknownOutcome
+from qbsync.store.tx import transaction
+from qbsync.sync.context import CycleContext
+from qbsync.sync.outbound import exports, payments, voids
+from qbsync.sync.outbound.opstate import FATAL, fail, fail_from_error
+
+EXPORTS = (OpKind.EXPORT_INVOICE.value, OpKind.EXPORT_CREDIT_MEMO.value, OpKind.REEXPORT.value)
+ORDER = {
+    OpKind.EXPORT_INVOICE.value: 0,
+    OpKind.EXPORT_CREDIT_MEMO.value: 0,
+    OpKind.REEXPORT.value: 0,
+    OpKind.VOID_INVOICE.value: 1,
+    OpKind.DELETE_CREDIT_MEMO.value: 1,
+    OpKind.PUSH_PAYMENT.value: 2,
+    OpKind.APPLY_CREDIT.value: 3,
+}
+# Batch requests in flight at once: a 30-item batch takes seconds, so one at a time cannot reach
+# Intuit's 40 batches a minute; the pacer still holds every request within the limits.
+BATCH_CONCURRENCY = 3
+
+
+def recover(ctx: CycleContext) -> int:
+    """Ops a dead run left in progress: their requests may have reached QuickBooks."""
+    with transaction(ctx.db):
+        return outbox.recover(ctx.db, ctx.company)
+
+
+def due_ops(ctx: CycleContext, op_ids: list[int] | None = None) -> list[Op]:
+    """Pending or failed ops whose time has come, dependencies first. Exports of documents dated
+    before the go-live date are held back (they stay pending until go-live moves)."""
+    ops = outbox.due(ctx.db, ctx.company, op_ids)
+    go_live = ctx.settings.go_live
+    if go_live and op_ids is None:
+        # Held back from the automatic cycle only; ops asked for by id (invoices export) go.
+        cutoff = go_live.isoformat()
+        dates = lookup.invoice_dates(
+            ctx.db,
+            ctx.company,
+            [
+                op.subject_id
+                for op in ops
+                if op.kind in EXPORT_KINDS and op.subject_type == "invoice"
+            ],
+        )
+        ops = [op for op in ops if not _held(op, dates, cutoff)]
+    ops.sort(key=lambda op: (ORDER.get(op.kind, 9), op.id))
+    return ops
+
+
+def _held(op: Op, dates: dict[str, str], cutoff: str) -> bool:
+    if op.kind not in EXPORT_KINDS:
+        return False
+    date = dates.get(op.subject_id) if op.subject_type == "invoice" else None
+    # A document the ledger does not hold has no date on or after go-live: held as well.
+    return date is None or date < cutoff
+
+
+class Outbound:
+    def __init__(self, ctx: CycleContext):
+        self.ctx = ctx
+        self.db = ctx.db
+        self.batch_size = ctx.sync.batch_size
+        self.cancelled = False
+        self.done_count = 0
+
+    async def drain(self, op_ids: list[int] | None = None) -> None:
+        ops = due_ops(self.ctx, op_ids)
+        total = len(ops)
+        exported = [op for op in ops if op.kind in EXPORTS]
+        others = [op for op in ops if op.kind not in EXPORTS]
+        # Plain exports of documents with one export op each may go in concurrent batches; a
+        # document with several export ops (an export and a re-export) keeps their order.
+        subjects: dict[str, int] = defaultdict(int)
+        for op in exported:
+            subjects[op.subject_id] += 1
+        parallel = [
+            op
+            for op in exported
+            if op.kind != OpKind.REEXPORT.value and subjects[op.subject_id] == 1
+        ]
+        serial = [
+            op for op in exported if op.kind == OpKind.REEXPORT.value or subjects[op.subject_id] > 1
+        ]
+        self.done_count = 0
+        if parallel:
+            await self.ctx.facts()  # once, before the batches share it
+        await self.export_concurrently(parallel, total)
+        index = 0
+        while index < len(serial) and not self.cancelled:
+            if self.ctx.cancelled():
+                self.cancelled = True
+                return
+            chunk = serial[index : index + self.batch_size]
+            sent = await exports.export_batch(self, chunk)
+            index += sent
+            self.done_count += sent
+            self.ctx.tick("outbound", self.done_count, total)
+        if self.cancelled:
+            return
+        for op in others:
+            if self.ctx.cancelled():
+                self.cancelled = True
+                return
+            await self.one(op)
+            self.done_count += 1
+            self.ctx.tick("outbound", self.done_count, total)
+
+    async def export_concurrently(self, ops: list[Op], total: int) -> None:
+        """Up to BATCH_CONCURRENCY batch requests in flight (the pacer keeps them within
+        Intuit's limits). Each batch claims and completes its own ops in its own transactions,
+        as a lone batch does. A connection failure stops new batches; those in flight finish,
+        then it is raised."""
+        index = 0
+        fatal: list[Exception] = []
+
+        async def worker() -> None:
+            nonlocal index
+            while index < len(ops) and not fatal and not self.cancelled:
+                if self.ctx.cancelled():
+                    self.cancelled = True
+                    return
+                chunk = ops[index : index + self.batch_size]
+                index += len(chunk)
+                try:
+                    sent = await exports.export_batch(self, chunk)
+                except Exception as err:  # FATAL, or a bug: stop the others, raise it below
+                    fatal.append(err)
+                    return
+                self.done_count += sent
+                self.ctx.tick("outbound", self.done_count, total)
+
+        await asyncio.gather(*(worker() for _ in range(BATCH_CONCURRENCY)))
+        if fatal:
+            raise fatal[0]
+
+    async def one(self, op: Op) -> None:
+        handler = {
+            OpKind.VOID_INVOICE.value: voids.void,
+            OpKind.DELETE_CREDIT_MEMO.value: voids.void,
+            OpKind.PUSH_PAYMENT.value: payments.push_payment,
+            OpKind.APPLY_CREDIT.value: payments.apply_credit,
+        }[op.kind]
+        try:
+            await handler(self.ctx, op)
+        except FATAL:
+            raise
+        except UnknownOutcome as err:
+            fail(self.ctx, op, err.message, code=err.qbo_code, tid=err.intuit_tid, uncertain=True)
+        except QboError as err:
+            fail_from_error(self.ctx, op, err)

@@ -1,0 +1,191 @@
+"""Exports: ledger documents created in QuickBooks in batches, and re-exports over drift.
+
+A document already linked is done at once; an uncertain op is first settled by looking for its
+marker (one query per entity for all the dates involved); the rest go in one batch request under
+a requestid derived from its ops, so that the same ops sent together again replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from qbsync.ledger import lookup
+from qbsync.outbox import Op, OpKind
+from qbsync.qbo.batch import BatchItem
+from qbsync.qbo.errors import QboError, UnknownOutcome
+from qbsync.store.tx import transaction
+from qbsync.sync import links, payloads
+from qbsync.sync.context import CycleContext
+from qbsync.sync.exceptions import Kind, close_exceptions
+from qbsync.sync.outbound.opstate import FATAL, claim, done, fail, fail_from_error
+from qbsync.sync.payloads import PayloadError
+
+if TYPE_CHECKING:
+    from qbsync.sync.outbound.drain import Outbound
+
+LOOKUP_DATES = 50  # dates per marker lookup query
+
+
+async def export_batch(out: Outbound, chunk: list[Op]) -> int:
+    """Export up to one batch; returns how many ops of `chunk` were handled."""
+    ctx = out.ctx
+    db = ctx.db
+    facts = await ctx.facts()
+    found = await find_exported(ctx, [op for op in chunk if op.uncertain])
+    ready: list[tuple[Op, str, dict[str, Any]]] = []
+    for op in chunk:
+        if op.kind == OpKind.REEXPORT.value:
+            await reexport(out, op)
+            continue
+        existing = links.by_local(db, ctx.company, "invoice", op.subject_id)
+        if existing and existing.state != "deleted":
+            # Linked already (the wizard found it in QuickBooks, or an earlier op made it).
+            with transaction(db):
+                done(ctx, op, existing.qbo_id, existing.sync_token)
+            continue
+        if op.id in found:
+            entity, doc = found[op.id]
+            with transaction(db):
+                links.save(
+                    db, ctx.company, "invoice", op.subject_id, entity, doc, linked_by="lookup"
+                )
+                done(ctx, op, str(doc["Id"]), str(doc.get("SyncToken")))
+                ctx.stats.exported += 1
+            continue
+        try:
+            entity, body = payloads.document(
+                db, ctx.company, ctx.settings, facts, op.subject_id, op.request_id
+            )
+        except PayloadError as err:
+            fail(ctx, op, err.message, hint=err.hint, needs_person=True)
+            continue
+        ready.append((op, entity, body))
+    if not ready:
+        return len(chunk)
+    if ctx.dry_run:
+        for op, entity, body in ready:
+            ctx.stats.would_send.append({"op": op.id, "create": entity, "body": body})
+        return len(chunk)
+
+    claim(ctx, [op for op, _, _ in ready])
+    items = [
+        BatchItem(bid=str(op.id), operation="create", entity=entity, body=body)
+        for op, entity, body in ready
+    ]
+    # The same ops sent together again replay under the same id; any other mix gets its own.
+    batch_rid = hashlib.sha256("|".join(op.request_id for op, _, _ in ready).encode()).hexdigest()[
+        :36
+    ]
+    try:
+        results = await ctx.client.batch(items, request_id=batch_rid)
+    except FATAL:
+        raise
+    except UnknownOutcome as err:
+        out.batch_size = max(1, out.batch_size // 2)  # smaller after timeouts
+        for op, _, _ in ready:
+            fail(ctx, op, err.message, code=err.qbo_code, tid=err.intuit_tid, uncertain=True)
+        return len(chunk)
+    except QboError as err:
+        for op, _, _ in ready:
+            fail_from_error(ctx, op, err)
+        return len(chunk)
+
+    by_bid = {r.bid: r for r in results}
+    for op, entity, _ in ready:
+        result = by_bid.get(str(op.id))
+        if result is None:
+            fail(ctx, op, "QuickBooks' batch answer left this item out", uncertain=True)
+        elif result.fault is not None:
+            fail_from_error(ctx, op, result.fault)
+        else:
+            doc = result.body or {}
+            with transaction(db):
+                links.save(
+                    db, ctx.company, "invoice", op.subject_id, entity, doc, linked_by="export"
+                )
+                done(ctx, op, str(doc.get("Id")), str(doc.get("SyncToken")))
+                ctx.stats.exported += 1
+    return len(chunk)
+
+
+async def find_exported(ctx: CycleContext, ops: list[Op]) -> dict[int, tuple[str, dict[str, Any]]]:
+    """Find what uncertain export ops may have created, by their markers: one query per
+    entity for all their dates (TxnDate IN ...), however many ops and dates there are, so
+    that settling a batch cut off by a crash costs one request, not one per date."""
+    if not ops:
+        return {}
+    groups: dict[str, list[tuple[Op, str]]] = defaultdict(list)
+    for op in ops:
+        inv = lookup.invoice(ctx.db, ctx.company, op.subject_id)
+        if inv is None:
+            continue
+        entity = "CreditMemo" if inv["type"] == "credit_note" else "Invoice"
+        groups[entity].append((op, inv["date"]))
+    found: dict[int, tuple[str, dict[str, Any]]] = {}
+    for entity, members in groups.items():
+        dates = sorted({date for _, date in members})
+        marks = {payloads.marker(op.request_id): op for op, _ in members}
+        for start in range(0, len(dates), LOOKUP_DATES):
+            chunk = ", ".join(f"'{d}'" for d in dates[start : start + LOOKUP_DATES])
+            for doc in await ctx.client.query_all(entity, f"TxnDate IN ({chunk})"):
+                note = doc.get("PrivateNote") or ""
+                for mark, op in marks.items():
+                    if mark in note:
+                        found[op.id] = (entity, doc)
+    return found
+
+
+async def reexport(out: Outbound, op: Op) -> None:
+    """Send qbsync's version again over a drifted document, under its live SyncToken."""
+    ctx = out.ctx
+    db = ctx.db
+    link = links.by_local(db, ctx.company, "invoice", op.subject_id)
+    if link is None or link.state == "deleted":
+        # Nothing to update: create it anew (the deleted link is replaced on success).
+        op.kind = OpKind.EXPORT_INVOICE.value
+        with transaction(db):
+            links.delete(db, ctx.company, "invoice", op.subject_id)
+        await export_batch(out, [op])
+        return
+    facts = await ctx.facts()
+    try:
+        _, body = payloads.document(
+            db, ctx.company, ctx.settings, facts, op.subject_id, op.request_id
+        )
+    except PayloadError as err:
+        fail(ctx, op, err.message, hint=err.hint, needs_person=True)
+        return
+    claim(ctx, [op])
+    try:
+        live = await ctx.client.read(link.qbo_entity, link.qbo_id)
+        body.update({"Id": link.qbo_id, "SyncToken": live["SyncToken"]})
+        doc = await ctx.client.update(link.qbo_entity, body, sparse=True, request_id=op.request_id)
+    except FATAL:
+        raise
+    except UnknownOutcome as err:
+        fail(ctx, op, err.message, uncertain=True)
+        return
+    except QboError as err:
+        fail_from_error(ctx, op, err)
+        return
+    with transaction(db):
+        links.save(
+            db,
+            ctx.company,
+            "invoice",
+            op.subject_id,
+            link.qbo_entity,
+            doc,
+            linked_by=link.linked_by,
+        )
+        done(ctx, op, str(doc["Id"]), str(doc["SyncToken"]))
+        close_exceptions(
+            db,
+            ctx.company,
+            [Kind.DRIFT_CHANGED, Kind.DRIFT_VOIDED_DELETED],
+            "invoice",
+            op.subject_id,
+            resolution="reexport",
+        )
