@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from qbsync import outbox
+from qbsync.companies.records import get_row
 from qbsync.config import CompanySettings, Config
 from qbsync.sync import cycles, links
 from qbsync.sync import exceptions as exc_mod
@@ -49,8 +50,7 @@ def op_counts(db: Database, company: str, go_live: dt.date | None) -> dict[str, 
 
 
 def _company_row(db: Database, company: str) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM companies WHERE key = ?", [company]))
-    return rows[0] if rows else None
+    return get_row(db, company)
 
 
 def _until(value: str | None, now: dt.datetime) -> dict[str, Any] | None:

@@ -344,14 +344,12 @@ def _decimal(value: Any) -> Any:
 
 
 def _link(ws: Any, invoice_id: str) -> str:
-    row = ws.store.execute(
-        "SELECT qbo_id FROM qbo_links WHERE company = ? AND local_type = 'invoice' "
-        "AND local_id = ?",
-        [COMPANY, invoice_id],
-    ).fetchone()
-    if row is None:
+    from qbsync.sync import links
+
+    link = links.by_local(ws.store, COMPANY, "invoice", invoice_id)
+    if link is None:
         raise DemoError(f"{invoice_id} did not reach QuickBooks in the first cycle")
-    return str(row[0])
+    return link.qbo_id
 
 
 def _counts_line(data: Any) -> str:

@@ -30,9 +30,9 @@ def check_lock(ws: Workspace, company: str | None) -> list[Check]:
     age = (utc_now() - parse_iso(since)).total_seconds() if since else 0.0
     limit = max(3600.0, 2 * ws.config.sync.interval)
     if age > limit:
-        from qbsync.sync.cycle import running_cycle_id
+        from qbsync.sync import cycles
 
-        running = running_cycle_id(ws, key)
+        running = cycles.running(ws.store, key)
         fix = (
             f"qbsync sync cancel {running}"
             if running is not None

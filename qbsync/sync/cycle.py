@@ -265,13 +265,3 @@ def run_cycle(
         return asyncio.run(
             cycle(ws, key, settings, full=full, dry_run=dry_run, trigger=trigger, progress=progress)
         )
-
-
-def running_cycle_id(ws: Workspace, company: str) -> int | None:
-    """The company's latest cycle still marked running (doctor names it for `sync cancel`)."""
-    row = ws.store.execute(
-        "SELECT id FROM sync_cycles WHERE company = ? AND result = 'running' "
-        "ORDER BY id DESC LIMIT 1",
-        [company],
-    ).fetchone()
-    return int(row[0]) if row else None

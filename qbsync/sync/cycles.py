@@ -110,3 +110,13 @@ def latest_finished(db: Database, company: str) -> dict[str, Any] | None:
         )
     )
     return rows[0] if rows else None
+
+
+def running(db: Database, company: str) -> int | None:
+    """The company's latest cycle still marked running (doctor names it for `sync cancel`)."""
+    row = db.execute(
+        "SELECT id FROM sync_cycles WHERE company = ? AND result = 'running' "
+        "ORDER BY id DESC LIMIT 1",
+        [company],
+    ).fetchone()
+    return int(row[0]) if row else None
