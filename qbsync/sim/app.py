@@ -24,6 +24,7 @@ from qbsync.sim.faults import (
     QBOError,
     fault_body,
     gateway_401,
+    gateway_403,
     xml_auth_100,
     xml_throttle,
 )
@@ -53,15 +54,20 @@ def _wants_xml(request: Request) -> bool:
     return "xml" in accept and "json" not in accept
 
 
+def _epoch_ms(sim: Simulator) -> int:
+    return int(sim.clock.timestamp() * 1000)
+
+
 def unauthorized(sim: Simulator, detail: str, xml: bool) -> Response:
     if xml:
         return _xml(401, xml_auth_100(iso_millis(sim.clock.now())))
-    return _json(401, gateway_401(detail))
+    return _json(401, gateway_401(_epoch_ms(sim), detail))
 
 
 def forbidden(sim: Simulator) -> Response:
-    err = QBOError("3100", status=403, type="AuthorizationFault")
-    return _json(403, fault_body(err, iso_millis(sim.clock.now())))
+    """The gateway refuses a valid token on a company it was not granted for (or without the
+    accounting scope): 403 in its lower-case envelope, before the request reaches QBO."""
+    return _json(403, gateway_403(_epoch_ms(sim)))
 
 
 async def company_api(sim: Simulator, request: Request) -> Response:
@@ -171,18 +177,20 @@ def endpoint_name(path: str) -> str:
     return path.strip("/").split("/")[0] or "index"
 
 
-def _http_fault(rule: FaultRule, now: str) -> tuple[int, str, bytes]:
+def _http_fault(rule: FaultRule, now: str, now_ms: int) -> tuple[int, str, bytes]:
     status = rule.status
     code = rule.code
     if status == 401 or code in ("3200",):
-        return 401, JSON_TYPE, dumps(gateway_401())
+        return 401, JSON_TYPE, dumps(gateway_401(now_ms))
+    if code == "3100" or (status == 403 and code is None):
+        return 403, JSON_TYPE, dumps(gateway_403(now_ms))
     if code == "100":
         return 401, XML_TYPE, xml_auth_100(now)
     if status == 429 or code == "3001":
         return 429, XML_TYPE, xml_throttle(now)
     if code is None:
-        code = {403: "3100", 404: "610"}.get(status, "10000" if status >= 500 else "6000")
-    if code == "3100" or code == "120":
+        code = {404: "610"}.get(status, "10000" if status >= 500 else "6000")
+    if code == "120":
         ftype = "AuthorizationFault"
     elif status >= 500 or code == "10000":
         ftype = "SystemFault"
@@ -280,11 +288,12 @@ class SimMiddleware:
 
     async def _fire(self, rule: FaultRule, send: Send, entry: dict[str, Any]) -> None:
         now = iso_millis(self.sim.clock.now())
+        now_ms = _epoch_ms(self.sim)
         kind = rule.kind
         if kind == "http":
-            status, ctype, body = _http_fault(rule, now)
+            status, ctype, body = _http_fault(rule, now, now_ms)
         elif kind == "auth401":
-            status, ctype, body = 401, JSON_TYPE, dumps(gateway_401())
+            status, ctype, body = 401, JSON_TYPE, dumps(gateway_401(now_ms))
         elif kind == "xml401":
             status, ctype, body = 401, XML_TYPE, xml_auth_100(now)
         elif kind == "throttle":

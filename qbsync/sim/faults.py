@@ -105,20 +105,50 @@ def fault_body(err: QBOError, time: str) -> dict[str, Any]:
     return {"Fault": err.fault(), "time": time}
 
 
-def gateway_401(detail: str = "Token expired") -> dict[str, Any]:
-    """The API gateway's own lower-case JSON, sent before the request reaches QBO."""
+def gateway_body(
+    fault_type: str, code: str, message: str, detail: str | None, time_ms: int
+) -> dict[str, Any]:
+    """The API gateway's own lower-case envelope, sent before the request reaches QBO: every
+    key of its response object, most of them null, and `time` in epoch milliseconds."""
     return {
+        "warnings": None,
+        "intuitObject": None,
         "fault": {
-            "error": [
-                {
-                    "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
-                    "detail": detail,
-                    "code": "3200",
-                }
-            ],
-            "type": "AUTHENTICATION",
-        }
+            "error": [{"message": message, "detail": detail, "code": code, "element": None}],
+            "type": fault_type,
+        },
+        "report": None,
+        "queryResponse": None,
+        "batchItemResponse": [],
+        "attachableResponse": [],
+        "syncErrorResponse": None,
+        "requestId": None,
+        "time": time_ms,
+        "status": None,
+        "cdcresponse": [],
     }
+
+
+def gateway_401(time_ms: int, detail: str = "Token expired") -> dict[str, Any]:
+    """401 from the gateway: the access token is expired, revoked or unknown."""
+    return gateway_body(
+        "AUTHENTICATION",
+        "3200",
+        "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+        detail,
+        time_ms,
+    )
+
+
+def gateway_403(time_ms: int, detail: str | None = None) -> dict[str, Any]:
+    """403 from the gateway: a valid token used on a company (or scope) it was not granted."""
+    return gateway_body(
+        "SERVICE",
+        "3100",
+        "message=AuthorizationFailed; errorCode=003100; statusCode=403",
+        detail,
+        time_ms,
+    )
 
 
 _XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
