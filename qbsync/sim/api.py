@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from qbsync.sim import reports
 from qbsync.sim.clock import parse_datetime
 from qbsync.sim.company import BY_LOWER, ENTITIES, Company
 from qbsync.sim.faults import QBOError
@@ -57,6 +58,8 @@ def handle(
             return 200, {"QueryResponse": company.query(text or "")}, 0
         if head == "cdc" and method == "GET":
             return 200, cdc(company, params), 0
+        if head == "reports" and method == "GET":
+            return 200, reports.run(company, parts[1] if len(parts) > 1 else "", params), 0
         if head == "batch" and method == "POST":
             body = _json_body(raw)
             items = batch(company, body, params.get("requestid"))
