@@ -145,8 +145,8 @@ GATEWAY_KEYS = {
 
 
 def test_token_on_another_realm_gets_the_gateways_403(api: Api, sim: Simulator) -> None:
-    """Source: intuit/oauth-jsclient issue #2, a valid token on a company it was not granted:
-    HTTP 403 with `{"warnings":null,"intuitObject":null,"fault":{"error":[{"message":
+    """Source: intuit/oauth-jsclient issue #2 (the gateway's 403 body; QBO_FACTS.md: a token on
+    the wrong realm gets 403 3100): HTTP 403 with `{"warnings":null,"intuitObject":null,"fault":{"error":[{"message":
     "message=AuthorizationFailed; errorCode=003100; statusCode=403","detail":null,"code":"3100",
     "element":null}],"type":"SERVICE"},"report":null,"queryResponse":null,"batchItemResponse":[],
     "attachableResponse":[],"syncErrorResponse":null,"requestId":null,"time":1543012192555,
