@@ -25,6 +25,7 @@ from qbsync.sim.faults import (
     fault_body,
     gateway_401,
     gateway_403,
+    gateway_outage,
     xml_auth_100,
     xml_throttle,
 )
@@ -299,6 +300,9 @@ class SimMiddleware:
             status, ctype, body = 401, XML_TYPE, xml_auth_100(now)
         elif kind == "throttle":
             status, ctype, body = 429, XML_TYPE, xml_throttle(now)
+        elif kind == "gateway":
+            status = rule.status
+            ctype, body = gateway_outage(status, now)
         elif kind == "timeout":
             entry["status"] = "timeout"
             await _hang_then_drop(send, rule.hang_seconds)

@@ -183,6 +183,26 @@ def xml_throttle(time: str) -> bytes:
     )
 
 
+_GATEWAY_TITLES = {502: "502 Bad Gateway", 503: "503 Service Temporarily Unavailable"}
+GATEWAY_STATUSES = (502, 503, 504)
+
+
+def gateway_outage(status: int, time: str) -> tuple[str, bytes]:
+    """(content type, body) of an intermittent outage in front of QBO: 502 and 503 come as the
+    proxy's own HTML page, 504 as Intuit's XML fault 6002 (GatewayTimeout)."""
+    if status == 504:
+        return "application/xml", xml_fault(
+            time, "SERVICE", "6002", "message=GatewayTimeout; errorCode=006002; statusCode=504", ""
+        ).replace(b"<Detail></Detail>", b"")
+    title = _GATEWAY_TITLES[status]
+    page = (
+        f'<html>\r\n<head><title>{title}</title></head>\r\n<body bgcolor="white">\r\n'
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
+    return "text/html", page.encode()
+
+
 # ---------------------------------------------------------------- injection
 
 
@@ -194,7 +214,7 @@ class FaultRule:
     method: str | None = None
     status: int = 500
     code: str | None = None
-    kind: str = "http"  # http | timeout | drop | auth401 | xml401 | throttle
+    kind: str = "http"  # http | timeout | drop | auth401 | xml401 | throttle | gateway
     probability: float | None = None
     count: int | None = None  # remaining firings; None = unlimited
     realm: str | None = None
@@ -217,7 +237,7 @@ class FaultRule:
         return asdict(self)
 
 
-KINDS = {"http", "timeout", "drop", "auth401", "xml401", "throttle"}
+KINDS = {"http", "timeout", "drop", "auth401", "xml401", "throttle", "gateway"}
 
 
 class FaultInjector:
@@ -232,6 +252,8 @@ class FaultInjector:
             raise ValueError(f"unknown fault kind {rule.kind!r}")
         if rule.when not in ("before", "after"):
             raise ValueError("when must be 'before' or 'after'")
+        if rule.kind == "gateway" and rule.status not in GATEWAY_STATUSES:
+            raise ValueError("a gateway fault's status is 502, 503 or 504")
         with self._lock:
             rule.id = self._next
             self._next += 1
