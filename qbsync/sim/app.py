@@ -18,11 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from qbsync.sim import admin, api, oauth_http
 from qbsync.sim.clock import iso_millis
 from qbsync.sim.core import Simulator
-from qbsync.sim.faults import (
-    MESSAGES,
-    FaultRule,
-    QBOError,
-    fault_body,
+from qbsync.sim.faults import MESSAGES, FaultRule, QBOError, fault_body
+from qbsync.sim.gateway import (
     gateway_401,
     gateway_403,
     gateway_outage,
