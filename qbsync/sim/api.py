@@ -66,8 +66,13 @@ def handle(
             return 200, {"BatchItemResponse": items}, len(items)
         entity = BY_LOWER.get(head)
         if entity is None:
+            # QBO's router: 400, code 500 "Unsupported Operation", naming the path it missed.
+            relative = f"/v3/company/{company.realm_id}/{rest.strip('/')}"
             raise QBOError(
-                "2010", status=400, detail=f"Unsupported resource {head!r}", element="resource"
+                "500",
+                message="Unsupported Operation",
+                detail=f"Operation Could not find resource for relative : {relative} "
+                f"of full path: {relative} is not supported.",
             )
         if method == "GET":
             if entity in ("CompanyInfo", "Preferences"):

@@ -237,3 +237,21 @@ def test_today_follows_pacific_daylight_time(api: Api, sim: Simulator) -> None:
     inv = api.invoice(amount=1)
     assert inv["TxnDate"] == "2026-07-01"
     assert sim.clock.today().isoformat() == "2026-07-01"
+
+
+# ---------------------------------------------------------------- unknown resources
+
+
+def test_unknown_resource_is_an_unsupported_operation(api: Api) -> None:
+    """Source: IntuitDeveloper/SampleApp-CRUD-PHP issue #7 and minimul/qbo_api issue #81: a
+    path QuickBooks has no resource for answers 400 with `<Fault type="ValidationFault"><Error
+    code="500"><Message>Unsupported Operation</Message><Detail>Operation Could not find
+    resource for relative : /v3/company/customer of full path: ... is not supported.</Detail>`."""
+    resp = api.post("estimate", {"CustomerRef": {"value": "1"}})
+    err = api.fault(resp, "500")
+    assert resp.json()["Fault"]["type"] == "ValidationFault"
+    assert err["Message"] == "Unsupported Operation"
+    assert err["Detail"] == (
+        f"Operation Could not find resource for relative : /v3/company/{api.realm}/estimate "
+        f"of full path: /v3/company/{api.realm}/estimate is not supported."
+    )
