@@ -24,6 +24,7 @@ from qbsync.sim.gateway import (
     gateway_403,
     gateway_outage,
     xml_auth_100,
+    xml_forbidden,
     xml_throttle,
 )
 from qbsync.sim.oauth import ACCOUNTING_SCOPE
@@ -62,10 +63,16 @@ def unauthorized(sim: Simulator, detail: str, xml: bool) -> Response:
     return _json(401, gateway_401(_epoch_ms(sim), detail))
 
 
-def forbidden(sim: Simulator) -> Response:
+SCOPE_DETAIL = "The access token does not have sufficient scope"
+
+
+def forbidden(sim: Simulator, xml: bool, detail: str | None = None) -> Response:
     """The gateway refuses a valid token on a company it was not granted for (or without the
-    accounting scope): 403 in its lower-case envelope, before the request reaches QBO."""
-    return _json(403, gateway_403(_epoch_ms(sim)))
+    accounting scope): 403 in its lower-case envelope, or as Intuit's XML when the client
+    asks for XML, before the request reaches QBO."""
+    if xml:
+        return _xml(403, xml_forbidden(iso_millis(sim.clock.now()), detail or ""))
+    return _json(403, gateway_403(_epoch_ms(sim), detail))
 
 
 async def company_api(sim: Simulator, request: Request) -> Response:
@@ -79,12 +86,10 @@ async def company_api(sim: Simulator, request: Request) -> Response:
     grant, why = sim.oauth.check_access(auth[7:].strip(), now)
     if grant is None:
         return unauthorized(sim, why, xml)
-    if (
-        grant.realm_id != realm
-        or realm not in sim.companies
-        or ACCOUNTING_SCOPE not in grant.scope.split()
-    ):
-        return forbidden(sim)
+    if ACCOUNTING_SCOPE not in grant.scope.split():
+        return forbidden(sim, xml, SCOPE_DETAIL)
+    if grant.realm_id != realm or realm not in sim.companies:
+        return forbidden(sim, xml)
     raw = await request.body()
     params = dict(request.query_params)
     requestid = params.get("requestid") or None

@@ -75,6 +75,18 @@ def xml_auth_100(time: str) -> bytes:
     )
 
 
+def xml_forbidden(time: str, detail: str) -> bytes:
+    """403 asked for as XML: the gateway's 3100 in Intuit's XML fault (an empty Detail when
+    there is nothing to say)."""
+    return xml_fault(
+        time,
+        "SERVICE",
+        "3100",
+        "message=AuthorizationFailed; errorCode=003100; statusCode=403",
+        detail,
+    )
+
+
 def xml_throttle(time: str) -> bytes:
     return xml_fault(
         time,

@@ -255,3 +255,33 @@ def test_unknown_resource_is_an_unsupported_operation(api: Api) -> None:
         f"Operation Could not find resource for relative : /v3/company/{api.realm}/estimate "
         f"of full path: /v3/company/{api.realm}/estimate is not supported."
     )
+
+
+def test_403_asked_for_as_xml_and_for_a_missing_scope(api: Api, sim: Simulator) -> None:
+    """Source: IntuitDeveloper/QBOConceptsTutorial-PHP issue #13, a 403 asked for as XML:
+    `<IntuitResponse time="2019-09-11T21:34:30.237-07:00" xmlns="http://schema.intuit.com/
+    finance/v3"><Fault type="SERVICE"><Error code="3100"><Message>message=AuthorizationFailed;
+    errorCode=003100; statusCode=403</Message><Detail>The access token does not have
+    sufficient scope</Detail></Error></Fault></IntuitResponse>`."""
+    other = sim.add_company("Other Co", seed="empty")
+    resp = api.client.get(f"/v3/company/{other}/preferences", headers={"Accept": "application/xml"})
+    assert resp.status_code == 403
+    assert resp.headers["content-type"].startswith("application/xml")
+    assert '<Fault type="SERVICE"><Error code="3100">' in resp.text
+    assert "<Message>message=AuthorizationFailed; errorCode=003100; statusCode=403</Message>" in (
+        resp.text
+    )
+    now = sim.clock.timestamp()
+    redirect = "http://localhost/callback"
+    code = sim.oauth.issue_code(sim.app, sim.default_realm, redirect, "openid email", now)
+    token = sim.oauth.exchange_code(sim.app, code, redirect, now, False)["access_token"]
+    bare = {"Authorization": f"Bearer {token}"}
+    resp = api.client.get(f"/v3/company/{api.realm}/preferences", headers=bare)
+    assert resp.status_code == 403
+    assert resp.json()["fault"]["error"][0]["detail"] == (
+        "The access token does not have sufficient scope"
+    )
+    resp = api.client.get(
+        f"/v3/company/{api.realm}/preferences", headers={**bare, "Accept": "application/xml"}
+    )
+    assert "<Detail>The access token does not have sufficient scope</Detail>" in resp.text
