@@ -24,14 +24,22 @@ from qbsync.sim.values import cents
 REPORTS = ("AgedReceivables", "AgedReceivableDetail", "CustomerBalance", "CustomerBalanceDetail")
 BY_LOWER = {r.lower(): r for r in REPORTS}
 
-# (summary column title, detail section title, lowest days past due) from oldest to current.
-BUCKETS = (
-    ("91 and over", "91 or more days past due", 91),
-    ("61 - 90", "61 - 90 days past due", 61),
-    ("31 - 60", "31 - 60 days past due", 31),
-    ("1 - 30", "1 - 30 days past due", 1),
-    ("Current", "Current", None),
-)
+Bucket = tuple[str, str, int | None]
+
+
+def aging_buckets(period: int = 30, periods: int = 4) -> tuple[Bucket, ...]:
+    """(summary column title, detail section title, lowest days past due), oldest first, then
+    Current: `periods` buckets past due, each `period` days long, the oldest open-ended."""
+    over = (periods - 1) * period + 1
+    out: list[Bucket] = [(f"{over} and over", f"{over} or more days past due", over)]
+    for k in range(periods - 1, 0, -1):
+        low, high = (k - 1) * period + 1, k * period
+        out.append((f"{low} - {high}", f"{low} - {high} days past due", low))
+    out.append(("Current", "Current", None))
+    return tuple(out)
+
+
+BUCKETS = aging_buckets()
 TYPE_NAMES = {"Invoice": "Invoice", "CreditMemo": "Credit Memo", "Payment": "Payment"}
 
 
@@ -78,7 +86,10 @@ def run(company: Company, name: str, params: dict[str, str]) -> dict[str, Any]:
     if report == "AgedReceivables":
         columns, rows = _aged_summary(company, docs, aged_on)
     elif report == "AgedReceivableDetail":
-        columns, rows = _aged_detail(company, docs, aged_on)
+        buckets = aging_buckets(
+            _int_param(params, "aging_period", 30), _int_param(params, "num_periods", 4)
+        )
+        columns, rows = _aged_detail(company, docs, aged_on, buckets)
     elif report == "CustomerBalance":
         columns, rows = _balance_summary(company, docs)
     else:
@@ -147,13 +158,13 @@ def open_documents(company: Company, on: date, customers: set[str] | None = None
     return out
 
 
-def bucket_of(doc: Open, aged_on: date) -> int:
-    """Index into BUCKETS."""
+def bucket_of(doc: Open, aged_on: date, buckets: tuple[Bucket, ...] = BUCKETS) -> int:
+    """Index into `buckets`."""
     past_due = (aged_on - date.fromisoformat(doc.due_date)).days
-    for n, (_, _, lowest) in enumerate(BUCKETS):
+    for n, (_, _, lowest) in enumerate(buckets):
         if lowest is not None and past_due >= lowest:
             return n
-    return len(BUCKETS) - 1
+    return len(buckets) - 1
 
 
 # ---------------------------------------------------------------- the four reports
@@ -209,14 +220,14 @@ def _detail_cells(company: Company, doc: Open) -> list[dict[str, Any]]:
 
 
 def _aged_detail(
-    company: Company, docs: list[Open], aged_on: date
+    company: Company, docs: list[Open], aged_on: date, buckets: tuple[Bucket, ...]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     columns = [{"ColTitle": t, "ColType": c} for t, c in _DETAIL_COLUMNS]
     width = len(columns)
     rows: list[dict[str, Any]] = []
     amount = opened = ZERO
-    for n, (_, title, _) in enumerate(BUCKETS):
-        members = [d for d in docs if bucket_of(d, aged_on) == n]
+    for n, (_, title, _) in enumerate(buckets):
+        members = [d for d in docs if bucket_of(d, aged_on, buckets) == n]
         if not members:
             continue
         s_amount = sum((d.amount for d in members), ZERO)
@@ -359,6 +370,15 @@ def _date_param(params: dict[str, str], name: str, default: date) -> date:
         raise QBOError(
             "2010", element=name, detail=f"Invalid date {text!r} for {name}: use YYYY-MM-DD"
         ) from None
+
+
+def _int_param(params: dict[str, str], name: str, default: int) -> int:
+    text = (params.get(name) or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise QBOError("2010", element=name, detail=f"Invalid {name} {text!r}: a whole number >= 1")
+    return int(text)
 
 
 def _customer_param(company: Company, params: dict[str, str]) -> set[str] | None:

@@ -205,6 +205,30 @@ def test_report_date_rolls_back_later_documents_and_payments(
     assert rows["2"] == ["", "-50.05", "300.30", "400.40", "", "650.65"]
 
 
+def test_aging_period_and_num_periods_shape_the_detail_sections(
+    api: Api, sim: Simulator, books: Any
+) -> None:
+    """Intuit's AgedReceivableDetail reference lists `aging_period` (days in each period,
+    default 30) and `num_periods`; three periods of 15 days: 1 - 15, 16 - 30, 31 or more."""
+    rep = report(api, "AgedReceivableDetail", aging_period="15", num_periods="3")
+    types = [c["ColType"] for c in rep["Columns"]["Column"]]
+    open_col = types.index("subt_neg_open_bal")
+    sections = {
+        s["Header"]["ColData"][0]["value"]: s["Summary"]["ColData"][open_col]["value"]
+        for s in rep["Rows"]["Row"][:-1]
+    }
+    assert sections == {
+        "31 or more days past due": "1076.00",  # 300.30 + 300.40 + 500.55 - 25.25
+        "16 - 30 days past due": "-50.05",
+        "1 - 15 days past due": "150.20",
+        "Current": "160.10",
+    }
+    total = rep["Rows"]["Row"][-1]["Summary"]["ColData"][open_col]["value"]
+    assert _money(total) == sum(document_balances(sim).values())
+    err = api.fault(api.get("reports/AgedReceivableDetail", num_periods="0"), "2010")
+    assert err["element"] == "num_periods"
+
+
 def test_unknown_report_and_bad_parameters_are_refused(api: Api, books: Any) -> None:
     api.fault(api.get("reports/ProfitAndLoss"), "2010")
     err = api.fault(api.get("reports/AgedReceivables", report_date="31/05/2026"), "2010")
