@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from qbsync.sim import reports
 from qbsync.sim.clock import parse_datetime
 from qbsync.sim.company import BY_LOWER, ENTITIES, Company
 from qbsync.sim.faults import QBOError
@@ -57,14 +58,21 @@ def handle(
             return 200, {"QueryResponse": company.query(text or "")}, 0
         if head == "cdc" and method == "GET":
             return 200, cdc(company, params), 0
+        if head == "reports" and method == "GET":
+            return 200, reports.run(company, parts[1] if len(parts) > 1 else "", params), 0
         if head == "batch" and method == "POST":
             body = _json_body(raw)
             items = batch(company, body, params.get("requestid"))
             return 200, {"BatchItemResponse": items}, len(items)
         entity = BY_LOWER.get(head)
         if entity is None:
+            # QBO's router: 400, code 500 "Unsupported Operation", naming the path it missed.
+            relative = f"/v3/company/{company.realm_id}/{rest.strip('/')}"
             raise QBOError(
-                "2010", status=400, detail=f"Unsupported resource {head!r}", element="resource"
+                "500",
+                message="Unsupported Operation",
+                detail=f"Operation Could not find resource for relative : {relative} "
+                f"of full path: {relative} is not supported.",
             )
         if method == "GET":
             if entity in ("CompanyInfo", "Preferences"):

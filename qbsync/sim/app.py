@@ -18,13 +18,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from qbsync.sim import admin, api, oauth_http
 from qbsync.sim.clock import iso_millis
 from qbsync.sim.core import Simulator
-from qbsync.sim.faults import (
-    MESSAGES,
-    FaultRule,
-    QBOError,
-    fault_body,
+from qbsync.sim.faults import MESSAGES, FaultRule, QBOError, fault_body
+from qbsync.sim.gateway import (
     gateway_401,
+    gateway_403,
+    gateway_outage,
     xml_auth_100,
+    xml_forbidden,
     xml_throttle,
 )
 from qbsync.sim.oauth import ACCOUNTING_SCOPE
@@ -53,15 +53,26 @@ def _wants_xml(request: Request) -> bool:
     return "xml" in accept and "json" not in accept
 
 
+def _epoch_ms(sim: Simulator) -> int:
+    return int(sim.clock.timestamp() * 1000)
+
+
 def unauthorized(sim: Simulator, detail: str, xml: bool) -> Response:
     if xml:
         return _xml(401, xml_auth_100(iso_millis(sim.clock.now())))
-    return _json(401, gateway_401(detail))
+    return _json(401, gateway_401(_epoch_ms(sim), detail))
 
 
-def forbidden(sim: Simulator) -> Response:
-    err = QBOError("3100", status=403, type="AuthorizationFault")
-    return _json(403, fault_body(err, iso_millis(sim.clock.now())))
+SCOPE_DETAIL = "The access token does not have sufficient scope"
+
+
+def forbidden(sim: Simulator, xml: bool, detail: str | None = None) -> Response:
+    """The gateway refuses a valid token on a company it was not granted for (or without the
+    accounting scope): 403 in its lower-case envelope, or as Intuit's XML when the client
+    asks for XML, before the request reaches QBO."""
+    if xml:
+        return _xml(403, xml_forbidden(iso_millis(sim.clock.now()), detail or ""))
+    return _json(403, gateway_403(_epoch_ms(sim), detail))
 
 
 async def company_api(sim: Simulator, request: Request) -> Response:
@@ -75,12 +86,10 @@ async def company_api(sim: Simulator, request: Request) -> Response:
     grant, why = sim.oauth.check_access(auth[7:].strip(), now)
     if grant is None:
         return unauthorized(sim, why, xml)
-    if (
-        grant.realm_id != realm
-        or realm not in sim.companies
-        or ACCOUNTING_SCOPE not in grant.scope.split()
-    ):
-        return forbidden(sim)
+    if ACCOUNTING_SCOPE not in grant.scope.split():
+        return forbidden(sim, xml, SCOPE_DETAIL)
+    if grant.realm_id != realm or realm not in sim.companies:
+        return forbidden(sim, xml)
     raw = await request.body()
     params = dict(request.query_params)
     requestid = params.get("requestid") or None
@@ -94,7 +103,8 @@ async def company_api(sim: Simulator, request: Request) -> Response:
             status, body = cached
         else:
             status, body, items = api.handle(company, method, rest, params, raw)
-            body["time"] = iso_millis(sim.clock.now())
+            if "Header" not in body:  # a report carries its time in Header.Time
+                body["time"] = iso_millis(sim.clock.now())
             if method == "POST" and requestid and not is_batch:
                 company.replay[requestid] = (status, body)
     if items and sim.latency.per_batch_item_ms:
@@ -171,18 +181,20 @@ def endpoint_name(path: str) -> str:
     return path.strip("/").split("/")[0] or "index"
 
 
-def _http_fault(rule: FaultRule, now: str) -> tuple[int, str, bytes]:
+def _http_fault(rule: FaultRule, now: str, now_ms: int) -> tuple[int, str, bytes]:
     status = rule.status
     code = rule.code
     if status == 401 or code in ("3200",):
-        return 401, JSON_TYPE, dumps(gateway_401())
+        return 401, JSON_TYPE, dumps(gateway_401(now_ms))
+    if code == "3100" or (status == 403 and code is None):
+        return 403, JSON_TYPE, dumps(gateway_403(now_ms))
     if code == "100":
         return 401, XML_TYPE, xml_auth_100(now)
     if status == 429 or code == "3001":
         return 429, XML_TYPE, xml_throttle(now)
     if code is None:
-        code = {403: "3100", 404: "610"}.get(status, "10000" if status >= 500 else "6000")
-    if code == "3100" or code == "120":
+        code = {404: "610"}.get(status, "10000" if status >= 500 else "6000")
+    if code == "120":
         ftype = "AuthorizationFault"
     elif status >= 500 or code == "10000":
         ftype = "SystemFault"
@@ -280,15 +292,19 @@ class SimMiddleware:
 
     async def _fire(self, rule: FaultRule, send: Send, entry: dict[str, Any]) -> None:
         now = iso_millis(self.sim.clock.now())
+        now_ms = _epoch_ms(self.sim)
         kind = rule.kind
         if kind == "http":
-            status, ctype, body = _http_fault(rule, now)
+            status, ctype, body = _http_fault(rule, now, now_ms)
         elif kind == "auth401":
-            status, ctype, body = 401, JSON_TYPE, dumps(gateway_401())
+            status, ctype, body = 401, JSON_TYPE, dumps(gateway_401(now_ms))
         elif kind == "xml401":
             status, ctype, body = 401, XML_TYPE, xml_auth_100(now)
         elif kind == "throttle":
             status, ctype, body = 429, XML_TYPE, xml_throttle(now)
+        elif kind == "gateway":
+            status = rule.status
+            ctype, body = gateway_outage(status, now)
         elif kind == "timeout":
             entry["status"] = "timeout"
             await _hang_then_drop(send, rule.hang_seconds)

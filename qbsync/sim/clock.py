@@ -1,13 +1,18 @@
-"""The simulator's clock: wall time plus a movable offset, rendered as QBO does."""
+"""The simulator's clock: wall time plus a movable offset, rendered as QBO does.
+
+QBO renders times in the company's zone. The simulated companies live in US Pacific time with
+daylight saving: -07:00 from the second Sunday of March to the first Sunday of November, -08:00
+otherwise. "Today" is the Pacific date of the (movable) clock.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
-# QBO renders times in the company's zone; the simulated companies live in US Pacific (standard).
-COMPANY_TZ = timezone(timedelta(hours=-8))
+COMPANY_TZ = ZoneInfo("America/Los_Angeles")
 
 
 class Clock:
@@ -38,7 +43,8 @@ class Clock:
 
 
 def iso_seconds(dt: datetime) -> str:
-    """Entity times: second precision with offset, e.g. 2026-11-20T10:33:39-08:00."""
+    """Entity times: second precision with offset, e.g. 2026-11-20T10:33:39-08:00 (winter) or
+    2026-07-01T10:33:39-07:00 (summer)."""
     return dt.astimezone(COMPANY_TZ).replace(microsecond=0).isoformat()
 
 

@@ -66,7 +66,8 @@ class SimControl:
         """Fault requests whose path (or path?query) matches the glob `path_pattern`.
 
         kind: http (status + Intuit fault code), timeout (hang, then close), drop (close without
-        an answer), auth401 / xml401 / throttle (Intuit's own bodies). when="after" runs the
+        an answer), auth401 / xml401 / throttle (Intuit's own bodies), gateway (status 502/503:
+        the proxy's HTML page; 504: Intuit's XML 6002). when="after" runs the
         operation first, so the write happens but the client never sees the answer."""
         rule: dict[str, Any] = self._call(
             "POST",

@@ -1,4 +1,5 @@
-"""Intuit's fault shapes, the injectable faults, and the throttles."""
+"""QBO's own fault shape (QBOError), the injectable faults, and the throttles. What the gateway
+and proxies answer before QBO lives in gateway.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import threading
 from collections import defaultdict, deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from qbsync.sim.gateway import GATEWAY_STATUSES
 
 # Message and Detail texts as QBO writes them, keyed by code.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -105,54 +108,6 @@ def fault_body(err: QBOError, time: str) -> dict[str, Any]:
     return {"Fault": err.fault(), "time": time}
 
 
-def gateway_401(detail: str = "Token expired") -> dict[str, Any]:
-    """The API gateway's own lower-case JSON, sent before the request reaches QBO."""
-    return {
-        "fault": {
-            "error": [
-                {
-                    "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
-                    "detail": detail,
-                    "code": "3200",
-                }
-            ],
-            "type": "AUTHENTICATION",
-        }
-    }
-
-
-_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-_XML_NS = "http://schema.intuit.com/finance/v3"
-
-
-def xml_fault(time: str, fault_type: str, code: str, message: str, detail: str) -> bytes:
-    return (
-        f'{_XML_HEAD}<IntuitResponse xmlns="{_XML_NS}" time="{time}">'
-        f'<Fault type="{fault_type}"><Error code="{code}"><Message>{message}</Message>'
-        f"<Detail>{detail}</Detail></Error></Fault></IntuitResponse>"
-    ).encode()
-
-
-def xml_auth_100(time: str) -> bytes:
-    return xml_fault(
-        time,
-        "AuthenticationFault",
-        "100",
-        "General Authentication Error",
-        "AuthenticationErrorGeneral: SRV-110-Authentication Failure , statusCode: 401",
-    )
-
-
-def xml_throttle(time: str) -> bytes:
-    return xml_fault(
-        time,
-        "SERVICE",
-        "3001",
-        "message=ThrottleExceeded; errorCode=003001; statusCode=429",
-        "The request limit was reached.",
-    )
-
-
 # ---------------------------------------------------------------- injection
 
 
@@ -164,7 +119,7 @@ class FaultRule:
     method: str | None = None
     status: int = 500
     code: str | None = None
-    kind: str = "http"  # http | timeout | drop | auth401 | xml401 | throttle
+    kind: str = "http"  # http | timeout | drop | auth401 | xml401 | throttle | gateway
     probability: float | None = None
     count: int | None = None  # remaining firings; None = unlimited
     realm: str | None = None
@@ -187,7 +142,7 @@ class FaultRule:
         return asdict(self)
 
 
-KINDS = {"http", "timeout", "drop", "auth401", "xml401", "throttle"}
+KINDS = {"http", "timeout", "drop", "auth401", "xml401", "throttle", "gateway"}
 
 
 class FaultInjector:
@@ -202,6 +157,8 @@ class FaultInjector:
             raise ValueError(f"unknown fault kind {rule.kind!r}")
         if rule.when not in ("before", "after"):
             raise ValueError("when must be 'before' or 'after'")
+        if rule.kind == "gateway" and rule.status not in GATEWAY_STATUSES:
+            raise ValueError("a gateway fault's status is 502, 503 or 504")
         with self._lock:
             rule.id = self._next
             self._next += 1

@@ -152,11 +152,17 @@ class _Parser:
                 q.max_results = self._int()
             else:
                 raise QBOError("4000", detail=f'Encountered "{self.take()[1]}".')
-        if q.start < 1:
-            q.start = 1
-        if q.max_results < 0:
-            raise QBOError("4001", detail="MAXRESULTS must be positive")
-        q.max_results = min(q.max_results, MAX_RESULTS)
+        # QBO takes STARTPOSITION 0 as 1, but refuses a page size outside 1..1000 (4001).
+        q.start = max(q.start, 1)
+        if q.max_results < 1:
+            raise QBOError(
+                "4001", detail=f"value {q.max_results} is too small. Min allowed value is 1"
+            )
+        if q.max_results > MAX_RESULTS:
+            raise QBOError(
+                "4001",
+                detail=f"value {q.max_results} is too large. Max allowed value is {MAX_RESULTS}",
+            )
         return q
 
     def _by(self) -> bool:

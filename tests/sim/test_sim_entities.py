@@ -28,7 +28,8 @@ def test_every_list_entity_reads_and_queries(api: Api, entity: str) -> None:
     assert first == rows[0]
     assert first["SyncToken"].isdigit() and first["domain"] == "QBO"
     meta = first["MetaData"]
-    assert meta["CreateTime"][-6:] == "-08:00" and len(meta["LastUpdatedTime"]) == 25
+    # Pacific time: the offset of the simulator's own clock (-08:00 or -07:00 by the season).
+    assert meta["CreateTime"][-6:] == api.sim.now()[-6:] and len(meta["LastUpdatedTime"]) == 25
 
 
 def test_company_info_and_preferences(api: Api) -> None:

@@ -218,7 +218,7 @@ def test_token_of_one_realm_is_refused_by_another(sim: Simulator, web: httpx.Cli
         headers={"Authorization": f"Bearer {tok['access_token']}"},
     )
     assert resp.status_code == 403
-    assert resp.json()["Fault"]["Error"][0]["code"] == "3100"
+    assert resp.json()["fault"]["error"][0]["code"] == "3100"
 
 
 def test_userinfo_and_jwks(sim: Simulator, web: httpx.Client) -> None:

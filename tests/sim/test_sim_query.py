@@ -65,13 +65,14 @@ def test_post_query_with_application_text(api: Api) -> None:
     assert len(api.ok(resp)["QueryResponse"]["Term"]) == 3
 
 
-def test_maxresults_is_capped_at_1000(api: Api, sim: Simulator) -> None:
+def test_maxresults_pages_up_to_1000(api: Api, sim: Simulator) -> None:
     c = sim.company()
     for n in range(1005):
         c.create("Customer", {"DisplayName": f"Bulk {n}"})
-    q = api.query("select * from Customer MAXRESULTS 5000")
+    q = api.query("select * from Customer MAXRESULTS 1000")
     assert q["maxResults"] == 1000
     assert len(api.query("select * from Customer")["Customer"]) == 100
+    api.fault(api.get("query", query="select * from Customer MAXRESULTS 5000"), "4001")
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,7 @@ class Balances(Records):
         self._forget_view(old)
         c_old, v_old = self._contribution(entity, old)
         self._adjust_customer(c_old, -v_old)
-        self.tombstones[entity][obj_id] = self._now()
+        self.tombstones[entity][obj_id] = (*self._now(), self._next_change())
         if entity == "CreditMemo":
             self._index_credit(old, None)
         if entity == "Payment":

@@ -60,17 +60,19 @@ class Queries(Records):
         }
 
     def cdc(self, entities: list[str], since_ts: float, cap: int = 1000) -> list[dict[str, Any]]:
+        # (time, change number, id, entity, view): by last update, and within one second in
+        # the order the changes happened, deletions included.
         found: list[tuple[int, int, str, str, dict[str, Any]]] = []
-        for rank, entity in enumerate(entities):
+        for entity in entities:
             for oid, o in self.data[entity].items():
                 if o.get("_ts", 0) >= since_ts:
-                    found.append((o["_ts"], rank, oid, entity, self.view(o)))
-            for oid, (text, ts) in self.tombstones[entity].items():
+                    found.append((o["_ts"], int(o.get("_seq", 0)), oid, entity, self.view(o)))
+            for oid, (text, ts, seq) in self.tombstones[entity].items():
                 if ts >= since_ts:
                     found.append(
                         (
                             ts,
-                            rank,
+                            seq,
                             oid,
                             entity,
                             {

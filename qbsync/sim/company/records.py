@@ -23,8 +23,12 @@ class Records:
         self.country = country
         self.clock = clock
         self.data: dict[str, dict[str, dict[str, Any]]] = {e: {} for e in ENTITIES}
-        # entity -> id -> (LastUpdatedTime text, epoch seconds): what CDC reports as Deleted.
-        self.tombstones: dict[str, dict[str, tuple[str, int]]] = {e: {} for e in ENTITIES}
+        # entity -> id -> (LastUpdatedTime text, epoch seconds, change number): what CDC
+        # reports as Deleted.
+        self.tombstones: dict[str, dict[str, tuple[str, int, int]]] = {e: {} for e in ENTITIES}
+        # Counts every change (create, update, delete), so CDC can order changes made within
+        # the same second in the order they happened.
+        self.change_seq = 0
         self.counters: dict[str, int] = {}
         # requestid -> (status, body): the original answer, returned again on a repeat.
         self.replay: dict[str, tuple[int, Any]] = {}
@@ -41,6 +45,10 @@ class Records:
         now = self.clock.now().replace(microsecond=0)
         return iso_seconds(now), int(now.timestamp())
 
+    def _next_change(self) -> int:
+        self.change_seq += 1
+        return self.change_seq
+
     def next_id(self, entity: str) -> str:
         # Transactions share one sequence, as QBO's TxnIds do; lists count on their own.
         key = "txn" if entity in TXNS else entity
@@ -56,6 +64,7 @@ class Records:
         obj["sparse"] = False
         obj["MetaData"] = {"CreateTime": text, "LastUpdatedTime": text}
         obj["_ts"] = ts
+        obj["_seq"] = self._next_change()
 
     def _touch(self, obj: dict[str, Any]) -> None:
         text, ts = self._now()
@@ -64,6 +73,7 @@ class Records:
         meta["LastUpdatedTime"] = text
         obj["MetaData"] = meta
         obj["_ts"] = ts
+        obj["_seq"] = self._next_change()
 
     def visible(self, entity: str, obj_id: str | None) -> dict[str, Any] | None:
         if obj_id is None or (entity, obj_id) in self.hidden:

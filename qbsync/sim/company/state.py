@@ -32,8 +32,10 @@ class Persistence(Balances):
         c = cls(state["realm_id"], state["name"], clock, state.get("country", "US"))
         for e in ENTITIES:
             c.data[e] = state["data"].get(e, {})
+            # Files written before changes were numbered hold (text, ts): number them 0.
             c.tombstones[e] = {
-                i: (str(v[0]), int(v[1])) for i, v in state["tombstones"].get(e, {}).items()
+                i: (str(v[0]), int(v[1]), int(v[2]) if len(v) > 2 else 0)
+                for i, v in state["tombstones"].get(e, {}).items()
             }
         c.counters = dict(state["counters"])
         c.replay = {k: (int(v[0]), v[1]) for k, v in state.get("replay", {}).items()}
@@ -41,6 +43,9 @@ class Persistence(Balances):
         for memo in c.data["CreditMemo"].values():
             c._index_credit(None, memo)
         for e in ENTITIES:
+            seqs = [t[2] for t in c.tombstones[e].values()]
+            seqs += [int(o.get("_seq", 0)) for o in c.data[e].values()]
+            c.change_seq = max([c.change_seq, *seqs])
             for obj in c.data[e].values():
                 c.fields[e].update(k.lower() for k in obj)
                 num = str(obj.get("DocNumber") or "")

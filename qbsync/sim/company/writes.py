@@ -137,9 +137,13 @@ class Writes(ListBuilders, SalesDocuments, Payments):
         obj["_voided"] = True
         if entity == "Invoice":
             self._unlink_payments("Invoice", obj["Id"])
+            # QBO keeps the lines of a voided invoice but zeroes each one's Qty and Amount.
             for line in obj.get("Line") or []:
                 if "Amount" in line:
                     line["Amount"] = ZERO
+                detail = line.get("SalesItemLineDetail")
+                if isinstance(detail, dict):
+                    detail["Qty"] = ZERO
             tax = obj.get("TxnTaxDetail") or {}
             tax["TotalTax"] = ZERO
             for tl in tax.get("TaxLine") or []:
