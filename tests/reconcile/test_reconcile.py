@@ -208,6 +208,72 @@ def test_tax_held_by_quickbooks_alone_is_a_difference(
         assert Decimal(row["qbo_total"]) - Decimal(row["ledger_total"]) == Decimal(row["qbo_tax"])
     for row in untaxed:
         assert "tax" not in row["differences"] and "no tax figure" in row["note"]
+    # The credit note, its application and the local payment tie.
+    outcomes = {r["ledger_id"]: (r["kind"], r["outcome"]) for r in data["rows"]}
+    assert outcomes["CN-2001"] == ("credit_memo", "tied")
+    assert outcomes["CA-1"] == ("credit_application", "tied")
+    assert outcomes["PAY-1"] == ("payment", "tied")
+
+
+def test_a_number_keyed_by_hand_and_what_was_never_sent(
+    connected_company: ConnectedCompany, tmp_path: Path
+) -> None:
+    """Before any cycle: QuickBooks holds a hand-keyed 5001 (not linked, matched by number);
+    5002 and the payment never left the ledger."""
+    generated_ledger(tmp_path / "ledger.json", invoices=2, payments=1)
+    run_json("ledger", "import", str(tmp_path / "ledger.json"))
+    ids = map_demo(connected_company.key)
+    item = ids[("Item", "Consulting Hours")]
+    amount = float(invoice_amount(5001))
+    keyed = connected_company.control.create(
+        connected_company.realm_id,
+        "Invoice",
+        {
+            "CustomerRef": {"value": ids[("Customer", "Acme Dental")]},
+            "DocNumber": "5001",
+            "Line": [
+                {
+                    "Amount": amount,
+                    "DetailType": "SalesItemLineDetail",
+                    "SalesItemLineDetail": {
+                        "ItemRef": {"value": item},
+                        "Qty": 1,
+                        "UnitPrice": amount,
+                    },
+                }
+            ],
+        },
+    )
+    data = reconcile(1)
+    rows = {(r["kind"], r["ledger_id"]): r for r in data["rows"]}
+    assert {k: (r["outcome"], r["differences"], r["qbo_id"]) for k, r in rows.items()} == {
+        # Same total and customer; the ledger holds the local payment QuickBooks lacks.
+        ("invoice", "INV-5001"): ("not_linked", ["balance", "status"], str(keyed["Id"])),
+        ("invoice", "INV-5002"): ("not_in_quickbooks", [], None),
+        ("payment", "PAY-5001"): ("not_in_quickbooks", [], None),
+    }
+    summary = data["summary"]
+    assert (summary["compared"], summary["differing"], summary["missing_in_quickbooks"]) == (
+        1,
+        1,
+        2,
+    )
+
+
+def test_a_payment_deleted_in_quickbooks_is_lost(synced: ConnectedCompany) -> None:
+    pushed = link(synced.key, "payment", "PAY-5001")
+    assert pushed
+    synced.control.delete_payment(synced.realm_id, pushed["qbo_id"])
+    data = reconcile(1)
+    rows = {
+        (r["kind"], r["ledger_id"]): (r["outcome"], r["differences"])
+        for r in data["rows"]
+        if r["outcome"] != "tied"
+    }
+    assert rows == {
+        ("payment", "PAY-5001"): ("lost_in_quickbooks", []),
+        ("invoice", "INV-5001"): ("differs", ["balance", "status"]),
+    }
 
 
 def test_exit_codes_for_usage_and_reconnect(synced: ConnectedCompany) -> None:
