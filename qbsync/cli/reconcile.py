@@ -86,7 +86,8 @@ def register(root: typer.Typer) -> None:
             report = run_reconcile(ws, company)
         code = ExitCode.OK if report.ties else ExitCode.FAILED
         if fmt == "csv" and not MODE.json:
-            typer.echo(as_csv(report), nl=False)
+            if not MODE.quiet:
+                typer.echo(as_csv(report), nl=False)
             if code:
                 raise typer.Exit(code)
             return None

@@ -285,3 +285,27 @@ def test_exit_codes_for_usage_and_reconnect(synced: ConnectedCompany) -> None:
     gone = run_json("reconcile", code=3)
     assert gone["error"]["code"] == "reconnect_required"
     assert dump() == before
+
+
+def test_voids_both_ways(synced: ConnectedCompany) -> None:
+    """Voided in the ledger and sent: ties (void on both sides). Voided in QuickBooks and not
+    yet accepted in the ledger: differs."""
+    run_json("invoices", "void", "INV-5003", "--reason", "issued twice")
+    sync()
+    synced.control.void_invoice(synced.realm_id, qbo_id("INV-5002"))
+    data = reconcile(1)
+    rows = {r["ledger_id"]: r for r in data["rows"] if r["kind"] == "invoice"}
+    sent = rows["INV-5003"]
+    assert (sent["outcome"], sent["ledger_status"], sent["qbo_status"]) == ("tied", "void", "void")
+    voided = rows["INV-5002"]
+    assert voided["outcome"] == "differs"
+    assert voided["differences"] == ["total", "balance", "status"]
+    assert (voided["ledger_status"], voided["qbo_status"]) == ("open", "void")
+    assert [r["ledger_id"] for r in data["rows"] if r["outcome"] != "tied"] == ["INV-5002"]
+
+
+def test_quiet_prints_nothing_and_keeps_the_exit_code(synced: ConnectedCompany) -> None:
+    synced.control.delete_invoice(synced.realm_id, qbo_id("INV-5003"))
+    for args in (("--quiet",), ("--quiet", "--format", "csv")):
+        result = run("reconcile", *args)
+        assert (result.exit_code, result.stdout) == (1, ""), args
