@@ -27,10 +27,14 @@ class QuickBooksSide:
     objects: dict[str, list[dict[str, Any]]]  # entity -> every object QuickBooks holds
 
 
-async def read(client: QboClient) -> QuickBooksSide:
+async def read(client: QboClient, page_size: int = 1000) -> QuickBooksSide:
+    """The home currency and every invoice, credit memo and payment, page after page."""
     prefs = await client.preferences()
     home = ((prefs.get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value") or "USD"
-    objects = {entity: await client.query_all(entity, order_by="Id") for entity in ENTITIES}
+    objects = {
+        entity: await client.query_all(entity, order_by="Id", page_size=page_size)
+        for entity in ENTITIES
+    }
     return QuickBooksSide(str(home), objects)
 
 

@@ -9,13 +9,17 @@ from qbsync.reconcile.compare import Report, compare
 from qbsync.workspace import Workspace
 
 
-async def _read_quickbooks(ws: Workspace, key: str) -> quickbooks_side.QuickBooksSide:
+async def _read_quickbooks(
+    ws: Workspace, key: str, page_size: int
+) -> quickbooks_side.QuickBooksSide:
     async with open_client(ws, key) as client:
-        return await quickbooks_side.read(client)
+        return await quickbooks_side.read(client, page_size)
 
 
-def reconcile(ws: Workspace, company: str | None) -> Report:
+def reconcile(ws: Workspace, company: str | None, *, page_size: int = 1000) -> Report:
+    """The company's ledger against its QuickBooks company (QuickBooks read first, so that a
+    payment a cycle records meanwhile shows as not yet synced rather than missing)."""
     key, _ = ws.company(company)
-    quickbooks = run(_read_quickbooks(ws, key))
+    quickbooks = run(_read_quickbooks(ws, key, page_size))
     ledger = ledger_side.read(ws.store, key, quickbooks.home_currency)
     return compare(key, ledger, quickbooks)

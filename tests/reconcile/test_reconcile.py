@@ -11,6 +11,7 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 import pytest
 
@@ -309,3 +310,26 @@ def test_quiet_prints_nothing_and_keeps_the_exit_code(synced: ConnectedCompany) 
     for args in (("--quiet",), ("--quiet", "--format", "csv")):
         result = run("reconcile", *args)
         assert (result.exit_code, result.stdout) == (1, ""), args
+
+
+def test_quickbooks_is_read_page_after_page(synced: ConnectedCompany) -> None:
+    """Pages of 3: the four invoices come in two pages, and all of them are compared."""
+    from qbsync.reconcile.run import reconcile as run_reconcile
+    from qbsync.workspace import Workspace
+
+    synced.control.clear_request_log()
+    with Workspace() as ws:
+        report = run_reconcile(ws, synced.key, page_size=3)
+    assert report.ties
+    assert sorted(r.ledger_id or "" for r in report.rows if r.kind == "invoice") == [
+        "INV-5001",
+        "INV-5002",
+        "INV-5003",
+        "INV-5004",
+    ]
+    pages = [
+        query
+        for r in synced.control.request_log()
+        if "FROM Invoice " in (query := unquote_plus(str(r.get("query", ""))))
+    ]
+    assert len(pages) == 2, synced.control.request_log()
