@@ -14,6 +14,7 @@ from qbsync.errors import ExitCode
 from qbsync.workspace import Workspace
 
 _SHOWN = ("number", "ledger_id", "qbo_id", "differences")
+_MONEY_ONLY = ("payment", "credit_application")  # compared on amount, customer, currency
 _STYLE = {"differs": "yellow", "not_linked": "yellow"}
 
 
@@ -49,7 +50,9 @@ def _render(out: Console, data: dict[str, Any]) -> None:
     for column in ("kind", "outcome", *_SHOWN, "ledger", "QuickBooks", "note"):
         table.add_column(column)
     for row in rows:
-        fields = row["differences"] or ["total", "balance", "status"]
+        fields = row["differences"] or (
+            ["total"] if row["kind"] in _MONEY_ONLY else ["total", "balance", "status"]
+        )
         ledger = "\n".join(f"{f} {_text(row[f'ledger_{f}'])}" for f in fields)
         quickbooks = "\n".join(f"{f} {_text(row[f'qbo_{f}'])}" for f in fields)
         table.add_row(

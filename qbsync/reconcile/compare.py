@@ -143,8 +143,8 @@ def _document_row(doc: LedgerDocument, obj: dict[str, Any], home: str, outcome: 
     return row
 
 
-def _documents(ledger: LedgerSide, quickbooks: qb.QuickBooksSide) -> tuple[list[Row], set[str]]:
-    """Rows for every document, and the (entity:Id) of the QuickBooks documents accounted for."""
+def _documents(ledger: LedgerSide, quickbooks: qb.QuickBooksSide) -> list[Row]:
+    """A row for every document either side holds."""
     home = quickbooks.home_currency
     by_id = {
         (entity, str(obj["Id"])): obj
@@ -209,7 +209,7 @@ def _documents(ledger: LedgerSide, quickbooks: qb.QuickBooksSide) -> tuple[list[
                 notes=["finalized in the ledger, not in QuickBooks (not exported yet?)"],
             )
         )
-    return rows, {f"{e}:{i}" for e, i in seen}
+    return rows
 
 
 def _payment_values(pay: LedgerPayment) -> dict[str, Any]:
@@ -293,7 +293,6 @@ def receivables(ledger: LedgerSide, quickbooks: qb.QuickBooksSide) -> tuple[Deci
 
 
 def compare(company: str, ledger: LedgerSide, quickbooks: qb.QuickBooksSide) -> Report:
-    documents, _ = _documents(ledger, quickbooks)
-    rows = documents + _payments(ledger, quickbooks)
+    rows = _documents(ledger, quickbooks) + _payments(ledger, quickbooks)
     ar_ledger, ar_quickbooks = receivables(ledger, quickbooks)
     return Report(company, rows, ar_ledger, ar_quickbooks)
