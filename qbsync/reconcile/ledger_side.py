@@ -35,10 +35,11 @@ class Figures:
 
 def document_figures(db: Database, company: str, invoice_id: str) -> Figures:
     """What the ledger holds of a document: total, tax, balance and status, to the cent."""
-    status = invoice_status(db, company, invoice_id).value
+    status = invoice_status(db, company, invoice_id).value  # NotFoundError when there is none
     if status == "void":
         return Figures(ZERO, None, ZERO, status)
-    row = lookup.invoice(db, company, invoice_id) or {}
+    row = lookup.invoice(db, company, invoice_id)
+    assert row is not None
     total = cents(row["subtotal"])  # before tax: the ledger holds no tax figure yet
     return Figures(total, None, cents(invoice_balance(db, company, invoice_id)), status)
 
