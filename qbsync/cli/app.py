@@ -42,6 +42,7 @@ TOP_LEVEL: list[tuple[tuple[str, ...], str]] = [
     (("daemon",), "qbsync.cli.daemon"),
     (("status",), "qbsync.cli.status"),
     (("demo",), "qbsync.cli.demo"),
+    (("reconcile",), "qbsync.cli.reconcile"),
 ]
 
 
