@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qbsync.cli.output import MODE, Outcome, Renderer, emit, fail
+from qbsync.cli.output import MODE, Outcome, Renderer, emit, fail, report_failure
 from qbsync.errors import ErrorCode, QbsyncError
 from qbsync.logs import get_logger
 from qbsync.redact import redact
@@ -54,6 +54,7 @@ def run_command(fn: Callable[..., Any], render: Renderer | None, *args: Any, **k
     if isinstance(result, Outcome):
         emit(result.data, render)
         if result.exit_code:
+            report_failure(result.data, result.exit_code)  # --quiet: one line, still
             raise typer.Exit(result.exit_code)
     elif result is not None:
         emit(result, render)
