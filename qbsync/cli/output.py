@@ -42,18 +42,26 @@ class OutputMode:
 MODE = OutputMode()
 
 
+_NO_LIMIT = 100_000  # columns: measure a table as if the line had no end
+
+
 class _Console(Console):
     """A console that, when its output is not a terminal, prints each table at its natural
     width: a pipe has no width to fit, and a folded or ellipsized amount would be a lie."""
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
-        if not self.is_terminal and kwargs.get("width") is None:
-            tables = [o for o in objects if isinstance(o, Table)]
-            if tables:
-                natural = max(Measurement.get(self, self.options, t).maximum for t in tables)
-                if natural > self.width:
-                    kwargs["width"] = natural
-        super().print(*objects, **kwargs)
+        tables = [o for o in objects if isinstance(o, Table)]
+        if self.is_terminal or not tables:
+            super().print(*objects, **kwargs)
+            return
+        unbounded = self.options.update_width(_NO_LIMIT)
+        natural = max(Measurement.get(self, unbounded, t).maximum for t in tables)
+        width = self.width
+        self.width = max(width, natural)  # print() never goes wider than the console
+        try:
+            super().print(*objects, **kwargs)
+        finally:
+            self.width = width
 
 
 def console(stderr: bool = False) -> Console:
@@ -118,8 +126,20 @@ def _cell(value: Any) -> RenderableType:
     return Text(_text(value))
 
 
+def cells(*values: Any, style: str = "") -> list[RenderableType]:
+    """A table row of plain `Text` cells (`None` as "-"), for renderers that build their own."""
+    return [
+        value if isinstance(value, Text) else Text(_text(value), style=style) for value in values
+    ]
+
+
+def styled(value: Any, style: str) -> Text:
+    """One cell or line of user data in a style, never read as markup."""
+    return Text(_text(value), style=style)
+
+
 def key_value_table(data: Mapping[str, Any], title: str | None = None) -> Table:
-    table = Table(title=title, show_header=False, box=None, pad_edge=False)
+    table = Table(title=Text(title) if title else None, show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     for key, value in data.items():
@@ -128,7 +148,7 @@ def key_value_table(data: Mapping[str, Any], title: str | None = None) -> Table:
 
 
 def rows_table(rows: Sequence[Mapping[str, Any]], title: str | None = None) -> Table:
-    table = Table(title=title)
+    table = Table(title=Text(title) if title else None)
     columns = list(rows[0].keys()) if rows else []
     for column in columns:
         table.add_column(Text(str(column)))
