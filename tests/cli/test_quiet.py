@@ -39,3 +39,16 @@ def test_a_cycle_that_fails_under_quiet_says_one_line(
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("error: acme: cycle "), result.stderr
     assert " failed: inbound: QuickBooks error 4000" in result.stderr, result.stderr
+
+
+def test_a_mistyped_command_line_under_quiet_is_one_line() -> None:
+    for args in (["--limit", "0"], ["--bogus"]):
+        result = run("sync", "history", *args, "--quiet")
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith("error: "), result.stderr
+        assert result.stderr.endswith("(hint: see qbsync sync history --help)\n"), result.stderr
+
+    loud = run("sync", "history", "--bogus")
+    assert loud.exit_code == 2 and "Usage: " in loud.stderr  # a person gets the usage
