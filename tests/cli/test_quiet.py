@@ -4,6 +4,7 @@ and the two-line error with a hint for a person otherwise."""
 from __future__ import annotations
 
 from qbsync.sync.lock import company_lock
+from tests.fixtures.ledger import SampleLedger
 from tests.fixtures.qbo import ConnectedCompany
 from tests.support import run
 
@@ -52,3 +53,14 @@ def test_a_mistyped_command_line_under_quiet_is_one_line() -> None:
 
     loud = run("sync", "history", "--bogus")
     assert loud.exit_code == 2 and "Usage: " in loud.stderr  # a person gets the usage
+
+
+def test_a_finding_that_fails_a_command_under_quiet_is_one_line(
+    sample_ledger: SampleLedger,
+) -> None:
+    result = run("mappings", "check", "--quiet")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"error: {sample_ledger.company}: "), result.stderr
+    assert " mappings missing (hint: qbsync mappings check lists them)\n" in result.stderr
