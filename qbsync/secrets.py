@@ -2,15 +2,15 @@
 (named by qbsync.companies).
 
 They live in the OS keyring, or (only when chosen with `secrets: file` in config) in a 0600 JSON
-file for headless hosts, announced on stderr each time it is used. When no keyring backend
-works, the error names both ways out: there is never a silent fallback.
+file for headless hosts. The file store is announced where it is chosen (`config set secrets
+file`) and by `doctor`, not on every run: a healthy cron job prints nothing. When no keyring
+backend works, the error names both ways out: there is never a silent fallback.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -115,21 +115,8 @@ class FileStore:
         self.path = path or paths.secrets_file()
         self.backend_name = f"file ({self.path})"
         self._lock = FileLock(str(self.path) + ".lock", mode=0o600)
-        self._warned = False
-
-    def _warn(self) -> None:
-        # Once per command: every run that touches the file says so, without repeating itself.
-        if self._warned:
-            return
-        self._warned = True
-        print(
-            f"warning: secrets are stored in the file {self.path} (secrets: file in config); "
-            "prefer the OS keyring where one is available",
-            file=sys.stderr,
-        )
 
     def _read(self) -> dict[str, str]:
-        self._warn()
         if not self.path.exists():
             return {}
         try:
@@ -160,6 +147,14 @@ class FileStore:
             data = self._read()
             if data.pop(name, None) is not None:
                 paths.write_private(self.path, json.dumps(data, indent=1, sort_keys=True))
+
+
+def file_store_warning(path: Path | None = None) -> str:
+    """What choosing the file store means, said when it is chosen and by doctor."""
+    return (
+        f"secrets are stored in the file {path or paths.secrets_file()} (secrets: file in "
+        "config); prefer the OS keyring where one is available"
+    )
 
 
 def open_secrets(kind: str, timeout: float = 10.0) -> SecretStore:

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
-from qbsync.cli.output import MODE, Outcome, Renderer, emit, fail
+from qbsync.cli.output import MODE, Outcome, Renderer, emit, fail, report_failure, say_failure
 from qbsync.errors import ErrorCode, QbsyncError
 from qbsync.logs import get_logger
 from qbsync.redact import redact
@@ -29,6 +30,34 @@ _log = get_logger("cli")
 
 def debug_enabled() -> bool:
     return os.environ.get("QBSYNC_DEBUG", "") not in ("", "0", "false")
+
+
+# Typer carries its own copy of click and exports only BadParameter; its base is click's
+# UsageError, which every command-line mistake (unknown option, bad value, missing argument) is.
+UsageErrorBase: type[Exception] = typer.BadParameter.__mro__[1]
+
+
+class _OneLineUsageError(UsageErrorBase):  # type: ignore[valid-type,misc]
+    """A mistyped command line under --quiet: one line on stderr, like every other failure."""
+
+    def show(self, file: Any = None) -> None:
+        ctx = getattr(self, "ctx", None)
+        command = ctx.command_path if ctx else "qbsync"
+        say_failure(self.format_message(), f"see {command} --help")
+
+
+class QuietAwareCommand(TyperCommand):
+    """A command whose usage errors (a bad option or value, exit 2) obey --quiet too."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        quiet = "--quiet" in args or "-q" in args
+        try:
+            return super().parse_args(ctx, args)
+        except UsageErrorBase as err:
+            if not quiet or isinstance(err, _OneLineUsageError):
+                raise
+            message = err.format_message()  # type: ignore[attr-defined]
+            raise _OneLineUsageError(message, ctx=getattr(err, "ctx", None)) from None
 
 
 def run_command(fn: Callable[..., Any], render: Renderer | None, *args: Any, **kwargs: Any) -> None:
@@ -54,6 +83,7 @@ def run_command(fn: Callable[..., Any], render: Renderer | None, *args: Any, **k
     if isinstance(result, Outcome):
         emit(result.data, render)
         if result.exit_code:
+            report_failure(result.data, result.exit_code)  # --quiet: one line, still
             raise typer.Exit(result.exit_code)
     elif result is not None:
         emit(result, render)
@@ -92,7 +122,7 @@ def command(
             "json_output": JsonFlag,
             "quiet": QuietFlag,
         }
-        app.command(name, **options)(wrapper)
+        app.command(name, **{"cls": QuietAwareCommand, **options})(wrapper)
         return fn
 
     return decorate

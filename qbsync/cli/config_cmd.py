@@ -42,7 +42,12 @@ def set_(
         data: Any = config_mod.to_yaml_data(updated)
         for part in key.split("."):
             data = data.get(part) if isinstance(data, dict) else None
-        return {"key": key, "value": data, "path": str(path)}
+        result: dict[str, Any] = {"key": key, "value": data, "path": str(path)}
+        if key == "secrets" and data == "file":
+            from qbsync.secrets import file_store_warning
+
+            result["warning"] = file_store_warning()  # said here once, not on every run
+        return result
 
 
 @command(app, "path")

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import command
-from qbsync.cli.output import MODE, Console, console
+from qbsync.cli.output import MODE, Console, console, safe
 from qbsync.cli.status import panel
 from qbsync.demo.story import Progress, Step, run_story
 
@@ -31,9 +31,9 @@ def _print_step(step: Step) -> None:
     if MODE.json or MODE.quiet:
         return
     out = console()
-    out.print(f"[green]✓[/] [bold]{step.name}[/]", end="")
+    out.print(f"[green]✓[/] [bold]{safe(step.name)}[/]", end="")
     if step.command:
-        out.print(f"  [dim]$ {step.command}[/]", end="")
+        out.print(f"  [dim]$ {safe(step.command)}[/]", end="")
     out.print()
     out.print(f"    {step.detail}", markup=False, highlight=False)
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
-from qbsync.cli.output import Console, key_value_table
+from qbsync.cli.output import Console, cells, key_value_table, styled
 from qbsync.errors import NotFoundError, UsageError
 from qbsync.sync import exceptions as exc_mod
 from qbsync.sync.actions import resolve as resolve_exception
@@ -28,11 +28,13 @@ def _render_list(out: Console, rows: list[dict[str, Any]]) -> None:
     for r in rows:
         color = {"open": "red", "resolved": "green", "dismissed": "dim"}[r["status"]]
         table.add_row(
-            str(r["id"]),
-            f"[{color}]{r['status']}[/]",
-            r["title"],
-            r["subject_label"] or f"{r['subject_type']} {r['subject_id']}",
-            r["message"],
+            *cells(
+                r["id"],
+                styled(r["status"], color),
+                r["title"],
+                r["subject_label"] or f"{r['subject_type']} {r['subject_id']}",
+                r["message"],
+            )
         )
     out.print(table)
 

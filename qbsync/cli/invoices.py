@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
-from qbsync.cli.output import MODE, Console, key_value_table, rows_table
+from qbsync.cli.output import MODE, Console, cells, key_value_table, rows_table, styled
 from qbsync.errors import NotFoundError, UsageError
 from qbsync.sync import context, links
 from qbsync.sync.context import CycleContext
@@ -52,15 +52,17 @@ def _render_list(out: Console, rows: list[dict[str, Any]]) -> None:
     for r in rows:
         color = _STATE_COLOR.get(r["sync_state"], "white")
         table.add_row(
-            r["id"],
-            r["number"],
-            r["type"],
-            r["status"],
-            r["date"],
-            r["client"] or "-",
-            r["subtotal"],
-            r["paid"],
-            f"[{color}]{r['sync_state']}[/]",
+            *cells(
+                r["id"],
+                r["number"],
+                r["type"],
+                r["status"],
+                r["date"],
+                r["client"] or "-",
+                r["subtotal"],
+                r["paid"],
+                styled(r["sync_state"], color),
+            )
         )
     out.print(table)
 

@@ -178,7 +178,9 @@ def export(
 
 def _render_check(out: Console, data: dict[str, Any]) -> None:
     if not data["missing"]:
-        out.print(f"{data['company']}: every invoice waiting for export is fully mapped")
+        out.print(
+            f"{data['company']}: every invoice waiting for export is fully mapped", markup=False
+        )
         return
     rows = [
         {

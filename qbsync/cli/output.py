@@ -1,5 +1,12 @@
 """The one output path. Commands return data; emit() renders it for people (rich) or as
 `{"data": ...}`; fail() renders `{"error": {"code", "message", "hint"}}` or one line, and exits.
+
+Two promises hold here for every command:
+- `--quiet`: success prints nothing, a skipped run (exit 75) prints nothing, and every other
+  failure prints one line to stderr, `error: WHAT (hint: NEXT STEP)`, for cron's mail.
+- User data (names, memos, file paths, error text) never reaches rich as markup: table cells
+  are rich `Text`, and strings printed with markup are escaped first. Under a pipe a table is
+  printed at its natural width, so amounts, ids and dates are never cut.
 """
 
 from __future__ import annotations
@@ -16,10 +23,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
-from qbsync.errors import EXIT_CODES, ErrorCode
+from qbsync.errors import EXIT_CODES, ErrorCode, ExitCode
 from qbsync.redact import redact
 
 
@@ -32,9 +42,36 @@ class OutputMode:
 MODE = OutputMode()
 
 
+_NO_LIMIT = 100_000  # columns: measure a table as if the line had no end
+
+
+class _Console(Console):
+    """A console that, when its output is not a terminal, prints each table at its natural
+    width: a pipe has no width to fit, and a folded or ellipsized amount would be a lie."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        tables = [o for o in objects if isinstance(o, Table)]
+        if self.is_terminal or not tables:
+            super().print(*objects, **kwargs)
+            return
+        unbounded = self.options.update_width(_NO_LIMIT)
+        natural = max(Measurement.get(self, unbounded, t).maximum for t in tables)
+        width = self.width
+        self.width = max(width, natural)  # print() never goes wider than the console
+        try:
+            super().print(*objects, **kwargs)
+        finally:
+            self.width = width
+
+
 def console(stderr: bool = False) -> Console:
     # Built per call: tests swap stdout, and NO_COLOR / terminal detection must be re-read.
-    return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+    return _Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+
+
+def safe(value: Any) -> str:
+    """`value` as text escaped for rich markup: for user data inside an f-string with markup."""
+    return escape(str(value))
 
 
 def can_prompt() -> bool:
@@ -72,7 +109,7 @@ class Outcome:
     exit_code: int
 
 
-def _cell(value: Any) -> str:
+def _text(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -82,20 +119,39 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _cell(value: Any) -> RenderableType:
+    """A table cell: plain `Text`, so brackets in user data are shown, never read as markup."""
+    if isinstance(value, Text):
+        return value
+    return Text(_text(value))
+
+
+def cells(*values: Any, style: str = "") -> list[RenderableType]:
+    """A table row of plain `Text` cells (`None` as "-"), for renderers that build their own."""
+    return [
+        value if isinstance(value, Text) else Text(_text(value), style=style) for value in values
+    ]
+
+
+def styled(value: Any, style: str) -> Text:
+    """One cell or line of user data in a style, never read as markup."""
+    return Text(_text(value), style=style)
+
+
 def key_value_table(data: Mapping[str, Any], title: str | None = None) -> Table:
-    table = Table(title=title, show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
+    table = Table(title=Text(title) if title else None, show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold", no_wrap=True)
     table.add_column()
     for key, value in data.items():
-        table.add_row(str(key), _cell(value))
+        table.add_row(Text(str(key)), _cell(value))
     return table
 
 
 def rows_table(rows: Sequence[Mapping[str, Any]], title: str | None = None) -> Table:
-    table = Table(title=title)
+    table = Table(title=Text(title) if title else None)
     columns = list(rows[0].keys()) if rows else []
     for column in columns:
-        table.add_column(column)
+        table.add_column(Text(str(column)))
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
     return table
@@ -112,7 +168,7 @@ def default_render(out: Console, data: Any) -> None:
         else:
             out.print("nothing to show")
     else:
-        out.print(_cell(data), markup=False)
+        out.print(_text(data), markup=False)
 
 
 def emit(data: Any, render: Renderer | None = None) -> None:
@@ -122,17 +178,79 @@ def emit(data: Any, render: Renderer | None = None) -> None:
         (render or default_render)(console(), data)
 
 
+def one_line(message: str, hint: str | None = None) -> str:
+    """A failure as cron mails it: `error: WHAT (hint: NEXT STEP)`, on one line."""
+    text = f"error: {message}" + (f" (hint: {hint})" if hint else "")
+    return " ".join(text.split())
+
+
+def say_failure(message: str, hint: str | None = None) -> None:
+    """One plain line on stderr: no markup, no wrapping, whatever the message holds."""
+    sys.stderr.write(one_line(redact(message), redact(hint) if hint else None) + "\n")
+    sys.stderr.flush()
+
+
 def fail(code: ErrorCode, message: str, hint: str | None = None) -> NoReturn:
     message = redact(message)
     hint = redact(hint) if hint else None
+    exit_code = EXIT_CODES[code]
     if MODE.json:
         typer.echo(to_json({"error": {"code": code.value, "message": message, "hint": hint}}))
+    elif MODE.quiet:
+        if exit_code != ExitCode.TEMPFAIL:  # a skipped run is success for cron: no mail
+            say_failure(message, hint)
     else:
         err = console(stderr=True)
-        err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         if hint:
-            err.print(f"[dim]hint:[/] {hint}", markup=True, highlight=False, soft_wrap=True)
-    raise typer.Exit(EXIT_CODES[code])
+            err.print(f"[dim]hint:[/] {escape(hint)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(exit_code)
+
+
+def _cycle_failure(cycle: Mapping[str, Any]) -> tuple[str, str]:
+    company, result = cycle.get("company"), cycle.get("result")
+    what = f"{company}: cycle {cycle.get('cycle_id')} {result}"
+    what += f": {cycle['error']}" if cycle.get("error") else ""
+    if cycle.get("exit_code") == ExitCode.RECONNECT:
+        return what, f"reconnect: qbsync connect --company {company}"
+    return what, f"see qbsync sync status {cycle.get('cycle_id')} and qbsync status -c {company}"
+
+
+def failure_lines(data: Any, exit_code: int) -> list[tuple[str, str]]:
+    """(what, next step) for a command that showed its data and exits non-zero: one for each
+    company whose cycle failed, one for doctor's or the mapping check's findings, else one."""
+    if isinstance(data, Mapping) and isinstance(data.get("cycles"), list):
+        lines = [
+            _cycle_failure(c)
+            for c in data["cycles"]
+            if isinstance(c, Mapping) and c.get("exit_code") not in (ExitCode.OK, ExitCode.TEMPFAIL)
+        ]
+        if lines:
+            return lines
+    if isinstance(data, Mapping) and isinstance(data.get("checks"), list):
+        failed = [c["name"] for c in data["checks"] if c.get("status") == "fail"]
+        if failed:
+            return [(f"doctor: failed: {', '.join(failed)}", "run qbsync doctor for the fixes")]
+    if isinstance(data, Mapping) and isinstance(data.get("missing"), list) and data["missing"]:
+        count = len(data["missing"])
+        return [
+            (
+                f"{data.get('company')}: {count} mapping{'s' if count != 1 else ''} missing",
+                "qbsync mappings check lists them",
+            )
+        ]
+    if isinstance(data, Mapping) and data.get("errors"):
+        errors = [str(e) for e in data["errors"]]
+        return [("; ".join(errors), "qbsync status --all says what to do next")]
+    return [(f"exit {exit_code}", "run the command again without --quiet to see why")]
+
+
+def report_failure(data: Any, exit_code: int) -> None:
+    """Under --quiet, a command that exits non-zero after its data still says why on stderr
+    (nothing for exit 75: a skipped run is success for cron)."""
+    if MODE.quiet and not MODE.json and exit_code not in (ExitCode.OK, ExitCode.TEMPFAIL):
+        for what, hint in failure_lines(data, exit_code):
+            say_failure(what, hint)
 
 
 def note(message: str) -> None:

@@ -114,7 +114,7 @@ def panel(data: dict[str, Any], now: dt.datetime | None = None) -> Panel:
     title = f"{data['company']}" + (f" · {data['name']}" if data["name"] else "")
     return Panel(
         Group(rows, nxt_text),
-        title=f"[bold]{title}[/]",
+        title=Text(title, style="bold"),
         subtitle=f"[{_BORDER[level]}]{_LABEL[level]}[/]",
         border_style=_BORDER[level],
         expand=False,

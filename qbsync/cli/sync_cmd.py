@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
-from qbsync.cli.output import MODE, Console, Outcome, console, key_value_table
+from qbsync.cli.output import MODE, Console, Outcome, cells, console, key_value_table, styled
 from qbsync.errors import ExitCode, LockHeld, NotFoundError, UsageError
 from qbsync.sync import cycles
 from qbsync.workspace import Workspace
@@ -178,12 +178,14 @@ def _render_history(out: Console, data: list[dict[str, Any]]) -> None:
         color = _COLOR.get(r["result"], "white")
         volume = r["ops_processed"] + r["inbound_changes"]
         table.add_row(
-            str(r["id"]),
-            r["company"],
-            r["started_at"][:19].replace("T", " "),
-            f"[{color}]{r['result']}[/]",
-            f"[{color}]{_bar(volume, peak)}[/] {volume}",
-            r["summary"] or "",
+            *cells(
+                r["id"],
+                r["company"],
+                r["started_at"][:19].replace("T", " "),
+                styled(r["result"], color),
+                styled(_bar(volume, peak), color).append(f" {volume}"),
+                r["summary"] or "",
+            )
         )
     out.print(table)
 

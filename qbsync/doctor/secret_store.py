@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets as pysecrets
 
-from qbsync.doctor.check import Check, Status
+from qbsync.doctor.check import Check
+from qbsync.secrets import file_store_warning
 from qbsync.workspace import Workspace
 
 
@@ -26,6 +27,8 @@ def check_secrets(ws: Workspace, company: str | None) -> list[Check]:
                 "choose another keyring backend, or `qbsync config set secrets file`",
             )
         ]
-    status: Status = "warn" if ws.config.secrets == "file" else "ok"
-    fix = "prefer the OS keyring where one exists" if status == "warn" else None
-    return [Check("secrets", status, f"{store.backend_name} works", fix)]
+    if ws.config.secrets == "file":
+        detail = f"{store.backend_name} works; {file_store_warning()}"
+        fix = "with a keyring backend in this session: qbsync config set secrets keyring"
+        return [Check("secrets", "warn", detail, fix)]
+    return [Check("secrets", "ok", f"{store.backend_name} works")]

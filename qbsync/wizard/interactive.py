@@ -8,8 +8,10 @@ import datetime as dt
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.prompt import Confirm, Prompt
 from rich.table import Table
+from rich.text import Text
 
 from qbsync.errors import InputError
 from qbsync.store.tx import transaction
@@ -27,15 +29,20 @@ class Quit(Exception):
     """The person asked to stop; what was decided is saved."""
 
 
+def _row(*values: Any) -> list[Text]:
+    """Table cells as plain Text: names, numbers and reasons are shown, never read as markup."""
+    return [Text("" if v is None else str(v)) for v in values]
+
+
 def _candidates_table(title: str, cands: list[Candidate], numbered: bool) -> Table:
-    table = Table(title=title or None, title_justify="left")
+    table = Table(title=Text(title) if title else None, title_justify="left")
     if numbered:
         table.add_column("#", justify="right")
     for col in ("customer", "id", "score", "reason"):
         table.add_column(col)
     for i, c in enumerate(cands, start=1):
         row = [c.name, c.qbo_id, str(c.score), c.reason]
-        table.add_row(*([str(i), *row] if numbered else row))
+        table.add_row(*_row(*([str(i), *row] if numbered else row)))
     return table
 
 
@@ -47,7 +54,7 @@ class Wizard:
 
     def customers(self) -> None:
         out = self.out
-        out.rule(f"Customers of {self.key}")
+        out.rule(f"Customers of {escape(self.key)}")
         out.print("Reading QuickBooks customers (active and inactive)...", markup=False)
         step = service.customer_step(self.ws, self.key)
         self.customer_list = step.customers
@@ -56,7 +63,7 @@ class Wizard:
         summary = Table(title="Clients", title_justify="left")
         for name in tally:
             summary.add_column(name)
-        summary.add_row(*(str(v) for v in tally.values()))
+        summary.add_row(*_row(*tally.values()))
         out.print(summary)
         exact = [
             p
@@ -70,7 +77,7 @@ class Wizard:
             for p in exact[:SHOW_ROWS]:
                 t = p.target
                 assert t is not None
-                table.add_row(p.client_id, p.client_name, t.name, t.qbo_id, p.why)
+                table.add_row(*_row(p.client_id, p.client_name, t.name, t.qbo_id, p.why))
             out.print(table)
             if len(exact) > SHOW_ROWS:
                 out.print(f"... and {len(exact) - SHOW_ROWS} more", markup=False)
@@ -105,7 +112,9 @@ class Wizard:
     def decide_customer(self, p: Proposal) -> None:
         out = self.out
         email = f" <{p.client_email}>" if p.client_email else ""
-        out.print(f"[bold]{p.client_id}[/] {p.client_name}{email}", highlight=False)
+        out.print(
+            f"[bold]{escape(p.client_id)}[/] {escape(p.client_name + email)}", highlight=False
+        )
         out.print(f"{p.status}: {p.why}", markup=False)
         cands = list(p.candidates)
         if cands:
@@ -160,7 +169,7 @@ class Wizard:
                         chosen.name,
                         source=SOURCE,
                     )
-                out.print(f"[green]linked to {chosen.name} ({chosen.qbo_id})[/]", highlight=False)
+                out.print(Text(f"linked to {chosen.name} ({chosen.qbo_id})", style="green"))
                 return
             if answer.startswith("/"):
                 found = self.index.search(answer[1:])
@@ -188,14 +197,13 @@ class Wizard:
                         source=SOURCE,
                     )
                 except InputError as err:
-                    out.print(f"[red]{err.message}[/]", highlight=False)
+                    out.print(Text(err.message, style="red"))
                     if err.hint:
-                        out.print(f"[dim]{err.hint}[/]", highlight=False)
+                        out.print(Text(err.hint, style="dim"))
                     continue
                 self.index = CustomerIndex(self.customer_list)
                 out.print(
-                    f"[green]created {created.name} ({created.qbo_id}) and linked[/]",
-                    highlight=False,
+                    Text(f"created {created.name} ({created.qbo_id}) and linked", style="green")
                 )
                 return
             out.print("not understood")
@@ -204,7 +212,7 @@ class Wizard:
 
     def history(self) -> None:
         out = self.out
-        out.rule(f"Invoice history of {self.key}")
+        out.rule(f"Invoice history of {escape(self.key)}")
         out.print("Reading QuickBooks invoices and credit memos...", markup=False)
         proposals = service.history_proposals(self.ws, self.key)
         done = decisions.decided(self.ws.store, self.key, "history")
@@ -225,7 +233,7 @@ class Wizard:
             for col in ("invoice", "number", "subtotal", "QuickBooks id", "why"):
                 table.add_column(col)
             for p in confident[:SHOW_ROWS]:
-                table.add_row(p.invoice_id, p.number, str(p.subtotal), p.qbo_id or "-", p.why)
+                table.add_row(*_row(p.invoice_id, p.number, p.subtotal, p.qbo_id or "-", p.why))
             out.print(table)
             if len(confident) > SHOW_ROWS:
                 out.print(f"... and {len(confident) - SHOW_ROWS} more", markup=False)
@@ -238,7 +246,9 @@ class Wizard:
         for p in review:
             out.print()
             out.print(
-                f"[bold]{p.invoice_id}[/] number {p.number}, subtotal {p.subtotal}", highlight=False
+                f"[bold]{escape(p.invoice_id)}[/] "
+                + escape(f"number {p.number}, subtotal {p.subtotal}"),
+                highlight=False,
             )
             out.print(f"review: {p.why}", markup=False)
             if p.qbo_id is None or p.doc is None:
@@ -247,7 +257,9 @@ class Wizard:
                 )
             else:
                 answer = Prompt.ask(
-                    f"l = link to QuickBooks {p.entity} {p.qbo_id} anyway, s = skip, q = quit",
+                    escape(
+                        f"l = link to QuickBooks {p.entity} {p.qbo_id} anyway, s = skip, q = quit"
+                    ),
                     choices=["l", "s", "q"],
                     default="s",
                     console=out,
@@ -270,7 +282,7 @@ class Wizard:
 
     def go_live(self) -> None:
         out = self.out
-        out.rule(f"Go-live of {self.key}")
+        out.rule(f"Go-live of {escape(self.key)}")
         _, settings = self.ws.company(self.key)
         current = settings.go_live
         while True:
@@ -314,7 +326,7 @@ def render_go_live(out: Console, data: dict[str, Any]) -> None:
             table.add_column(col)
         for r in rows[:50]:
             table.add_row(
-                r["invoice"], r["number"], r["type"], r["date"], r["client"], str(r["subtotal"])
+                *_row(r["invoice"], r["number"], r["type"], r["date"], r["client"], r["subtotal"])
             )
         out.print(table)
         if len(rows) > 50:
