@@ -426,3 +426,38 @@ invoices:
     )
     out = run_json("ledger", "import", str(path), "--company", "acme")["data"]
     assert out["counts"]["invoices"] == {"added": 0, "updated": 0, "unchanged": 1}
+
+
+def test_mappings_check_names_a_region_without_a_rate(tmp_path: Path) -> None:
+    ensure_company("acme")
+    _import(
+        tmp_path,
+        """\
+  - {id: TR-NJ, name: New Jersey}
+invoices:
+  - id: INV-NJ
+    number: "5006"
+    client: CL-US
+    date: 2026-11-02
+    status: finalized
+    lines:
+      - {service: S-1, quantity: 1, unit_price: 10.00, tax_region: TR-NJ}
+  - id: INV-NJ-GIVEN
+    number: "5007"
+    client: CL-US
+    date: 2026-11-02
+    status: finalized
+    lines:
+      - {service: S-1, quantity: 1, unit_price: 10.00, tax_region: TR-NJ, tax_amount: 0.66}
+""",
+    )
+    missing = run_json("mappings", "check", code=1)["data"]["missing"]
+    # INV-NJ-GIVEN brought its own tax: only INV-NJ needed a rate the region lacks.
+    assert {
+        "kind": "tax_rates",
+        "local_id": "TR-NJ",
+        "name": "New Jersey",
+        "invoices": ["INV-NJ"],
+    } in missing
+    assert [r["local_id"] for r in missing if r["kind"] == "tax_rates"] == ["TR-NJ"]
+    assert get_invoice(open_store(), "acme", "INV-NJ").tax == D("0.00")
