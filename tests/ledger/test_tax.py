@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlite_utils import Database
 
 from qbsync.ledger import quickbooks
@@ -461,3 +462,101 @@ invoices:
     } in missing
     assert [r["local_id"] for r in missing if r["kind"] == "tax_rates"] == ["TR-NJ"]
     assert get_invoice(open_store(), "acme", "INV-NJ").tax == D("0.00")
+
+
+FORMATS_YAML = """\
+invoices:
+  - id: INV-F
+    number: "5008"
+    client: CL-UK
+    date: 2026-11-02
+    status: finalized
+    amounts: inclusive
+    exchange_rate: 1.27
+    lines:
+      - {service: S-1, quantity: 3, unit_price: 33.33, tax_region: TR-VAT}
+      - {kind: discount, description: Early payment, percent: 2.5}
+payments:
+  - {id: P-F, invoice: INV-F, amount: 50.00, home_amount: 63.50, date: 2026-11-03}
+"""
+
+
+def _csv_files(root: Path) -> None:
+    root.mkdir()
+    (root / "clients.csv").write_text("id,name,currency\nCL-UK,Thames Clinic,GBP\n")
+    (root / "services.csv").write_text("id,name\nS-1,Managed services\n")
+    (root / "tax_regions.csv").write_text("id,name,rate\nTR-VAT,UK VAT standard,20\n")
+    (root / "invoices.csv").write_text(
+        "id,number,client,date,status,amounts,exchange_rate\n"
+        "INV-F,5008,CL-UK,2026-11-02,finalized,inclusive,1.27\n"
+    )
+    (root / "invoice_lines.csv").write_text(
+        "invoice,kind,service,description,quantity,unit_price,tax_region,percent\n"
+        "INV-F,,S-1,,3,33.33,TR-VAT,\n"
+        "INV-F,discount,,Early payment,,,,2.5\n"
+    )
+    (root / "payments.csv").write_text(
+        "id,invoice,amount,home_amount,date\nP-F,INV-F,50.00,63.50,2026-11-03\n"
+    )
+
+
+def test_yaml_json_and_csv_carry_the_same_tax_fields(tmp_path: Path) -> None:
+    # Gross 99.99; 2.5 % = 2.49975 -> 2.50 before tax; net 97.49 of which tax is
+    # 97.49 x 20 / 120 = 16.2483... -> 16.25; total 99.99 - 2.50 = 97.49; at 1.27,
+    # 123.8123 -> 123.81.
+    expected = (D("99.99"), D("2.50"), D("16.25"), D("97.49"), D("123.81"))
+    catalog = """\
+version: 1
+clients:
+  - {id: CL-UK, name: Thames Clinic, currency: GBP}
+services:
+  - {id: S-1, name: Managed services}
+tax_regions:
+  - {id: TR-VAT, name: UK VAT standard, rate: 20}
+"""
+    as_yaml = tmp_path / "ledger.yaml"
+    as_yaml.write_text(catalog + FORMATS_YAML)
+    as_json = tmp_path / "ledger.json"
+    # The same document as JSON (numbers as JSON numbers, read back exactly as decimals).
+    as_json.write_text(json.dumps(yaml.safe_load(catalog + FORMATS_YAML), default=str))
+    as_csv = tmp_path / "csv"
+    _csv_files(as_csv)
+
+    seen = []
+    for index, source in enumerate((as_yaml, as_json, as_csv)):
+        company = f"co{index}"
+        ensure_company(company)
+        run_json("ledger", "import", str(source), "--company", company)
+        db = open_store()
+        inv = get_invoice(db, company, "INV-F")
+        assert (inv.subtotal, inv.discount, inv.tax, inv.total, inv.home_total) == expected
+        assert inv.amounts == "inclusive"
+        home = db.execute(
+            "SELECT home_amount FROM ledger_payments WHERE company = ?", [company]
+        ).fetchone()
+        assert home == ("63.50",)
+        seen.append(inv.content_hash)
+    assert len(set(seen)) == 1  # the same invoice whatever the format
+
+
+def test_a_finalized_invoices_tax_fields_cannot_change(tmp_path: Path) -> None:
+    ensure_company("acme")
+    _import(tmp_path, EXCLUSIVE)
+    db = open_store()
+    before = fingerprint(db)
+    changed = EXCLUSIVE + "      - {kind: discount, amount: 5.00}\n"
+    error = _import(tmp_path, changed, code=2)["error"]["message"]
+    assert "invoices[0].lines: invoice INV-NYC is finalized and cannot change" in error
+    inclusive = EXCLUSIVE.replace(
+        "    status: finalized\n", "    status: finalized\n    amounts: inclusive\n"
+    )
+    error = _import(tmp_path, inclusive, code=2)["error"]["message"]
+    assert "invoices[0].amounts: invoice INV-NYC is finalized and cannot change" in error
+    assert fingerprint(db) == before
+    # A new rate for the region leaves the issued invoice's figures as they were.
+    path = tmp_path / "new-rate.yaml"
+    path.write_text(CATALOG.replace("rate: 4.375", "rate: 4.5") + EXCLUSIVE)
+    out = run_json("ledger", "import", str(path), "--company", "acme")["data"]
+    assert out["counts"]["tax_regions"]["updated"] == 1
+    assert out["counts"]["invoices"] == {"added": 0, "updated": 0, "unchanged": 1}
+    assert get_invoice(db, "acme", "INV-NYC").tax == D("39.94")
