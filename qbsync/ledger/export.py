@@ -20,7 +20,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from qbsync import money as m
-from qbsync.ledger.store import balance_of, settled, status_of
+from qbsync.ledger.balances import balance_of, settled, status_of
 
 PAYMENT_COLUMNS = (
     "id",

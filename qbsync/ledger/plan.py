@@ -7,9 +7,7 @@ together, so a file is fixed in one pass.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from sqlite_utils import Database
@@ -29,10 +27,10 @@ from qbsync.ledger.models import (
     InvoiceIn,
     LineIn,
     PaymentIn,
-    TaxRegionIn,
 )
 from qbsync.ledger.queries import records_by_id
 from qbsync.ledger.readers import RawRecord
+from qbsync.ledger.rows import AsAttributes, Rows, invoice_rows, region_row, stored_rates
 from qbsync.ledger.rules import (
     Document,
     NoPayment,
@@ -119,16 +117,16 @@ def build_plan(db: Database, company: str, records: list[RawRecord]) -> Plan:
 
     _simple_kind(plan, "clients", parsed["clients"], clients, ("id", "name", "email", "currency"))
     _simple_kind(plan, "services", parsed["services"], services, ("id", "name"))
-    region_rows = [(record, _Row(_region_row(region))) for record, region in parsed["tax_regions"]]
+    region_rows = [
+        (record, AsAttributes(region_row(region))) for record, region in parsed["tax_regions"]
+    ]
     _simple_kind(plan, "tax_regions", region_rows, regions, ("id", "name", "rate", "components"))
     _simple_kind(plan, "terms", parsed["terms"], terms, ("id", "name", "due_days"))
 
     client_currency: dict[str, str | None] = {cid: row["currency"] for cid, row in clients.items()}
     client_currency.update({c.id: c.currency for _, c in parsed["clients"]})
     service_ids = set(services) | {s.id for _, s in parsed["services"]}
-    region_rates: dict[str, Rates | None] = {
-        rid: _stored_rates(row) for rid, row in regions.items()
-    }
+    region_rates: dict[str, Rates | None] = {rid: stored_rates(row) for rid, row in regions.items()}
     region_rates.update({r.id: r.rates() for _, r in parsed["tax_regions"]})
     region_ids = set(region_rates)
     terms_ids = set(terms) | {t.id for _, t in parsed["terms"]}
@@ -244,7 +242,7 @@ def _plan_invoice(
 
     if old is None:
         kind_plan.added.append(row)
-        _plan_rows(plan, inv, figures)
+        _plan_rows(plan, inv.id, invoice_rows(inv, figures))
         if inv.status == "finalized":
             plan.ops.append((export_op(inv.type), SubjectType.INVOICE, inv.id))
         return
@@ -256,7 +254,7 @@ def _plan_invoice(
             kind_plan.unchanged += 1
             return
         kind_plan.updated.append(row)
-        _plan_rows(plan, inv, figures)
+        _plan_rows(plan, inv.id, invoice_rows(inv, figures))
         if inv.status == "finalized":
             plan.ops.append((export_op(inv.type), SubjectType.INVOICE, inv.id))
         return
@@ -301,92 +299,8 @@ def _plan_invoice(
             plan.ops.append((op, SubjectType.INVOICE, inv.id))
 
 
-def _region_row(region: TaxRegionIn) -> dict[str, Any]:
-    components = (
-        None
-        if region.components is None
-        else json.dumps([{"name": c.name, "rate": m.text(c.rate)} for c in region.components])
-    )
-    return {
-        "id": region.id,
-        "name": region.name,
-        "rate": opt_text(region.rate),
-        "components": components,
-    }
-
-
-class _Row:
-    """A stored row read as attributes (what _simple_kind compares)."""
-
-    def __init__(self, row: dict[str, Any]) -> None:
-        self.__dict__.update(row)
-
-
-def _stored_rates(row: dict[str, Any]) -> Rates | None:
-    if row.get("components"):
-        return [(c["name"], Decimal(c["rate"])) for c in json.loads(row["components"])]
-    if row.get("rate") is not None:
-        return [(row["name"], Decimal(row["rate"]))]
-    return None
-
-
-def _plan_rows(plan: Plan, inv: InvoiceIn, figures: tax.Figures) -> None:
-    """The invoice's item lines, discount lines and tax per rate, as rows to write."""
-    items = iter(
-        zip(
-            figures.amounts,
-            figures.line_discounts,
-            figures.line_taxes,
-            figures.line_totals,
-            strict=True,
-        )
-    )
-    discounts = iter(figures.discounts)
-    plan.lines[inv.id] = []
-    plan.discounts[inv.id] = []
-    for index, line in enumerate(inv.lines):
-        if isinstance(line, LineIn):
-            amount, discount, line_tax, total = next(items)
-            plan.lines[inv.id].append(
-                {
-                    "invoice_id": inv.id,
-                    "line_no": index + 1,
-                    "service_id": line.service,
-                    "description": line.description,
-                    "quantity": m.text(line.quantity),
-                    "unit_price": m.text(line.unit_price),
-                    "amount": m.text(amount),
-                    "tax_region_id": line.tax_region,
-                    "service_date": opt_text(line.service_date),
-                    "tax_amount": opt_text(line.tax_amount),
-                    "discount": m.text(discount),
-                    "tax": m.text(line_tax),
-                    "total": m.text(total),
-                }
-            )
-        else:
-            plan.discounts[inv.id].append(
-                {
-                    "invoice_id": inv.id,
-                    "line_no": index + 1,
-                    "description": line.description,
-                    "amount": opt_text(line.amount),
-                    "percent": opt_text(line.percent),
-                    "taxable": int(line.taxable),
-                    "discount": m.text(next(discounts)),
-                }
-            )
-    plan.taxes[inv.id] = [
-        {
-            "invoice_id": inv.id,
-            "tax_region_id": t.region,
-            "name": t.name,
-            "rate": opt_text(t.rate),
-            "base": m.text(t.base),
-            "amount": m.text(t.amount),
-        }
-        for t in figures.taxes
-    ]
+def _plan_rows(plan: Plan, invoice_id: str, rows: tuple[Rows, Rows, Rows]) -> None:
+    plan.lines[invoice_id], plan.discounts[invoice_id], plan.taxes[invoice_id] = rows
 
 
 def _plan_payment(

@@ -15,7 +15,13 @@ from pydantic import ValidationError
 from sqlite_utils import Database
 
 from qbsync.errors import InputError, NotFoundError
-from qbsync.ledger.models import Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentIn
+from qbsync.ledger.balances import amount_due as amount_due
+from qbsync.ledger.balances import balance_of as balance_of
+from qbsync.ledger.balances import invoice_balance as invoice_balance
+from qbsync.ledger.balances import invoice_status as invoice_status
+from qbsync.ledger.balances import settled as settled
+from qbsync.ledger.balances import status_of as status_of
+from qbsync.ledger.models import Invoice, InvoiceLine, Payment, PaymentIn
 from qbsync.ledger.plan import Plan
 from qbsync.ledger.queries import LIST_TABLES, invoice_lines
 from qbsync.ledger.rules import (
@@ -254,80 +260,6 @@ def get_payment(db: Database, company: str, id: str) -> Payment:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
-
-
-def _sum(db: Database, sql: str, params: list[Any]) -> Decimal:
-    # Summed in Python from the exact text: SQLite's SUM() would go through REAL.
-    return sum((Decimal(r[0]) for r in db.execute(sql, params)), Decimal("0.00"))
-
-
-def settled(db: Database, company: str, id: str) -> tuple[Decimal, Decimal]:
-    """(payments, credit applied) against an invoice; for a credit note, (0, credit used)."""
-    paid = _sum(
-        db,
-        "SELECT amount FROM ledger_payments WHERE company = ? AND invoice_id = ?",
-        [company, id],
-    )
-    credited = _sum(
-        db,
-        "SELECT amount FROM ledger_credit_applications WHERE company = ? "
-        "AND (invoice_id = ? OR credit_note_id = ?)",
-        [company, id, id],
-    )
-    return paid, credited
-
-
-def _total(db: Database, company: str, id: str) -> tuple[Decimal, str]:
-    row = _one(
-        db,
-        "SELECT total, status FROM ledger_invoices WHERE company = ? AND id = ?",
-        [company, id],
-    )
-    if row is None:
-        raise NotFoundError(f"no invoice {id!r} in the ledger of {company}")
-    return Decimal(row["total"]), row["status"]
-
-
-def amount_due(db: Database, company: str, id: str) -> Decimal:
-    """What an invoice is for: its total, tax included, after discounts (for a credit note,
-    the credit it gives)."""
-    return _total(db, company, id)[0]
-
-
-def balance_of(total: Decimal, status: str, paid: Decimal, credited: Decimal) -> Decimal:
-    """total - paid - credited; 0.00 for a void document. Negative when overpaid."""
-    return Decimal("0.00") if status == "void" else total - paid - credited
-
-
-def status_of(total: Decimal, status: str, paid: Decimal, credited: Decimal) -> InvoiceStatus:
-    """draft and void as stored; otherwise open (nothing settled), partially_paid, paid (to
-    the cent) or overpaid, against the total including tax."""
-    if status in ("draft", "void"):
-        return InvoiceStatus(status)
-    settled_total = paid + credited
-    if settled_total <= 0:
-        return InvoiceStatus.OPEN
-    if settled_total == total:
-        return InvoiceStatus.PAID
-    if settled_total > total:
-        return InvoiceStatus.OVERPAID
-    return InvoiceStatus.PARTIALLY_PAID
-
-
-def invoice_balance(db: Database, company: str, id: str) -> Decimal:
-    """The total (tax included, after discounts) minus payments and applied credit; for a
-    credit note, the credit not yet applied. 0.00 once paid, negative when overpaid."""
-    total, status = _total(db, company, id)
-    paid, credited = settled(db, company, id)
-    return balance_of(total, status, paid, credited)
-
-
-def invoice_status(db: Database, company: str, id: str) -> InvoiceStatus:
-    """draft, open, partially_paid, paid, overpaid or void, against the total including tax.
-    A credit note is `paid` once fully applied."""
-    total, status = _total(db, company, id)
-    paid, credited = settled(db, company, id)
-    return status_of(total, status, paid, credited)
 
 
 # Changes from commands and the sync engine ---------------------------------------------------
