@@ -275,9 +275,10 @@ def record_local_payment(
     date: dt.date | str,
     method: str | None = None,
     reference: str | None = None,
+    home_amount: Decimal | str | None = None,
 ) -> None:
     """Record a payment taken outside QuickBooks (stripe, check, ...) and queue PUSH_PAYMENT in
-    the same transaction. Recording the identical payment again is a no-op; the same id with
+    the same transaction. `home_amount`: a foreign-currency payment in the home currency. Recording the identical payment again is a no-op; the same id with
     different details is an InputError (payments are immutable)."""
     try:
         pay = PaymentIn.model_validate(
@@ -288,6 +289,7 @@ def record_local_payment(
                 "date": date,
                 "method": method,
                 "reference": reference,
+                "home_amount": home_amount,
             }
         )
     except ValidationError as exc:

@@ -9,9 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from sqlite_utils import Database
 
+from qbsync.errors import InputError
 from qbsync.ledger import quickbooks
 from qbsync.ledger.store import (
     get_invoice,
@@ -560,3 +562,88 @@ def test_a_finalized_invoices_tax_fields_cannot_change(tmp_path: Path) -> None:
     assert out["counts"]["tax_regions"]["updated"] == 1
     assert out["counts"]["invoices"] == {"added": 0, "updated": 0, "unchanged": 1}
     assert get_invoice(db, "acme", "INV-NYC").tax == D("39.94")
+
+
+def test_bad_tax_and_discount_fields_name_their_place(tmp_path: Path) -> None:
+    ensure_company("acme")
+    _import(tmp_path, "")
+    db = open_store()
+    before = fingerprint(db)
+    bad = """\
+  - {id: TR-BOTH, name: Both, rate: 5, components: [{name: A, rate: 1}]}
+  - {id: TR-HIGH, name: High, rate: 101}
+invoices:
+  - id: INV-BAD
+    number: "5009"
+    client: CL-US
+    date: 2026-11-02
+    status: finalized
+    amounts: gross
+    lines:
+      - {service: S-1, unit_price: 10.00}
+      - {kind: discount, amount: 5.00, percent: 10}
+      - {kind: discount, amount: 500.00, tax_region: TR-TX}
+"""
+    error = _import(tmp_path, bad, code=2)["error"]["message"]
+    text = (CATALOG + bad).splitlines()
+
+    def at(fragment: str) -> int:
+        return next(i for i, line in enumerate(text, start=1) if fragment in line)
+
+    for place, message in (
+        (f"ledger.yaml:{at('TR-BOTH')}: tax_regions[5]", "give a rate or components, not both"),
+        (
+            f"ledger.yaml:{at('TR-HIGH')}: tax_regions[6].rate",
+            "101 is not a percentage from 0 to 100",
+        ),
+        (
+            f"ledger.yaml:{at('amounts: gross')}: invoices[0].amounts",
+            "Input should be 'exclusive' or 'inclusive'",
+        ),
+        (
+            f"ledger.yaml:{at('unit_price: 10.00}')}: invoices[0].lines[0].quantity",
+            "field required",
+        ),
+        (
+            f"ledger.yaml:{at('percent: 10}')}: invoices[0].lines[1]",
+            "a discount line gives an amount or a percent (one of them)",
+        ),
+        (
+            f"ledger.yaml:{at('tax_region: TR-TX}')}: invoices[0].lines[2].tax_region",
+            "unknown field",
+        ),
+    ):
+        assert f"{place}: {message}" in error, (place, error)
+    assert fingerprint(db) == before
+
+
+def test_a_foreign_currency_payment_keeps_both_amounts(tmp_path: Path) -> None:
+    ensure_company("acme")
+    _import(tmp_path, FORMATS_YAML.split("payments:")[0])
+    # INV-F comes to 97.49 GBP; paid in full, 123.81 USD at the invoice's rate.
+    db = open_store()
+    record_local_payment(
+        db,
+        "acme",
+        id="P-GBP",
+        invoice_id="INV-F",
+        amount=D("97.49"),
+        home_amount=D("123.81"),
+        date="2026-11-04",
+    )
+    row = db.execute(
+        "SELECT amount, home_amount FROM ledger_payments WHERE id = 'P-GBP'"
+    ).fetchone()
+    assert row == ("97.49", "123.81")
+    assert invoice_status(db, "acme", "INV-F") == "paid"
+    assert invoice_balance(db, "acme", "INV-F") == D("0.00")
+    with pytest.raises(InputError, match=r"home_amount: 1\.001 has more than 2 decimal places"):
+        record_local_payment(
+            db,
+            "acme",
+            id="P-GBP-2",
+            invoice_id="INV-F",
+            amount=D("1.00"),
+            home_amount="1.001",
+            date="2026-11-04",
+        )
