@@ -15,6 +15,7 @@ from typing import Any
 CENT = Decimal("0.01")
 MONEY_PLACES = 2
 RATE_PLACES = 4
+EXCHANGE_PLACES = 8
 MAX_ABS = Decimal("1000000000000")  # no billing amount reaches a trillion; catches typos
 
 
@@ -93,6 +94,35 @@ def normalize(number: Decimal, min_places: int) -> Decimal:
     if -trimmed.as_tuple().exponent < min_places:  # type: ignore[operator]
         return number.quantize(Decimal(1).scaleb(-min_places))
     return trimmed
+
+
+def percent(value: Any) -> Decimal:
+    """A rate in percent (8.875, 20): at most 4 decimal places, from 0 to 100."""
+    number = normalize(to_decimal(value, RATE_PLACES), 0)
+    if not 0 <= number <= 100:
+        raise ValueError(f"{value} is not a percentage from 0 to 100")
+    return number
+
+
+def exchange_rate(value: Any) -> Decimal:
+    """Units of the home currency for one unit of the document's: above 0, at most 8 decimal
+    places (QuickBooks' ExchangeRate carries more than a cent's precision)."""
+    number = normalize(to_decimal(value, EXCHANGE_PLACES), 0)
+    if number <= 0:
+        raise ValueError("must be greater than 0")
+    return number
+
+
+def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """Split `total` (to the cent) over `weights` in proportion, each share rounded half-up and
+    the last non-zero weight taking what rounding left, so the shares sum to `total` exactly."""
+    whole = sum(weights, Decimal(0))
+    if whole == 0:
+        return [Decimal("0.00") for _ in weights]
+    shares = [cents(total * w / whole) for w in weights]
+    last = max(i for i, w in enumerate(weights) if w != 0)
+    shares[last] = total - sum((s for i, s in enumerate(shares) if i != last), Decimal("0.00"))
+    return shares
 
 
 def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:

@@ -16,8 +16,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from qbsync import money as m
-from qbsync.ledger.models import InvoiceIn
-from qbsync.ledger.queries import invoice_lines
+from qbsync.ledger.models import DiscountLineIn, InvoiceIn, LineIn
+from qbsync.ledger.queries import invoice_discounts, invoice_lines
 
 
 def opt_text(value: Any) -> str | None:
@@ -31,10 +31,45 @@ def opt_text(value: Any) -> str | None:
     return str(value)
 
 
+def _item(line: LineIn) -> dict[str, Any]:
+    content = {
+        "service": line.service,
+        "description": line.description,
+        "quantity": m.text(line.quantity),
+        "unit_price": m.text(line.unit_price),
+        "tax_region": line.tax_region,
+        "service_date": opt_text(line.service_date),
+    }
+    if line.tax_amount is not None:
+        content["tax_amount"] = m.text(line.tax_amount)
+    return content
+
+
+def _discount(line: DiscountLineIn) -> dict[str, Any]:
+    return {
+        "kind": "discount",
+        "description": line.description,
+        "amount": opt_text(line.amount),
+        "percent": opt_text(line.percent),
+        "taxable": line.taxable,
+    }
+
+
+def _extras(content: dict[str, Any], amounts: str, tax_total: Any, exchange_rate: Any) -> None:
+    # Fields added with tax and discounts enter the content only when they say something, so
+    # an untaxed, undiscounted invoice keeps the content (and hash) it always had.
+    if amounts != "exclusive":
+        content["amounts"] = amounts
+    if tax_total is not None:
+        content["tax_total"] = opt_text(tax_total)
+    if exchange_rate is not None:
+        content["exchange_rate"] = opt_text(exchange_rate)
+
+
 def invoice_content(inv: InvoiceIn, currency: str | None) -> dict[str, Any]:
     """The immutable content of an invoice, keyed by the file's field names (so a difference
     can be pointed at in the file). Status is not content: it has its own transitions."""
-    return {
+    content = {
         "number": inv.number,
         "client": inv.client,
         "type": inv.type,
@@ -43,18 +78,10 @@ def invoice_content(inv: InvoiceIn, currency: str | None) -> dict[str, Any]:
         "terms": inv.terms,
         "currency": currency,
         "memo": inv.memo,
-        "lines": [
-            {
-                "service": line.service,
-                "description": line.description,
-                "quantity": m.text(line.quantity),
-                "unit_price": m.text(line.unit_price),
-                "tax_region": line.tax_region,
-                "service_date": opt_text(line.service_date),
-            }
-            for line in inv.lines
-        ],
+        "lines": [_item(ln) if isinstance(ln, LineIn) else _discount(ln) for ln in inv.lines],
     }
+    _extras(content, inv.amounts, inv.tax_total, inv.exchange_rate)
+    return content
 
 
 def content_hash(content: dict[str, Any]) -> str:
@@ -62,8 +89,36 @@ def content_hash(content: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def stored_content(db: Database, company: str, row: dict[str, Any]) -> dict[str, Any]:
+def _stored_item(ln: dict[str, Any]) -> dict[str, Any]:
+    content = {
+        "service": ln["service_id"],
+        "description": ln["description"],
+        "quantity": ln["quantity"],
+        "unit_price": ln["unit_price"],
+        "tax_region": ln["tax_region_id"],
+        "service_date": ln["service_date"],
+    }
+    if ln["tax_amount"] is not None:
+        content["tax_amount"] = ln["tax_amount"]
+    return content
+
+
+def _stored_discount(ln: dict[str, Any]) -> dict[str, Any]:
     return {
+        "kind": "discount",
+        "description": ln["description"],
+        "amount": ln["amount"],
+        "percent": ln["percent"],
+        "taxable": bool(ln["taxable"]),
+    }
+
+
+def stored_content(db: Database, company: str, row: dict[str, Any]) -> dict[str, Any]:
+    lines = [(ln["line_no"], _stored_item(ln)) for ln in invoice_lines(db, company, row["id"])]
+    lines += [
+        (ln["line_no"], _stored_discount(ln)) for ln in invoice_discounts(db, company, row["id"])
+    ]
+    content = {
         "number": row["number"],
         "client": row["client_id"],
         "type": row["type"],
@@ -72,18 +127,10 @@ def stored_content(db: Database, company: str, row: dict[str, Any]) -> dict[str,
         "terms": row["terms_id"],
         "currency": row["currency"],
         "memo": row["memo"],
-        "lines": [
-            {
-                "service": ln["service_id"],
-                "description": ln["description"],
-                "quantity": ln["quantity"],
-                "unit_price": ln["unit_price"],
-                "tax_region": ln["tax_region_id"],
-                "service_date": ln["service_date"],
-            }
-            for ln in invoice_lines(db, company, row["id"])
-        ],
+        "lines": [content for _, content in sorted(lines, key=lambda pair: pair[0])],
     }
+    _extras(content, row["amounts"], row["tax_total"], row["exchange_rate"])
+    return content
 
 
 def first_difference(

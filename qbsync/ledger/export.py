@@ -1,7 +1,8 @@
 """`ledger export`: what came back from QuickBooks, for the billing system.
 
 payments: the payments recorded in QuickBooks (source quickbooks), as the sync engine wrote
-them. invoices: every finalized or void document with its ledger-side status and amounts.
+them. invoices: every finalized or void document with its ledger-side status and amounts (subtotal,
+discount, tax, total, paid, credited, balance, currency; exchange_rate and home_total when set).
 The command reads them through qbsync/views/invoices.py, which adds each invoice's QuickBooks
 id from the outbox.
 """
@@ -19,7 +20,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from qbsync import money as m
-from qbsync.ledger.store import invoice_status, settled
+from qbsync.ledger.balances import balance_of, settled, status_of
 
 PAYMENT_COLUMNS = (
     "id",
@@ -38,9 +39,15 @@ INVOICE_COLUMNS = (
     "client",
     "status",
     "subtotal",
+    "discount",
+    "tax",
+    "total",
     "paid",
     "credited",
     "balance",
+    "currency",
+    "exchange_rate",
+    "home_total",
     "qbo_id",
     "voided_at",
     "updated_at",
@@ -67,9 +74,9 @@ def invoice_rows(
     """Finalized and void documents changed on or after `since`, with the QuickBooks id each
     was exported under (`qbo_ids`, from the outbox: see qbsync/views/invoices.py)."""
     # "Changed" covers the invoice itself and anything settled against it.
-    cursor = db.execute(
-        """
-        SELECT i.id, i.number, i.type, i.client_id, i.subtotal, i.voided_at,
+    sql = """
+        SELECT i.id, i.number, i.type, i.client_id, i.status, i.subtotal, i.discount, i.tax,
+               i.total, i.currency, i.exchange_rate, i.home_total, i.voided_at,
                MAX(i.updated_at,
                    COALESCE((SELECT MAX(p.updated_at) FROM ledger_payments p
                              WHERE p.company = i.company AND p.invoice_id = i.id), ''),
@@ -80,34 +87,39 @@ def invoice_rows(
         FROM ledger_invoices i
         WHERE i.company = ? AND i.status != 'draft'
         ORDER BY i.date, i.id
-        """,
-        [company],
-    )
+        """
     rows = []
     since_text = _since_text(since)
-    for iid, number, kind, client, subtotal, voided_at, changed_at in cursor.fetchall():
-        if changed_at < since_text:
+    for r in db.query(sql, [company]):
+        if r["changed_at"] < since_text:
             continue
+        iid = r["id"]
         paid, credited = settled(db, company, iid)
-        status = invoice_status(db, company, iid)
-        total = Decimal(subtotal)
-        balance = Decimal("0.00") if status == "void" else total - paid - credited
-        rows.append(
-            {
-                "id": iid,
-                "number": number,
-                "type": kind,
-                "client": client,
-                "status": status.value,
-                "subtotal": m.text(total),
-                "paid": m.text(paid),
-                "credited": m.text(credited),
-                "balance": m.text(balance),
-                "qbo_id": qbo_ids.get(iid),
-                "voided_at": voided_at,
-                "updated_at": changed_at,
-            }
-        )
+        total = Decimal(r["total"])
+        row: dict[str, Any] = {
+            "id": iid,
+            "number": r["number"],
+            "type": r["type"],
+            "client": r["client_id"],
+            "status": status_of(total, r["status"], paid, credited).value,
+            "subtotal": r["subtotal"],
+            "discount": r["discount"],
+            "tax": r["tax"],
+            "total": r["total"],
+            "paid": m.text(paid),
+            "credited": m.text(credited),
+            "balance": m.text(balance_of(total, r["status"], paid, credited)),
+            "currency": r["currency"],
+        }
+        if r["exchange_rate"] is not None:  # only when set (CSV leaves the cells empty)
+            row["exchange_rate"] = r["exchange_rate"]
+            row["home_total"] = r["home_total"]
+        row |= {
+            "qbo_id": qbo_ids.get(iid),
+            "voided_at": r["voided_at"],
+            "updated_at": r["changed_at"],
+        }
+        rows.append(row)
     return rows
 
 
@@ -117,7 +129,7 @@ def render(rows: list[dict[str, Any]], what: str, fmt: str) -> str:
         return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     columns = PAYMENT_COLUMNS if what == "payments" else INVOICE_COLUMNS
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", restval="")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: "" if v is None else v for k, v in row.items()})

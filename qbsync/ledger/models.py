@@ -16,9 +16,12 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from qbsync import money as m
@@ -155,9 +158,38 @@ class ServiceIn(_Record):
     name: Name
 
 
+Percent = Annotated[Decimal, BeforeValidator(m.percent)]
+ExchangeRate = Annotated[Decimal, BeforeValidator(m.exchange_rate)]
+
+
+class TaxComponentIn(_Record):
+    """One rate of a combined tax region (a state's and a city's, GST and QST)."""
+
+    name: Name
+    rate: Percent
+
+
 class TaxRegionIn(_Record):
     id: Id
     name: Name
+    rate: Annotated[Percent | None, BeforeValidator(_blank_is_none)] = None
+    components: Annotated[list[TaxComponentIn], Field(min_length=1, max_length=10)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> TaxRegionIn:
+        if self.rate is not None and self.components is not None:
+            raise ValueError("give a rate or components, not both")
+        if self.components is not None:
+            names = [c.name for c in self.components]
+            if len(set(names)) != len(names):
+                raise ValueError("components: each component needs its own name")
+        return self
+
+    def rates(self) -> list[tuple[str, Decimal]] | None:
+        """(name, rate in percent) per rate, or None when the region has no rate."""
+        if self.components is not None:
+            return [(c.name, c.rate) for c in self.components]
+        return None if self.rate is None else [(self.name, self.rate)]
 
 
 class TermsIn(_Record):
@@ -173,6 +205,48 @@ class LineIn(_Record):
     unit_price: UnitPrice  # may be negative: a discount line
     tax_region: OptId = None
     service_date: OptDate = None
+    # The tax the billing system computed for this line (optional; see docs/ledger.md).
+    tax_amount: Annotated[Money | None, BeforeValidator(_blank_is_none)] = None
+
+
+class DiscountLineIn(_Record):
+    """A discount on the invoice: an amount, or a percent of the sum of its item lines.
+    `taxable` (default true): the discount is taken before tax, so tax is computed on the
+    discounted amounts; false: tax is computed on the full amounts."""
+
+    kind: Literal["discount"]
+    description: OptText = None
+    amount: Annotated[PositiveMoney | None, BeforeValidator(_blank_is_none)] = None
+    percent: Annotated[
+        Annotated[Percent, AfterValidator(_positive)] | None, BeforeValidator(_blank_is_none)
+    ] = None
+    taxable: Annotated[bool, BeforeValidator(lambda v: True if v in (None, "") else v)] = True
+
+    @model_validator(mode="after")
+    def _amount_or_percent(self) -> DiscountLineIn:
+        if (self.amount is None) == (self.percent is None):
+            raise ValueError("a discount line gives an amount or a percent (one of them)")
+        return self
+
+
+def _line_kind(value: Any) -> str:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return "discount" if kind == "discount" else "item"
+
+
+def _item_kind(value: Any) -> Any:
+    # `kind: item` may be written out; an item line's model has no such field.
+    if isinstance(value, dict) and value.get("kind") in ("item", "", None) and "kind" in value:
+        return {k: v for k, v in value.items() if k != "kind"}
+    return value
+
+
+AnyLine = Annotated[
+    Annotated[LineIn, BeforeValidator(_item_kind), Tag("item")]
+    | Annotated[DiscountLineIn, Tag("discount")],
+    Discriminator(_line_kind),
+]
+LINE_TAGS = ("item", "discount")
 
 
 class InvoiceIn(_Record):
@@ -191,7 +265,19 @@ class InvoiceIn(_Record):
     currency: Currency = None
     memo: Memo = None
     # QuickBooks takes at most 750 lines on a taxable invoice.
-    lines: Annotated[list[LineIn], Field(min_length=1, max_length=750)]
+    lines: Annotated[list[AnyLine], Field(min_length=1, max_length=750)]
+    # Prices as written exclude tax (default) or include it.
+    amounts: Annotated[
+        Literal["exclusive", "inclusive"], BeforeValidator(lambda v: v or "exclusive")
+    ] = "exclusive"
+    # The invoice's tax as the billing system computed it (optional; must equal the sum of the
+    # lines' tax_amount when both are given).
+    tax_total: Annotated[Money | None, BeforeValidator(_blank_is_none)] = None
+    exchange_rate: Annotated[ExchangeRate | None, BeforeValidator(_blank_is_none)] = None
+
+    @property
+    def items(self) -> list[LineIn]:
+        return [line for line in self.lines if isinstance(line, LineIn)]
 
     @field_validator("due_date")
     @classmethod
@@ -207,6 +293,8 @@ class PaymentIn(_Record):
     invoice: Id
     amount: PositiveMoney
     date: Date
+    # For a payment in a foreign currency: what it came to in the home currency (optional).
+    home_amount: Annotated[PositiveMoney | None, BeforeValidator(_blank_is_none)] = None
     method: Annotated[
         Annotated[str, Field(max_length=100), AfterValidator(_one_line)] | None,
         BeforeValidator(_blank_is_none),
@@ -241,12 +329,14 @@ RECORD_MODELS: dict[str, type[_Record]] = {
 
 
 class InvoiceStatus(StrEnum):
-    """Where an invoice stands, ledger-side. A credit note is `paid` once fully applied."""
+    """Where an invoice stands, ledger-side, against its total including tax. A credit note is
+    `paid` once fully applied."""
 
     DRAFT = "draft"
     OPEN = "open"
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
+    OVERPAID = "overpaid"
     VOID = "void"
 
 
@@ -260,6 +350,9 @@ class InvoiceLine:
     amount: Decimal
     tax_region_id: str | None
     service_date: dt.date | None
+    discount: Decimal = Decimal("0.00")
+    tax: Decimal = Decimal("0.00")
+    total: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -283,6 +376,12 @@ class Invoice:
     created_at: str
     updated_at: str
     lines: list[InvoiceLine] = field(default_factory=list)
+    discount: Decimal = Decimal("0.00")
+    tax: Decimal = Decimal("0.00")
+    total: Decimal = Decimal("0.00")
+    amounts: Literal["exclusive", "inclusive"] = "exclusive"
+    exchange_rate: Decimal | None = None
+    home_total: Decimal | None = None
 
     @property
     def is_credit_note(self) -> bool:

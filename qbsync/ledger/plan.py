@@ -8,12 +8,12 @@ together, so a file is fixed in one pass.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from sqlite_utils import Database
 
 from qbsync import money as m
+from qbsync.ledger import tax
 from qbsync.ledger.content import (
     content_hash,
     first_difference,
@@ -21,9 +21,16 @@ from qbsync.ledger.content import (
     opt_text,
     stored_content,
 )
-from qbsync.ledger.models import KINDS, CreditApplicationIn, InvoiceIn, PaymentIn
+from qbsync.ledger.models import (
+    KINDS,
+    CreditApplicationIn,
+    InvoiceIn,
+    LineIn,
+    PaymentIn,
+)
 from qbsync.ledger.queries import records_by_id
 from qbsync.ledger.readers import RawRecord
+from qbsync.ledger.rows import AsAttributes, Rows, invoice_rows, region_row, stored_rates
 from qbsync.ledger.rules import (
     Document,
     NoPayment,
@@ -35,6 +42,7 @@ from qbsync.ledger.rules import (
     replay,
     void_op,
 )
+from qbsync.ledger.tax import Rates
 from qbsync.ledger.validate import Problems, parse_records
 from qbsync.outbox import OpKind, SubjectType
 
@@ -55,6 +63,8 @@ class Plan:
     company: str
     kinds: dict[str, KindPlan] = field(default_factory=lambda: {k: KindPlan() for k in KINDS})
     lines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # invoice id -> rows
+    discounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # same, discounts
+    taxes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # same, tax per rate
     ops: list[tuple[OpKind, SubjectType, str]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -107,13 +117,18 @@ def build_plan(db: Database, company: str, records: list[RawRecord]) -> Plan:
 
     _simple_kind(plan, "clients", parsed["clients"], clients, ("id", "name", "email", "currency"))
     _simple_kind(plan, "services", parsed["services"], services, ("id", "name"))
-    _simple_kind(plan, "tax_regions", parsed["tax_regions"], regions, ("id", "name"))
+    region_rows = [
+        (record, AsAttributes(region_row(region))) for record, region in parsed["tax_regions"]
+    ]
+    _simple_kind(plan, "tax_regions", region_rows, regions, ("id", "name", "rate", "components"))
     _simple_kind(plan, "terms", parsed["terms"], terms, ("id", "name", "due_days"))
 
     client_currency: dict[str, str | None] = {cid: row["currency"] for cid, row in clients.items()}
     client_currency.update({c.id: c.currency for _, c in parsed["clients"]})
     service_ids = set(services) | {s.id for _, s in parsed["services"]}
-    region_ids = set(regions) | {r.id for _, r in parsed["tax_regions"]}
+    region_rates: dict[str, Rates | None] = {rid: stored_rates(row) for rid, row in regions.items()}
+    region_rates.update({r.id: r.rates() for _, r in parsed["tax_regions"]})
+    region_ids = set(region_rates)
     terms_ids = set(terms) | {t.id for _, t in parsed["terms"]}
 
     docs: dict[str, Document] = {
@@ -131,6 +146,7 @@ def build_plan(db: Database, company: str, records: list[RawRecord]) -> Plan:
             service_ids,
             region_ids,
             terms_ids,
+            region_rates,
         )
         docs[inv.id] = Document(inv.type, inv.status, inv.client)
 
@@ -154,6 +170,7 @@ def _plan_invoice(
     service_ids: set[str],
     region_ids: set[str],
     terms_ids: set[str],
+    region_rates: dict[str, Rates | None],
 ) -> None:
     before = len(problems.items)
     if inv.client not in client_currency:
@@ -161,6 +178,8 @@ def _plan_invoice(
     if inv.terms is not None and inv.terms not in terms_ids:
         problems.add(record.where(("terms",)), f"unknown terms {inv.terms!r}")
     for index, line in enumerate(inv.lines):
+        if not isinstance(line, LineIn):
+            continue
         if line.service not in service_ids:
             problems.add(
                 record.where(("lines", index, "service")), f"unknown service {line.service!r}"
@@ -178,8 +197,10 @@ def _plan_invoice(
             f"{inv.currency} differs from client {inv.client}'s currency {own} "
             "(QuickBooks fixes a customer's currency)",
         )
-    amounts = [m.line_amount(line.quantity, line.unit_price) for line in inv.lines]
-    subtotal = sum(amounts, Decimal("0.00"))
+    figures = tax.figures(inv, region_rates)
+    for path, message in figures.problems:
+        problems.add(record.where(path), message)
+    subtotal = figures.subtotal
     if subtotal < 0 or (inv.type == "credit_note" and subtotal == 0):
         what = "a credit note's" if inv.type == "credit_note" else "an invoice's"
         need = "greater than 0" if inv.type == "credit_note" else "0 or more"
@@ -209,26 +230,19 @@ def _plan_invoice(
         "memo": inv.memo,
         "subtotal": m.text(subtotal),
         "content_hash": digest,
+        "discount": m.text(figures.discount),
+        "tax": m.text(figures.tax),
+        "total": m.text(figures.total),
+        "amounts": inv.amounts,
+        "tax_total": opt_text(inv.tax_total),
+        "exchange_rate": opt_text(inv.exchange_rate),
+        "home_total": opt_text(tax.home_total(figures.total, inv.exchange_rate)),
     }
-    line_rows = [
-        {
-            "invoice_id": inv.id,
-            "line_no": index + 1,
-            "service_id": line.service,
-            "description": line.description,
-            "quantity": m.text(line.quantity),
-            "unit_price": m.text(line.unit_price),
-            "amount": m.text(amount),
-            "tax_region_id": line.tax_region,
-            "service_date": opt_text(line.service_date),
-        }
-        for index, (line, amount) in enumerate(zip(inv.lines, amounts, strict=True))
-    ]
     kind_plan = plan.kinds["invoices"]
 
     if old is None:
         kind_plan.added.append(row)
-        plan.lines[inv.id] = line_rows
+        _plan_rows(plan, inv.id, invoice_rows(inv, figures))
         if inv.status == "finalized":
             plan.ops.append((export_op(inv.type), SubjectType.INVOICE, inv.id))
         return
@@ -240,7 +254,7 @@ def _plan_invoice(
             kind_plan.unchanged += 1
             return
         kind_plan.updated.append(row)
-        plan.lines[inv.id] = line_rows
+        _plan_rows(plan, inv.id, invoice_rows(inv, figures))
         if inv.status == "finalized":
             plan.ops.append((export_op(inv.type), SubjectType.INVOICE, inv.id))
         return
@@ -283,6 +297,10 @@ def _plan_invoice(
         op = void_op(inv.type, was)
         if op is not None:
             plan.ops.append((op, SubjectType.INVOICE, inv.id))
+
+
+def _plan_rows(plan: Plan, invoice_id: str, rows: tuple[Rows, Rows, Rows]) -> None:
+    plan.lines[invoice_id], plan.discounts[invoice_id], plan.taxes[invoice_id] = rows
 
 
 def _plan_payment(

@@ -48,13 +48,39 @@ def terms_due_days(db: Database, company: str) -> dict[str, int]:
 
 
 def invoice_lines(db: Database, company: str, invoice_id: str) -> list[dict[str, Any]]:
-    """An invoice's lines as stored, in order: line_no, service_id, description, quantity,
-    unit_price, amount, tax_region_id, service_date."""
+    """An invoice's item lines as stored, in order: line_no, service_id, description,
+    quantity, unit_price, amount, tax_region_id, service_date, tax_amount (as the file gave
+    it), discount, tax, total."""
     return list(
         db.query(
             "SELECT line_no, service_id, description, quantity, unit_price, amount, "
-            "tax_region_id, service_date FROM ledger_invoice_lines "
+            "tax_region_id, service_date, tax_amount, discount, tax, total "
+            "FROM ledger_invoice_lines "
             "WHERE company = ? AND invoice_id = ? ORDER BY line_no",
+            [company, invoice_id],
+        )
+    )
+
+
+def invoice_discounts(db: Database, company: str, invoice_id: str) -> list[dict[str, Any]]:
+    """An invoice's discount lines as stored, in order: line_no (its place among the lines),
+    description, amount or percent (as the file gave them), taxable, discount (what it came
+    to)."""
+    return list(
+        db.query(
+            "SELECT line_no, description, amount, percent, taxable, discount "
+            "FROM ledger_invoice_discounts WHERE company = ? AND invoice_id = ? ORDER BY line_no",
+            [company, invoice_id],
+        )
+    )
+
+
+def invoice_taxes(db: Database, company: str, invoice_id: str) -> list[dict[str, Any]]:
+    """An invoice's tax per region and rate: tax_region_id, name, rate, base, amount."""
+    return list(
+        db.query(
+            "SELECT tax_region_id, name, rate, base, amount FROM ledger_invoice_taxes "
+            "WHERE company = ? AND invoice_id = ? ORDER BY tax_region_id, name",
             [company, invoice_id],
         )
     )

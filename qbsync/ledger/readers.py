@@ -27,7 +27,7 @@ CSV_KINDS = (*KINDS, "invoice_lines")
 CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "clients": ("id", "name", "email", "currency"),
     "services": ("id", "name"),
-    "tax_regions": ("id", "name"),
+    "tax_regions": ("id", "name", "rate"),
     "terms": ("id", "name", "due_days"),
     "invoices": (
         "id",
@@ -40,6 +40,9 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
         "type",
         "currency",
         "memo",
+        "amounts",
+        "tax_total",
+        "exchange_rate",
     ),
     "invoice_lines": (
         "invoice",
@@ -49,8 +52,13 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
         "unit_price",
         "tax_region",
         "service_date",
+        "tax_amount",
+        "kind",
+        "amount",
+        "percent",
+        "taxable",
     ),
-    "payments": ("id", "invoice", "amount", "date", "method", "reference"),
+    "payments": ("id", "invoice", "amount", "date", "method", "reference", "home_amount"),
     "credit_applications": ("id", "credit_note", "invoice", "amount", "date"),
 }
 

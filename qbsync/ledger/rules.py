@@ -62,6 +62,7 @@ def payment_row(pay: PaymentIn) -> dict[str, Any]:
         "date": pay.date.isoformat(),
         "method": pay.method,
         "reference": pay.reference,
+        "home_amount": None if pay.home_amount is None else m.text(pay.home_amount),
     }
 
 

@@ -15,7 +15,13 @@ from pydantic import ValidationError
 from sqlite_utils import Database
 
 from qbsync.errors import InputError, NotFoundError
-from qbsync.ledger.models import Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentIn
+from qbsync.ledger.balances import amount_due as amount_due
+from qbsync.ledger.balances import balance_of as balance_of
+from qbsync.ledger.balances import invoice_balance as invoice_balance
+from qbsync.ledger.balances import invoice_status as invoice_status
+from qbsync.ledger.balances import settled as settled
+from qbsync.ledger.balances import status_of as status_of
+from qbsync.ledger.models import Invoice, InvoiceLine, Payment, PaymentIn
 from qbsync.ledger.plan import Plan
 from qbsync.ledger.queries import LIST_TABLES, invoice_lines
 from qbsync.ledger.rules import (
@@ -52,12 +58,12 @@ def apply_plan(db: Database, plan: Plan) -> None:
             for row in plan.kinds[kind].added + plan.kinds[kind].updated:
                 _upsert(db, table, company, row, now)
         invoices = plan.kinds["invoices"]
+        columns = ", ".join(_INVOICE_COLUMNS)
+        marks = ", ".join("?" for _ in _INVOICE_COLUMNS)
         for row in invoices.added:
             db.execute(
-                "INSERT INTO ledger_invoices (company, id, number, client_id, type, status, date, "
-                "due_date, terms_id, currency, memo, subtotal, content_hash, finalized_at, "
-                "voided_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "?, ?, ?, ?, ?)",
+                f"INSERT INTO ledger_invoices (company, {columns}, finalized_at, voided_at, "
+                f"created_at, updated_at) VALUES (?, {marks}, ?, ?, ?, ?)",
                 [
                     company,
                     *(row[c] for c in _INVOICE_COLUMNS),
@@ -67,11 +73,10 @@ def apply_plan(db: Database, plan: Plan) -> None:
                     now,
                 ],
             )
+        sets = ", ".join(f"{c} = ?" for c in _INVOICE_COLUMNS[1:])
         for row in invoices.updated:
             db.execute(
-                "UPDATE ledger_invoices SET number = ?, client_id = ?, type = ?, status = ?, "
-                "date = ?, due_date = ?, terms_id = ?, currency = ?, memo = ?, subtotal = ?, "
-                "content_hash = ?, "
+                f"UPDATE ledger_invoices SET {sets}, "
                 "finalized_at = CASE WHEN ? = 'finalized' THEN ? ELSE finalized_at END, "
                 "voided_at = CASE WHEN ? = 'void' THEN ? ELSE voided_at END, updated_at = ? "
                 "WHERE company = ? AND id = ?",
@@ -86,17 +91,24 @@ def apply_plan(db: Database, plan: Plan) -> None:
                     row["id"],
                 ],
             )
-        for invoice_id, lines in plan.lines.items():
-            db.execute(
-                "DELETE FROM ledger_invoice_lines WHERE company = ? AND invoice_id = ?",
-                [company, invoice_id],
-            )
-            db.conn.executemany(
-                "INSERT INTO ledger_invoice_lines (company, invoice_id, line_no, service_id, "
-                "description, quantity, unit_price, amount, tax_region_id, service_date) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[company, *line.values()] for line in lines],
-            )
+        for table, by_invoice in (
+            ("ledger_invoice_lines", plan.lines),
+            ("ledger_invoice_discounts", plan.discounts),
+            ("ledger_invoice_taxes", plan.taxes),
+        ):
+            for invoice_id, rows in by_invoice.items():
+                db.execute(
+                    f"DELETE FROM {table} WHERE company = ? AND invoice_id = ?",
+                    [company, invoice_id],
+                )
+                if not rows:
+                    continue
+                names = ", ".join(rows[0])
+                db.conn.executemany(
+                    f"INSERT INTO {table} (company, {names}) "
+                    f"VALUES (?, {', '.join('?' for _ in rows[0])})",
+                    [[company, *r.values()] for r in rows],
+                )
         for row in plan.kinds["payments"].added:
             _insert_payment(db, company, row, now)
         for row in plan.kinds["credit_applications"].added:
@@ -122,13 +134,20 @@ _INVOICE_COLUMNS = (
     "memo",
     "subtotal",
     "content_hash",
+    "discount",
+    "tax",
+    "total",
+    "amounts",
+    "tax_total",
+    "exchange_rate",
+    "home_total",
 )
 
 
 def _insert_payment(db: Database, company: str, row: dict[str, Any], now: str) -> None:
     db.execute(
         "INSERT INTO ledger_payments (company, id, invoice_id, amount, date, method, reference, "
-        "source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'local', ?, ?)",
+        "home_amount, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'local', ?, ?)",
         [
             company,
             row["id"],
@@ -137,6 +156,7 @@ def _insert_payment(db: Database, company: str, row: dict[str, Any], now: str) -
             row["date"],
             row["method"],
             row["reference"],
+            row["home_amount"],
             now,
             now,
         ],
@@ -183,6 +203,9 @@ def get_invoice(db: Database, company: str, id: str) -> Invoice:
             amount=Decimal(r["amount"]),
             tax_region_id=r["tax_region_id"],
             service_date=_date(r["service_date"]),
+            discount=Decimal(r["discount"]),
+            tax=Decimal(r["tax"]),
+            total=Decimal(r["total"]),
         )
         for r in invoice_lines(db, company, id)
     ]
@@ -206,7 +229,17 @@ def get_invoice(db: Database, company: str, id: str) -> Invoice:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         lines=lines,
+        discount=Decimal(row["discount"]),
+        tax=Decimal(row["tax"]),
+        total=Decimal(row["total"]),
+        amounts=row["amounts"],
+        exchange_rate=_opt_decimal(row["exchange_rate"]),
+        home_total=_opt_decimal(row["home_total"]),
     )
+
+
+def _opt_decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 def get_payment(db: Database, company: str, id: str) -> Payment:
@@ -229,66 +262,6 @@ def get_payment(db: Database, company: str, id: str) -> Payment:
     )
 
 
-def _sum(db: Database, sql: str, params: list[Any]) -> Decimal:
-    # Summed in Python from the exact text: SQLite's SUM() would go through REAL.
-    return sum((Decimal(r[0]) for r in db.execute(sql, params)), Decimal("0.00"))
-
-
-def settled(db: Database, company: str, id: str) -> tuple[Decimal, Decimal]:
-    """(payments, credit applied) against an invoice; for a credit note, (0, credit used)."""
-    paid = _sum(
-        db,
-        "SELECT amount FROM ledger_payments WHERE company = ? AND invoice_id = ?",
-        [company, id],
-    )
-    credited = _sum(
-        db,
-        "SELECT amount FROM ledger_credit_applications WHERE company = ? "
-        "AND (invoice_id = ? OR credit_note_id = ?)",
-        [company, id, id],
-    )
-    return paid, credited
-
-
-def invoice_balance(db: Database, company: str, id: str) -> Decimal:
-    """The ledger subtotal minus payments and applied credit (for a credit note: the credit
-    not yet applied). Tax is not in the ledger: the subtotal is before tax, which QuickBooks
-    computes, so a fully paid taxed invoice shows a negative balance here. The sync engine
-    compares against QuickBooks' TotalAmt and Balance, not this."""
-    row = _one(
-        db,
-        "SELECT subtotal, status FROM ledger_invoices WHERE company = ? AND id = ?",
-        [company, id],
-    )
-    if row is None:
-        raise NotFoundError(f"no invoice {id!r} in the ledger of {company}")
-    if row["status"] == "void":
-        return Decimal("0.00")
-    paid, credited = settled(db, company, id)
-    return Decimal(row["subtotal"]) - paid - credited
-
-
-def invoice_status(db: Database, company: str, id: str) -> InvoiceStatus:
-    """draft, open, partially_paid, paid or void. `paid` once payments and credit cover the
-    (pre-tax) subtotal; a credit note is `paid` once fully applied."""
-    row = _one(
-        db,
-        "SELECT subtotal, status FROM ledger_invoices WHERE company = ? AND id = ?",
-        [company, id],
-    )
-    if row is None:
-        raise NotFoundError(f"no invoice {id!r} in the ledger of {company}")
-    if row["status"] in ("draft", "void"):
-        return InvoiceStatus(row["status"])
-    paid, credited = settled(db, company, id)
-    settled_total = paid + credited
-    if settled_total <= 0:
-        return InvoiceStatus.OPEN
-    if settled_total >= Decimal(row["subtotal"]):
-        return InvoiceStatus.PAID
-    return InvoiceStatus.PARTIALLY_PAID
-
-
 # Changes from commands and the sync engine ---------------------------------------------------
 
 
@@ -302,9 +275,10 @@ def record_local_payment(
     date: dt.date | str,
     method: str | None = None,
     reference: str | None = None,
+    home_amount: Decimal | str | None = None,
 ) -> None:
     """Record a payment taken outside QuickBooks (stripe, check, ...) and queue PUSH_PAYMENT in
-    the same transaction. Recording the identical payment again is a no-op; the same id with
+    the same transaction. `home_amount`: a foreign-currency payment in the home currency. Recording the identical payment again is a no-op; the same id with
     different details is an InputError (payments are immutable)."""
     try:
         pay = PaymentIn.model_validate(
@@ -315,6 +289,7 @@ def record_local_payment(
                 "date": date,
                 "method": method,
                 "reference": reference,
+                "home_amount": home_amount,
             }
         )
     except ValidationError as exc:

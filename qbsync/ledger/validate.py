@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from qbsync.errors import InputError
-from qbsync.ledger.models import KINDS, RECORD_MODELS
+from qbsync.ledger.models import KINDS, LINE_TAGS, RECORD_MODELS
 from qbsync.ledger.readers import RawRecord
 
 MAX_REPORTED = 10
@@ -64,8 +64,19 @@ def parse_record(record: RawRecord, problems: Problems) -> BaseModel | None:
         return model.model_validate(record.data)
     except ValidationError as exc:
         for err in exc.errors():
-            problems.add(record.where(err["loc"]), _message(err))
+            problems.add(record.where(_place(err["loc"])), _message(err))
         return None
+
+
+def _place(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The place in the file: without the tag pydantic adds for the kind of an invoice line
+    (`lines.0.item.quantity` is the file's `lines[0].quantity`)."""
+    out: list[Any] = []
+    for index, part in enumerate(loc):
+        if part in LINE_TAGS and index >= 2 and loc[index - 2] == "lines":
+            continue
+        out.append(part)
+    return tuple(out)
 
 
 def parse_records(

@@ -33,9 +33,15 @@ def invoice_detail(
     if link:
         data["qbo_url"] = qbo_url(link.qbo_entity, link.qbo_id)
     data["lines"] = [
-        {k: v for k, v in line.items() if k != "service_date"}
+        {k: v for k, v in line.items() if k not in ("service_date", "tax_amount")}
         for line in queries.invoice_lines(db, company, invoice_id)
     ]
+    discounts = queries.invoice_discounts(db, company, invoice_id)
+    if discounts:
+        data["discounts"] = discounts
+    taxes = queries.invoice_taxes(db, company, invoice_id)
+    if taxes:
+        data["taxes"] = taxes
     data["payments"] = queries.invoice_payments(db, company, invoice_id)
     data["ops"] = outbox.for_subject(db, company, "invoice", invoice_id)
     return data

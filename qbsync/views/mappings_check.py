@@ -2,8 +2,11 @@
 
 An invoice waits for export when it is finalized and no export op for it is done in the
 outbox. Each service, tax region, terms and client it uses needs a mapping before the sync
-engine can build its QuickBooks payload. Reads the ledger with the outbox here; the mappings
-and the ledger's names through their owners.
+engine can build its QuickBooks payload. A tax region with no rate is named too (kind
+`tax_rates`) when such an invoice came without tax figures, so the ledger had to compute its tax
+and could not; only in a ledger that has rates (one with none leaves tax to QuickBooks, as
+before tax regions had rates). Reads the ledger with the outbox here; the mappings and the ledger's names
+through their owners.
 """
 
 from __future__ import annotations
@@ -45,6 +48,23 @@ _USES: tuple[tuple[str, str, str], ...] = (
         f"AND tax_region_id IS NOT NULL AND invoice_id IN ({_PENDING})",
     ),
     (
+        "tax_rates",
+        "tax_regions",
+        # Regions whose tax the ledger had to compute (the invoice came with no tax figures) and
+        # that have no rate: there is no mapping to add, but a rate (or components) to import.
+        "SELECT l.tax_region_id, l.invoice_id FROM ledger_invoice_lines l "
+        "JOIN ledger_invoices i ON i.company = l.company AND i.id = l.invoice_id "
+        "JOIN ledger_tax_regions r ON r.company = l.company AND r.id = l.tax_region_id "
+        "WHERE l.company = :company AND r.rate IS NULL AND r.components IS NULL "
+        "AND i.tax_total IS NULL AND NOT EXISTS (SELECT 1 FROM ledger_invoice_lines g "
+        "WHERE g.company = l.company AND g.invoice_id = l.invoice_id "
+        "AND g.tax_amount IS NOT NULL) "
+        # A ledger with no rate at all leaves tax to QuickBooks, as before rates existed.
+        "AND EXISTS (SELECT 1 FROM ledger_tax_regions x WHERE x.company = l.company "
+        "AND (x.rate IS NOT NULL OR x.components IS NOT NULL)) "
+        f"AND l.invoice_id IN ({_PENDING})",
+    ),
+    (
         "terms",
         "terms",
         "SELECT terms_id, id FROM ledger_invoices WHERE company = :company "
@@ -58,7 +78,11 @@ def missing_mappings(db: Database, company: str) -> list[dict[str, Any]]:
     waiting on it. Ordered by kind, then id."""
     missing: list[dict[str, Any]] = []
     for kind, ledger_kind, uses_sql in _USES:
-        mapped = {mapping.local_id for mapping in list_mappings(db, company, kind)}
+        mapped = (
+            set()
+            if kind == "tax_rates"
+            else {mapping.local_id for mapping in list_mappings(db, company, kind)}
+        )
         waiting: dict[str, set[str]] = {}
         for local_id, invoice_id in db.execute(uses_sql, {"company": company}):
             if local_id not in mapped:

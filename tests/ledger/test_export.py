@@ -69,9 +69,13 @@ def test_export_invoices_with_statuses(sample_ledger: SampleLedger, ledger_db: D
         "client": "CL-1",
         "status": "partially_paid",
         "subtotal": "1935.00",
+        "discount": "0.00",
+        "tax": "0.00",
+        "total": "1935.00",
         "paid": "0.00",
         "credited": "150.00",
         "balance": "1785.00",
+        "currency": "USD",
         "qbo_id": "130",
         "voided_at": None,
         "updated_at": None,
@@ -94,6 +98,9 @@ def test_invoice_show_and_payments_list(sample_ledger: SampleLedger, ledger_db: 
             "unit_price": "150.00",
             "amount": "600.00",
             "tax_region_id": "TR-EX",
+            "discount": "0.00",
+            "tax": "0.00",
+            "total": "600.00",
         },
         {
             "line_no": 2,
@@ -103,6 +110,9 @@ def test_invoice_show_and_payments_list(sample_ledger: SampleLedger, ledger_db: 
             "unit_price": "137.50",
             "amount": "171.88",
             "tax_region_id": "TR-EX",
+            "discount": "0.00",
+            "tax": "0.00",
+            "total": "171.88",
         },
     ]
     assert show["payments"] == [

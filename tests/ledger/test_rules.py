@@ -47,6 +47,7 @@ def test_a_payment_again_must_be_the_identical_local_one() -> None:
         "date": "2026-10-05",
         "method": "check",
         "reference": None,
+        "home_amount": None,
     }
     stored = {**row, "source": "local"}
     assert replay(stored, row).identical

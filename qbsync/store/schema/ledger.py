@@ -184,4 +184,69 @@ def m0023_mappings(db: Database) -> None:
     )
 
 
-STEPS = [m0020_ledger_catalog, m0021_ledger_documents, m0022_ledger_settlements, m0023_mappings]
+def m0024_ledger_tax(db: Database) -> None:
+    # The whole invoice: per line and in total amount, discount, tax and total; whether prices
+    # include tax; an exchange rate and home-currency total; the tax per region and rate; and
+    # the rates of tax regions. Documents stored before carried no tax or discount: they get
+    # discount 0, tax 0 and total = subtotal, prices exclusive.
+    for column, default in (
+        ("discount", "'0.00'"),
+        ("tax", "'0.00'"),
+        ("total", "'0.00'"),
+        ("amounts", "'exclusive'"),
+    ):
+        db.execute(
+            f"ALTER TABLE ledger_invoices ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}"
+        )
+    for column in ("tax_total", "exchange_rate", "home_total"):
+        db.execute(f"ALTER TABLE ledger_invoices ADD COLUMN {column} TEXT")
+    db.execute("UPDATE ledger_invoices SET total = subtotal")
+    for column, default in (("discount", "'0.00'"), ("tax", "'0.00'"), ("total", "'0.00'")):
+        db.execute(
+            f"ALTER TABLE ledger_invoice_lines ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}"
+        )
+    db.execute("ALTER TABLE ledger_invoice_lines ADD COLUMN tax_amount TEXT")
+    db.execute("UPDATE ledger_invoice_lines SET total = amount")
+    db.execute(
+        """
+        CREATE TABLE ledger_invoice_discounts (
+            company TEXT NOT NULL,
+            invoice_id TEXT NOT NULL,
+            line_no INTEGER NOT NULL,
+            description TEXT,
+            amount TEXT,
+            percent TEXT,
+            taxable INTEGER NOT NULL DEFAULT 1,
+            discount TEXT NOT NULL,
+            PRIMARY KEY (company, invoice_id, line_no),
+            FOREIGN KEY (company, invoice_id) REFERENCES ledger_invoices (company, id)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE ledger_invoice_taxes (
+            company TEXT NOT NULL,
+            invoice_id TEXT NOT NULL,
+            tax_region_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            rate TEXT,
+            base TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            PRIMARY KEY (company, invoice_id, tax_region_id, name),
+            FOREIGN KEY (company, invoice_id) REFERENCES ledger_invoices (company, id)
+        )
+        """
+    )
+    db.execute("ALTER TABLE ledger_tax_regions ADD COLUMN rate TEXT")
+    db.execute("ALTER TABLE ledger_tax_regions ADD COLUMN components TEXT")  # JSON [{name, rate}]
+    db.execute("ALTER TABLE ledger_payments ADD COLUMN home_amount TEXT")
+
+
+STEPS = [
+    m0020_ledger_catalog,
+    m0021_ledger_documents,
+    m0022_ledger_settlements,
+    m0023_mappings,
+    m0024_ledger_tax,
+]

@@ -1,0 +1,105 @@
+"""The rows an import writes for a tax region and for an invoice's lines, discount lines and
+tax per rate (plan.py decides whether to write them)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from qbsync import money as m
+from qbsync.ledger import tax
+from qbsync.ledger.content import opt_text
+from qbsync.ledger.models import InvoiceIn, LineIn, TaxRegionIn
+from qbsync.ledger.tax import Rates
+
+Rows = list[dict[str, Any]]
+
+
+def region_row(region: TaxRegionIn) -> dict[str, Any]:
+    components = (
+        None
+        if region.components is None
+        else json.dumps([{"name": c.name, "rate": m.text(c.rate)} for c in region.components])
+    )
+    return {
+        "id": region.id,
+        "name": region.name,
+        "rate": opt_text(region.rate),
+        "components": components,
+    }
+
+
+class AsAttributes:
+    """A stored row read as attributes (what _simple_kind compares)."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.__dict__.update(row)
+
+
+def stored_rates(row: dict[str, Any]) -> Rates | None:
+    if row.get("components"):
+        return [(c["name"], Decimal(c["rate"])) for c in json.loads(row["components"])]
+    if row.get("rate") is not None:
+        return [(row["name"], Decimal(row["rate"]))]
+    return None
+
+
+def invoice_rows(inv: InvoiceIn, figures: tax.Figures) -> tuple[Rows, Rows, Rows]:
+    """The invoice's item lines, discount lines and tax per rate, as rows to write."""
+    items = iter(
+        zip(
+            figures.amounts,
+            figures.line_discounts,
+            figures.line_taxes,
+            figures.line_totals,
+            strict=True,
+        )
+    )
+    discounts = iter(figures.discounts)
+    lines: Rows = []
+    discount_rows: Rows = []
+    for index, line in enumerate(inv.lines):
+        if isinstance(line, LineIn):
+            amount, discount, line_tax, total = next(items)
+            lines.append(
+                {
+                    "invoice_id": inv.id,
+                    "line_no": index + 1,
+                    "service_id": line.service,
+                    "description": line.description,
+                    "quantity": m.text(line.quantity),
+                    "unit_price": m.text(line.unit_price),
+                    "amount": m.text(amount),
+                    "tax_region_id": line.tax_region,
+                    "service_date": opt_text(line.service_date),
+                    "tax_amount": opt_text(line.tax_amount),
+                    "discount": m.text(discount),
+                    "tax": m.text(line_tax),
+                    "total": m.text(total),
+                }
+            )
+        else:
+            discount_rows.append(
+                {
+                    "invoice_id": inv.id,
+                    "line_no": index + 1,
+                    "description": line.description,
+                    "amount": opt_text(line.amount),
+                    "percent": opt_text(line.percent),
+                    "taxable": int(line.taxable),
+                    "discount": m.text(next(discounts)),
+                }
+            )
+    taxes = [
+        {
+            "invoice_id": inv.id,
+            "tax_region_id": t.region,
+            "name": t.name,
+            "rate": opt_text(t.rate),
+            "base": m.text(t.base),
+            "amount": m.text(t.amount),
+        }
+        for t in figures.taxes
+    ]
+    return lines, discount_rows, taxes

@@ -1,0 +1,183 @@
+"""An invoice's figures: per line and in total its amount, discount, tax and total.
+
+One rounding rule, applied once per rate (docs/ledger.md, "Tax, discounts and totals"):
+
+- A line's amount is quantity x unit price, half-up to the cent. The subtotal is their sum.
+- A discount line's discount is its amount, or its percent of the subtotal half-up to the cent.
+  Discounts are spread over the item lines in proportion to their amounts (each share half-up,
+  the last line taking what rounding left, so the shares sum exactly).
+- When the billing system sends no tax figures, the tax of each rate of each tax region is
+  computed once, on the region's taxable net (its lines' amounts less their share of the
+  taxable discounts), and rounded half-up to the cent:
+  exclusive prices: net x rate / 100; inclusive prices: net x rate / (100 + the region's
+  combined rate), which is gross - gross / (1 + rate) for a single rate. Each region's tax is
+  then spread over its lines in proportion to their taxable net, the same way as discounts.
+- When it sends them (`tax_amount` per line, `tax_total` per invoice, or both), they are taken
+  as given: a `tax_total` alone is spread over the taxed lines in proportion.
+- Total: exclusive prices, subtotal - discount + tax; inclusive, subtotal - discount (the tax is
+  inside the prices).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from qbsync import money as m
+from qbsync.ledger.models import DiscountLineIn, InvoiceIn, LineIn
+
+ZERO = Decimal("0.00")
+
+Rates = list[tuple[str, Decimal]]
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    """The tax of one rate of one region on an invoice."""
+
+    region: str
+    name: str
+    rate: Decimal | None  # None: the billing system's figure, no rate known
+    base: Decimal
+    amount: Decimal
+
+
+@dataclass
+class Figures:
+    """What an invoice comes to. Item line lists follow the file's item lines in order."""
+
+    amounts: list[Decimal]
+    line_discounts: list[Decimal]
+    line_taxes: list[Decimal]
+    line_totals: list[Decimal]
+    discounts: list[Decimal]  # one per discount line, in order
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    taxes: list[TaxLine] = field(default_factory=list)
+    unrated: list[str] = field(default_factory=list)  # regions whose tax had no rate to use
+    problems: list[tuple[tuple[str | int, ...], str]] = field(default_factory=list)
+
+
+def _sum(values: list[Decimal]) -> Decimal:
+    return sum(values, ZERO)
+
+
+def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
+    """The invoice's figures; `rates` gives each tax region's rates (None: no rate). Problems
+    (a discount above the subtotal, tax_total disagreeing with the lines) are returned with the
+    place in the file they concern."""
+    items: list[tuple[int, LineIn]] = []
+    discount_lines: list[tuple[int, DiscountLineIn]] = []
+    for index, line in enumerate(inv.lines):
+        if isinstance(line, LineIn):
+            items.append((index, line))
+        else:
+            discount_lines.append((index, line))
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    amounts = [m.line_amount(line.quantity, line.unit_price) for _, line in items]
+    subtotal = _sum(amounts)
+
+    discounts = [
+        d.amount if d.amount is not None else m.cents(subtotal * (d.percent or 0) / 100)
+        for _, d in discount_lines
+    ]
+    discount = _sum(discounts)
+    taxable_discount = _sum(
+        [v for v, (_, d) in zip(discounts, discount_lines, strict=True) if d.taxable]
+    )
+    if discount_lines and discount > subtotal:
+        problems.append(
+            (
+                ("lines", discount_lines[-1][0]),
+                f"the discounts ({m.text(discount)}) exceed the item lines' sum "
+                f"({m.text(subtotal)})",
+            )
+        )
+        taxable_discount = discount = min(discount, subtotal)
+    weights = [a if a > 0 else ZERO for a in amounts]
+    line_discounts = m.allocate(discount, weights)
+    taxable_shares = m.allocate(taxable_discount, weights)
+    nets = [a - s for a, s in zip(amounts, taxable_shares, strict=True)]
+
+    given_lines = [line.tax_amount for _, line in items]
+    taxes: list[TaxLine] = []
+    unrated: list[str] = []
+    line_taxes = [ZERO for _ in items]
+    if any(t is not None for t in given_lines) or inv.tax_total is not None:
+        if any(t is not None for t in given_lines):
+            line_taxes = [t if t is not None else ZERO for t in given_lines]
+            if inv.tax_total is not None and inv.tax_total != _sum(line_taxes):
+                problems.append(
+                    (
+                        ("tax_total",),
+                        f"tax_total {m.text(inv.tax_total)} differs from the sum of the lines' "
+                        f"tax_amount ({m.text(_sum(line_taxes))})",
+                    )
+                )
+        else:
+            assert inv.tax_total is not None
+            taxed = [
+                n if line.tax_region is not None else ZERO
+                for n, (_, line) in zip(nets, items, strict=True)
+            ]
+            if _sum(taxed) == 0:
+                taxed = nets
+            line_taxes = m.allocate(inv.tax_total, taxed)
+        by_region: dict[str, tuple[Decimal, Decimal]] = {}
+        for (_, line), net, tax in zip(items, nets, line_taxes, strict=True):
+            if line.tax_region is not None or tax != 0:
+                key = line.tax_region or ""
+                base, amount = by_region.get(key, (ZERO, ZERO))
+                by_region[key] = (base + net, amount + tax)
+        for region, (base, amount) in by_region.items():
+            taxes.append(TaxLine(region, region, None, base, amount))
+    else:
+        regions: dict[str, list[int]] = {}
+        for position, (_, line) in enumerate(items):
+            if line.tax_region is not None:
+                regions.setdefault(line.tax_region, []).append(position)
+        for region, positions in regions.items():
+            region_rates = rates.get(region)
+            if region_rates is None:
+                unrated.append(region)
+                continue
+            base = _sum([nets[p] for p in positions])
+            combined = sum((r for _, r in region_rates), Decimal(0))
+            divisor = 100 + combined if inv.amounts == "inclusive" else Decimal(100)
+            region_tax = ZERO
+            for name, rate in region_rates:
+                amount = m.cents(base * rate / divisor)
+                taxes.append(TaxLine(region, name, rate, base, amount))
+                region_tax += amount
+            shares = m.allocate(region_tax, [nets[p] if nets[p] > 0 else ZERO for p in positions])
+            for p, share in zip(positions, shares, strict=True):
+                line_taxes[p] = share
+
+    tax = _sum(line_taxes)
+    inclusive = inv.amounts == "inclusive"
+    line_totals = [
+        a - d + (ZERO if inclusive else t)
+        for a, d, t in zip(amounts, line_discounts, line_taxes, strict=True)
+    ]
+    total = subtotal - discount + (ZERO if inclusive else tax)
+    return Figures(
+        amounts=amounts,
+        line_discounts=line_discounts,
+        line_taxes=line_taxes,
+        line_totals=line_totals,
+        discounts=discounts,
+        subtotal=subtotal,
+        discount=discount,
+        tax=tax,
+        total=total,
+        taxes=taxes,
+        unrated=unrated,
+        problems=problems,
+    )
+
+
+def home_total(total: Decimal, exchange_rate: Decimal | None) -> Decimal | None:
+    """The total in the home currency (total x exchange rate, half-up to the cent)."""
+    return None if exchange_rate is None else m.cents(total * exchange_rate)
