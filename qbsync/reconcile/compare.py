@@ -24,7 +24,6 @@ from qbsync.reconcile.ledger_side import LedgerDocument, LedgerPayment, LedgerSi
 FIELDS = ("total", "tax", "balance", "status", "customer", "currency")
 KIND = {"Invoice": "invoice", "CreditMemo": "credit_memo", "Payment": "payment"}
 BOTH_SIDES = ("tied", "differs", "not_linked")
-NO_TAX_NOTE = "the ledger holds no tax figure"
 
 
 @dataclass
@@ -128,12 +127,6 @@ def _document_row(doc: LedgerDocument, obj: dict[str, Any], home: str, outcome: 
     )
     for name in FIELDS:
         mine, theirs = row.ledger[name], row.quickbooks[name]
-        if name == "tax" and mine is None:
-            # No figure in the ledger: a difference only when QuickBooks holds tax.
-            row.notes.append(NO_TAX_NOTE)
-            if theirs != 0:
-                row.differences.append(name)
-            continue
         if mine != theirs:
             row.differences.append(name)
     if outcome == "tied" and row.differences:

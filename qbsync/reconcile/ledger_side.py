@@ -2,9 +2,7 @@
 the figures QuickBooks is held to, read through the ledger's and the links' own reads.
 
 `document_figures` is the one place that says what the ledger believes a document's total, tax,
-balance and status are. The ledger holds pre-tax subtotals today, so its tax is None (no
-figure) and its total is the subtotal; when the ledger learns the total and tax, this function
-changes and every comparison follows.
+balance and status are: the total including tax, the tax, and the balance on that total.
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ ZERO = Decimal("0.00")
 @dataclass(frozen=True)
 class Figures:
     total: Decimal
-    tax: Decimal | None  # None: the ledger holds no tax figure for the document
+    tax: Decimal
     balance: Decimal
     status: str  # open, partially_paid, paid, void
 
@@ -37,11 +35,15 @@ def document_figures(db: Database, company: str, invoice_id: str) -> Figures:
     """What the ledger holds of a document: total, tax, balance and status, to the cent."""
     status = invoice_status(db, company, invoice_id).value  # NotFoundError when there is none
     if status == "void":
-        return Figures(ZERO, None, ZERO, status)
+        return Figures(ZERO, ZERO, ZERO, status)
     row = lookup.invoice(db, company, invoice_id)
     assert row is not None
-    total = cents(row["subtotal"])  # before tax: the ledger holds no tax figure yet
-    return Figures(total, None, cents(invoice_balance(db, company, invoice_id)), status)
+    return Figures(
+        cents(row["total"]),
+        cents(row["tax"]),
+        cents(invoice_balance(db, company, invoice_id)),
+        status,
+    )
 
 
 @dataclass

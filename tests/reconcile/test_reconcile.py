@@ -75,8 +75,7 @@ def test_a_synced_company_ties(synced: ConnectedCompany) -> None:
     )
     assert Decimal(summary["ar_ledger"]) == Decimal(summary["ar_quickbooks"]) == owed
     first = next(r for r in data["rows"] if r["ledger_id"] == "INV-5001")
-    assert first["ledger_tax"] is None and first["qbo_tax"] == "0.00"
-    assert "no tax figure" in first["note"]  # said, not counted as a difference
+    assert first["ledger_tax"] == first["qbo_tax"] == "0.00"
     assert first["ledger_status"] == first["qbo_status"] == "partially_paid"
 
 
@@ -195,8 +194,9 @@ def test_user_data_is_shown_as_written(synced: ConnectedCompany) -> None:
 def test_tax_held_by_quickbooks_alone_is_a_difference(
     connected_company: ConnectedCompany, sample_ledger: Any
 ) -> None:
-    """The ledger holds pre-tax subtotals: where QuickBooks computed tax the document differs
-    (true today); where it computed none, the row says the ledger has no tax figure."""
+    """The sample ledger's tax regions carry no rates, so the ledger's tax is 0.00; where
+    QuickBooks computed tax of its own (the export does not send the ledger's tax yet), the
+    document differs on tax and total, by exactly that tax."""
     map_demo(connected_company.key)
     sync()
     data = reconcile(1)
@@ -208,7 +208,7 @@ def test_tax_held_by_quickbooks_alone_is_a_difference(
         assert row["outcome"] == "differs" and {"tax", "total"} <= set(row["differences"])
         assert Decimal(row["qbo_total"]) - Decimal(row["ledger_total"]) == Decimal(row["qbo_tax"])
     for row in untaxed:
-        assert "tax" not in row["differences"] and "no tax figure" in row["note"]
+        assert "tax" not in row["differences"]
     # The credit note, its application and the local payment tie.
     outcomes = {r["ledger_id"]: (r["kind"], r["outcome"]) for r in data["rows"]}
     assert outcomes["CN-2001"] == ("credit_memo", "tied")
