@@ -457,3 +457,22 @@ def test_foreign_currency_invoice_and_payment(profile: Callable[[str], Api]) -> 
         },
     )
     assert home["CurrencyRef"]["value"] == "USD" and "HomeTotalAmt" not in home
+
+
+def test_a_profile_for_a_new_company_and_through_a_reset() -> None:
+    sim = Simulator(seed="uk-vat", rng_seed=7)
+    rid = sim.add_company("Second Co", seed="ca-gst")
+    second = sim.company(rid)
+    assert second.country == "CA" and second.home_currency == "CAD"
+    assert {c["Name"] for c in second.data["TaxCode"].values()} == {
+        "GST",
+        "HST ON",
+        "GST/QST QC",
+        "Exempt",
+    }
+    sim.reset()
+    first = sim.company()
+    assert first.country == "GB" and first.home_currency == "GBP"
+    assert first.singleton("CompanyInfo")["Country"] == "GB"
+    with pytest.raises(ValueError, match="unknown seed"):
+        sim.add_company("Third", seed="mars")
