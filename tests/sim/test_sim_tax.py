@@ -476,3 +476,36 @@ def test_a_profile_for_a_new_company_and_through_a_reset() -> None:
     assert first.singleton("CompanyInfo")["Country"] == "GB"
     with pytest.raises(ValueError, match="unknown seed"):
         sim.add_company("Third", seed="mars")
+
+
+def test_us_tax_is_recomputed_when_lines_change_and_the_old_total_is_echoed(us: Api) -> None:
+    inv = us_invoice(us)
+    items = ids(us, "Item")
+    body = {
+        "Id": inv["Id"],
+        "SyncToken": inv["SyncToken"],
+        "sparse": True,
+        "Line": [line(items["Support Plan"], "100.00")],
+        "TxnTaxDetail": inv["TxnTaxDetail"],
+    }
+    upd = us.ok(us.post("invoice", body, operation="update"))["Invoice"]
+    # 100.00 taxable: city 4.50, state 4.375 -> 4.38 (half-up); 100.00 + 8.88.
+    assert totals(upd) == (D("8.88"), D("108.88"), D("108.88"))
+
+
+def test_discount_and_payment_refusals(profile: Callable[[str], Api]) -> None:
+    api = profile("multi-currency")
+    items, people = ids(api, "Item"), ids(api, "Customer", "DisplayName")
+    too_much = {
+        "CustomerRef": {"value": people["Hudson Bakery"]},
+        "Line": [line(items["Consulting"], "10.00"), discount(amount="10.01")],
+    }
+    assert api.fault(api.post("invoice", too_much), "6000")["element"] == "Line.Amount"
+    two = dict(too_much, Line=[line(items["Consulting"], "10.00"), discount("1"), discount("1")])
+    api.fault(api.post("invoice", two), "6000")
+    pay = {
+        "CustomerRef": {"value": people["Leeds Textiles Ltd"]},
+        "CurrencyRef": {"value": "EUR"},
+        "TotalAmt": "5.00",
+    }
+    assert api.fault(api.post("payment", pay), "6000")["element"] == "CurrencyRef"
