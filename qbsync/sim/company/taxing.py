@@ -191,7 +191,7 @@ class DocumentTax(Currencies):
                     allocate(
                         net_before[key],
                         [ln["SalesItemLineDetail"]["TaxInclusiveAmt"] for ln in group],
-                    ),  # noqa: E501
+                    ),
                     strict=True,
                 ):
                     ln["Amount"] = part
