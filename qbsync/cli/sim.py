@@ -23,6 +23,11 @@ app = typer.Typer(
 class Seed(StrEnum):
     demo = "demo"
     empty = "empty"
+    us_tax = "us-tax"
+    us_ast = "us-ast"
+    uk_vat = "uk-vat"
+    ca_gst = "ca-gst"
+    multi_currency = "multi-currency"
 
 
 class LimitMode(StrEnum):
@@ -48,7 +53,11 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 4010,
     seed: Annotated[
-        Seed, typer.Option(help="demo: a small US company with lists; empty: the bare minimum.")
+        Seed,
+        typer.Option(
+            help="demo: a small US company with lists; empty: the bare minimum; us-tax, us-ast, "
+            "uk-vat, ca-gst, multi-currency: tax and currency profiles (docs/qbo-tax.md)."
+        ),
     ] = Seed.demo,
     auto_consent: Annotated[
         bool,

@@ -1,4 +1,5 @@
-"""Starting companies: `demo` (a small US managed-service provider) and `empty`."""
+"""Starting companies: `demo` (a small US managed-service provider), `empty`, and the tax
+and currency profiles of `qbsync.sim.profiles`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from qbsync.sim.company import Company
 
-SEEDS = ("demo", "empty")
+SEEDS = ("demo", "empty", "us-tax", "us-ast", "uk-vat", "ca-gst", "multi-currency")
 
 
 def _preferences(custom_numbers: bool = False) -> dict[str, Any]:
@@ -219,5 +220,9 @@ def apply_seed(c: Company, seed: str) -> None:
         seed_demo(c)
     elif seed == "empty":
         seed_empty(c)
+    elif seed in SEEDS:
+        from qbsync.sim.profiles import BUILDERS
+
+        BUILDERS[seed](c)
     else:
-        raise ValueError(f"unknown seed {seed!r}: use demo or empty")
+        raise ValueError(f"unknown seed {seed!r}: use one of {', '.join(SEEDS)}")

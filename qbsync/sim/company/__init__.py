@@ -9,6 +9,8 @@ building only on those listed above it:
   records     storage, ids and stamps, batch visibility, views, references
   balances    storing a change, and what derives from it: balances, payment links, open credit
   lists       building name-list objects (customers, items, accounts, terms, ...)
+  currency    a document's currency and exchange rate
+  taxing      a document's tax codes, discount and totals (arithmetic in tax.py)
   documents   building invoices and credit memos (lines, tax, totals, numbers, due dates)
   payments    building payments, deposits, credit applied by itself to a new invoice
   writes      create, update, delete and void

@@ -9,10 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from qbsync.sim.company.balances import Balances
 from qbsync.sim.company.model import (
     TXN_COMPUTED,
-    USD,
     ZERO,
     blank,
     check_len,
@@ -20,11 +18,12 @@ from qbsync.sim.company.model import (
     dec,
     ref_id,
 )
+from qbsync.sim.company.taxing import DocumentTax
 from qbsync.sim.faults import QBOError
 from qbsync.sim.values import cents, to_decimal
 
 
-class SalesDocuments(Balances):
+class SalesDocuments(DocumentTax):
     """`_build_<entity>` for invoices and credit memos."""
 
     def _doc_number(
@@ -57,12 +56,16 @@ class SalesDocuments(Balances):
         # QBO continues from the highest number used on a sales form.
         return str(self.top_doc_number + 1)
 
-    def _lines(self, obj: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal, Decimal]:
+    def _lines(
+        self, obj: dict[str, Any], mode: str
+    ) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str | None, Decimal]]]:
+        """The document's lines, and per sales line its tax code and its base: the amount, or
+        under TaxInclusive the gross (TaxInclusiveAmt when sent, else the amount)."""
         raw = obj.get("Line")
         if not isinstance(raw, list) or not raw:
             raise QBOError("2020", element="Line")
         lines: list[dict[str, Any]] = []
-        subtotal = taxable = ZERO
+        sales: list[tuple[dict[str, Any], str | None, Decimal]] = []
         for src in raw:
             if not isinstance(src, dict):
                 raise QBOError("2010", element="Line")
@@ -74,6 +77,13 @@ class SalesDocuments(Balances):
                 line.pop("Amount", None)
                 line["DescriptionLineDetail"] = line.get("DescriptionLineDetail") or {}
                 lines.append(line)
+                continue
+            if kind == "DiscountLineDetail":
+                if any(ln.get("DetailType") == kind for ln in lines):
+                    raise QBOError(
+                        "6000", element="Line", detail="A transaction can have one discount line."
+                    )
+                lines.append(self._discount_line(line))
                 continue
             if kind != "SalesItemLineDetail":
                 raise QBOError(
@@ -105,14 +115,11 @@ class SalesDocuments(Balances):
                 det["UnitPrice"] = price
             else:
                 det.pop("UnitPrice", None)
-            code = ref_id(det.get("TaxCodeRef")) or ("TAX" if item.get("Taxable") else "NON")
-            if self.visible("TaxCode", code) is None:
-                raise QBOError(
-                    "2500",
-                    element="Line.SalesItemLineDetail.TaxCodeRef",
-                    detail=f"TaxCode assigned to this line does not exist. Id={code}",
-                )
-            det["TaxCodeRef"] = {"value": code}
+            code = self._line_tax_code(ref_id(det.get("TaxCodeRef")), item, mode)
+            if code is not None:
+                det["TaxCodeRef"] = {"value": code}
+            else:
+                det.pop("TaxCodeRef", None)
             if not blank(det.get("ClassRef")):
                 cls = self.ref("Class", det["ClassRef"], "Line.SalesItemLineDetail.ClassRef")
                 assert cls is not None
@@ -121,16 +128,17 @@ class SalesDocuments(Balances):
                 det.pop("ClassRef", None)
             if blank(det.get("ServiceDate")):
                 det.pop("ServiceDate", None)
-            for k in ("TaxInclusiveAmt",):
-                det.pop(k, None)
+            base = amount
+            gross = to_decimal(det.pop("TaxInclusiveAmt", None))
+            if mode == "TaxInclusive":
+                base = cents(gross) if gross is not None else amount
+                det["TaxInclusiveAmt"] = base
             line["SalesItemLineDetail"] = det
             line["Amount"] = amount
             line.pop("LinkedTxn", None)
             lines.append(line)
-            subtotal += amount
-            if self.data["TaxCode"][code].get("Taxable"):
-                taxable += amount
-        if not any(ln.get("DetailType") == "SalesItemLineDetail" for ln in lines):
+            sales.append((line, code, base))
+        if not sales:
             raise QBOError("2020", element="Line.SalesItemLineDetail")
         if len(lines) > 750:
             raise QBOError(
@@ -139,41 +147,7 @@ class SalesDocuments(Balances):
         for n, line in enumerate(lines, start=1):
             line["Id"] = str(n)
             line["LineNum"] = n
-        return lines, subtotal, taxable
-
-    def _tax(self, obj: dict[str, Any], taxable: Decimal) -> dict[str, Any]:
-        src = obj.get("TxnTaxDetail") or {}
-        code_id = ref_id(src.get("TxnTaxCodeRef")) if isinstance(src, dict) else None
-        if code_id is None or code_id in ("TAX", "NON"):
-            return {"TotalTax": ZERO}
-        code = self.ref("TaxCode", code_id, "TxnTaxDetail.TxnTaxCodeRef")
-        assert code is not None
-        lines = []
-        total = ZERO
-        for rd in (code.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []:
-            rate = self.data["TaxRate"].get(ref_id(rd.get("TaxRateRef")) or "")
-            if rate is None:
-                continue
-            pct = dec(rate.get("RateValue"))
-            amt = cents(taxable * pct / 100)
-            total += amt
-            lines.append(
-                {
-                    "Amount": amt,
-                    "DetailType": "TaxLineDetail",
-                    "TaxLineDetail": {
-                        "TaxRateRef": {"value": rate["Id"], "name": rate.get("Name", "")},
-                        "PercentBased": True,
-                        "TaxPercent": pct,
-                        "NetAmountTaxable": taxable,
-                    },
-                }
-            )
-        return {
-            "TxnTaxCodeRef": {"value": code["Id"], "name": code.get("Name", "")},
-            "TotalTax": total,
-            "TaxLine": lines,
-        }
+        return lines, sales
 
     def _build_sales_doc(
         self, entity: str, obj: dict[str, Any], existing: dict[str, Any] | None
@@ -187,14 +161,20 @@ class SalesDocuments(Balances):
         )
         assert cust is not None
         obj["CustomerRef"] = self._named_ref("Customer", cust)
-        lines, subtotal, taxable = self._lines(obj)
-        tax = self._tax(obj, taxable)
-        lines.append(
-            {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+        mode = self._tax_mode(obj)
+        lines, sales = self._lines(obj, mode)
+        subtotal, tax, total = self._totals(obj, cust, mode, lines, sales, existing)
+        # QuickBooks puts the subtotal before the discount line.
+        at = next(
+            (n for n, ln in enumerate(lines) if ln.get("DetailType") == "DiscountLineDetail"),
+            len(lines),
+        )
+        lines.insert(
+            at, {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
         )
         obj["Line"] = lines
         obj["TxnTaxDetail"] = tax
-        obj["TotalAmt"] = subtotal + tax["TotalTax"]
+        obj["TotalAmt"] = total
         self._doc_number(entity, obj, existing)
         check_len(obj, "PrivateNote", 4000)
         txn_date = date_field(obj, "TxnDate", self.clock.today())
@@ -223,8 +203,7 @@ class SalesDocuments(Balances):
             ):
                 obj[flag] = bool(obj.get(flag, False))
         obj["CustomField"] = obj.get("CustomField") or []
-        obj["CurrencyRef"] = obj.get("CurrencyRef") or USD
-        obj["ExchangeRate"] = dec(obj.get("ExchangeRate"), Decimal(1)) or Decimal(1)
+        self._currency(obj, cust)
         for k in ("EmailStatus", "PrintStatus"):
             obj[k] = obj.get(k) or "NotSet"
         for k in ("ShipDate",):
@@ -243,6 +222,8 @@ class SalesDocuments(Balances):
                 detail=f"The new total {obj['TotalAmt']} is less than the {applied} already applied to this transaction.",  # noqa: E501
             )
         self._derive_open(entity, obj, existing["Id"] if existing is not None else None)
+        if obj["CurrencyRef"]["value"] != self.home_currency:
+            obj["HomeTotalAmt"] = cents(obj["TotalAmt"] * obj["ExchangeRate"])
         return obj
 
     def _due_date(self, obj: dict[str, Any], cust: dict[str, Any], txn_date: date) -> date:

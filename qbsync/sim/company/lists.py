@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from qbsync.sim.company.currency import currency_ref
 from qbsync.sim.company.model import (
     ACCOUNT_CLASSES,
     ITEM_TYPES,
@@ -95,7 +96,11 @@ class ListBuilders(Records):
             ref_id(obj.get("CurrencyRef")) or ref_id(existing.get("CurrencyRef")),
         ):
             raise QBOError("6000", element="CurrencyRef", detail="The currency can't be changed.")
-        obj["CurrencyRef"] = obj.get("CurrencyRef") or (existing or {}).get("CurrencyRef") or USD
+        obj["CurrencyRef"] = (
+            obj.get("CurrencyRef")
+            or (existing or {}).get("CurrencyRef")
+            or currency_ref(ref_id(self.pref("CurrencyPrefs", "HomeCurrency")) or "USD")
+        )
         obj["Taxable"] = bool(obj.get("Taxable", True))
         obj["Job"] = bool(obj.get("Job", False))
         obj["BillWithParent"] = bool(obj.get("BillWithParent", False))

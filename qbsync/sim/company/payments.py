@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from qbsync.sim.company.balances import Balances
+from qbsync.sim.company.currency import Currencies
 from qbsync.sim.company.model import (
     DEPOSIT_TYPES,
-    USD,
     ZERO,
     blank,
     check_len,
@@ -22,7 +21,7 @@ from qbsync.sim.faults import QBOError
 from qbsync.sim.values import cents, to_decimal
 
 
-class Payments(Balances):
+class Payments(Currencies):
     """`_build_payment`, deposits and automatically applied credit."""
 
     def _build_payment(
@@ -126,7 +125,9 @@ class Payments(Balances):
                     detail="Payments can only be deposited to a Bank or Other Current Asset account.",  # noqa: E501
                 )
             obj["DepositToAccountRef"] = {"value": acct["Id"]}
-        obj["CurrencyRef"] = obj.get("CurrencyRef") or USD
+        # A foreign-currency payment carries its ExchangeRate; the invoices it pays keep their
+        # Balance in their own currency (the customer's, which the payment must match).
+        self._currency(obj, cust, home_rate=False)
         obj["ProcessPayment"] = bool(obj.get("ProcessPayment", False))
         return obj
 
