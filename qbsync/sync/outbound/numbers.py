@@ -2,8 +2,9 @@
 number (keyed by hand, sent by the CSV fallback, left there by an earlier system).
 
 One query per entity for a whole batch (`DocNumber IN (...)`), never one per document. What is
-found decides the op: the same customer and the same amount before tax is the same document,
-linked (`matched_number`) and nothing created; anything else under that number is a
+found decides the op: one document with the same customer, the same amount before tax and
+nothing but tax besides is the same document, linked (`matched_number`) and nothing created;
+anything else under that number (several documents, or one that differs) is a
 `duplicate_number` exception showing both, and nothing is created while it stands. The op
 keeps coming back each interval, so the exception closes itself once the cause is gone: the
 accountant renumbers or deletes theirs (ours is created), makes it match (linked), or voids
@@ -55,6 +56,24 @@ def voided(doc: dict[str, Any]) -> bool:
     """A voided document keeps its number with every amount at zero: it no longer counts."""
     return dec(doc.get("TotalAmt")) == 0 and all(
         dec(line.get("Amount")) == 0 for line in links.sales_lines(doc)
+    )
+
+
+def other_charges(doc: dict[str, Any]) -> Decimal:
+    """What the total holds besides the sales lines and tax (a discount, shipping)."""
+    tax = cents((doc.get("TxnTaxDetail") or {}).get("TotalTax"))
+    return cents(doc.get("TotalAmt")) - tax - net(doc)
+
+
+def same(ours: Ours, doc: dict[str, Any]) -> bool:
+    """The same document: our customer, our amount before tax to the cent, and nothing else in
+    its total but tax (the test the history wizard calls confident)."""
+    customer = (doc.get("CustomerRef") or {}).get("value")
+    return (
+        ours.customer is not None
+        and str(customer) == ours.customer
+        and net(doc) == ours.net
+        and other_charges(doc) == 0
     )
 
 
@@ -117,15 +136,12 @@ async def check(ctx: CycleContext, ops: list[Op]) -> dict[int, Verdict]:
             continue
         docs = held[(o.entity, o.number)]
         match = None
-        for doc in docs:
-            key = (o.entity, str(doc.get("Id")))
-            if key in taken or links.by_qbo(ctx.db, ctx.company, o.entity, key[1]) is not None:
-                continue  # already another ledger document's
-            customer = (doc.get("CustomerRef") or {}).get("value")
-            if o.customer is not None and str(customer) == o.customer and net(doc) == o.net:
-                match = doc
+        if len(docs) == 1 and same(o, docs[0]):
+            key = (o.entity, str(docs[0].get("Id")))
+            # Never two ledger documents on one of theirs.
+            if key not in taken and links.by_qbo(ctx.db, ctx.company, *key) is None:
+                match = docs[0]
                 taken.add(key)
-                break
         verdicts[op.id] = Verdict(o, match, docs)
     return verdicts
 
