@@ -222,3 +222,40 @@ def test_one_lookup_query_per_entity_for_a_batch(
     ]
     # Invoices 1001-1003 in one query, the credit memo in another.
     assert len(queries) == 2, queries
+
+
+def test_a_dry_run_says_what_the_numbers_decide_and_writes_none_of_it(
+    connected_company: ConnectedCompany, mapped: dict[tuple[str, str], str]
+) -> None:
+    same = key_by_hand(
+        connected_company, mapped, "Invoice", "1001", "Acme Dental", subtotal("INV-1001")
+    )
+    other = key_by_hand(connected_company, mapped, "Invoice", "1002", "Cedar Clinic", Decimal("1"))
+
+    dry = run_json("sync", "run", "--dry-run")["data"]["cycles"][0]
+
+    plan = dry["stats"]["would_send"]
+    links_planned = [e for e in plan if "link" in e]
+    conflicts = [e for e in plan if "duplicate_number" in e]
+    assert [e["ids"] for e in links_planned] == [[str(same["Id"])]], plan
+    assert [e["ids"] for e in conflicts] == [[str(other["Id"])]], plan
+    assert link(connected_company.key, "invoice", "INV-1001") is None
+    assert exceptions("duplicate_number", open_only=False) == []
+    assert numbers_held(connected_company.server, "Invoice") == Counter({"1001": 1, "1002": 1})
+
+
+def test_two_documents_under_one_number_are_never_guessed_between(
+    connected_company: ConnectedCompany, mapped: dict[tuple[str, str], str]
+) -> None:
+    amount = subtotal("INV-1001")
+    first = key_by_hand(connected_company, mapped, "Invoice", "1001", "Acme Dental", amount)
+    second = key_by_hand(connected_company, mapped, "Invoice", "1001", "Acme Dental", amount)
+
+    sync()
+
+    assert link(connected_company.key, "invoice", "INV-1001") is None
+    [raised] = exceptions("duplicate_number")
+    assert sorted(t["id"] for t in raised["data"]["theirs"]) == sorted(
+        [str(first["Id"]), str(second["Id"])]
+    )
+    assert numbers_held(connected_company.server, "Invoice")["1001"] == 2  # theirs, not ours

@@ -91,7 +91,7 @@ def theirs_summary(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _quote(number: str) -> str:
-    return "'" + number.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "'" + number.replace("'", "\\'") + "'"
 
 
 def _ours(ctx: CycleContext, op: Op) -> Ours | None:
