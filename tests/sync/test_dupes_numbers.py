@@ -18,7 +18,7 @@ from qbsync import config, outbox
 from qbsync.timeutil import parse_iso
 from tests.fixtures.ledger import SampleLedger
 from tests.fixtures.qbo import ConnectedCompany
-from tests.support import run_json
+from tests.support import run, run_json
 from tests.sync.helpers import link, map_demo, sim_docs
 
 
@@ -146,6 +146,9 @@ def test_same_number_different_amount_raises_an_exception_and_creates_nothing(
     assert Decimal(shown["total"]) == Decimal(str(theirs["TotalAmt"]))
     assert shown["date"] == "2026-01-05"
     assert str(theirs["Id"]) in raised["message"] and "1002" in raised["message"]
+    shown_to_a_person = run("exceptions", "show", str(raised["id"]))
+    assert shown_to_a_person.exit_code == 0
+    assert f"Id {theirs['Id']}" in " ".join(shown_to_a_person.stdout.split())
 
     # The accountant renumbers theirs: the next cycle creates ours and the exception closes.
     ctl.edit_invoice(realm, str(theirs["Id"]), {"DocNumber": "1002-A"})
@@ -259,3 +262,29 @@ def test_two_documents_under_one_number_are_never_guessed_between(
         [str(first["Id"]), str(second["Id"])]
     )
     assert numbers_held(connected_company.server, "Invoice")["1001"] == 2  # theirs, not ours
+
+
+def test_a_failed_lookup_creates_nothing_and_is_tried_again(
+    connected_company: ConnectedCompany,
+    mapped: dict[tuple[str, str], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ctl = connected_company.control
+    theirs = key_by_hand(
+        connected_company, mapped, "Invoice", "1001", "Acme Dental", subtotal("INV-1001")
+    )
+    ctl.inject_fault("*DocNumber*", status=503, count=50)
+
+    cycle = sync()
+
+    assert cycle["stats"]["ops_failed"] >= 1, cycle
+    assert numbers_held(connected_company.server, "Invoice") == Counter({"1001": 1})
+    ctl.clear_faults()
+    after_an_interval(monkeypatch)
+    sync()
+    row = link(connected_company.key, "invoice", "INV-1001")
+    assert row is not None
+    assert (row["qbo_id"], row["linked_by"]) == (str(theirs["Id"]), "matched_number")
+    assert numbers_held(connected_company.server, "Invoice") == Counter(
+        {"1001": 1, "1002": 1, "1003": 1}
+    )

@@ -58,7 +58,14 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
         creating.append(op)
     # Its own marker settles an uncertain op first; then nothing is created under a number
     # QuickBooks already holds (one query per entity for the whole batch).
-    verdicts = await numbers.check(ctx, creating)
+    try:
+        verdicts = await numbers.check(ctx, creating)
+    except FATAL:
+        raise
+    except QboError as err:  # a lost answer included: nothing was written, look again later
+        for op in creating:
+            fail(ctx, op, f"could not look its number up in QuickBooks: {err.message}")
+        return len(chunk)
     ready: list[tuple[Op, str, dict[str, Any]]] = []
     for op in creating:
         verdict = verdicts.get(op.id)
