@@ -288,3 +288,24 @@ def test_a_failed_lookup_creates_nothing_and_is_tried_again(
     assert numbers_held(connected_company.server, "Invoice") == Counter(
         {"1001": 1, "1002": 1, "1003": 1}
     )
+
+
+def test_theirs_deleted_then_retry_creates_ours_at_once(
+    connected_company: ConnectedCompany, mapped: dict[tuple[str, str], str]
+) -> None:
+    ctl, realm = connected_company.control, connected_company.realm_id
+    theirs = key_by_hand(connected_company, mapped, "Invoice", "1003", "Acme Dental", Decimal("7"))
+    sync()
+    [raised] = exceptions("duplicate_number")
+
+    ctl.delete_invoice(realm, str(theirs["Id"]))
+    run_json("exceptions", "resolve", str(raised["id"]), "--retry")
+    sync()
+
+    row = link(connected_company.key, "invoice", "INV-1003")
+    assert row is not None and row["linked_by"] == "export"
+    assert row["qbo_id"] != str(theirs["Id"])
+    assert numbers_held(connected_company.server, "Invoice") == Counter(
+        {"1001": 1, "1002": 1, "1003": 1}
+    )
+    assert exceptions("duplicate_number") == []
