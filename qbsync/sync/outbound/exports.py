@@ -57,15 +57,18 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
             continue
         creating.append(op)
     # Its own marker settles an uncertain op first; then nothing is created under a number
-    # QuickBooks already holds (one query per entity for the whole batch).
+    # QuickBooks already holds (looked up for the whole drain at once, or here for the batch).
+    verdicts = {op.id: out.verdicts[op.id] for op in creating if op.id in out.verdicts}
+    unchecked = [op for op in creating if op.id not in out.checked]
     try:
-        verdicts = await numbers.check(ctx, creating)
+        if unchecked:
+            verdicts.update(await numbers.check(ctx, unchecked))
     except FATAL:
         raise
     except QboError as err:  # a lost answer included: nothing was written, look again later
-        for op in creating:
+        for op in unchecked:
             fail(ctx, op, f"could not look its number up in QuickBooks: {err.message}")
-        return len(chunk)
+        creating = [op for op in creating if op.id in out.checked]
     ready: list[tuple[Op, str, dict[str, Any]]] = []
     for op in creating:
         verdict = verdicts.get(op.id)
