@@ -32,6 +32,7 @@ class Kind(StrEnum):
     DRIFT_CHANGED = "drift_changed"
     DRIFT_VOIDED_DELETED = "drift_voided_or_deleted"
     PAYMENT_UNAPPLIED = "pushed_payment_unapplied"
+    DUPLICATE_NUMBER = "duplicate_number"
 
 
 TITLES: dict[Kind, str] = {
@@ -49,6 +50,7 @@ TITLES: dict[Kind, str] = {
     Kind.DRIFT_CHANGED: "drift: changed in QuickBooks",
     Kind.DRIFT_VOIDED_DELETED: "drift: voided or deleted in QuickBooks",
     Kind.PAYMENT_UNAPPLIED: "pushed payment left unapplied",
+    Kind.DUPLICATE_NUMBER: "QuickBooks already holds another document with this number",
 }
 
 # How an exception of each kind may be resolved by hand (beyond --dismiss).
@@ -56,6 +58,7 @@ RESOLUTIONS: dict[Kind, tuple[str, ...]] = {
     Kind.DRIFT_CHANGED: ("accept", "reexport"),
     Kind.DRIFT_VOIDED_DELETED: ("accept", "reexport"),
     Kind.EXPORT_FAILING: ("retry",),
+    Kind.DUPLICATE_NUMBER: ("retry",),
     Kind.VOID_FAILING: ("retry",),
     Kind.CREDIT_FAILING: ("retry",),
     Kind.PAYMENT_INVOICE_NOT_IN_QBO: ("retry",),

@@ -12,8 +12,9 @@ from qbsync.ledger import lookup
 from qbsync.outbox import EXPORT_KINDS, Op, OpKind
 from qbsync.qbo.errors import QboError, UnknownOutcome
 from qbsync.store.tx import transaction
+from qbsync.sync import links
 from qbsync.sync.context import CycleContext
-from qbsync.sync.outbound import exports, payments, voids
+from qbsync.sync.outbound import exports, numbers, payments, voids
 from qbsync.sync.outbound.opstate import FATAL, fail, fail_from_error
 
 EXPORTS = (OpKind.EXPORT_INVOICE.value, OpKind.EXPORT_CREDIT_MEMO.value, OpKind.REEXPORT.value)
@@ -74,6 +75,9 @@ class Outbound:
         self.batch_size = ctx.sync.batch_size
         self.cancelled = False
         self.done_count = 0
+        # What a lookup by number found for ops checked before their batch (numbers.check).
+        self.verdicts: dict[int, numbers.Verdict] = {}
+        self.checked: set[int] = set()
 
     async def drain(self, op_ids: list[int] | None = None) -> None:
         ops = due_ops(self.ctx, op_ids)
@@ -96,6 +100,7 @@ class Outbound:
         self.done_count = 0
         if parallel:
             await self.ctx.facts()  # once, before the batches share it
+        await self.look_up_numbers(exported)
         await self.export_concurrently(parallel, total)
         index = 0
         while index < len(serial) and not self.cancelled:
@@ -116,6 +121,26 @@ class Outbound:
             await self.one(op)
             self.done_count += 1
             self.ctx.tick("outbound", self.done_count, total)
+
+    async def look_up_numbers(self, ops: list[Op]) -> None:
+        """The numbers of every document about to be created, looked up at once (one query per
+        entity and numbers.LOOKUP_NUMBERS numbers) rather than once per batch. Should QuickBooks
+        not answer, each batch looks its own up."""
+        fresh = [op for op in ops if op.kind != OpKind.REEXPORT.value and not op.uncertain]
+        fresh = [
+            op
+            for op in fresh
+            if not links.by_local(self.db, self.ctx.company, "invoice", op.subject_id)
+        ]
+        if not fresh:
+            return
+        try:
+            self.verdicts = await numbers.check(self.ctx, fresh)
+        except FATAL:
+            raise
+        except QboError:
+            return
+        self.checked = {op.id for op in fresh}
 
     async def export_concurrently(self, ops: list[Op], total: int) -> None:
         """Up to BATCH_CONCURRENCY batch requests in flight (the pacer keeps them within

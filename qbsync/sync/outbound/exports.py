@@ -19,6 +19,7 @@ from qbsync.store.tx import transaction
 from qbsync.sync import links, payloads
 from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind, close_exceptions
+from qbsync.sync.outbound import numbers
 from qbsync.sync.outbound.opstate import FATAL, claim, done, fail, fail_from_error
 from qbsync.sync.payloads import PayloadError
 
@@ -34,7 +35,7 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
     db = ctx.db
     facts = await ctx.facts()
     found = await find_exported(ctx, [op for op in chunk if op.uncertain])
-    ready: list[tuple[Op, str, dict[str, Any]]] = []
+    creating: list[Op] = []
     for op in chunk:
         if op.kind == OpKind.REEXPORT.value:
             await reexport(out, op)
@@ -53,6 +54,26 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
                 )
                 done(ctx, op, str(doc["Id"]), str(doc.get("SyncToken")))
                 ctx.stats.exported += 1
+            continue
+        creating.append(op)
+    # Its own marker settles an uncertain op first; then nothing is created under a number
+    # QuickBooks already holds (looked up for the whole drain at once, or here for the batch).
+    verdicts = {op.id: out.verdicts[op.id] for op in creating if op.id in out.verdicts}
+    unchecked = [op for op in creating if op.id not in out.checked]
+    try:
+        if unchecked:
+            verdicts.update(await numbers.check(ctx, unchecked))
+    except FATAL:
+        raise
+    except QboError as err:  # a lost answer included: nothing was written, look again later
+        for op in unchecked:
+            fail(ctx, op, f"could not look its number up in QuickBooks: {err.message}")
+        creating = [op for op in creating if op.id in out.checked]
+    ready: list[tuple[Op, str, dict[str, Any]]] = []
+    for op in creating:
+        verdict = verdicts.get(op.id)
+        if verdict is not None:
+            settle_by_number(ctx, op, verdict)
             continue
         try:
             entity, body = payloads.document(
@@ -108,6 +129,41 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
                 done(ctx, op, str(doc.get("Id")), str(doc.get("SyncToken")))
                 ctx.stats.exported += 1
     return len(chunk)
+
+
+def settle_by_number(ctx: CycleContext, op: Op, verdict: numbers.Verdict) -> None:
+    """QuickBooks already holds the op's number: link the document when it is ours (same
+    customer, same amount before tax), or raise `duplicate_number`; create nothing either way."""
+    db = ctx.db
+    match = verdict.match
+    if ctx.dry_run:
+        note = "link" if match is not None else "duplicate_number"
+        ids = [str(match["Id"])] if match is not None else [str(d["Id"]) for d in verdict.theirs]
+        ctx.stats.would_send.append({"op": op.id, note: verdict.ours.entity, "ids": ids})
+        return
+    if match is not None:
+        with transaction(db):
+            links.save(
+                db,
+                ctx.company,
+                "invoice",
+                op.subject_id,
+                verdict.ours.entity,
+                match,
+                linked_by=numbers.LINKED_BY,
+            )
+            done(ctx, op, str(match["Id"]), str(match.get("SyncToken")))
+        return
+    message, data = numbers.conflict_message(verdict)
+    fail(
+        ctx,
+        op,
+        message,
+        kind=Kind.DUPLICATE_NUMBER,
+        hint=numbers.HINT,
+        needs_person=True,
+        data=data,
+    )
 
 
 async def find_exported(ctx: CycleContext, ops: list[Op]) -> dict[int, tuple[str, dict[str, Any]]]:

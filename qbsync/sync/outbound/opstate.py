@@ -6,6 +6,7 @@ attempt cap, or at once when a person must fix the cause)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from qbsync import outbox
 from qbsync.ledger import lookup
@@ -38,6 +39,7 @@ SETTLED_BY_DONE = [
     Kind.PAYMENT_INVOICE_NOT_IN_QBO,
     Kind.PAYMENT_CUSTOMER_NOT_MAPPED,
     Kind.PAYMENT_PUSH_FAILING,
+    Kind.DUPLICATE_NUMBER,
 ]
 WAIT_RETRY = timedelta(minutes=1)
 
@@ -76,13 +78,15 @@ def fail(
     hint: str | None = None,
     needs_person: bool = False,
     final: bool = False,
+    data: dict[str, Any] | None = None,
 ) -> None:
     """Record a failed attempt: retry with backoff, or error at the attempt cap.
 
     Attempts are spent only by claim(), when a request is sent: a document that could not
     even be built (a missing mapping) waits for a person without using any up.
     `needs_person`: raise the exception now, retry each interval, so fixing the cause is
-    enough. `final`: no retry can help (QuickBooks already applied the credit)."""
+    enough. `final`: no retry can help (QuickBooks already applied the credit). `data`: what
+    the exception shows beyond the op and QuickBooks' codes."""
     errored = final or op.attempts >= ctx.sync.attempt_cap
     if needs_person:
         delay = ctx.sync.interval or ctx.sync.backoff
@@ -108,7 +112,7 @@ def fail(
                 label=name,
                 message=f"{name}: {message}{suffix}",
                 hint=hint or "fix the cause, then: qbsync exceptions resolve ID --retry",
-                data={"op": op.id, "code": code, "intuit_tid": tid},
+                data={"op": op.id, "code": code, "intuit_tid": tid, **(data or {})},
             )
     ctx.stats.ops_failed += 1
 

@@ -1,0 +1,176 @@
+"""Numbers: before a document is created in QuickBooks, look for one that already carries its
+number (keyed by hand, sent by the CSV fallback, left there by an earlier system).
+
+One query per entity for a whole batch (`DocNumber IN (...)`), never one per document. What is
+found decides the op: one document with the same customer, the same amount before tax and
+nothing but tax besides is the same document, linked (`matched_number`) and nothing created;
+anything else under that number (several documents, or one that differs) is a
+`duplicate_number` exception showing both, and nothing is created while it stands. The op
+keeps coming back each interval, so the exception closes itself once the cause is gone: the
+accountant renumbers or deletes theirs (ours is created), makes it match (linked), or voids
+ours in the ledger (nothing to export).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from qbsync.ledger import lookup
+from qbsync.money import cents, dec
+from qbsync.outbox import Op
+from qbsync.sync import links, payloads
+from qbsync.sync.context import CycleContext
+
+LOOKUP_NUMBERS = 100  # DocNumbers per lookup query
+LINKED_BY = "matched_number"
+
+
+@dataclass
+class Ours:
+    entity: str
+    number: str
+    customer: str | None  # the QuickBooks customer the client is mapped to
+    client: str
+    net: Decimal  # the ledger's subtotal: the amount before tax
+
+
+@dataclass
+class Verdict:
+    """What a lookup by number says about one op: link to `match`, or a conflict with
+    `theirs` (a match is None and theirs empty when nothing carries the number)."""
+
+    ours: Ours
+    match: dict[str, Any] | None
+    theirs: list[dict[str, Any]]
+
+
+def net(doc: dict[str, Any]) -> Decimal:
+    """The sum of a QuickBooks document's sales lines: its amount before tax."""
+    return cents(sum((dec(line.get("Amount")) for line in links.sales_lines(doc)), Decimal(0)))
+
+
+def voided(doc: dict[str, Any]) -> bool:
+    """A voided document keeps its number with every amount at zero: it no longer counts."""
+    return dec(doc.get("TotalAmt")) == 0 and all(
+        dec(line.get("Amount")) == 0 for line in links.sales_lines(doc)
+    )
+
+
+def other_charges(doc: dict[str, Any]) -> Decimal:
+    """What the total holds besides the sales lines and tax (a discount, shipping)."""
+    tax = cents((doc.get("TxnTaxDetail") or {}).get("TotalTax"))
+    return cents(doc.get("TotalAmt")) - tax - net(doc)
+
+
+def same(ours: Ours, doc: dict[str, Any]) -> bool:
+    """The same document: our customer, our amount before tax to the cent, and nothing else in
+    its total but tax (the test the history wizard calls confident)."""
+    customer = (doc.get("CustomerRef") or {}).get("value")
+    return (
+        ours.customer is not None
+        and str(customer) == ours.customer
+        and net(doc) == ours.net
+        and other_charges(doc) == 0
+    )
+
+
+def theirs_summary(doc: dict[str, Any]) -> dict[str, Any]:
+    customer = doc.get("CustomerRef") or {}
+    return {
+        "id": str(doc.get("Id")),
+        "number": doc.get("DocNumber"),
+        "customer": customer.get("value"),
+        "customer_name": customer.get("name"),
+        "total": str(cents(doc.get("TotalAmt"))),
+        "net": str(net(doc)),
+        "date": doc.get("TxnDate"),
+    }
+
+
+def _quote(number: str) -> str:
+    return "'" + number.replace("'", "\\'") + "'"
+
+
+def _ours(ctx: CycleContext, op: Op) -> Ours | None:
+    inv = lookup.invoice(ctx.db, ctx.company, op.subject_id)
+    if inv is None or ctx.settings.numbering != "ledger":
+        return None  # QuickBooks numbers it: nothing of ours to collide with
+    entity = "CreditMemo" if inv["type"] == "credit_note" else "Invoice"
+    return Ours(
+        entity=entity,
+        number=str(inv["number"]),
+        customer=payloads.mapped(ctx.db, ctx.company, "customers", inv["client_id"]),
+        client=str(inv["client_id"]),
+        net=cents(inv["subtotal"]),
+    )
+
+
+async def check(ctx: CycleContext, ops: list[Op]) -> dict[int, Verdict]:
+    """Look the ops' numbers up in QuickBooks: one query per entity and LOOKUP_NUMBERS numbers.
+    Returns a verdict for each op whose number QuickBooks already holds."""
+    ours: dict[int, Ours] = {}
+    for op in ops:
+        found = _ours(ctx, op)
+        if found is not None:
+            ours[op.id] = found
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for doc_ours in ours.values():
+        wanted[doc_ours.entity].add(doc_ours.number)
+    held: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for entity, numbers in wanted.items():
+        ordered = sorted(numbers)
+        for start in range(0, len(ordered), LOOKUP_NUMBERS):
+            chunk = ", ".join(_quote(n) for n in ordered[start : start + LOOKUP_NUMBERS])
+            for doc in await ctx.client.query_all(entity, f"DocNumber IN ({chunk})"):
+                number = str(doc.get("DocNumber") or "")
+                if number in numbers and not voided(doc):
+                    held[(entity, number)].append(doc)
+    verdicts: dict[int, Verdict] = {}
+    taken: set[tuple[str, str]] = set()  # claimed by an op earlier in this batch
+    for op in ops:
+        o = ours.get(op.id)
+        if o is None or not held.get((o.entity, o.number)):
+            continue
+        docs = held[(o.entity, o.number)]
+        match = None
+        if len(docs) == 1 and same(o, docs[0]):
+            key = (o.entity, str(docs[0].get("Id")))
+            # Never two ledger documents on one of theirs.
+            if key not in taken and links.by_qbo(ctx.db, ctx.company, *key) is None:
+                match = docs[0]
+                taken.add(key)
+        verdicts[op.id] = Verdict(o, match, docs)
+    return verdicts
+
+
+def conflict_message(verdict: Verdict) -> tuple[str, dict[str, Any]]:
+    """The exception's message and data: ours and theirs, side by side."""
+    o = verdict.ours
+    theirs = [theirs_summary(doc) for doc in verdict.theirs]
+    ours = {
+        "number": o.number,
+        "client": o.client,
+        "customer": o.customer,
+        "net": str(o.net),
+    }
+    shown = "; ".join(
+        f"Id {t['id']}, customer {t['customer_name'] or t['customer']}, total {t['total']} "
+        f"({t['net']} before tax), dated {t['date']}"
+        for t in theirs
+    )
+    message = (
+        f"QuickBooks already holds {o.entity} number {o.number} ({shown}); ours is for "
+        f"client {o.client} (customer {o.customer or 'not mapped'}), {o.net} before tax. "
+        "Nothing was created."
+    )
+    return message, {"ours": ours, "theirs": theirs, "entity": o.entity}
+
+
+HINT = (
+    "if theirs is this document, make its customer and amount match ours (it is then linked); "
+    "otherwise renumber or delete theirs in QuickBooks, or void ours in the ledger. The next "
+    "cycle looks again and closes this by itself."
+)
