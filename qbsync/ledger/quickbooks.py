@@ -26,15 +26,26 @@ Allocation = tuple[str, Any]
 
 
 @dataclass
+class PaymentLine:
+    """What one line of a QuickBooks payment puts on one invoice. `line` keys the line within
+    its payment: the Id of the QuickBooks invoice it settles (QuickBooks gives payment lines no
+    Id of their own; lines on the same invoice are added up)."""
+
+    line: str
+    invoice_id: str
+    amount: Decimal
+
+
+@dataclass
 class QuickBooksPayment:
-    """A payment recorded in QuickBooks, as the ledger records it: one row per invoice paid."""
+    """A payment recorded in QuickBooks, as the ledger records it: one row per line."""
 
     qbo_id: str
     sync_token: str
     date: str | None
     method: str | None
     reference: str | None
-    allocations: list[Allocation] = field(default_factory=list)
+    lines: list[PaymentLine] = field(default_factory=list)
 
 
 @dataclass
@@ -132,27 +143,69 @@ def remove_payment(db: Database, company: str, qbo_id: str) -> None:
 
 
 def record_payment(db: Database, company: str, payment: QuickBooksPayment) -> None:
-    """Record a QuickBooks payment, replacing the rows it had: one per invoice it pays. A line at
-    zero (a voided payment keeps its lines) records nothing."""
+    """Record a QuickBooks payment: one row per line, keyed by the payment's Id and the line (the
+    QuickBooks invoice it settles). A line QuickBooks no longer holds (an edit moved its money
+    to another invoice), or one at zero (a voided payment keeps its lines), leaves the ledger;
+    a changed line is updated; an unchanged one is left as it is. Money QuickBooks holds
+    unapplied settles no invoice and is not recorded."""
     with transaction(db):
-        remove_payment(db, company, payment.qbo_id)
+        # Rows written before payments were kept by line hold none: rewrite them.
+        db.execute(
+            "DELETE FROM ledger_payments WHERE company = ? AND source = 'quickbooks' "
+            "AND qbo_id = ? AND qbo_line IS NULL",
+            [company, payment.qbo_id],
+        )
+        have = {
+            row[0]: row[1:]
+            for row in db.execute(
+                "SELECT qbo_line, invoice_id, amount, date, method, reference, qbo_sync_token "
+                "FROM ledger_payments WHERE company = ? AND source = 'quickbooks' AND qbo_id = ?",
+                [company, payment.qbo_id],
+            ).fetchall()
+        }
+        lines = [line for line in payment.lines if cents(line.amount) != 0]
         now = utc_now_iso()
-        for index, (invoice_id, amount) in enumerate(payment.allocations, start=1):
-            if cents(amount) == 0:
+        for gone in set(have) - {line.line for line in lines}:
+            db.execute(
+                "DELETE FROM ledger_payments WHERE company = ? AND source = 'quickbooks' "
+                "AND qbo_id = ? AND qbo_line = ?",
+                [company, payment.qbo_id, gone],
+            )
+        for line in lines:
+            fields = (
+                line.invoice_id,
+                str(cents(line.amount)),
+                payment.date,
+                payment.method,
+                payment.reference,
+            )
+            before = have.get(line.line)
+            if before is not None and tuple(before[:5]) == fields:
+                if before[5] != payment.sync_token:
+                    db.execute(
+                        "UPDATE ledger_payments SET qbo_sync_token = ? WHERE company = ? AND "
+                        "source = 'quickbooks' AND qbo_id = ? AND qbo_line = ?",
+                        [payment.sync_token, company, payment.qbo_id, line.line],
+                    )
+                continue
+            if before is not None:
+                db.execute(
+                    "UPDATE ledger_payments SET invoice_id = ?, amount = ?, date = ?, method = ?, "
+                    "reference = ?, qbo_sync_token = ?, updated_at = ? WHERE company = ? AND "
+                    "source = 'quickbooks' AND qbo_id = ? AND qbo_line = ?",
+                    [*fields, payment.sync_token, now, company, payment.qbo_id, line.line],
+                )
                 continue
             db.execute(
                 "INSERT INTO ledger_payments (company, id, invoice_id, amount, date, method, "
-                "reference, source, qbo_id, qbo_sync_token, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'quickbooks', ?, ?, ?, ?)",
+                "reference, source, qbo_id, qbo_line, qbo_sync_token, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'quickbooks', ?, ?, ?, ?, ?)",
                 [
                     company,
-                    f"qbo-{payment.qbo_id}-{index}",
-                    invoice_id,
-                    str(cents(amount)),
-                    payment.date,
-                    payment.method,
-                    payment.reference,
+                    f"qbo-{payment.qbo_id}-{line.line}",
+                    *fields,
                     payment.qbo_id,
+                    line.line,
                     payment.sync_token,
                     now,
                     now,

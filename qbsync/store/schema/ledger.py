@@ -184,4 +184,23 @@ def m0023_mappings(db: Database) -> None:
     )
 
 
-STEPS = [m0020_ledger_catalog, m0021_ledger_documents, m0022_ledger_settlements, m0023_mappings]
+def m0025_ledger_payment_lines(db: Database) -> None:
+    # A QuickBooks Payment may settle several invoices, one line each: the ledger keeps a row per
+    # line, keyed by the Payment's Id and the line (`qbo_line`, the QuickBooks invoice the line
+    # settles). Rows written before this step hold no line; the next read of their payment
+    # rewrites them.
+    db.execute("ALTER TABLE ledger_payments ADD COLUMN qbo_line TEXT")
+    db.execute("DROP INDEX ledger_payments_qbo")
+    db.execute(
+        "CREATE UNIQUE INDEX ledger_payments_qbo_line "
+        "ON ledger_payments(company, qbo_id, ifnull(qbo_line, '')) WHERE qbo_id IS NOT NULL"
+    )
+
+
+STEPS = [
+    m0020_ledger_catalog,
+    m0021_ledger_documents,
+    m0022_ledger_settlements,
+    m0023_mappings,
+    m0025_ledger_payment_lines,
+]

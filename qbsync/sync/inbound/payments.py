@@ -32,31 +32,39 @@ def _our_request(ctx: CycleContext, obj: dict[str, Any]) -> bool:
     return outbox.has_request(ctx.db, ctx.company, found.group(1))
 
 
-def _allocations(
+def _lines(
     ctx: CycleContext, obj: dict[str, Any]
-) -> tuple[list[tuple[str, Decimal]], list[str]]:
-    """(ledger invoice id, amount) per linked invoice line, net of the ledger's own credits, and
-    the QBO invoice ids not linked."""
-    found: list[quickbooks.Allocation] = []
+) -> tuple[list[quickbooks.PaymentLine], list[str]]:
+    """What the payment puts on each linked invoice, one line per QuickBooks invoice (lines on
+    the same invoice added up), net of the ledger's own credits; and the QuickBooks invoice ids
+    not linked."""
+    amounts: dict[str, Decimal] = {}
+    local: dict[str, str] = {}
     unknown: list[str] = []
     credits: list[tuple[str, Any]] = []
     for line in obj.get("Line") or []:
         for txn in line.get("LinkedTxn") or []:
-            if txn.get("TxnType") != "Invoice":
-                continue
-            link = links.by_qbo(ctx.db, ctx.company, "Invoice", str(txn["TxnId"]))
-            if link is None:
-                unknown.append(str(txn["TxnId"]))
-            else:
-                found.append((link.local_id, line.get("Amount")))
-    for line in obj.get("Line") or []:
-        for txn in line.get("LinkedTxn") or []:
-            if txn.get("TxnType") != "CreditMemo":
-                continue
-            memo = links.by_qbo(ctx.db, ctx.company, "CreditMemo", str(txn["TxnId"]))
-            if memo is not None and memo.local_type == "invoice":
-                credits.append((memo.local_id, line.get("Amount")))
-    return quickbooks.net_of_ledger_credits(ctx.db, ctx.company, found, credits), unknown
+            txn_id = str(txn.get("TxnId"))
+            if txn.get("TxnType") == "Invoice":
+                link = links.by_qbo(ctx.db, ctx.company, "Invoice", txn_id)
+                if link is None:
+                    unknown.append(txn_id)
+                    continue
+                local[txn_id] = link.local_id
+                amounts[txn_id] = amounts.get(txn_id, Decimal(0)) + dec(line.get("Amount"))
+            elif txn.get("TxnType") == "CreditMemo":
+                memo = links.by_qbo(ctx.db, ctx.company, "CreditMemo", txn_id)
+                if memo is not None and memo.local_type == "invoice":
+                    credits.append((memo.local_id, line.get("Amount")))
+    keys = list(amounts)
+    net = quickbooks.net_of_ledger_credits(
+        ctx.db, ctx.company, [(local[k], amounts[k]) for k in keys], credits
+    )
+    found = [
+        quickbooks.PaymentLine(key, invoice_id, amount)
+        for key, (invoice_id, amount) in zip(keys, net, strict=True)
+    ]
+    return found, unknown
 
 
 def _qbo_total(ctx: CycleContext, invoice_id: str) -> Decimal:
@@ -91,7 +99,7 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
         qbo_payments.store(db, company, obj, "ours")
         return
 
-    found, unknown = _allocations(ctx, obj)
+    found, unknown = _lines(ctx, obj)
     label = f"QuickBooks payment {obj.get('PaymentRefNum') or qbo_id}"
     if unknown:
         if was_applied:
@@ -109,7 +117,9 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
             f"Open it: {ctx.qbo_url('Payment', qbo_id)}",
         )
         return
-    over = quickbooks.overpaid(db, company, qbo_id, found, lambda i: _qbo_total(ctx, i))
+    over = quickbooks.overpaid(
+        db, company, qbo_id, [(p.invoice_id, p.amount) for p in found], lambda i: _qbo_total(ctx, i)
+    )
     if over is not None:
         if was_applied:
             quickbooks.remove_payment(db, company, qbo_id)
@@ -137,7 +147,7 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
             date=obj.get("TxnDate"),
             method=(obj.get("PaymentMethodRef") or {}).get("name"),
             reference=obj.get("PaymentRefNum"),
-            allocations=list(found),
+            lines=found,
         ),
     )
     qbo_payments.store(db, company, obj, "applied")
@@ -150,7 +160,7 @@ def retry_waiting_payments(ctx: CycleContext) -> int:
     """Payments held for an invoice the ledger did not know: apply those now linked."""
     applied = 0
     for obj in qbo_payments.waiting(ctx.db, ctx.company):
-        _, unknown = _allocations(ctx, obj)
+        _, unknown = _lines(ctx, obj)
         if not unknown:
             apply_payment(ctx, obj, retry=True)
             applied += 1
