@@ -34,10 +34,10 @@ def _our_request(ctx: CycleContext, obj: dict[str, Any]) -> bool:
 
 def _lines(
     ctx: CycleContext, obj: dict[str, Any]
-) -> tuple[list[quickbooks.PaymentLine], list[str]]:
-    """What the payment puts on each linked invoice, one line per QuickBooks invoice (lines on
-    the same invoice added up), net of the ledger's own credits; and the QuickBooks invoice ids
-    not linked."""
+) -> tuple[list[quickbooks.PaymentLine], list[str], list[quickbooks.CreditLine]]:
+    """The money the payment puts on each linked invoice, one line per QuickBooks invoice (lines
+    on the same invoice added up), net of the credit its credit memo lines move; the QuickBooks
+    invoice ids not linked; and that credit, as credit applications."""
     amounts: dict[str, Decimal] = {}
     local: dict[str, str] = {}
     unknown: list[str] = []
@@ -57,14 +57,14 @@ def _lines(
                 if memo is not None and memo.local_type == "invoice":
                     credits.append((memo.local_id, line.get("Amount")))
     keys = list(amounts)
-    net = quickbooks.net_of_ledger_credits(
+    net, moved = quickbooks.split_credits(
         ctx.db, ctx.company, [(local[k], amounts[k]) for k in keys], credits
     )
     found = [
         quickbooks.PaymentLine(key, invoice_id, amount)
         for key, (invoice_id, amount) in zip(keys, net, strict=True)
     ]
-    return found, unknown
+    return found, unknown, moved
 
 
 def _qbo_total(ctx: CycleContext, invoice_id: str) -> Decimal:
@@ -99,7 +99,7 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
         qbo_payments.store(db, company, obj, "ours")
         return
 
-    found, unknown = _lines(ctx, obj)
+    found, unknown, moved = _lines(ctx, obj)
     label = f"QuickBooks payment {obj.get('PaymentRefNum') or qbo_id}"
     if unknown:
         if was_applied:
@@ -117,8 +117,13 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
             f"Open it: {ctx.qbo_url('Payment', qbo_id)}",
         )
         return
+    settles: dict[str, Decimal] = {}  # money and credit together, per invoice
+    for invoice_id, amount in [(p.invoice_id, p.amount) for p in found] + [
+        (c.invoice_id, c.amount) for c in moved
+    ]:
+        settles[invoice_id] = settles.get(invoice_id, Decimal(0)) + amount
     over = quickbooks.overpaid(
-        db, company, qbo_id, [(p.invoice_id, p.amount) for p in found], lambda i: _qbo_total(ctx, i)
+        db, company, qbo_id, list(settles.items()), lambda i: _qbo_total(ctx, i)
     )
     if over is not None:
         if was_applied:
@@ -148,10 +153,11 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
             method=(obj.get("PaymentMethodRef") or {}).get("name"),
             reference=obj.get("PaymentRefNum"),
             lines=found,
+            credits=moved,
         ),
     )
     qbo_payments.store(db, company, obj, "applied")
-    if found:
+    if found or moved:
         ctx.stats.payments_applied += 1
     close_exceptions(db, company, SETTLE_KINDS, *subject, resolution="auto")
 
@@ -160,7 +166,7 @@ def retry_waiting_payments(ctx: CycleContext) -> int:
     """Payments held for an invoice the ledger did not know: apply those now linked."""
     applied = 0
     for obj in qbo_payments.waiting(ctx.db, ctx.company):
-        _, unknown = _lines(ctx, obj)
+        _, unknown, _ = _lines(ctx, obj)
         if not unknown:
             apply_payment(ctx, obj, retry=True)
             applied += 1
