@@ -34,6 +34,34 @@ def _render_run(out: Console, data: dict[str, Any]) -> None:
         color = _COLOR.get(item["result"], "white")
         out.print(f"[{color}]{item['result']:>9}[/] ", end="")
         out.print(item["summary"], markup=False, highlight=False)
+        stats = item.get("stats") or {}
+        if "would_send" in stats:
+            _render_plan(out, stats)
+
+
+def _plan_line(send: dict[str, Any]) -> str:
+    if "create" in send:
+        number = (send.get("body") or {}).get("DocNumber") or f"op {send['op']}"
+        return f"would create {send['create']} {number} (batch {send['batch']})"
+    if "void" in send:
+        return f"would void {send['void']} {send['id']}"
+    rest = ", ".join(f"{k} {v}" for k, v in send.items() if k not in ("op", "body"))
+    return f"would send op {send['op']}: {rest}"
+
+
+def _render_plan(out: Console, stats: dict[str, Any]) -> None:
+    """A dry run's plan: what would be sent, in which batches, and what would open."""
+    out.print("dry run, nothing sent or saved:", markup=False)
+    for send in stats["would_send"]:
+        out.print(f"  {_plan_line(send)}", markup=False, highlight=False)
+    for opened in stats.get("would_open") or []:
+        out.print(
+            f"  would open {opened['kind']}: {opened['subject_id']}: {opened['message']}",
+            markup=False,
+            highlight=False,
+        )
+    if not stats["would_send"] and not stats.get("would_open"):
+        out.print("  nothing to send", markup=False)
 
 
 def _companies_to_run(ws: Workspace, company: str | None, all_: bool) -> list[str]:

@@ -33,7 +33,8 @@ class Stats:
     drift_found: int = 0
     payments_applied: int = 0
     exceptions_raised: int = 0
-    would_send: list[dict[str, Any]] = field(default_factory=list)
+    would_send: list[dict[str, Any]] = field(default_factory=list)  # a dry run's plan
+    would_open: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
