@@ -64,11 +64,15 @@ def _render_plan(out: Console, stats: dict[str, Any]) -> None:
         out.print("  nothing to send", markup=False)
 
 
-def _companies_to_run(ws: Workspace, company: str | None, all_: bool) -> list[str]:
+def _companies_to_run(
+    ws: Workspace, company: str | None, all_: bool
+) -> tuple[list[str], list[str]]:
+    """(companies in turn, those of them --all leaves out because auto_sync is off). A company
+    named with --company syncs whatever its auto_sync says."""
     if company and all_:
         raise UsageError("give --company or --all, not both")
     if not all_:
-        return [ws.company(company)[0]]
+        return [ws.company(company)[0]], []
     from qbsync.companies.records import (
         all_rows,  # here: `sync status` starts without the secrets store
     )
@@ -80,7 +84,7 @@ def _companies_to_run(ws: Workspace, company: str | None, all_: bool) -> list[st
     ]
     if not keys:
         raise NotFoundError("no connected companies", "connect one: qbsync connect --company KEY")
-    return keys
+    return keys, [k for k in keys if not ws.config.companies[k].auto_sync]
 
 
 class _Bars:
@@ -133,8 +137,19 @@ def run(
     results: list[dict[str, Any]] = []
     with Workspace() as ws, ExitStack() as stack:
         bars = _Bars(stack)
-        keys = _companies_to_run(ws, company, all_)
+        keys, off = _companies_to_run(ws, company, all_)
         for key in keys:
+            if key in off:
+                results.append(
+                    {
+                        "company": key,
+                        "result": "skipped",
+                        "summary": f"{key}: skipped: auto_sync is off "
+                        f"(sync it by name: qbsync sync run --company {key})",
+                        "exit_code": ExitCode.OK,
+                    }
+                )
+                continue
             try:
                 result = run_cycle(
                     ws, key, full=full, dry_run=dry_run, trigger="manual", progress=bars
