@@ -53,6 +53,10 @@ class CycleContext:
     _facts: CompanyFacts | None = None
 
     def raise_exception(self, kind: Kind, subject_type: str, subject_id: str, **kw: Any) -> Raised:
+        """Raise (or refresh) an exception; one raised in a cycle names it (`data.cycle`), so
+        that `sync retry --cycle N` finds the ops that failed there without being sent."""
+        if self.cycle_id is not None:
+            kw["data"] = {**(kw.get("data") or {}), "cycle": self.cycle_id}
         raised = open_exception(self.db, self.company, kind, subject_type, subject_id, **kw)
         if raised.new:
             self.stats.exceptions_raised += 1
