@@ -73,6 +73,16 @@ def _qbo_total(ctx: CycleContext, invoice_id: str) -> Decimal:
     return dec((link.baseline or {}).get("total")) if link else dec(0)
 
 
+def _close_unapplied(ctx: CycleContext, obj: dict[str, Any]) -> None:
+    """A payment qbsync pushed with money left unapplied: once the accountant has applied (or
+    refunded) the rest in QuickBooks, or deleted the payment, the exception about it closes."""
+    if not deleted(obj) and ("UnappliedAmt" not in obj or dec(obj["UnappliedAmt"]) > 0):
+        return
+    link = links.by_qbo(ctx.db, ctx.company, "Payment", str(obj["Id"]))
+    if link is not None:
+        close_exceptions(ctx.db, ctx.company, [Kind.PAYMENT_UNAPPLIED], "payment", link.local_id)
+
+
 def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False) -> None:
     db, company = ctx.db, ctx.company
     qbo_id = str(obj["Id"])
@@ -81,6 +91,7 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
     if prev and prev.state == "ours":
         if not deleted(obj):
             qbo_payments.set_sync_token(db, company, qbo_id, token)
+        _close_unapplied(ctx, obj)
         return  # qbsync pushed it: its echo is never counted again
     subject = ("qbo_payment", qbo_id)
     was_applied = bool(prev and prev.state == "applied")
