@@ -27,6 +27,7 @@ from qbsync.sync.context import CycleContext, Progress, Stats
 from qbsync.sync.exceptions import Kind, close_exceptions, list_exceptions
 from qbsync.sync.inbound import cursor
 from qbsync.sync.inbound.apply import apply_changes
+from qbsync.sync.inbound.drift import close_voided_in_ledger
 from qbsync.sync.inbound.window import read_window
 from qbsync.sync.lock import company_lock
 from qbsync.sync.outbound import FATAL, Outbound, recover
@@ -255,6 +256,7 @@ async def _cycle(
             result, error = "failed", f"inbound: {err.message}"
         with transaction(ctx.db):
             close_exceptions(ctx.db, company, [Kind.AUTH_FAILED], "company", company)
+            close_voided_in_ledger(ctx)
         recover(ctx)
         outbound = Outbound(ctx)
         try:

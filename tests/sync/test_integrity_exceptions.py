@@ -1,5 +1,6 @@
 """Exceptions close themselves when their cause is gone: a pushed payment left unapplied in
-QuickBooks closes once the accountant applies the rest there. End to end: the real CLI and the
+QuickBooks closes once the accountant applies the rest there; drift about an invoice deleted in
+QuickBooks closes once the ledger voids it. End to end: the real CLI and the
 simulator in-process acting as the accountant."""
 
 from __future__ import annotations
@@ -99,3 +100,30 @@ def test_unapplied_pushed_payment_closes_once_applied_in_quickbooks(
         if e["id"] == unapplied["id"]
     ]
     assert closed["status"] == "resolved" and closed["resolution"] == "auto", closed
+
+
+def test_drift_for_a_deleted_invoice_closes_once_the_ledger_voids_it(
+    synced: ConnectedCompany,
+) -> None:
+    ctl, realm = synced.control, synced.realm_id
+    inv = link(synced.key, "invoice", "INV-1003")
+    assert inv
+    ctl.delete_invoice(realm, inv["qbo_id"])
+    sync()
+    [drift] = open_exceptions("drift_voided_or_deleted")
+    assert drift["subject_id"] == "INV-1003" and "deleted" in drift["message"]
+    sync()
+    assert len(open_exceptions("drift_voided_or_deleted")) == 1  # the ledger still counts it
+
+    # The billing side voids it in the ledger (not through the exception): the cause is gone.
+    run_json("invoices", "void", "INV-1003", "--reason", "deleted in QuickBooks by the accountant")
+    cycle = sync()
+    assert cycle["result"] == "succeeded", cycle
+    assert open_exceptions("drift_voided_or_deleted") == []
+    [closed] = [
+        e
+        for e in run_json("exceptions", "list", "--kind", "drift_voided_or_deleted")["data"]
+        if e["id"] == drift["id"]
+    ]
+    assert closed["status"] == "resolved" and closed["resolution"] == "auto", closed
+    assert run_json("invoices", "show", "INV-1003")["data"]["status"] == "void"
