@@ -156,3 +156,25 @@ def test_edit_moving_money_between_invoices_and_delete_are_followed(
     assert sync()["result"] == "succeeded"
     assert qbo_rows(payment["Id"]) == []
     assert (paid(FIRST), paid(SECOND)) == (Decimal("0"), Decimal("0"))
+
+
+def test_split_payment_voided_in_quickbooks_settles_nothing(exported: ConnectedCompany) -> None:
+    ctl, realm = exported.control, exported.realm_id
+    first, customer = _qbo_invoice(exported, FIRST)
+    second, _ = _qbo_invoice(exported, SECOND)
+    payment = ctl.create(
+        realm,
+        "Payment",
+        {
+            "CustomerRef": {"value": customer},
+            "TotalAmt": "100.00",
+            "Line": lines((first, "60.00"), (second, "40.00")),
+        },
+    )
+    assert sync()["result"] == "succeeded"
+    ctl.void_payment(realm, payment["Id"])
+    assert sync()["result"] == "succeeded"
+    assert qbo_rows(payment["Id"]) == []
+    assert (paid(FIRST), paid(SECOND)) == (Decimal("0"), Decimal("0"))
+    exported_rows = run_json("ledger", "export", "payments")["data"]
+    assert [r for r in exported_rows if r["qbo_id"] == payment["Id"]] == []
