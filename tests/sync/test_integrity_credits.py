@@ -145,3 +145,43 @@ def test_auto_applied_credit_is_never_money_received(
     assert applications("INV-7002") == [("CN-7002", "40.00")]
     assert exported_payments() == []
     assert settled("INV-7002") == (Decimal("0"), Decimal("40.00"), Decimal("60.00"))
+
+
+def test_credit_memo_the_ledger_does_not_know_is_never_counted_as_cash(
+    exported: ConnectedCompany,
+) -> None:
+    ctl, realm = exported.control, exported.realm_id
+    invoice = qbo_id(exported, "INV-7001")
+    doc = ctl.get(realm, "Invoice", invoice)
+    customer = doc["CustomerRef"]["value"]
+    item = doc["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"]
+    # Keyed into QuickBooks by hand: the ledger has no credit note for it.
+    memo = ctl.create(
+        realm,
+        "CreditMemo",
+        {
+            "CustomerRef": {"value": customer},
+            "Line": [
+                {
+                    "Amount": "25.00",
+                    "DetailType": "SalesItemLineDetail",
+                    "SalesItemLineDetail": {
+                        "ItemRef": {"value": item},
+                        "Qty": 1,
+                        "UnitPrice": "25.00",
+                    },
+                }
+            ],
+        },
+    )
+    moved = ctl.record_payment(
+        realm, customer, "0", invoice_id=invoice, credit_memo_ids=[memo["Id"]]
+    )
+    sync()
+    assert qbo_payment_rows() == []
+    assert applications("INV-7001") == []
+    assert exported_payments() == []
+    [held] = run_json("exceptions", "list", "--open", "--kind", "qbo_payment_unknown_invoice")[
+        "data"
+    ]
+    assert held["qbo_id"] == moved["Id"] and f"credit memo {memo['Id']}" in held["message"], held

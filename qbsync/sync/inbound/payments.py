@@ -37,7 +37,8 @@ def _lines(
 ) -> tuple[list[quickbooks.PaymentLine], list[str], list[quickbooks.CreditLine]]:
     """The money the payment puts on each linked invoice, one line per QuickBooks invoice (lines
     on the same invoice added up), net of the credit its credit memo lines move; the QuickBooks
-    invoice ids not linked; and that credit, as credit applications."""
+    documents not linked ("invoice 12", "credit memo 14"); and that credit, as credit
+    applications."""
     amounts: dict[str, Decimal] = {}
     local: dict[str, str] = {}
     unknown: list[str] = []
@@ -48,7 +49,7 @@ def _lines(
             if txn.get("TxnType") == "Invoice":
                 link = links.by_qbo(ctx.db, ctx.company, "Invoice", txn_id)
                 if link is None:
-                    unknown.append(txn_id)
+                    unknown.append(f"invoice {txn_id}")
                     continue
                 local[txn_id] = link.local_id
                 amounts[txn_id] = amounts.get(txn_id, Decimal(0)) + dec(line.get("Amount"))
@@ -56,6 +57,10 @@ def _lines(
                 memo = links.by_qbo(ctx.db, ctx.company, "CreditMemo", txn_id)
                 if memo is not None and memo.local_type == "invoice":
                     credits.append((memo.local_id, line.get("Amount")))
+                else:
+                    # Credit the ledger cannot name is still not cash: held, like an unknown
+                    # invoice, rather than counted as money on the invoice it pays.
+                    unknown.append(f"credit memo {txn_id}")
     keys = list(amounts)
     net, moved = quickbooks.split_credits(
         ctx.db, ctx.company, [(local[k], amounts[k]) for k in keys], credits
@@ -122,10 +127,11 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
             label=label,
             qbo_entity="Payment",
             qbo_id=qbo_id,
-            message=f"{label} of {cents(obj.get('TotalAmt'))} is applied to QuickBooks invoice(s) "
-            f"{', '.join(unknown)} that the ledger does not know; nothing was applied",
-            hint="link those invoices with `qbsync wizard history`; the payment is applied then. "
-            f"Open it: {ctx.qbo_url('Payment', qbo_id)}",
+            message=f"{label} of {cents(obj.get('TotalAmt'))} is applied to QuickBooks "
+            f"{', '.join(unknown)}, which the ledger does not know; nothing was applied",
+            hint="link those documents with `qbsync wizard history`; the payment is applied "
+            "then (credit keyed only into QuickBooks has no credit note in the ledger: add one, "
+            f"or dismiss this). Open it: {ctx.qbo_url('Payment', qbo_id)}",
         )
         return
     settles: dict[str, Decimal] = {}  # money and credit together, per invoice
