@@ -34,13 +34,45 @@ def _render_run(out: Console, data: dict[str, Any]) -> None:
         color = _COLOR.get(item["result"], "white")
         out.print(f"[{color}]{item['result']:>9}[/] ", end="")
         out.print(item["summary"], markup=False, highlight=False)
+        stats = item.get("stats") or {}
+        if "would_send" in stats:
+            _render_plan(out, stats)
 
 
-def _companies_to_run(ws: Workspace, company: str | None, all_: bool) -> list[str]:
+def _plan_line(send: dict[str, Any]) -> str:
+    if "create" in send:
+        number = (send.get("body") or {}).get("DocNumber") or f"op {send['op']}"
+        return f"would create {send['create']} {number} (batch {send['batch']})"
+    if "void" in send:
+        return f"would void {send['void']} {send['id']}"
+    rest = ", ".join(f"{k} {v}" for k, v in send.items() if k not in ("op", "body"))
+    return f"would send op {send['op']}: {rest}"
+
+
+def _render_plan(out: Console, stats: dict[str, Any]) -> None:
+    """A dry run's plan: what would be sent, in which batches, and what would open."""
+    out.print("dry run, nothing sent or saved:", markup=False)
+    for send in stats["would_send"]:
+        out.print(f"  {_plan_line(send)}", markup=False, highlight=False)
+    for opened in stats.get("would_open") or []:
+        out.print(
+            f"  would open {opened['kind']}: {opened['subject_id']}: {opened['message']}",
+            markup=False,
+            highlight=False,
+        )
+    if not stats["would_send"] and not stats.get("would_open"):
+        out.print("  nothing to send", markup=False)
+
+
+def _companies_to_run(
+    ws: Workspace, company: str | None, all_: bool
+) -> tuple[list[str], list[str]]:
+    """(companies in turn, those of them --all leaves out because auto_sync is off). A company
+    named with --company syncs whatever its auto_sync says."""
     if company and all_:
         raise UsageError("give --company or --all, not both")
     if not all_:
-        return [ws.company(company)[0]]
+        return [ws.company(company)[0]], []
     from qbsync.companies.records import (
         all_rows,  # here: `sync status` starts without the secrets store
     )
@@ -52,7 +84,7 @@ def _companies_to_run(ws: Workspace, company: str | None, all_: bool) -> list[st
     ]
     if not keys:
         raise NotFoundError("no connected companies", "connect one: qbsync connect --company KEY")
-    return keys
+    return keys, [k for k in keys if not ws.config.companies[k].auto_sync]
 
 
 class _Bars:
@@ -105,8 +137,19 @@ def run(
     results: list[dict[str, Any]] = []
     with Workspace() as ws, ExitStack() as stack:
         bars = _Bars(stack)
-        keys = _companies_to_run(ws, company, all_)
+        keys, off = _companies_to_run(ws, company, all_)
         for key in keys:
+            if key in off:
+                results.append(
+                    {
+                        "company": key,
+                        "result": "skipped",
+                        "summary": f"{key}: skipped: auto_sync is off "
+                        f"(sync it by name: qbsync sync run --company {key})",
+                        "exit_code": ExitCode.OK,
+                    }
+                )
+                continue
             try:
                 result = run_cycle(
                     ws, key, full=full, dry_run=dry_run, trigger="manual", progress=bars

@@ -26,15 +26,37 @@ Allocation = tuple[str, Any]
 
 
 @dataclass
+class PaymentLine:
+    """What one line of a QuickBooks payment puts on one invoice. `line` keys the line within
+    its payment: the Id of the QuickBooks invoice it settles (QuickBooks gives payment lines no
+    Id of their own; lines on the same invoice are added up)."""
+
+    line: str
+    invoice_id: str
+    amount: Decimal
+
+
+@dataclass
+class CreditLine:
+    """Credit a QuickBooks payment moves from a ledger credit note onto an invoice: a credit
+    application, never money received."""
+
+    credit_note_id: str
+    invoice_id: str
+    amount: Decimal
+
+
+@dataclass
 class QuickBooksPayment:
-    """A payment recorded in QuickBooks, as the ledger records it: one row per invoice paid."""
+    """A payment recorded in QuickBooks, as the ledger records it: one row per line."""
 
     qbo_id: str
     sync_token: str
     date: str | None
     method: str | None
     reference: str | None
-    allocations: list[Allocation] = field(default_factory=list)
+    lines: list[PaymentLine] = field(default_factory=list)
+    credits: list[CreditLine] = field(default_factory=list)
 
 
 @dataclass
@@ -47,28 +69,34 @@ class Overpaid:
 
 
 def credited_invoices(db: Database, company: str, credit_note_id: str) -> list[str]:
-    """The invoices the ledger applied a credit note to."""
+    """The invoices the ledger applied a credit note to itself (not through QuickBooks)."""
     return [
         r[0]
         for r in db.execute(
             "SELECT invoice_id FROM ledger_credit_applications WHERE company = ? AND "
-            "credit_note_id = ?",
+            "credit_note_id = ? AND qbo_id IS NULL",
             [company, credit_note_id],
         ).fetchall()
     ]
 
 
-def net_of_ledger_credits(
+def split_credits(
     db: Database,
     company: str,
     allocations: list[Allocation],
     credits: list[tuple[str, Any]],
-) -> list[tuple[str, Decimal]]:
-    """Take out of the invoice amounts what a linked credit memo paid, when the ledger already
-    holds that credit applied to that invoice (QuickBooks' AutoApplyCredit spending the credit
-    note the ledger applies itself): the ledger counts it as a credit, not as a payment.
-    `credits`: (ledger credit note id, amount) per credit memo the payment's lines name."""
+) -> tuple[list[tuple[str, Decimal]], list[CreditLine]]:
+    """Split what a QuickBooks payment puts on invoices into money and credit.
+
+    `allocations`: (ledger invoice id, amount) per invoice the payment settles; `credits`:
+    (ledger credit note id, amount) per credit memo line. A credit memo line is credit, not
+    money: where the ledger already holds that credit note applied to the invoice (QuickBooks'
+    AutoApplyCredit spending the credit the ledger applies itself), it is taken out and counted
+    once, as the ledger's application; what is left becomes a credit application from QuickBooks,
+    on the payment's invoices in line order. Returns the money per invoice and those credit
+    applications."""
     amounts = [dec(a) for _, a in allocations]
+    moved: list[CreditLine] = []
     for credit_note_id, amount in credits:
         left = dec(amount)
         for invoice_id in credited_invoices(db, company, credit_note_id):
@@ -77,12 +105,21 @@ def net_of_ledger_credits(
                     take = min(left, amounts[index])
                     amounts[index] -= take
                     left -= take
-    return [(local_id, amounts[i]) for i, (local_id, _) in enumerate(allocations)]
+        for index, (local_id, _) in enumerate(allocations):
+            if left <= 0:
+                break
+            take = min(left, amounts[index])
+            if take > 0:
+                amounts[index] -= take
+                left -= take
+                moved.append(CreditLine(credit_note_id, local_id, take))
+    money = [(local_id, amounts[i]) for i, (local_id, _) in enumerate(allocations)]
+    return money, moved
 
 
 def owed(db: Database, company: str, invoice_id: str, total: Decimal, excluding_qbo_id: str) -> Any:
     """What the invoice still owes of `total` (QuickBooks' total, tax included), ignoring the
-    QuickBooks payment `excluding_qbo_id`."""
+    QuickBooks payment `excluding_qbo_id` (its money and the credit it moved)."""
     paid = sum(
         (
             dec(r[0])
@@ -98,8 +135,9 @@ def owed(db: Database, company: str, invoice_id: str, total: Decimal, excluding_
         (
             dec(r[0])
             for r in db.execute(
-                "SELECT amount FROM ledger_credit_applications WHERE company = ? AND invoice_id = ?",
-                [company, invoice_id],
+                "SELECT amount FROM ledger_credit_applications WHERE company = ? AND invoice_id = ? "
+                "AND (qbo_id IS NULL OR qbo_id != ?)",
+                [company, invoice_id, excluding_qbo_id],
             )
         ),
         dec(0),
@@ -124,35 +162,127 @@ def overpaid(
 
 
 def remove_payment(db: Database, company: str, qbo_id: str) -> None:
-    """Take a QuickBooks payment's rows out of the ledger (deleted, or no longer applicable)."""
-    db.execute(
-        "DELETE FROM ledger_payments WHERE company = ? AND source = 'quickbooks' AND qbo_id = ?",
-        [company, qbo_id],
-    )
+    """Take a QuickBooks payment's rows, and the credit it moved, out of the ledger (deleted,
+    or no longer applicable)."""
+    with transaction(db):
+        db.execute(
+            "DELETE FROM ledger_payments WHERE company = ? AND source = 'quickbooks' "
+            "AND qbo_id = ?",
+            [company, qbo_id],
+        )
+        db.execute(
+            "DELETE FROM ledger_credit_applications WHERE company = ? AND qbo_id = ?",
+            [company, qbo_id],
+        )
+
+
+def _record_credits(db: Database, company: str, payment: QuickBooksPayment) -> None:
+    """The credit applications a QuickBooks payment makes, as it now holds them: one per credit
+    note and invoice; an unchanged one is left as it is."""
+    want: dict[tuple[str, str], Decimal] = {}
+    for credit in payment.credits:
+        key = (credit.credit_note_id, credit.invoice_id)
+        want[key] = want.get(key, Decimal(0)) + dec(credit.amount)
+    have = {
+        (row[0], row[1]): row[2]
+        for row in db.execute(
+            "SELECT credit_note_id, invoice_id, amount FROM ledger_credit_applications "
+            "WHERE company = ? AND qbo_id = ?",
+            [company, payment.qbo_id],
+        ).fetchall()
+    }
+    for key, text in have.items():
+        if key not in want or str(cents(want[key])) != text:
+            db.execute(
+                "DELETE FROM ledger_credit_applications WHERE company = ? AND qbo_id = ? "
+                "AND credit_note_id = ? AND invoice_id = ?",
+                [company, payment.qbo_id, *key],
+            )
+    for (credit_note_id, invoice_id), amount in want.items():
+        if cents(amount) == 0 or have.get((credit_note_id, invoice_id)) == str(cents(amount)):
+            continue
+        db.execute(
+            "INSERT INTO ledger_credit_applications (company, id, credit_note_id, invoice_id, "
+            "amount, date, created_at, qbo_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                company,
+                f"qbo-{payment.qbo_id}-{credit_note_id}-{invoice_id}",
+                credit_note_id,
+                invoice_id,
+                str(cents(amount)),
+                payment.date,
+                utc_now_iso(),
+                payment.qbo_id,
+            ],
+        )
 
 
 def record_payment(db: Database, company: str, payment: QuickBooksPayment) -> None:
-    """Record a QuickBooks payment, replacing the rows it had: one per invoice it pays. A line at
-    zero (a voided payment keeps its lines) records nothing."""
+    """Record a QuickBooks payment: one row per line, keyed by the payment's Id and the line (the
+    QuickBooks invoice it settles). A line QuickBooks no longer holds (an edit moved its money
+    to another invoice), or one at zero (a voided payment keeps its lines), leaves the ledger;
+    a changed line is updated; an unchanged one is left as it is. Money QuickBooks holds
+    unapplied settles no invoice and is not recorded. Credit the payment moves is recorded as
+    credit applications (`credits`), never as money."""
     with transaction(db):
-        remove_payment(db, company, payment.qbo_id)
+        _record_credits(db, company, payment)
+        # Rows written before payments were kept by line hold none: rewrite them.
+        db.execute(
+            "DELETE FROM ledger_payments WHERE company = ? AND source = 'quickbooks' "
+            "AND qbo_id = ? AND qbo_line IS NULL",
+            [company, payment.qbo_id],
+        )
+        have = {
+            row[0]: row[1:]
+            for row in db.execute(
+                "SELECT qbo_line, invoice_id, amount, date, method, reference, qbo_sync_token "
+                "FROM ledger_payments WHERE company = ? AND source = 'quickbooks' AND qbo_id = ?",
+                [company, payment.qbo_id],
+            ).fetchall()
+        }
+        lines = [line for line in payment.lines if cents(line.amount) != 0]
         now = utc_now_iso()
-        for index, (invoice_id, amount) in enumerate(payment.allocations, start=1):
-            if cents(amount) == 0:
+        for gone in set(have) - {line.line for line in lines}:
+            db.execute(
+                "DELETE FROM ledger_payments WHERE company = ? AND source = 'quickbooks' "
+                "AND qbo_id = ? AND qbo_line = ?",
+                [company, payment.qbo_id, gone],
+            )
+        for line in lines:
+            fields = (
+                line.invoice_id,
+                str(cents(line.amount)),
+                payment.date,
+                payment.method,
+                payment.reference,
+            )
+            before = have.get(line.line)
+            if before is not None and tuple(before[:5]) == fields:
+                if before[5] != payment.sync_token:
+                    db.execute(
+                        "UPDATE ledger_payments SET qbo_sync_token = ? WHERE company = ? AND "
+                        "source = 'quickbooks' AND qbo_id = ? AND qbo_line = ?",
+                        [payment.sync_token, company, payment.qbo_id, line.line],
+                    )
+                continue
+            if before is not None:
+                db.execute(
+                    "UPDATE ledger_payments SET invoice_id = ?, amount = ?, date = ?, method = ?, "
+                    "reference = ?, qbo_sync_token = ?, updated_at = ? WHERE company = ? AND "
+                    "source = 'quickbooks' AND qbo_id = ? AND qbo_line = ?",
+                    [*fields, payment.sync_token, now, company, payment.qbo_id, line.line],
+                )
                 continue
             db.execute(
                 "INSERT INTO ledger_payments (company, id, invoice_id, amount, date, method, "
-                "reference, source, qbo_id, qbo_sync_token, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'quickbooks', ?, ?, ?, ?)",
+                "reference, source, qbo_id, qbo_line, qbo_sync_token, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'quickbooks', ?, ?, ?, ?, ?)",
                 [
                     company,
-                    f"qbo-{payment.qbo_id}-{index}",
-                    invoice_id,
-                    str(cents(amount)),
-                    payment.date,
-                    payment.method,
-                    payment.reference,
+                    f"qbo-{payment.qbo_id}-{line.line}",
+                    *fields,
                     payment.qbo_id,
+                    line.line,
                     payment.sync_token,
                     now,
                     now,

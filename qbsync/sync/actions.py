@@ -27,9 +27,11 @@ def reset_ops(
     errored_only: bool = False,
     subject: tuple[str, str] | None = None,
 ) -> int:
-    """Put matching failed or errored ops back in the queue with their attempts cleared."""
+    """Put matching failed or errored ops back in the queue with their attempts cleared. The
+    ops of a cycle are those it sent and those that failed there before being sent (named by
+    the exceptions it raised)."""
     with transaction(ws.store):
-        return outbox.reset_for_retry(
+        count = outbox.reset_for_retry(
             ws.store,
             company,
             op_id=op_id,
@@ -37,6 +39,10 @@ def reset_ops(
             errored_only=errored_only,
             subject=subject,
         )
+        if cycle_id is not None:
+            for failed in exc_mod.ops_failed_in_cycle(ws.store, company, cycle_id):
+                count += outbox.reset_for_retry(ws.store, company, op_id=failed)
+        return count
 
 
 def run_ops_now(ws: Workspace, company: str, op_ids: list[int]) -> dict[str, Any]:

@@ -33,7 +33,8 @@ class Stats:
     drift_found: int = 0
     payments_applied: int = 0
     exceptions_raised: int = 0
-    would_send: list[dict[str, Any]] = field(default_factory=list)
+    would_send: list[dict[str, Any]] = field(default_factory=list)  # a dry run's plan
+    would_open: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -52,6 +53,10 @@ class CycleContext:
     _facts: CompanyFacts | None = None
 
     def raise_exception(self, kind: Kind, subject_type: str, subject_id: str, **kw: Any) -> Raised:
+        """Raise (or refresh) an exception; one raised in a cycle names it (`data.cycle`), so
+        that `sync retry --cycle N` finds the ops that failed there without being sent."""
+        if self.cycle_id is not None:
+            kw["data"] = {**(kw.get("data") or {}), "cycle": self.cycle_id}
         raised = open_exception(self.db, self.company, kind, subject_type, subject_id, **kw)
         if raised.new:
             self.stats.exceptions_raised += 1

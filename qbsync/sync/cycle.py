@@ -13,17 +13,21 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sqlite_utils import Database
+
 from qbsync.companies.records import get_row
 from qbsync.config import CompanySettings
 from qbsync.errors import QbsyncError, ReconnectRequired
 from qbsync.logs import get_logger
 from qbsync.qbo.errors import QboError
+from qbsync.store import open_store
 from qbsync.store.tx import transaction
 from qbsync.sync import context, cycles
 from qbsync.sync.context import CycleContext, Progress, Stats
-from qbsync.sync.exceptions import Kind, close_exceptions
+from qbsync.sync.exceptions import Kind, close_exceptions, list_exceptions
 from qbsync.sync.inbound import cursor
 from qbsync.sync.inbound.apply import apply_changes
+from qbsync.sync.inbound.drift import close_voided_in_ledger
 from qbsync.sync.inbound.window import read_window
 from qbsync.sync.lock import company_lock
 from qbsync.sync.outbound import FATAL, Outbound, recover
@@ -34,8 +38,25 @@ log = get_logger("sync")
 EXPIRY_WARNINGS = (14, 7, 2)  # days before the refresh token (or its hard cap) runs out
 
 
-class _DryRun(Exception):
-    """Raised inside the inbound transaction of a dry run to roll it back."""
+def _scratch(db: Database) -> Database:
+    """A private in-memory copy of the store, for a dry run to decide in: what it writes there
+    (its cycle, applied changes, ops done or failed, exceptions) never reaches the store."""
+    copy = open_store(memory=True, migrate=False)
+    db.conn.backup(copy.conn)
+    return copy
+
+
+def _would_open(real: Database, scratch: Database, company: str) -> list[dict[str, Any]]:
+    """The exceptions a dry run opened in its copy that the store does not hold open."""
+    held = {
+        (e["kind"], e["subject_type"], e["subject_id"])
+        for e in list_exceptions(real, company, status="open", limit=1_000_000)
+    }
+    return [
+        {k: e[k] for k in ("kind", "subject_type", "subject_id", "message", "hint")}
+        for e in list_exceptions(scratch, company, status="open", limit=1_000_000)
+        if (e["kind"], e["subject_type"], e["subject_id"]) not in held
+    ]
 
 
 @dataclass
@@ -102,9 +123,9 @@ def check_expiry(ctx: CycleContext, company_row: dict[str, Any] | None) -> None:
     )
 
 
-def _start(ws: Workspace, company: str, trigger: str) -> int:
-    with transaction(ws.store):
-        return cycles.start(ws.store, company, trigger, os.getpid())
+def _start(db: Database, company: str, trigger: str) -> int:
+    with transaction(db):
+        return cycles.start(db, company, trigger, os.getpid())
 
 
 def _finish(
@@ -142,8 +163,9 @@ def _finish(
     data["api_calls"] = api_calls
     if not ctx.dry_run:
         data.pop("would_send")
+        data.pop("would_open")
     return CycleResult(
-        ctx.cycle_id or 0,
+        0 if ctx.dry_run else ctx.cycle_id or 0,  # a dry run's cycle is never recorded
         ctx.company,
         result,
         started_at,
@@ -168,15 +190,41 @@ async def cycle(
     progress: Progress | None = None,
     client: Any = None,
 ) -> CycleResult:
-    """Run one cycle; the caller holds the company lock."""
+    """Run one cycle; the caller holds the company lock. A dry run reads QuickBooks and decides
+    everything in a private copy of the store, then drops it: nothing is sent, nothing saved
+    (only the connection's tokens, if QuickBooks rotates them, since the old ones stop
+    working)."""
+    db = _scratch(ws.store) if dry_run else ws.store
+    try:
+        result = await _cycle(ws, db, company, settings, full, dry_run, trigger, progress, client)
+        if dry_run:
+            result.stats["would_open"] = _would_open(ws.store, db, company)
+        return result
+    finally:
+        if dry_run:
+            db.close()
+
+
+async def _cycle(
+    ws: Workspace,
+    db: Database,
+    company: str,
+    settings: CompanySettings,
+    full: bool,
+    dry_run: bool,
+    trigger: str,
+    progress: Progress | None,
+    client: Any,
+) -> CycleResult:
     from qbsync.companies.session import open_client
 
     started = time.monotonic()
-    cycle_id = _start(ws, company, trigger)
+    cycle_id = _start(db, company, trigger)
     ctx = context.for_company(
         ws, company, settings, cycle_id=cycle_id, dry_run=dry_run, progress=progress
     )
-    company_row = get_row(ws.store, company)
+    ctx.db = db
+    company_row = get_row(db, company)
     check_expiry(ctx, company_row)
     cursor_before: str | None = None
     try:
@@ -197,15 +245,10 @@ async def cycle(
         result = "succeeded"
         try:
             changes = await read_window(ctx, since, reading_from)
-            try:
-                with transaction(ctx.db):
-                    apply_changes(ctx, changes)
-                    if dry_run:
-                        raise _DryRun
-                    cursor.advance(ctx.db, company, reading_from)
-                    close_exceptions(ctx.db, company, [Kind.AUTH_FAILED], "company", company)
-            except _DryRun:
-                pass
+            with transaction(ctx.db):
+                apply_changes(ctx, changes)
+                cursor.advance(ctx.db, company, reading_from)
+                close_exceptions(ctx.db, company, [Kind.AUTH_FAILED], "company", company)
         except FATAL as err:
             return _abort(ctx, err, started, cursor_before, _calls(ctx))
         except QboError as err:
@@ -213,6 +256,7 @@ async def cycle(
             result, error = "failed", f"inbound: {err.message}"
         with transaction(ctx.db):
             close_exceptions(ctx.db, company, [Kind.AUTH_FAILED], "company", company)
+            close_voided_in_ledger(ctx)
         recover(ctx)
         outbound = Outbound(ctx)
         try:

@@ -1,5 +1,8 @@
 """The daemon: every connected company with auto-sync on, each on its own schedule, concurrently.
 
+Each cycle reads the company's settings afresh: `auto_sync: false` set while the daemon runs
+keeps the company out from its next cycle on (and setting it back brings it in again).
+
 SIGTERM or SIGINT stops it cleanly: running cycles are asked to stop at the next operation
 boundary (the op in flight finishes) and are recorded as cancelled.
 """
@@ -14,7 +17,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from qbsync import config as config_mod
 from qbsync.companies.records import all_rows
+from qbsync.config import CompanySettings
 from qbsync.errors import LockHeld, QbsyncError
 from qbsync.logs import get_logger
 from qbsync.store.tx import transaction
@@ -88,9 +93,24 @@ class Daemon:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), timeout=wait)
 
-    async def _one(self, key: str) -> None:
+    def _settings(self, key: str) -> CompanySettings | None:
+        """The company's settings as config.yaml holds them now (a switch flipped while the
+        daemon runs counts from the next cycle); the ones it started with if the file does not
+        read."""
         try:
-            settings = self.ws.config.companies[key]
+            current = config_mod.load()
+        except QbsyncError as err:
+            log.warning("config.yaml does not read (%s); keeping the settings loaded before", err)
+            current = self.ws.config
+        return current.companies.get(key)
+
+    async def _one(self, key: str) -> None:
+        settings = self._settings(key)
+        if settings is None or not settings.auto_sync:
+            log.info("cycle skipped: %s has auto_sync off (or left config.yaml)", key)
+            self.report.skipped.append(key)
+            return
+        try:
             with company_lock(key, "daemon"):
                 result = await cycle(self.ws, key, settings, trigger="daemon")
         except LockHeld as err:

@@ -218,6 +218,19 @@ def open_data(
     return json.loads(row[0]) if row and row[0] else None
 
 
+def ops_failed_in_cycle(db: Database, company: str, cycle_id: int) -> list[int]:
+    """The ops the exceptions raised (or last raised again) in cycle `cycle_id` name: they
+    include ops that failed before anything was sent, which the outbox never tied to a cycle."""
+    return [
+        int(r[0])
+        for r in db.execute(
+            "SELECT DISTINCT json_extract(data, '$.op') FROM sync_exceptions WHERE company = ? "
+            "AND json_extract(data, '$.cycle') = ? AND json_extract(data, '$.op') IS NOT NULL",
+            [company, cycle_id],
+        )
+    ]
+
+
 def open_with_qbo_id(db: Database, company: str, kind: Kind) -> list[tuple[str, str]]:
     """(subject id, QuickBooks id) of the open exceptions of a kind that name a QuickBooks
     object."""

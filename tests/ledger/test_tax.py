@@ -318,7 +318,14 @@ def test_paying_the_total_partly_in_full_and_over(tmp_path: Path) -> None:
     quickbooks.record_payment(
         db,
         "acme",
-        quickbooks.QuickBooksPayment("77", "0", "2026-11-12", None, None, [("INV-C", 529.91)]),
+        quickbooks.QuickBooksPayment(
+            "77",
+            "0",
+            "2026-11-12",
+            None,
+            None,
+            [quickbooks.PaymentLine("12", "INV-C", D("529.91"))],
+        ),
     )
     assert invoice_status(db, "acme", "INV-C") == "paid"
     assert invoice_balance(db, "acme", "INV-C") == D("0.00")

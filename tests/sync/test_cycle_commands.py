@@ -131,7 +131,16 @@ def test_sync_retry_op_cycle_and_errored(mapped: ConnectedCompany) -> None:
     second = sync()
     assert export_ops()["INV-1001"]["state"] == "errored"
     assert run_json("sync", "retry", "--cycle", str(second["cycle_id"]))["data"]["requeued"] == 1
-    assert run_json("sync", "retry", "--cycle", str(first["cycle_id"]))["data"]["requeued"] == 3
+    # The first cycle's three exports (sent, errored), and the payment push and the credit
+    # application that failed there before being sent (their invoices were not in QuickBooks).
+    assert run_json("sync", "retry", "--cycle", str(first["cycle_id"]))["data"]["requeued"] == 5
+    held = store_query(
+        "SELECT kind, state FROM outbox WHERE kind IN ('push_payment', 'apply_credit')"
+    )
+    assert sorted((o["kind"], o["state"]) for o in held) == [
+        ("apply_credit", "pending"),
+        ("push_payment", "pending"),
+    ]
     assert {o["state"] for o in export_ops().values()} == {"pending"}
     sync()
     assert {o["state"] for o in export_ops().values()} == {"errored"}

@@ -243,10 +243,31 @@ def m0024_ledger_tax(db: Database) -> None:
     db.execute("ALTER TABLE ledger_payments ADD COLUMN home_amount TEXT")
 
 
+def m0025_ledger_quickbooks_settlements(db: Database) -> None:
+    # A QuickBooks Payment may settle several invoices, one line each: the ledger keeps a row per
+    # line, keyed by the Payment's Id and the line (`qbo_line`, the QuickBooks invoice the line
+    # settles). Rows written before this step hold no line; the next read of their payment
+    # rewrites them.
+    db.execute("ALTER TABLE ledger_payments ADD COLUMN qbo_line TEXT")
+    db.execute("DROP INDEX ledger_payments_qbo")
+    db.execute(
+        "CREATE UNIQUE INDEX ledger_payments_qbo_line "
+        "ON ledger_payments(company, qbo_id, ifnull(qbo_line, '')) WHERE qbo_id IS NOT NULL"
+    )
+    # A QuickBooks Payment that moves credit (a credit memo line, no cash) is a credit
+    # application, not a payment: `qbo_id` names that Payment (NULL for the ledger's own).
+    db.execute("ALTER TABLE ledger_credit_applications ADD COLUMN qbo_id TEXT")
+    db.execute(
+        "CREATE INDEX ledger_credit_applications_qbo ON ledger_credit_applications(company, qbo_id) "
+        "WHERE qbo_id IS NOT NULL"
+    )
+
+
 STEPS = [
     m0020_ledger_catalog,
     m0021_ledger_documents,
     m0022_ledger_settlements,
     m0023_mappings,
     m0024_ledger_tax,
+    m0025_ledger_quickbooks_settlements,
 ]

@@ -13,7 +13,7 @@ from typing import Any
 from qbsync.ledger import lookup
 from qbsync.sync import links
 from qbsync.sync.context import CycleContext
-from qbsync.sync.exceptions import Kind, close_exceptions, open_data
+from qbsync.sync.exceptions import Kind, close_exceptions, open_data, open_with_qbo_id
 from qbsync.sync.inbound.window import deleted
 
 
@@ -85,3 +85,22 @@ def _gone(
         hint=f"--accept to void it in the ledger as well, or --reexport to {again}",
         data={"how": how},
     )
+
+
+def close_voided_in_ledger(ctx: CycleContext) -> int:
+    """Drift about a document voided or deleted in QuickBooks closes once the ledger has voided
+    it too (by `invoices void`, or any other way): both sides agree, nothing is left for a
+    person. Returns how many closed."""
+    closed = 0
+    for invoice_id, _ in open_with_qbo_id(ctx.db, ctx.company, Kind.DRIFT_VOIDED_DELETED):
+        inv = lookup.invoice(ctx.db, ctx.company, invoice_id)
+        if inv is not None and inv["status"] == "void":
+            closed += close_exceptions(
+                ctx.db,
+                ctx.company,
+                [Kind.DRIFT_VOIDED_DELETED],
+                "invoice",
+                invoice_id,
+                note="voided in the ledger as well",
+            )
+    return closed

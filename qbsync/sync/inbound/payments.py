@@ -32,37 +32,60 @@ def _our_request(ctx: CycleContext, obj: dict[str, Any]) -> bool:
     return outbox.has_request(ctx.db, ctx.company, found.group(1))
 
 
-def _allocations(
+def _lines(
     ctx: CycleContext, obj: dict[str, Any]
-) -> tuple[list[tuple[str, Decimal]], list[str]]:
-    """(ledger invoice id, amount) per linked invoice line, net of the ledger's own credits, and
-    the QBO invoice ids not linked."""
-    found: list[quickbooks.Allocation] = []
+) -> tuple[list[quickbooks.PaymentLine], list[str], list[quickbooks.CreditLine]]:
+    """The money the payment puts on each linked invoice, one line per QuickBooks invoice (lines
+    on the same invoice added up), net of the credit its credit memo lines move; the QuickBooks
+    documents not linked ("invoice 12", "credit memo 14"); and that credit, as credit
+    applications."""
+    amounts: dict[str, Decimal] = {}
+    local: dict[str, str] = {}
     unknown: list[str] = []
     credits: list[tuple[str, Any]] = []
     for line in obj.get("Line") or []:
         for txn in line.get("LinkedTxn") or []:
-            if txn.get("TxnType") != "Invoice":
-                continue
-            link = links.by_qbo(ctx.db, ctx.company, "Invoice", str(txn["TxnId"]))
-            if link is None:
-                unknown.append(str(txn["TxnId"]))
-            else:
-                found.append((link.local_id, line.get("Amount")))
-    for line in obj.get("Line") or []:
-        for txn in line.get("LinkedTxn") or []:
-            if txn.get("TxnType") != "CreditMemo":
-                continue
-            memo = links.by_qbo(ctx.db, ctx.company, "CreditMemo", str(txn["TxnId"]))
-            if memo is not None and memo.local_type == "invoice":
-                credits.append((memo.local_id, line.get("Amount")))
-    return quickbooks.net_of_ledger_credits(ctx.db, ctx.company, found, credits), unknown
+            txn_id = str(txn.get("TxnId"))
+            if txn.get("TxnType") == "Invoice":
+                link = links.by_qbo(ctx.db, ctx.company, "Invoice", txn_id)
+                if link is None:
+                    unknown.append(f"invoice {txn_id}")
+                    continue
+                local[txn_id] = link.local_id
+                amounts[txn_id] = amounts.get(txn_id, Decimal(0)) + dec(line.get("Amount"))
+            elif txn.get("TxnType") == "CreditMemo":
+                memo = links.by_qbo(ctx.db, ctx.company, "CreditMemo", txn_id)
+                if memo is not None and memo.local_type == "invoice":
+                    credits.append((memo.local_id, line.get("Amount")))
+                else:
+                    # Credit the ledger cannot name is still not cash: held, like an unknown
+                    # invoice, rather than counted as money on the invoice it pays.
+                    unknown.append(f"credit memo {txn_id}")
+    keys = list(amounts)
+    net, moved = quickbooks.split_credits(
+        ctx.db, ctx.company, [(local[k], amounts[k]) for k in keys], credits
+    )
+    found = [
+        quickbooks.PaymentLine(key, invoice_id, amount)
+        for key, (invoice_id, amount) in zip(keys, net, strict=True)
+    ]
+    return found, unknown, moved
 
 
 def _qbo_total(ctx: CycleContext, invoice_id: str) -> Decimal:
     """The invoice's total as QuickBooks last held it (tax included)."""
     link = links.by_local(ctx.db, ctx.company, "invoice", invoice_id)
     return dec((link.baseline or {}).get("total")) if link else dec(0)
+
+
+def _close_unapplied(ctx: CycleContext, obj: dict[str, Any]) -> None:
+    """A payment qbsync pushed with money left unapplied: once the accountant has applied (or
+    refunded) the rest in QuickBooks, or deleted the payment, the exception about it closes."""
+    if not deleted(obj) and ("UnappliedAmt" not in obj or dec(obj["UnappliedAmt"]) > 0):
+        return
+    link = links.by_qbo(ctx.db, ctx.company, "Payment", str(obj["Id"]))
+    if link is not None:
+        close_exceptions(ctx.db, ctx.company, [Kind.PAYMENT_UNAPPLIED], "payment", link.local_id)
 
 
 def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False) -> None:
@@ -73,6 +96,7 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
     if prev and prev.state == "ours":
         if not deleted(obj):
             qbo_payments.set_sync_token(db, company, qbo_id, token)
+        _close_unapplied(ctx, obj)
         return  # qbsync pushed it: its echo is never counted again
     subject = ("qbo_payment", qbo_id)
     was_applied = bool(prev and prev.state == "applied")
@@ -91,7 +115,7 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
         qbo_payments.store(db, company, obj, "ours")
         return
 
-    found, unknown = _allocations(ctx, obj)
+    found, unknown, moved = _lines(ctx, obj)
     label = f"QuickBooks payment {obj.get('PaymentRefNum') or qbo_id}"
     if unknown:
         if was_applied:
@@ -103,13 +127,21 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
             label=label,
             qbo_entity="Payment",
             qbo_id=qbo_id,
-            message=f"{label} of {cents(obj.get('TotalAmt'))} is applied to QuickBooks invoice(s) "
-            f"{', '.join(unknown)} that the ledger does not know; nothing was applied",
-            hint="link those invoices with `qbsync wizard history`; the payment is applied then. "
-            f"Open it: {ctx.qbo_url('Payment', qbo_id)}",
+            message=f"{label} of {cents(obj.get('TotalAmt'))} is applied to QuickBooks "
+            f"{', '.join(unknown)}, which the ledger does not know; nothing was applied",
+            hint="link those documents with `qbsync wizard history`; the payment is applied "
+            "then (credit keyed only into QuickBooks has no credit note in the ledger: add one, "
+            f"or dismiss this). Open it: {ctx.qbo_url('Payment', qbo_id)}",
         )
         return
-    over = quickbooks.overpaid(db, company, qbo_id, found, lambda i: _qbo_total(ctx, i))
+    settles: dict[str, Decimal] = {}  # money and credit together, per invoice
+    for invoice_id, amount in [(p.invoice_id, p.amount) for p in found] + [
+        (c.invoice_id, c.amount) for c in moved
+    ]:
+        settles[invoice_id] = settles.get(invoice_id, Decimal(0)) + amount
+    over = quickbooks.overpaid(
+        db, company, qbo_id, list(settles.items()), lambda i: _qbo_total(ctx, i)
+    )
     if over is not None:
         if was_applied:
             quickbooks.remove_payment(db, company, qbo_id)
@@ -137,11 +169,12 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
             date=obj.get("TxnDate"),
             method=(obj.get("PaymentMethodRef") or {}).get("name"),
             reference=obj.get("PaymentRefNum"),
-            allocations=list(found),
+            lines=found,
+            credits=moved,
         ),
     )
     qbo_payments.store(db, company, obj, "applied")
-    if found:
+    if found or moved:
         ctx.stats.payments_applied += 1
     close_exceptions(db, company, SETTLE_KINDS, *subject, resolution="auto")
 
@@ -150,7 +183,7 @@ def retry_waiting_payments(ctx: CycleContext) -> int:
     """Payments held for an invoice the ledger did not know: apply those now linked."""
     applied = 0
     for obj in qbo_payments.waiting(ctx.db, ctx.company):
-        _, unknown = _allocations(ctx, obj)
+        _, unknown, _ = _lines(ctx, obj)
         if not unknown:
             apply_payment(ctx, obj, retry=True)
             applied += 1

@@ -86,8 +86,12 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
     if not ready:
         return len(chunk)
     if ctx.dry_run:
+        # Numbered in the order the batch requests would go.
+        batch = 1 + max((s.get("batch", 0) for s in ctx.stats.would_send), default=0)
         for op, entity, body in ready:
-            ctx.stats.would_send.append({"op": op.id, "create": entity, "body": body})
+            ctx.stats.would_send.append(
+                {"op": op.id, "batch": batch, "create": entity, "body": body}
+            )
         return len(chunk)
 
     claim(ctx, [op for op, _, _ in ready])
