@@ -11,7 +11,13 @@ from typing import Any
 from qbsync import outbox
 from qbsync.ledger import lookup
 from qbsync.outbox import Op, OpKind
-from qbsync.qbo.errors import AuthenticationError, AuthorizationError, InvalidGrant, QboError
+from qbsync.qbo.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    InvalidGrant,
+    InvalidReference,
+    QboError,
+)
 from qbsync.store.tx import transaction
 from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind, close_exceptions
@@ -126,8 +132,23 @@ def label(ctx: CycleContext, op: Op) -> str:
     return f"{op.subject_type.replace('_', ' ')} {op.subject_id}"
 
 
+def needs_person(err: QboError) -> bool:
+    """QuickBooks refused the request for what it says (a 4xx, or a batch item's validation
+    fault, which comes without a status of its own): retrying on a timer cannot help, a person
+    must act. Throttles and server faults pass on their own."""
+    if err.status is not None:
+        return 400 <= err.status < 500 and err.status != 429
+    return (err.fault_type or "").lower() in ("validationfault", "validation")
+
+
 def fail_from_error(ctx: CycleContext, op: Op, err: QboError, *, uncertain: bool = False) -> None:
-    person = err.status is not None and 400 <= err.status < 500 and err.status != 429
+    hint = None
+    if isinstance(err, InvalidReference):
+        hint = (
+            "a customer, item or account it names is inactive or deleted in QuickBooks: make it "
+            "active there, or map it to another (qbsync mappings set), then: "
+            "qbsync exceptions resolve ID --retry"
+        )
     fail(
         ctx,
         op,
@@ -135,7 +156,8 @@ def fail_from_error(ctx: CycleContext, op: Op, err: QboError, *, uncertain: bool
         code=err.qbo_code,
         tid=err.intuit_tid,
         uncertain=uncertain,
-        needs_person=person,
+        needs_person=needs_person(err),
+        hint=hint,
     )
     if not uncertain:
         new_request_id(ctx, op)
