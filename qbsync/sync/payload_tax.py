@@ -11,8 +11,9 @@
 - Discounts: QuickBooks takes one `DiscountLineDetail` per document, taken before tax. One
   discount line goes as it is (a percent or an amount); several go as one amount, their sum.
   A discount the ledger takes after tax (`taxable: false`) cannot be expressed outside manual US
-  tax (where the sent `TotalTax` holds the ledger's tax) and is refused. The discount account is
-  the `accounts` mapping `discount` when set; otherwise QuickBooks' default discount account.
+  tax (where the sent `TotalTax` holds the ledger's tax) and is refused. No discount account is
+  sent: there is no mapping for one, and QuickBooks then books the discount to the company's
+  discount account (sub-type DiscountsRefundsGiven).
 - Currency: `CurrencyRef` for a foreign document, and `ExchangeRate` when the invoice has one.
 """
 
@@ -52,7 +53,7 @@ def ledger_knows_tax(db: Database, company: str, inv: dict[str, Any]) -> bool:
 
 
 def discount_line(
-    db: Database, company: str, facts: CompanyFacts, inv: dict[str, Any], account: str | None
+    db: Database, company: str, facts: CompanyFacts, inv: dict[str, Any]
 ) -> dict[str, Any] | None:
     """The document's one DiscountLineDetail line (None: no discount)."""
     rows = queries.invoice_discounts(db, company, str(inv["id"]))
@@ -74,8 +75,6 @@ def discount_line(
     else:
         detail["PercentBased"] = False
     line["Amount"] = to_json_number(cents(sum((dec(r["discount"]) for r in rows), Decimal(0))))
-    if account:
-        detail["DiscountAccountRef"] = {"value": account}
     line["DiscountLineDetail"] = detail
     descriptions = [str(r["description"]) for r in rows if r["description"]]
     if descriptions:

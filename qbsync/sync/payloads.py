@@ -179,7 +179,7 @@ def document(
         lines.append(out)
     if not lines:
         raise PayloadError(Kind.EXPORT_FAILING, f"invoice {inv['number']} has no lines")
-    discount = discount_line(db, company, facts, inv, mapped(db, company, "accounts", "discount"))
+    discount = discount_line(db, company, facts, inv)
     if discount is not None:
         lines.append(discount)
         body["ApplyTaxAfterDiscount"] = True
