@@ -150,6 +150,23 @@ def test_us_manual_sales_tax(connected_company: ConnectedCompany, tmp_path: Path
                     },
                 ],
             ),
+            # two discounts go as one line of 45.00: 10 % of 300.00 before tax, 15.00 after;
+            # 270.00 at 4.375 % = 11.8125 -> 11.81
+            doc(
+                "7006",
+                "C-1",
+                [
+                    item("S-SUP", "10", "25.00", "TR-NYS"),
+                    item("S-SUP", "1", "50.00", "TR-NYS"),
+                    {"kind": "discount", "description": "Loyalty", "percent": "10"},
+                    {
+                        "kind": "discount",
+                        "description": "Voucher",
+                        "amount": "15.00",
+                        "taxable": False,
+                    },
+                ],
+            ),
             # credit note: 19.95 at 4.375 % = 0.8728125 -> 0.87
             doc("CN-7004", "C-1", [item("S-HW", "1", "19.95", "TR-NYS")], type="credit_note"),
         ],
@@ -168,6 +185,7 @@ def test_us_manual_sales_tax(connected_company: ConnectedCompany, tmp_path: Path
             "7002": ("489.84", "39.93"),
             "7003": ("108.99", "9.01"),
             "7005": ("98.85", "8.87"),
+            "7006": ("266.81", "11.81"),
             "CN-7004": ("20.82", "0.87"),
         },
     )
@@ -176,6 +194,9 @@ def test_us_manual_sales_tax(connected_company: ConnectedCompany, tmp_path: Path
     discount = [ln for ln in docs["7002"]["Line"] if ln["DetailType"] == "DiscountLineDetail"]
     assert discount[0]["DiscountLineDetail"]["PercentBased"] is True
     assert money(discount[0]["Amount"]) == Decimal("49.99")
+    both = [ln for ln in docs["7006"]["Line"] if ln["DetailType"] == "DiscountLineDetail"]
+    assert len(both) == 1 and money(both[0]["Amount"]) == Decimal("45.00")
+    assert both[0]["DiscountLineDetail"]["PercentBased"] is False
 
 
 @pytest.mark.parametrize("sim_options", [SimOptions(seed="us-ast")])
