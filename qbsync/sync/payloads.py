@@ -16,6 +16,7 @@ from qbsync.ledger import lookup
 from qbsync.mappings.store import lookup as mapping_lookup
 from qbsync.money import cents, dec, to_json_number
 from qbsync.sync.exceptions import Kind
+from qbsync.sync.payload_tax import discount_line, is_us, tax_and_currency
 
 DOC_NUMBER_MAX = 21
 US_PSEUDO_CODES = {"TAX", "NON"}
@@ -140,7 +141,8 @@ def document(
     if class_id and facts.class_per_txn:
         body["ClassRef"] = {"value": class_id}
 
-    us = facts.country.upper() in ("US", "USA", "UNITED STATES")
+    us = is_us(facts)
+    inclusive = not us and inv.get("amounts") == "inclusive"
     txn_tax_code: str | None = None
     lines = []
     for line in lookup.invoice_lines(db, company, invoice_id):
@@ -165,6 +167,8 @@ def document(
                     txn_tax_code = txn_tax_code or code
         elif code is not None:
             detail["TaxCodeRef"] = {"value": code}
+        if inclusive:
+            detail["TaxInclusiveAmt"] = to_json_number(cents(line["amount"]))
         out: dict[str, Any] = {
             "DetailType": "SalesItemLineDetail",
             "Amount": to_json_number(cents(line["amount"])),
@@ -175,11 +179,12 @@ def document(
         lines.append(out)
     if not lines:
         raise PayloadError(Kind.EXPORT_FAILING, f"invoice {inv['number']} has no lines")
+    discount = discount_line(db, company, facts, inv)
+    if discount is not None:
+        lines.append(discount)
+        body["ApplyTaxAfterDiscount"] = True
     body["Line"] = lines
-    if us and txn_tax_code and not facts.automated_sales_tax:
-        body["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": txn_tax_code}}
-    if not us:
-        body["GlobalTaxCalculation"] = "TaxExcluded"
+    tax_and_currency(db, company, facts, inv, body, txn_tax_code)
     return entity, body
 
 
