@@ -30,6 +30,14 @@ SERVICES = [
 ITEMS = {"S-CON": "Consulting", "S-SUP": "Support Plan", "S-HW": "Hardware Kit"}
 
 
+@pytest.fixture(autouse=True)
+def consistent_simulator(connected_company: ConnectedCompany) -> Any:
+    """After each export, the simulator's own derived state (totals less discounts plus tax,
+    balances, links) still holds."""
+    yield
+    assert connected_company.control.invariants() == []
+
+
 def by_name(server: Any, entity: str, name: str) -> str:
     field = "DisplayName" if entity == "Customer" else "Name"
     found = [d["Id"] for d in sim_docs(server, entity) if d.get(field) == name]

@@ -47,9 +47,17 @@ class Invariants(Balances):
                     if ln.get("DetailType") == "SalesItemLineDetail"
                 ]
                 subtotal = sum((dec(ln.get("Amount")) for ln in sales), ZERO)
+                discount = sum(
+                    (
+                        dec(ln.get("Amount"))
+                        for ln in doc.get("Line") or []
+                        if ln.get("DetailType") == "DiscountLineDetail"
+                    ),
+                    ZERO,
+                )
                 tax = dec((doc.get("TxnTaxDetail") or {}).get("TotalTax"))
-                if dec(doc.get("TotalAmt")) != subtotal + tax:
-                    problems.append(f"{entity} {did} TotalAmt != lines + tax")
+                if dec(doc.get("TotalAmt")) != subtotal - discount + tax:
+                    problems.append(f"{entity} {did} TotalAmt != lines - discount + tax")
                 open_amt = dec(doc.get("TotalAmt")) - applied
                 if dec(doc.get("Balance")) != open_amt or open_amt < 0:
                     problems.append(
