@@ -204,7 +204,10 @@ def void(
     company: CompanyOption = None,
 ) -> dict[str, Any]:
     """Void a finalized invoice in the ledger; the next cycle voids it in QuickBooks (a credit
-    note is deleted there, as QuickBooks cannot void credit memos)."""
+    note is deleted there, as QuickBooks cannot void credit memos).
+
+    Refused (exit 2) while payments or credits are applied to it, or while a credit note's
+    credit is applied: take them off first, or the money would dangle."""
     from qbsync.ledger.store import void_invoice
 
     with Workspace() as ws:

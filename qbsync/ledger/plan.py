@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from qbsync import money as m
 from qbsync.ledger import tax
+from qbsync.ledger.balances import settled
 from qbsync.ledger.content import (
     content_hash,
     first_difference,
@@ -41,6 +42,7 @@ from qbsync.ledger.rules import (
     payment_row,
     replay,
     void_op,
+    void_refusal,
 )
 from qbsync.ledger.tax import Rates
 from qbsync.ledger.validate import Problems, parse_records
@@ -293,6 +295,10 @@ def _plan_invoice(
             "void it and re-issue it under a new id",
         )
     else:
+        refusal = void_refusal(old["type"], inv.id, *settled(db, plan.company, inv.id))
+        if refusal is not None:
+            problems.add(record.where(("status",)), refusal)
+            return
         kind_plan.updated.append(row)  # finalized -> void: same content, new status
         op = void_op(inv.type, was)
         if op is not None:

@@ -8,6 +8,7 @@ at the file's line and field, a command at the ids it was given).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -107,3 +108,25 @@ def void_op(doc_type: str, status: str) -> OpKind | None:
     if status != "finalized":
         return None
     return OpKind.DELETE_CREDIT_MEMO if doc_type == "credit_note" else OpKind.VOID_INVOICE
+
+
+def void_refusal(doc_type: str, doc_id: str, paid: Decimal, credited: Decimal) -> str | None:
+    """Why a document cannot be voided, or None. Money against it would dangle: a payment on a
+    void invoice, or a credit still counted from a void credit note. It has to be taken off
+    first (in QuickBooks: refund or move the payment, unapply the credit)."""
+    if paid == 0 and credited == 0:
+        return None
+    if doc_type == "credit_note":
+        return (
+            f"credit note {doc_id} has {m.text(credited)} applied to invoices; unapply the credit "
+            "first (in QuickBooks, then sync), and void it after"
+        )
+    held = []
+    if paid != 0:
+        held.append(f"{m.text(paid)} paid")
+    if credited != 0:
+        held.append(f"{m.text(credited)} credited")
+    return (
+        f"invoice {doc_id} has {' and '.join(held)} against it; refund or move the payments and "
+        "unapply the credits first (in QuickBooks, then sync), and void it after"
+    )

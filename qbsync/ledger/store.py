@@ -32,6 +32,7 @@ from qbsync.ledger.rules import (
     payment_row,
     replay,
     void_op,
+    void_refusal,
 )
 from qbsync.outbox import OpKind, SubjectType, enqueue
 from qbsync.store.tx import transaction
@@ -338,6 +339,9 @@ def void_invoice(db: Database, company: str, invoice_id: str, reason: str | None
             raise NotFoundError(f"no invoice {invoice_id!r} in the ledger of {company}")
         if doc.status == "void":
             return
+        refusal = void_refusal(doc.type, invoice_id, *settled(db, company, invoice_id))
+        if refusal is not None:
+            raise InputError(refusal)
         now = utc_now_iso()
         db.execute(
             "UPDATE ledger_invoices SET status = 'void', voided_at = ?, void_reason = ?, "

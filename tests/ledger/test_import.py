@@ -133,11 +133,16 @@ def test_finalized_back_to_draft_and_unvoid_are_refused(
         tmp_path, "terms: T-30\n    status: finalized", "terms: T-30\n    status: draft"
     )
     assert "cannot go back to draft; void it and re-issue" in _error(draft)
-    voided = _modified_sample(tmp_path, "status: finalized", "status: void")
+    # INV-1001 has CN-2001's credit applied: voiding it would leave the credit dangling.
+    refused = _modified_sample(tmp_path, "status: finalized", "status: void")
+    assert "INV-1001 has 150.00 credited against it" in _error(refused)
+    text = SAMPLE_LEDGER.read_text()
+    at = text.index("status: finalized", text.index("id: INV-1003"))  # nothing against it
+    voided = _write(tmp_path, "ledger.yaml", text[:at] + "status: void" + text[at + 17 :])
     out = _import(voided)["data"]
     assert out["ops"] == {"void_invoice": 1}
-    again = _modified_sample(tmp_path, "status: finalized", "status: finalized")
-    assert "INV-1001 is void and cannot be un-voided" in _error(again)
+    again = _write(tmp_path, "ledger.yaml", text)
+    assert "INV-1003 is void and cannot be un-voided" in _error(again)
 
 
 def test_draft_transitions(
@@ -161,14 +166,29 @@ def test_draft_transitions(
 def test_draft_to_void_queues_nothing_and_credit_note_void_deletes(
     sample_ledger: SampleLedger, ledger_db: Database, tmp_path: Path
 ) -> None:
-    text = SAMPLE_LEDGER.read_text().replace("status: draft", "status: void")
-    text = text.replace(
-        "type: credit_note\n    client: CL-1\n    date: 2026-10-10\n    status: finalized",
-        "type: credit_note\n    client: CL-1\n    date: 2026-10-10\n    status: void",
+    cn = "type: credit_note\n    client: CL-1\n    date: 2026-10-10\n    status: "
+    # A second credit note, not applied to anything, next to CN-2001 (applied to INV-1001).
+    second = (
+        "  - id: CN-2002\n    number: CN-2002\n    " + cn + "finalized\n    lines:\n"
+        "      - {service: S-MSP, quantity: 1, unit_price: 40.00, tax_region: TR-EX}\n\n"
+        "  - id: INV-1004\n"
+    )
+    text = SAMPLE_LEDGER.read_text().replace("  - id: INV-1004\n", second)
+    assert _import(_write(tmp_path, "ledger.yaml", text))["data"]["ops"] == {
+        "export_credit_memo": 1
+    }
+    text = text.replace("status: draft", "status: void").replace(
+        "CN-2002\n    " + cn + "finalized", "CN-2002\n    " + cn + "void"
     )
     out = _import(_write(tmp_path, "ledger.yaml", text))["data"]
     assert out["ops"] == {"delete_credit_memo": 1}
     assert get_invoice(ledger_db, "acme", "INV-1004").status == "void"
+    assert get_invoice(ledger_db, "acme", "CN-2002").status == "void"
+    # Voiding the applied one is refused: its credit would still be counted.
+    applied = text.replace(cn + "finalized", cn + "void", 1)
+    assert "credit note CN-2001 has 150.00 applied to invoices" in _error(
+        _write(tmp_path, "ledger.yaml", applied)
+    )
 
 
 def test_payments_and_credit_applications_are_immutable(

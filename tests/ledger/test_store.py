@@ -19,6 +19,7 @@ from qbsync.ledger.store import (
 )
 from tests.fixtures.ledger import SampleLedger
 from tests.ledger.util import fingerprint
+from tests.support import run_json
 
 
 def _ops(db: Database) -> list[tuple[str, str]]:
@@ -100,17 +101,33 @@ def test_record_local_payment_validates(
 
 
 def test_void_invoice(sample_ledger: SampleLedger, ledger_db: Database) -> None:
-    void_invoice(ledger_db, "acme", "INV-1002", "billed twice")
-    void_invoice(ledger_db, "acme", "CN-2001", None)
+    void_invoice(ledger_db, "acme", "INV-1003", "billed twice")
     void_invoice(ledger_db, "acme", "INV-1004", "draft dropped")
-    void_invoice(ledger_db, "acme", "INV-1002", "again")  # already void: no-op
+    void_invoice(ledger_db, "acme", "INV-1003", "again")  # already void: no-op
     ops = _ops(ledger_db)
-    assert ops.count(("void_invoice", "INV-1002")) == 1
-    assert ("delete_credit_memo", "CN-2001") in ops
+    assert ops.count(("void_invoice", "INV-1003")) == 1
     assert not any(subject == "INV-1004" for _, subject in ops)
-    assert invoice_status(ledger_db, "acme", "INV-1002") == "void"
-    row = next(ledger_db.query("SELECT void_reason FROM ledger_invoices WHERE id = 'INV-1002'"))
+    assert invoice_status(ledger_db, "acme", "INV-1003") == "void"
+    row = next(ledger_db.query("SELECT void_reason FROM ledger_invoices WHERE id = 'INV-1003'"))
     assert row["void_reason"] == "billed twice"
+
+
+def test_void_refused_while_money_is_against_the_document(
+    sample_ledger: SampleLedger, ledger_db: Database
+) -> None:
+    """A paid invoice, a credited invoice and an applied credit note stay as they are: voiding
+    them would leave the payment dangling or the credit counted twice."""
+    before = fingerprint(ledger_db)
+    for doc, said in (
+        ("INV-1002", "invoice INV-1002 has 500.00 paid against it"),
+        ("INV-1001", "invoice INV-1001 has 150.00 credited against it"),
+        ("CN-2001", "credit note CN-2001 has 150.00 applied to invoices"),
+    ):
+        with pytest.raises(InputError, match=said):
+            void_invoice(ledger_db, "acme", doc, "refused")
+    error = run_json("invoices", "void", "INV-1002", "--reason", "refused", code=2)["error"]
+    assert "refund or move the payments" in error["message"]
+    assert fingerprint(ledger_db) == before
 
 
 def _fail_after_enqueue(monkeypatch: pytest.MonkeyPatch, module: object) -> None:
@@ -166,6 +183,6 @@ def test_failure_during_import_rolls_back_finalize_and_op(
 def test_a_callers_transaction_decides(sample_ledger: SampleLedger, ledger_db: Database) -> None:
     before = fingerprint(ledger_db)
     ledger_db.conn.execute("BEGIN")
-    void_invoice(ledger_db, "acme", "INV-1001", "inside a caller's transaction")
+    void_invoice(ledger_db, "acme", "INV-1003", "inside a caller's transaction")
     ledger_db.conn.rollback()
     assert fingerprint(ledger_db) == before
