@@ -11,9 +11,10 @@
 - Discounts: QuickBooks takes one `DiscountLineDetail` per document, taken before tax. One
   discount line goes as it is (a percent or an amount); several go as one amount, their sum.
   A discount the ledger takes after tax (`taxable: false`) cannot be expressed outside manual US
-  tax (where the sent `TotalTax` holds the ledger's tax) and is refused. No discount account is
-  sent: there is no mapping for one, and QuickBooks then books the discount to the company's
-  discount account (sub-type DiscountsRefundsGiven).
+  tax (where the sent `TotalTax` holds the ledger's tax) and is refused. The discount account
+  is the company's `accounts discount` mapping, sent as `DiscountAccountRef`; without one none
+  is sent, and QuickBooks books the discount to its default discount account (sub-type
+  DiscountsRefundsGiven).
 - Currency: `CurrencyRef` for a foreign document, and `ExchangeRate` when the invoice has one.
 """
 
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sqlite_utils import Database
 
 from qbsync.ledger import queries
+from qbsync.mappings.store import lookup as mapping_lookup
 from qbsync.money import cents, dec, to_json_number
 from qbsync.sync.exceptions import Kind
 
@@ -74,6 +76,9 @@ def discount_line(
         detail["DiscountPercent"] = to_json_number(dec(rows[0]["percent"]))
     else:
         detail["PercentBased"] = False
+    account = mapping_lookup(db, company, "accounts", "discount")
+    if account is not None:
+        detail["DiscountAccountRef"] = {"value": account}
     line["Amount"] = to_json_number(cents(sum((dec(r["discount"]) for r in rows), Decimal(0))))
     line["DiscountLineDetail"] = detail
     descriptions = [str(r["description"]) for r in rows if r["description"]]
