@@ -161,6 +161,37 @@ def overpaid(
     return None
 
 
+@dataclass(frozen=True)
+class DocumentTotals:
+    """A document's figures as QuickBooks should hold them: `total` is after discount and tax
+    included. `knows_tax`: the ledger holds the tax (from rates or the billing system's
+    figures); without it the tax is left to QuickBooks and `tax` is 0.00."""
+
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    knows_tax: bool
+
+
+def document_totals(db: Database, company: str) -> dict[str, DocumentTotals]:
+    """Each finalized invoice's and credit note's totals, by id (what the wizard's history step
+    compares with QuickBooks' TotalAmt)."""
+    rows = db.execute(
+        "SELECT i.id, i.subtotal, i.discount, i.tax, i.total, i.tax_total IS NOT NULL OR EXISTS "
+        "(SELECT 1 FROM ledger_invoice_taxes t WHERE t.company = i.company "
+        "AND t.invoice_id = i.id) FROM ledger_invoices i "
+        "WHERE i.company = ? AND i.status = 'finalized'",
+        [company],
+    ).fetchall()
+    return {
+        row[0]: DocumentTotals(
+            cents(row[1]), cents(row[2]), cents(row[3]), cents(row[4]), bool(row[5])
+        )
+        for row in rows
+    }
+
+
 def remove_payment(db: Database, company: str, qbo_id: str) -> None:
     """Take a QuickBooks payment's rows, and the credit it moved, out of the ledger (deleted,
     or no longer applicable)."""
