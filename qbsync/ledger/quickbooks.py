@@ -321,6 +321,24 @@ def record_payment(db: Database, company: str, payment: QuickBooksPayment) -> No
             )
 
 
+def set_home_amounts(
+    db: Database, company: str, qbo_id: str, home_amounts: dict[str, Decimal | None]
+) -> None:
+    """What each line of a QuickBooks payment came to in the home currency (None: a payment in
+    the home currency), keyed by line as `record_payment` wrote them. A changed figure updates
+    the row's `updated_at`, so that `ledger export payments --since` hands it on."""
+    now = utc_now_iso()
+    with transaction(db):
+        for line, home in home_amounts.items():
+            text = None if home is None else str(cents(home))
+            db.execute(
+                "UPDATE ledger_payments SET home_amount = ?, updated_at = ? WHERE company = ? "
+                "AND source = 'quickbooks' AND qbo_id = ? AND qbo_line = ? "
+                "AND home_amount IS NOT ?",
+                [text, now, company, qbo_id, line, text],
+            )
+
+
 def mark_pushed(
     db: Database, company: str, payment_id: str, qbo_id: str, sync_token: str | None
 ) -> None:
