@@ -144,11 +144,22 @@ class Resolver:
             return
         for record in self.records("Account"):
             if name in _names(record) or _fold(name) in {_fold(n) for n in _names(record)}:
-                raise ResolveError(
-                    f"QuickBooks Account {_label(record)} is of type "
-                    f"{record.get('AccountType') or 'unknown'}; the discount account must be "
-                    f"an income or expense account ({', '.join(DISCOUNT_ACCOUNT_TYPES)})"
-                )
+                raise ResolveError(_not_a_discount_account(record))
+
+    def check_discount_account(self, qbo_id: str) -> str | None:
+        """A discount account mapped by id, checked against the Account list when it can be
+        read: its name, or None when the list cannot be read (no connection: an id is taken as
+        it is). ResolveError for an account of another type."""
+        try:
+            records = self.records("Account")
+        except (QbsyncError, ResolveError):
+            return None
+        record = next((r for r in records if str(r.get("Id")) == qbo_id), None)
+        if record is None:
+            raise ResolveError(f"no QuickBooks Account with Id {qbo_id}")
+        if record.get("AccountType") not in DISCOUNT_ACCOUNT_TYPES:
+            raise ResolveError(_not_a_discount_account(record))
+        return record_name(record)
 
     def _closest(self, records: list[dict[str, Any]], name: str) -> str:
         candidates = [r for r in records if r.get("Active", True) is not False]
@@ -175,3 +186,11 @@ def _usable(kind_name: str, local_id: str, record: Mapping[str, Any]) -> bool:
     if kind_name == "items":
         return record.get("Type") not in UNUSABLE_ITEM_TYPES
     return True
+
+
+def _not_a_discount_account(record: Mapping[str, Any]) -> str:
+    return (
+        f"QuickBooks Account {_label(record)} is of type "
+        f"{record.get('AccountType') or 'unknown'}; the discount account must be an income or "
+        f"expense account ({', '.join(DISCOUNT_ACCOUNT_TYPES)})"
+    )

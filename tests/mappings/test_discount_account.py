@@ -51,6 +51,26 @@ def test_set_refuses_another_type_with_exit_2(
     ]
 
 
+def test_set_by_id_checks_the_type_when_quickbooks_can_be_read(
+    ledger_company: str, demo_lists: CountingSource
+) -> None:
+    bank = run_json("mappings", "set", "accounts", "discount", "4", code=2)["error"]
+    assert "'Checking' (Id 4) is of type Bank" in bank["message"]
+    unknown = run_json("mappings", "set", "accounts", "discount", "99", code=2)["error"]
+    assert "no QuickBooks Account with Id 99" in unknown["message"]
+    out = run_json("mappings", "set", "accounts", "discount", "6")["data"]
+    assert out["added"] == [
+        {"kind": "accounts", "local_id": "discount", "qbo_id": "6", "qbo_name": "Discounts given"}
+    ]
+
+
+def test_set_by_id_without_a_connection_takes_the_id(ledger_company: str) -> None:
+    out = run_json("mappings", "set", "accounts", "discount", "83")["data"]
+    assert out["added"] == [
+        {"kind": "accounts", "local_id": "discount", "qbo_id": "83", "qbo_name": None}
+    ]
+
+
 def test_yaml_round_trip(ledger_company: str, demo_lists: CountingSource, tmp_path: Path) -> None:
     source = tmp_path / "in.yaml"
     source.write_text(
