@@ -13,8 +13,8 @@ from qbsync.errors import ExitCode, NotFoundError, UsageError
 from qbsync.workspace import Workspace
 
 app = group(
-    "Map services, tax regions, terms, clients, payment methods, the deposit account and the "
-    "default class and department to QuickBooks."
+    "Map services, tax regions, terms, clients, payment methods, the deposit and discount "
+    "accounts and the default class and department to QuickBooks."
 )
 
 KindArg = Annotated[
@@ -79,7 +79,9 @@ def _render_diff(out: Console, data: dict[str, Any]) -> None:
 @command(app, "set", render=_render_diff)
 def set_(
     kind: KindArg,
-    local: Annotated[str, typer.Argument(help="The ledger id (or deposit, class, department).")],
+    local: Annotated[
+        str, typer.Argument(help="The ledger id (or deposit, discount, class, department).")
+    ],
     qbo: Annotated[str, typer.Argument(help="A QuickBooks id, or a name to look up.")],
     company: CompanyOption = None,
     by_name: Annotated[
@@ -106,7 +108,9 @@ def set_(
 @command(app, "delete")
 def delete(
     kind: KindArg,
-    local: Annotated[str, typer.Argument(help="The ledger id (or deposit, class, department).")],
+    local: Annotated[
+        str, typer.Argument(help="The ledger id (or deposit, discount, class, department).")
+    ],
     company: CompanyOption = None,
 ) -> dict[str, Any]:
     """Remove one mapping."""
@@ -177,6 +181,9 @@ def export(
 
 
 def _render_check(out: Console, data: dict[str, Any]) -> None:
+    for note in data.get("notes", []):
+        shown = ", ".join(note["invoices"][:5]) + (" ..." if len(note["invoices"]) > 5 else "")
+        out.print(f"note: {note['note']} (invoices {shown})", markup=False)
     if not data["missing"]:
         out.print(
             f"{data['company']}: every invoice waiting for export is fully mapped", markup=False
@@ -198,11 +205,15 @@ def _render_check(out: Console, data: dict[str, Any]) -> None:
 @command(app, "check", render=_render_check)
 def check(company: CompanyOption = None) -> Outcome:
     """List the services, tax regions, terms and clients that finalized, not yet exported
-    invoices use and that have no mapping. Exits 1 when any are missing."""
-    from qbsync.views.mappings_check import missing_mappings
+    invoices use and that have no mapping. Exits 1 when any are missing.
+
+    Notes (which fail nothing) say where a default is used, such as QuickBooks' default
+    discount account when no discount account is mapped."""
+    from qbsync.views.mappings_check import mapping_notes, missing_mappings
 
     with Workspace() as ws:
         key, _ = ws.company(company)
         missing = missing_mappings(ws.store, key)
+        notes = mapping_notes(ws.store, key)
     code = ExitCode.FAILED if missing else ExitCode.OK
-    return Outcome({"company": key, "missing": missing}, code)
+    return Outcome({"company": key, "missing": missing, "notes": notes}, code)

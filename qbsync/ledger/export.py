@@ -31,6 +31,7 @@ PAYMENT_COLUMNS = (
     "reference",
     "qbo_id",
     "updated_at",
+    "home_amount",  # a foreign-currency payment in the home currency (only when set)
 )
 INVOICE_COLUMNS = (
     "id",
@@ -60,12 +61,17 @@ def _since_text(since: dt.date | None) -> str:
 
 def payment_rows(db: Database, company: str, since: dt.date | None) -> list[dict[str, Any]]:
     cursor = db.execute(
-        "SELECT id, invoice_id, amount, date, method, reference, qbo_id, updated_at "
+        "SELECT id, invoice_id, amount, date, method, reference, qbo_id, updated_at, "
+        "home_amount "
         "FROM ledger_payments WHERE company = ? AND source = 'quickbooks' AND updated_at >= ? "
         "ORDER BY date, id",
         [company, _since_text(since)],
     )
-    return [dict(zip(PAYMENT_COLUMNS, row, strict=True)) for row in cursor]
+    rows = [dict(zip(PAYMENT_COLUMNS, row, strict=True)) for row in cursor]
+    for row in rows:
+        if row["home_amount"] is None:  # only when set (CSV leaves the cell empty)
+            del row["home_amount"]
+    return rows
 
 
 def invoice_rows(

@@ -161,6 +161,37 @@ def overpaid(
     return None
 
 
+@dataclass(frozen=True)
+class DocumentTotals:
+    """A document's figures as QuickBooks should hold them: `total` is after discount and tax
+    included. `knows_tax`: the ledger holds the tax (from rates or the billing system's
+    figures); without it the tax is left to QuickBooks and `tax` is 0.00."""
+
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    knows_tax: bool
+
+
+def document_totals(db: Database, company: str) -> dict[str, DocumentTotals]:
+    """Each finalized invoice's and credit note's totals, by id (what the wizard's history step
+    compares with QuickBooks' TotalAmt)."""
+    rows = db.execute(
+        "SELECT i.id, i.subtotal, i.discount, i.tax, i.total, i.tax_total IS NOT NULL OR EXISTS "
+        "(SELECT 1 FROM ledger_invoice_taxes t WHERE t.company = i.company "
+        "AND t.invoice_id = i.id) FROM ledger_invoices i "
+        "WHERE i.company = ? AND i.status = 'finalized'",
+        [company],
+    ).fetchall()
+    return {
+        row[0]: DocumentTotals(
+            cents(row[1]), cents(row[2]), cents(row[3]), cents(row[4]), bool(row[5])
+        )
+        for row in rows
+    }
+
+
 def remove_payment(db: Database, company: str, qbo_id: str) -> None:
     """Take a QuickBooks payment's rows, and the credit it moved, out of the ledger (deleted,
     or no longer applicable)."""
@@ -287,6 +318,24 @@ def record_payment(db: Database, company: str, payment: QuickBooksPayment) -> No
                     now,
                     now,
                 ],
+            )
+
+
+def set_home_amounts(
+    db: Database, company: str, qbo_id: str, home_amounts: dict[str, Decimal | None]
+) -> None:
+    """What each line of a QuickBooks payment came to in the home currency (None: a payment in
+    the home currency), keyed by line as `record_payment` wrote them. A changed figure updates
+    the row's `updated_at`, so that `ledger export payments --since` hands it on."""
+    now = utc_now_iso()
+    with transaction(db):
+        for line, home in home_amounts.items():
+            text = None if home is None else str(cents(home))
+            db.execute(
+                "UPDATE ledger_payments SET home_amount = ?, updated_at = ? WHERE company = ? "
+                "AND source = 'quickbooks' AND qbo_id = ? AND qbo_line = ? "
+                "AND home_amount IS NOT ?",
+                [text, now, company, qbo_id, line, text],
             )
 
 

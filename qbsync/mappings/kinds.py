@@ -33,7 +33,7 @@ KINDS: dict[str, Kind] = {
         Kind("terms", "payment terms", "Term", ledger_table="ledger_terms"),
         Kind("customers", "client", "Customer", ledger_table="ledger_clients"),
         Kind("payment_methods", "payment method", "PaymentMethod"),
-        Kind("accounts", "account", "Account", local_ids=("deposit",)),
+        Kind("accounts", "account", "Account", local_ids=("deposit", "discount")),
         Kind("defaults", "default", "Class", local_ids=("class", "department")),
     )
 }
@@ -41,6 +41,9 @@ KIND_ORDER = tuple(KINDS)
 
 # The deposit account must be one QuickBooks can deposit into.
 DEPOSIT_ACCOUNT_TYPES = ("Bank", "Other Current Asset")
+# The discount account (DiscountLineDetail.DiscountAccountRef) must be an income or expense
+# account: QuickBooks' own default is an Income account of sub-type DiscountsRefundsGiven.
+DISCOUNT_ACCOUNT_TYPES = ("Income", "Other Income", "Expense", "Other Expense")
 # Items that cannot stand on an invoice line.
 UNUSABLE_ITEM_TYPES = ("Category",)
 

@@ -68,6 +68,9 @@ def set_mapping(
         local_id = check_local_id(kind_name, local_id)
         if by == "id" or (by == "auto" and looks_like_id(kind_name, qbo)):
             mapping = Mapping(kind_name, local_id, check_qbo_id(kind_name, qbo), None)
+            if (kind_name, local_id) == ("accounts", "discount"):
+                name = Resolver(source).check_discount_account(mapping.qbo_id)
+                mapping = Mapping(kind_name, local_id, mapping.qbo_id, name)
         else:
             found = Resolver(source).resolve(kind_name, local_id, qbo)
             mapping = Mapping(kind_name, local_id, found.qbo_id, found.qbo_name)

@@ -15,7 +15,12 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from qbsync.errors import QbsyncError
-from qbsync.mappings.kinds import DEPOSIT_ACCOUNT_TYPES, UNUSABLE_ITEM_TYPES, entity_for
+from qbsync.mappings.kinds import (
+    DEPOSIT_ACCOUNT_TYPES,
+    DISCOUNT_ACCOUNT_TYPES,
+    UNUSABLE_ITEM_TYPES,
+    entity_for,
+)
 
 ListSource = Callable[[str, bool], list[dict[str, Any]]]
 
@@ -130,7 +135,31 @@ class Resolver:
                 f"QuickBooks {entity} {_label(matches[0])} is inactive; reactivate it in "
                 "QuickBooks or choose another"
             )
+        self._refuse_wrong_type(kind_name, local_id, wanted)
         raise ResolveError(f"no QuickBooks {entity} named {name!r}{self._closest(records, name)}")
+
+    def _refuse_wrong_type(self, kind_name: str, local_id: str, name: str) -> None:
+        """The discount account named, but of a type that cannot take a discount: say so."""
+        if (kind_name, local_id) != ("accounts", "discount"):
+            return
+        for record in self.records("Account"):
+            if name in _names(record) or _fold(name) in {_fold(n) for n in _names(record)}:
+                raise ResolveError(_not_a_discount_account(record))
+
+    def check_discount_account(self, qbo_id: str) -> str | None:
+        """A discount account mapped by id, checked against the Account list when it can be
+        read: its name, or None when the list cannot be read (no connection: an id is taken as
+        it is). ResolveError for an account of another type."""
+        try:
+            records = self.records("Account")
+        except (QbsyncError, ResolveError):
+            return None
+        record = next((r for r in records if str(r.get("Id")) == qbo_id), None)
+        if record is None:
+            raise ResolveError(f"no QuickBooks Account with Id {qbo_id}")
+        if record.get("AccountType") not in DISCOUNT_ACCOUNT_TYPES:
+            raise ResolveError(_not_a_discount_account(record))
+        return record_name(record)
 
     def _closest(self, records: list[dict[str, Any]], name: str) -> str:
         candidates = [r for r in records if r.get("Active", True) is not False]
@@ -152,6 +181,16 @@ def _unique(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _usable(kind_name: str, local_id: str, record: Mapping[str, Any]) -> bool:
     if kind_name == "accounts" and local_id == "deposit":
         return record.get("AccountType") in DEPOSIT_ACCOUNT_TYPES
+    if kind_name == "accounts" and local_id == "discount":
+        return record.get("AccountType") in DISCOUNT_ACCOUNT_TYPES
     if kind_name == "items":
         return record.get("Type") not in UNUSABLE_ITEM_TYPES
     return True
+
+
+def _not_a_discount_account(record: Mapping[str, Any]) -> str:
+    return (
+        f"QuickBooks Account {_label(record)} is of type "
+        f"{record.get('AccountType') or 'unknown'}; the discount account must be an income or "
+        f"expense account ({', '.join(DISCOUNT_ACCOUNT_TYPES)})"
+    )

@@ -6,14 +6,18 @@
   Under automated sales tax QuickBooks picks the rates and any sent figure is ignored: nothing
   is sent.
 - Any other company: each line carries its mapped TaxCode id, and `GlobalTaxCalculation` is
-  `TaxExcluded` or `TaxInclusive` as the invoice's `amounts` say. Inclusive lines send the gross
-  in `TaxInclusiveAmt`.
+  `TaxExcluded` or `TaxInclusive` as the invoice's `amounts` say. An inclusive line sends its
+  net (the price less the tax it holds) in `Amount`, the gross in
+  `SalesItemLineDetail.TaxInclusiveAmt`, and a net `UnitPrice`: QuickBooks reads a line's
+  `Amount` as net of tax even under `TaxInclusive`, and holds tax-inclusive documents so
+  (sources in docs/qbo-tax.md, "Tax-inclusive lines").
 - Discounts: QuickBooks takes one `DiscountLineDetail` per document, taken before tax. One
   discount line goes as it is (a percent or an amount); several go as one amount, their sum.
   A discount the ledger takes after tax (`taxable: false`) cannot be expressed outside manual US
-  tax (where the sent `TotalTax` holds the ledger's tax) and is refused. No discount account is
-  sent: there is no mapping for one, and QuickBooks then books the discount to the company's
-  discount account (sub-type DiscountsRefundsGiven).
+  tax (where the sent `TotalTax` holds the ledger's tax) and is refused. The discount account
+  is the company's `accounts discount` mapping, sent as `DiscountAccountRef`; without one none
+  is sent, and QuickBooks books the discount to its default discount account (sub-type
+  DiscountsRefundsGiven).
 - Currency: `CurrencyRef` for a foreign document, and `ExchangeRate` when the invoice has one.
 """
 
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlite_utils import Database
 
 from qbsync.ledger import queries
+from qbsync.mappings.store import lookup as mapping_lookup
 from qbsync.money import cents, dec, to_json_number
 from qbsync.sync.exceptions import Kind
 
@@ -32,6 +37,7 @@ if TYPE_CHECKING:
     from qbsync.sync.payloads import CompanyFacts
 
 US_NAMES = ("US", "USA", "UNITED STATES")
+UNIT_PRICE_PLACES = Decimal("0.0000001")  # QuickBooks keeps a derived unit price to 7 places
 
 
 def is_us(facts: CompanyFacts) -> bool:
@@ -50,6 +56,23 @@ def ledger_knows_tax(db: Database, company: str, inv: dict[str, Any]) -> bool:
     if inv.get("tax_total") is not None:
         return True
     return bool(queries.invoice_taxes(db, company, str(inv["id"])))
+
+
+def inclusive_amounts(line: dict[str, Any]) -> tuple[Decimal, Decimal, Decimal | None]:
+    """An inclusive line's (net Amount, gross TaxInclusiveAmt, net unit price or None).
+
+    The gross is the line's amount as the billing system priced it. The ledger's line tax is
+    the tax its gross holds after the line's share of the discount, so the same fraction of the
+    undiscounted gross is its tax: net = gross - gross x tax / (gross - discount), half-up
+    (without a discount, exactly gross - tax). The unit price is net / quantity to 7 places,
+    so that quantity x unit price rounds to the net."""
+    gross = cents(line["amount"])
+    after = gross - cents(line.get("discount") or 0)
+    tax = cents(line.get("tax") or 0)
+    net = gross if tax == 0 or after == 0 else gross - cents(gross * tax / after)
+    quantity = dec(line.get("quantity") or 0)
+    unit = None if quantity == 0 else (net / quantity).quantize(UNIT_PRICE_PLACES)
+    return net, gross, unit
 
 
 def discount_line(
@@ -74,6 +97,9 @@ def discount_line(
         detail["DiscountPercent"] = to_json_number(dec(rows[0]["percent"]))
     else:
         detail["PercentBased"] = False
+    account = mapping_lookup(db, company, "accounts", "discount")
+    if account is not None:
+        detail["DiscountAccountRef"] = {"value": account}
     line["Amount"] = to_json_number(cents(sum((dec(r["discount"]) for r in rows), Decimal(0))))
     line["DiscountLineDetail"] = detail
     descriptions = [str(r["description"]) for r in rows if r["description"]]

@@ -16,7 +16,7 @@ from qbsync.ledger import lookup
 from qbsync.mappings.store import lookup as mapping_lookup
 from qbsync.money import cents, dec, to_json_number
 from qbsync.sync.exceptions import Kind
-from qbsync.sync.payload_tax import discount_line, is_us, tax_and_currency
+from qbsync.sync.payload_tax import discount_line, inclusive_amounts, is_us, tax_and_currency
 
 DOC_NUMBER_MAX = 21
 US_PSEUDO_CODES = {"TAX", "NON"}
@@ -167,11 +167,15 @@ def document(
                     txn_tax_code = txn_tax_code or code
         elif code is not None:
             detail["TaxCodeRef"] = {"value": code}
+        amount = cents(line["amount"])
         if inclusive:
-            detail["TaxInclusiveAmt"] = to_json_number(cents(line["amount"]))
+            amount, gross, unit_price = inclusive_amounts(line)
+            detail["TaxInclusiveAmt"] = to_json_number(gross)
+            if settings.post_quantities and unit_price is not None:
+                detail["UnitPrice"] = to_json_number(unit_price)
         out: dict[str, Any] = {
             "DetailType": "SalesItemLineDetail",
-            "Amount": to_json_number(cents(line["amount"])),
+            "Amount": to_json_number(amount),
             "SalesItemLineDetail": detail,
         }
         if line.get("description"):

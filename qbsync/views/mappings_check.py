@@ -7,6 +7,10 @@ engine can build its QuickBooks payload. A tax region with no rate is named too 
 and could not; only in a ledger that has rates (one with none leaves tax to QuickBooks, as
 before tax regions had rates). Reads the ledger with the outbox here; the mappings and the ledger's names
 through their owners.
+
+`mapping_notes` says what is used by default rather than missing: a discounted invoice waiting
+for export, with no discount account mapped, books its discount to QuickBooks' default discount
+account. Informational: it fails nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from qbsync.ledger.queries import names
-from qbsync.mappings.store import list_mappings
+from qbsync.mappings.store import list_mappings, lookup
 
 _PENDING = """
     SELECT i.id FROM ledger_invoices i
@@ -98,3 +102,26 @@ def missing_mappings(db: Database, company: str) -> list[dict[str, Any]]:
                 }
             )
     return missing
+
+
+_DISCOUNTED = (
+    "SELECT DISTINCT invoice_id FROM ledger_invoice_discounts WHERE company = :company "
+    f"AND invoice_id IN ({_PENDING}) ORDER BY invoice_id"
+)
+
+
+def mapping_notes(db: Database, company: str) -> list[dict[str, Any]]:
+    """Defaults in use that are not failures: kind, local_id, note, and the invoices concerned."""
+    if lookup(db, company, "accounts", "discount") is not None:
+        return []
+    discounted = [row[0] for row in db.execute(_DISCOUNTED, {"company": company})]
+    if not discounted:
+        return []
+    return [
+        {
+            "kind": "accounts",
+            "local_id": "discount",
+            "note": "no discount account mapped: QuickBooks' default discount account is used",
+            "invoices": discounted,
+        }
+    ]

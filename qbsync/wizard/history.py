@@ -1,13 +1,15 @@
 """The history step: link invoices (and credit memos) that already exist in QuickBooks to the
 ledger's, so that the sync never exports them again; then read back their payments.
 
-Confident = the same document number, the same amount to the cent, and the same customer when
-the ledger client is mapped. The amount: the ledger's subtotal is the sum of its line amounts
-before tax, so it is compared with the sum of QuickBooks' SalesItemLine amounts (exact decimals,
-each already rounded to the cent), and QuickBooks' TotalAmt minus TxnTaxDetail.TotalTax must
-equal that same sum, so that a discount or shipping line in QuickBooks (which changes what the
-customer owes) cannot pass as the same document. Tax itself is not compared: QuickBooks computes
-it (automated sales tax may differ from any ledger estimate by design).
+Confident = the same document number, the same total to the cent, and the same customer when
+the ledger client is mapped. The total is what the customer owes: the ledger's total (after
+discount, tax included) against QuickBooks' TotalAmt, exact decimals to the cent. Where the
+ledger leaves tax to QuickBooks (no rate and no tax figure from the billing system: its tax is
+0.00), its total holds no tax, and is compared with TotalAmt less TxnTaxDetail.TotalTax: the
+sum of QuickBooks' SalesItemLine amounts must equal the ledger subtotal, and what the total
+holds besides those lines and the tax must be the ledger's discount, so that a discount or
+shipping line in QuickBooks (which changes what the customer owes) cannot pass as the same
+document. A difference is never accepted: the proposal goes to review with both figures.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from qbsync.ledger.quickbooks import DocumentTotals, document_totals
 from qbsync.money import cents
 from qbsync.store.tx import transaction
 from qbsync.sync import links, qbo_payments
@@ -42,6 +45,42 @@ def other_charges(doc: dict[str, Any]) -> Decimal:
     return cents(doc.get("TotalAmt")) - tax - net_amount(doc)
 
 
+def amount_difference(ledger: DocumentTotals, doc: dict[str, Any]) -> str | None:
+    """Why the QuickBooks document does not hold the ledger's amounts (None: it does)."""
+    qbo_total = cents(doc.get("TotalAmt"))
+    qbo_tax = cents((doc.get("TxnTaxDetail") or {}).get("TotalTax"))
+    net = net_amount(doc)
+    voided = " (voided in QuickBooks?)" if qbo_total == 0 else ""
+    if ledger.knows_tax:
+        if ledger.total == qbo_total:
+            return None
+        parts = []
+        if ledger.subtotal != net:
+            parts.append(f"lines {ledger.subtotal} and {net}")
+        if ledger.tax != qbo_tax:
+            parts.append(f"tax {ledger.tax} and {qbo_tax}")
+        extra = qbo_total - qbo_tax - net
+        if -ledger.discount != extra:
+            parts.append(f"discount and other charges {-ledger.discount} and {extra}")
+        detail = f" ({'; '.join(parts)})" if parts else ""
+        return (
+            f"total differs: ledger {ledger.total}, QuickBooks {qbo_total} "
+            f"tax included{detail}{voided}"
+        )
+    # The ledger leaves tax to QuickBooks: compare what precedes it.
+    if net != ledger.subtotal:
+        return f"amount differs: ledger {ledger.subtotal}, QuickBooks {net} before tax{voided}"
+    extra = other_charges(doc)
+    if extra != -ledger.discount:
+        if ledger.discount:
+            return (
+                f"discount differs: ledger {ledger.discount}, QuickBooks' total holds {extra} "
+                "besides lines and tax"
+            )
+        return f"QuickBooks' total holds {extra} besides lines and tax (discount or shipping)"
+    return None
+
+
 @dataclass
 class DocProposal:
     invoice_id: str
@@ -55,6 +94,8 @@ class DocProposal:
     qbo_customer: str | None = None
     qbo_net: Decimal | None = None
     doc: dict[str, Any] | None = field(default=None, repr=False)
+    total: Decimal | None = None
+    qbo_total: Decimal | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +109,8 @@ class DocProposal:
             "qbo_id": self.qbo_id,
             "qbo_customer": self.qbo_customer,
             "qbo_net": self.qbo_net,
+            "total": self.total,
+            "qbo_total": self.qbo_total,
         }
 
 
@@ -88,11 +131,16 @@ def propose(
             if number and (entity, str(doc["Id"])) not in linked:
                 by_number[(entity, number)].append(doc)
     mapped = decisions.customer_mappings(db, company)
+    totals = document_totals(db, company)
     out: list[DocProposal] = []
     for row in unlinked_documents(db, company):
         entity = ENTITY_OF[row["type"]]
         subtotal = cents(row["subtotal"])
         p = DocProposal(row["id"], row["number"], entity, row["client_id"], subtotal, "missing", "")
+        figures = totals.get(row["id"]) or DocumentTotals(
+            subtotal, Decimal("0.00"), Decimal("0.00"), subtotal, False
+        )
+        p.total = figures.total
         out.append(p)
         found = by_number.get((entity, row["number"].strip()), [])
         if not found:
@@ -109,18 +157,11 @@ def propose(
         p.doc, p.qbo_id = doc, str(doc["Id"])
         p.qbo_customer = (doc.get("CustomerRef") or {}).get("value")
         p.qbo_net = net_amount(doc)
+        p.qbo_total = cents(doc.get("TotalAmt"))
         problems = []
-        if p.qbo_net != subtotal:
-            voided = " (voided in QuickBooks?)" if cents(doc.get("TotalAmt")) == 0 else ""
-            problems.append(
-                f"amount differs: ledger {subtotal}, QuickBooks {p.qbo_net} before tax{voided}"
-            )
-        else:
-            extra = other_charges(doc)
-            if extra != 0:
-                problems.append(
-                    f"QuickBooks' total holds {extra} besides lines and tax (discount or shipping)"
-                )
+        differs = amount_difference(figures, doc)
+        if differs:
+            problems.append(differs)
         customer = mapped.get(p.client_id)
         if customer is not None and str(customer) != str(p.qbo_customer):
             name = (doc.get("CustomerRef") or {}).get("name") or p.qbo_customer
@@ -132,7 +173,7 @@ def propose(
             p.status, p.why = "review", "; ".join(problems)
         else:
             p.status = "confident"
-            p.why = "same number and amount" + (
+            p.why = ("same number and total" if figures.knows_tax else "same number and amount") + (
                 ", same customer" if customer is not None else " (client not mapped yet)"
             )
     # One QuickBooks document claimed by two ledger documents: both to review.

@@ -63,6 +63,13 @@ DEMO_LISTS: dict[str, list[dict[str, Any]]] = {
         {"Id": "3", "Name": "Services", "AccountType": "Income", "Active": True},
         {"Id": "4", "Name": "Checking", "AccountType": "Bank", "Active": True},
         {"Id": "5", "Name": "Checking", "AccountType": "Income", "Active": True},
+        {
+            "Id": "6",
+            "Name": "Discounts given",
+            "AccountType": "Income",
+            "AccountSubType": "DiscountsRefundsGiven",
+            "Active": True,
+        },
     ],
     "Class": _named("Class", ["Managed Services", "Projects"], 1),
     "Department": _named("Department", ["Downtown", "Harbor Point"], 1),

@@ -65,6 +65,7 @@ def test_check_lists_exactly_the_missing_mappings(
                 "invoices": ["INV-1001", "INV-1003"],
             },
         ],
+        "notes": [],
     }
     human = run("mappings", "check")
     assert human.exit_code == 1 and "S-BACKUP" in human.stdout and "CL-4" not in human.stdout
@@ -79,7 +80,7 @@ def test_check_passes_once_the_demo_mappings_are_in(
 ) -> None:
     assert run_json("mappings", "check", code=1)["data"]["missing"]
     run_json("mappings", "import", str(SAMPLE_MAPPINGS))
-    assert run_json("mappings", "check")["data"] == {"company": "acme", "missing": []}
+    assert run_json("mappings", "check")["data"] == {"company": "acme", "missing": [], "notes": []}
     with Workspace() as ws:
         [doctor] = check_mappings(ws, None)
     assert doctor.status == "ok"

@@ -64,4 +64,5 @@ def test_sample_ledger_and_connected_company_combine(
     assert run_json("mappings", "check", "--company", connected_company.key)["data"] == {
         "company": "acme",
         "missing": [],
+        "notes": [],
     }

@@ -20,8 +20,9 @@ def test_mappings_page_example_imports(
     path = tmp_path / "mappings.yaml"
     path.write_text(_yaml_block("mappings.md", "## The mappings YAML"))
     out = run_json("mappings", "import", str(path))["data"]
-    assert len(out["added"]) == 10
+    assert len(out["added"]) == 11
     assert lookup(ledger_db, "acme", "items", "S-MSP") == "12"  # by id, no lookup
     assert lookup(ledger_db, "acme", "items", "S-HW") == "4"
     assert lookup(ledger_db, "acme", "tax_codes", "TR-NY") == "TAX"
     assert lookup(ledger_db, "acme", "defaults", "department") == "1"
+    assert lookup(ledger_db, "acme", "accounts", "discount") == "6"

@@ -281,8 +281,9 @@ def test_uk_vat_inclusive_amounts(uk: Api) -> None:
         uk_body(
             uk,
             [
-                line(items["Consulting"], "120.00", codes["20.0% S"]),
-                line(items["Consulting"], "10.00", codes["20.0% S"]),
+                # the net in Amount, the gross in TaxInclusiveAmt (docs/qbo-tax.md)
+                line(items["Consulting"], "100.00", codes["20.0% S"], TaxInclusiveAmt="120.00"),
+                line(items["Consulting"], "8.33", codes["20.0% S"], TaxInclusiveAmt="10.00"),
             ],
             GlobalTaxCalculation="TaxInclusive",
         ),
@@ -297,6 +298,35 @@ def test_uk_vat_inclusive_amounts(uk: Api) -> None:
         D("120.00"),
         D("10.00"),
     ]
+
+
+def test_uk_inclusive_line_amount_is_the_net(uk: Api) -> None:
+    """Under TaxInclusive a line's Amount is net of tax: sent alone, the tax comes on top; a
+    gross sent in Amount (and TaxInclusiveAmt) is taxed again, as reported of QuickBooks."""
+    items, codes = ids(uk, "Item"), ids(uk, "TaxCode")
+    net_only = uk.create(
+        "Invoice",
+        uk_body(
+            uk,
+            [line(items["Consulting"], "100.00", codes["20.0% S"])],
+            GlobalTaxCalculation="TaxInclusive",
+        ),
+    )
+    # 100.00 net + 20 % = 120.00 gross
+    assert totals(net_only) == (D("20.00"), D("120.00"), D("120.00"))
+    [sale] = [ln for ln in net_only["Line"] if ln["DetailType"] == "SalesItemLineDetail"]
+    assert money(sale["Amount"]) == D("100.00")
+    assert money(sale["SalesItemLineDetail"]["TaxInclusiveAmt"]) == D("120.00")
+    gross_twice = uk.create(
+        "Invoice",
+        uk_body(
+            uk,
+            [line(items["Consulting"], "120.00", codes["20.0% S"], TaxInclusiveAmt="120.00")],
+            GlobalTaxCalculation="TaxInclusive",
+        ),
+    )
+    # 120.00 read as the net: 144.00, 1.2 times what was meant
+    assert totals(gross_twice) == (D("24.00"), D("144.00"), D("144.00"))
 
 
 def test_uk_discount_spread_over_rates_and_credit_memo(uk: Api) -> None:
@@ -377,7 +407,9 @@ def test_ca_gst_hst_and_qst(profile: Callable[[str], Api]) -> None:
         {
             "CustomerRef": {"value": people["Montreal Bistro"]},
             "GlobalTaxCalculation": "TaxInclusive",
-            "Line": [line(items["Consulting"], "114.98", codes["GST/QST QC"])],
+            "Line": [
+                line(items["Consulting"], "100.00", codes["GST/QST QC"], TaxInclusiveAmt="114.98")
+            ],
         },
     )
     # 114.98 / 1.14975 = 100.004 -> 100.00 net; GST 5.00; QST the rest 9.98.

@@ -467,3 +467,30 @@ def test_multi_currency(connected_company: ConnectedCompany, tmp_path: Path) -> 
     assert money(docs["7402"]["HomeTotalAmt"]) == Decimal("275.00")
     homes = {r["number"]: r["home_total"] for r in store_query("SELECT * FROM ledger_invoices")}
     assert (homes["7401"], homes["7402"]) == ("114.38", "275.00")
+
+
+def test_inclusive_line_sends_the_net_in_amount_and_the_gross_apart() -> None:
+    """docs/qbo-tax.md, "Tax-inclusive lines": Amount is net of tax, TaxInclusiveAmt the
+    gross, and UnitPrice net (7 places), so that Qty x UnitPrice rounds to Amount."""
+    from qbsync.sync.payload_tax import inclusive_amounts
+
+    # 2 x 49.99 = 99.98 at 20 %: 16.66 VAT inside; 3 x 19.95 = 59.85 at 5 %: 2.85 inside
+    assert inclusive_amounts(
+        {"amount": "99.98", "discount": "0.00", "tax": "16.66", "quantity": "2"}
+    ) == (Decimal("83.32"), Decimal("99.98"), Decimal("41.6600000"))
+    assert inclusive_amounts(
+        {"amount": "59.85", "discount": "0.00", "tax": "2.85", "quantity": "3"}
+    ) == (Decimal("57.00"), Decimal("59.85"), Decimal("19.0000000"))
+    # 120.00 with 12.00 of discount: 108.00 holds 18.00 of VAT (20/120); the undiscounted
+    # gross holds the same sixth: 20.00, net 100.00. 3.5 units: 28.5714286 each.
+    net, gross, unit = inclusive_amounts(
+        {"amount": "120.00", "discount": "12.00", "tax": "18.00", "quantity": "3.5"}
+    )
+    assert (net, gross, unit) == (Decimal("100.00"), Decimal("120.00"), Decimal("28.5714286"))
+    assert (Decimal("3.5") * unit).quantize(Decimal("0.01")) == net
+    # untaxed: the gross is the net
+    assert inclusive_amounts({"amount": "10.00", "tax": "0.00", "quantity": "0"}) == (
+        Decimal("10.00"),
+        Decimal("10.00"),
+        None,
+    )

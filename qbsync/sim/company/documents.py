@@ -56,11 +56,25 @@ class SalesDocuments(DocumentTax):
         # QBO continues from the highest number used on a sales form.
         return str(self.top_doc_number + 1)
 
+    def _gross(self, amount: Decimal, sent: Decimal | None, code: str | None) -> Decimal:
+        """A TaxInclusive line's gross. QuickBooks reads the line's `Amount` as net of tax
+        even under TaxInclusive (docs/qbo-tax.md, "Tax-inclusive lines": a gross sent in
+        `Amount` gets the tax added on top); the gross is the net plus its tax at the code's
+        rates, each half-up. A `TaxInclusiveAmt` that agrees with that to within a cent per rate
+        (the rounding between the two directions) fixes the gross exactly, so that an inclusive
+        price comes out as priced. One that does not is ignored: the net governs (modelled;
+        Intuit does not document which field wins)."""
+        rates = self._rates(code) if code else []
+        from_net = amount + sum((cents(amount * r.percent / 100) for r in rates), ZERO)
+        if sent is not None and abs(cents(sent) - from_net) <= Decimal("0.01") * max(1, len(rates)):
+            return cents(sent)
+        return from_net
+
     def _lines(
         self, obj: dict[str, Any], mode: str
     ) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str | None, Decimal]]]:
         """The document's lines, and per sales line its tax code and its base: the amount, or
-        under TaxInclusive the gross (TaxInclusiveAmt when sent, else the amount)."""
+        under TaxInclusive the gross (see `_gross`)."""
         raw = obj.get("Line")
         if not isinstance(raw, list) or not raw:
             raise QBOError("2020", element="Line")
@@ -131,7 +145,7 @@ class SalesDocuments(DocumentTax):
             base = amount
             gross = to_decimal(det.pop("TaxInclusiveAmt", None))
             if mode == "TaxInclusive":
-                base = cents(gross) if gross is not None else amount
+                base = self._gross(amount, gross, code)
                 det["TaxInclusiveAmt"] = base
             line["SalesItemLineDetail"] = det
             line["Amount"] = amount

@@ -4,6 +4,12 @@ A payment on invoices the ledger knows is recorded there (`ledger.quickbooks`), 
 it recorded before; one naming an invoice the ledger does not know waits for it to be linked;
 one paying more than an invoice owes is held for a person. qbsync's own payments (pushed, or
 created and not yet recorded) are never counted as QuickBooks payments.
+
+A payment in a foreign currency (multi-currency company) carries its amounts in the document's
+currency and an `ExchangeRate` (home-currency units per unit): the ledger keeps the amount as
+QuickBooks gives it and, per line, the home-currency amount, amount x rate rounded half-up to
+the cent (QuickBooks' Payment has no home amount per line; `HomeTotalAmt`, where given, is the
+same product for the whole payment).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from qbsync import outbox
+from qbsync.companies.records import read_facts
 from qbsync.ledger import lookup, quickbooks
 from qbsync.money import cents, dec
 from qbsync.sync import links, qbo_payments
@@ -76,6 +83,23 @@ def _qbo_total(ctx: CycleContext, invoice_id: str) -> Decimal:
     """The invoice's total as QuickBooks last held it (tax included)."""
     link = links.by_local(ctx.db, ctx.company, "invoice", invoice_id)
     return dec((link.baseline or {}).get("total")) if link else dec(0)
+
+
+def _home_rate(ctx: CycleContext, obj: dict[str, Any]) -> Decimal | None:
+    """The payment's exchange rate when it is in a foreign currency, else None. Foreign: its
+    CurrencyRef is not the company's home currency (as last read from QuickBooks); when that is
+    not known yet, a rate other than 1."""
+    if obj.get("ExchangeRate") in (None, "") or not obj.get("CurrencyRef"):
+        return None
+    rate = dec(obj["ExchangeRate"])
+    currency = str((obj.get("CurrencyRef") or {}).get("value") or "")
+    facts = ctx._facts.__dict__ if ctx._facts is not None else None
+    if facts is None:
+        stored = read_facts(ctx.db, ctx.company)
+        facts = stored[0] if stored else None
+    if facts and facts.get("home_currency"):
+        return rate if currency != facts["home_currency"] else None
+    return rate if rate != 1 else None
 
 
 def _close_unapplied(ctx: CycleContext, obj: dict[str, Any]) -> None:
@@ -172,6 +196,13 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
             lines=found,
             credits=moved,
         ),
+    )
+    rate = _home_rate(ctx, obj)
+    quickbooks.set_home_amounts(
+        db,
+        company,
+        qbo_id,
+        {p.line: None if rate is None else cents(p.amount * rate) for p in found},
     )
     qbo_payments.store(db, company, obj, "applied")
     if found or moved:
