@@ -1,6 +1,7 @@
-"""Invoices with what other rooms know of them: `invoices show` (the ledger's invoice, its
-QuickBooks link, the ops queued for it) and `ledger export invoices` (with the QuickBooks id its
-export got). Reads only.
+"""Invoices with what other rooms know of them: `invoices list` (with what holds an invoice
+back from QuickBooks), `invoices show` (the ledger's invoice, its QuickBooks link, the ops queued
+for it) and `ledger export` (invoices with the QuickBooks id they are linked to now; for
+payments, what QuickBooks did to one the ledger no longer holds). Reads only.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from sqlite_utils import Database
 
 from qbsync import outbox
 from qbsync.errors import NotFoundError
-from qbsync.ledger import export, queries
+from qbsync.ledger import export, handover, queries
+from qbsync.money import cents
 from qbsync.sync import links
 from qbsync.views import sync_state
 
@@ -50,8 +52,44 @@ def invoice_detail(
 def ledger_export_rows(
     db: Database, company: str, what: str, since: dt.date | None
 ) -> list[dict[str, Any]]:
-    """The rows of `ledger export payments|invoices`; invoices carry the QuickBooks id of their
-    latest completed export."""
-    if what == "payments":
-        return export.payment_rows(db, company, since)
-    return export.invoice_rows(db, company, since, outbox.exported_qbo_ids(db, company))
+    """The rows of `ledger export invoices`, each with the QuickBooks id it is linked to now.
+    (`ledger export payments` writes what it hands over: qbsync/ledger/export.py, with
+    payment_reasons from here.)"""
+    if what != "invoices":
+        raise ValueError(f"{what!r}: only invoices are read here")
+    return export.invoice_rows(db, company, since, current_qbo_ids(db, company))
+
+
+def current_qbo_ids(db: Database, company: str) -> dict[str, str | None]:
+    """Document id -> the QuickBooks id it is linked to now. A document deleted in QuickBooks
+    has none (until it is exported again, under its new id); one voided there keeps its id."""
+    return {
+        r[0]: (None if r[2] == "deleted" else r[1])
+        for r in db.execute(
+            "SELECT local_id, qbo_id, state FROM qbo_links WHERE company = ? "
+            "AND local_type = 'invoice'",
+            [company],
+        )
+    }
+
+
+def payment_reasons(db: Database, company: str) -> handover.ReasonOf:
+    """Why a QuickBooks payment the ledger no longer holds went, as the sync engine last saw it:
+    `deleted` (deleted in QuickBooks), `voided` (voided there: a zero total), else `reduced`
+    (edited so that it puts less, or nothing, on that invoice)."""
+    seen = {
+        r[0]: (r[1], r[2])
+        for r in db.execute(
+            "SELECT qbo_id, state, total FROM qbo_payments WHERE company = ?", [company]
+        )
+    }
+
+    def reason_of(qbo_id: str | None) -> str:
+        state, total = seen.get(qbo_id or "", (None, None))
+        if state == "deleted":
+            return "deleted"
+        if state == "voided" or (state is not None and cents(total) == 0):
+            return "voided"
+        return "reduced"
+
+    return reason_of
