@@ -170,4 +170,3 @@ def test_deleted_and_reduced_payments_come_back_as_reversals(exported: Connected
     for invoice in (FIRST, SECOND):
         paid = Decimal(run_json("invoices", "show", invoice)["data"]["paid"])
         assert sum(Decimal(r["amount"]) for r in rows if r["invoice"] == invoice) == paid
-

@@ -52,6 +52,7 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
                 links.save(
                     db, ctx.company, "invoice", op.subject_id, entity, doc, linked_by="lookup"
                 )
+                numbers.bring_back(ctx, op.subject_id, doc)
                 done(ctx, op, str(doc["Id"]), str(doc.get("SyncToken")))
                 ctx.stats.exported += 1
             continue
@@ -130,6 +131,7 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
                 links.save(
                     db, ctx.company, "invoice", op.subject_id, entity, doc, linked_by="export"
                 )
+                numbers.bring_back(ctx, op.subject_id, doc)
                 done(ctx, op, str(doc.get("Id")), str(doc.get("SyncToken")))
                 ctx.stats.exported += 1
     return len(chunk)

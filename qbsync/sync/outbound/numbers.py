@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from qbsync.ledger import lookup
+from qbsync.ledger import lookup, quickbooks
 from qbsync.money import cents, dec
 from qbsync.outbox import Op
 from qbsync.sync import links, payloads
@@ -174,3 +174,11 @@ HINT = (
     "otherwise renumber or delete theirs in QuickBooks, or void ours in the ledger. The next "
     "cycle looks again and closes this by itself."
 )
+
+
+def bring_back(ctx: CycleContext, invoice_id: str, doc: dict[str, Any]) -> None:
+    """With `numbering: quickbooks`, the number QuickBooks gave the document it just created (or
+    that an earlier attempt created) goes back to the ledger, through its door. Call inside the
+    transaction that records the link."""
+    if ctx.settings.numbering == "quickbooks":
+        quickbooks.record_number(ctx.db, ctx.company, invoice_id, doc.get("DocNumber"))
