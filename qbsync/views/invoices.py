@@ -14,10 +14,54 @@ from sqlite_utils import Database
 
 from qbsync import outbox
 from qbsync.errors import NotFoundError
-from qbsync.ledger import export, handover, queries
+from qbsync.ledger import csvmarks, export, handover, queries
 from qbsync.money import cents
 from qbsync.sync import links
 from qbsync.views import sync_state
+
+WIZARD_REVIEW = "wizard review"
+CSV_FALLBACK = "csv fallback"
+
+
+def invoice_list(
+    db: Database, company: str, *, limit: int = 50, sync_state_filter: str | None = None
+) -> list[dict[str, Any]]:
+    """`invoices list`: the listing rows, each with what holds it back from QuickBooks, if
+    anything: `held` ("wizard review": QuickBooks holds its number on another document, as the
+    history wizard's review lists it, and nothing is created until someone decides; "csv
+    fallback": written to the CSV file for QuickBooks' import and not found there yet) and
+    `held_reason`, what it says and the way on."""
+    rows = sync_state.invoice_rows(db, company, limit=limit, sync_state=sync_state_filter)
+    unlinked = [r["id"] for r in rows if r["qbo_id"] is None and r["status"] == "finalized"]
+    csv_held = csvmarks.holding(db, company, unlinked)
+    review = _duplicate_numbers(db, company, unlinked)
+    for r in rows:
+        r["held"], r["held_reason"] = None, None
+        if r["id"] in review:
+            r["held"] = WIZARD_REVIEW
+            r["held_reason"] = (
+                f"{review[r['id']]} Decide it with `qbsync wizard history` (link it to theirs), "
+                "or as the exception says."
+            )
+        elif r["id"] in csv_held:
+            r["held"], r["held_reason"] = CSV_FALLBACK, csv_held[r["id"]].why()
+    return rows
+
+
+def _duplicate_numbers(db: Database, company: str, invoice_ids: list[str]) -> dict[str, str]:
+    """invoice id -> the message of the open duplicate_number exception holding it."""
+    if not invoice_ids:
+        return {}
+    marks = ",".join("?" for _ in invoice_ids)
+    return {
+        r[0]: r[1]
+        for r in db.execute(
+            "SELECT subject_id, message FROM sync_exceptions WHERE company = ? "
+            "AND status = 'open' AND kind = 'duplicate_number' AND subject_type = 'invoice' "
+            f"AND subject_id IN ({marks})",
+            [company, *invoice_ids],
+        )
+    }
 
 
 def invoice_detail(

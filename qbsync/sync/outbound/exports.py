@@ -143,7 +143,7 @@ def settle_by_number(ctx: CycleContext, op: Op, verdict: numbers.Verdict) -> Non
     db = ctx.db
     match = verdict.match
     if ctx.dry_run:
-        note = "link" if match is not None else "duplicate_number"
+        note = "link" if match is not None else verdict.kind.value
         ids = [str(match["Id"])] if match is not None else [str(d["Id"]) for d in verdict.theirs]
         ctx.stats.would_send.append({"op": op.id, note: verdict.ours.entity, "ids": ids})
         return
@@ -165,8 +165,8 @@ def settle_by_number(ctx: CycleContext, op: Op, verdict: numbers.Verdict) -> Non
         ctx,
         op,
         message,
-        kind=Kind.DUPLICATE_NUMBER,
-        hint=numbers.HINT,
+        kind=verdict.kind,
+        hint=verdict.hint,
         needs_person=True,
         data=data,
     )
