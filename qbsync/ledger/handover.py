@@ -59,7 +59,7 @@ def _handed(db: Database, company: str) -> dict[str, Handed]:
     out: dict[str, Handed] = {}
     for r in db.query(
         "SELECT payment_id, kind, invoice_id, amount, method, reference, qbo_id "
-        "FROM ledger_payment_handovers WHERE company = ? ORDER BY handed_at, id",
+        "FROM ledger_payment_handovers WHERE company = ? ORDER BY rowid",
         [company],
     ):
         h = out.get(r["payment_id"])
@@ -100,7 +100,12 @@ def hand_over(db: Database, company: str, reason_of: ReasonOf) -> int:
             )
         }
         handed = _handed(db, company)
-        for payment_id in sorted(set(current) | set(handed)):
+        # In the order they are handed over: by date, then id (as the export listed them).
+        order = sorted(
+            set(current) | set(handed),
+            key=lambda p: (current[p]["date"] if p in current else "", p),
+        )
+        for payment_id in order:
             cur = current.get(payment_id)
             before = handed.get(payment_id)
             if before is None:
@@ -164,12 +169,13 @@ def _payment(cur: dict[str, Any], row_id: str, amount: str, reason: str | None) 
 
 
 def handed_rows(db: Database, company: str, since: str) -> list[dict[str, Any]]:
-    """Every row handed over, changed on or after `since` (ISO text; "" for all), in order."""
+    """Every row handed over, changed on or after `since` (ISO text; "" for all), in the order
+    they were handed over."""
     return list(
         db.query(
             "SELECT id, payment_id, kind, invoice_id, amount, date, method, reference, qbo_id, "
             "reason, updated_at FROM ledger_payment_handovers WHERE company = ? "
-            "AND updated_at >= ? ORDER BY handed_at, date, id",
+            "AND updated_at >= ? ORDER BY rowid",
             [company, since],
         )
     )

@@ -298,7 +298,8 @@ def m0026_ledger_handover_and_marks(db: Database) -> None:
         "INSERT INTO ledger_payment_handovers (company, id, payment_id, kind, invoice_id, amount, "
         "date, method, reference, qbo_id, reason, updated_at, handed_at) "
         "SELECT company, id, id, 'payment', invoice_id, amount, date, method, reference, qbo_id, "
-        "NULL, updated_at, updated_at FROM ledger_payments WHERE source = 'quickbooks'"
+        "NULL, updated_at, updated_at FROM ledger_payments WHERE source = 'quickbooks' "
+        "ORDER BY company, date, id"
     )
     # Invoices the CSV fallback wrote to a file for QuickBooks' import: the sync links each once
     # QuickBooks holds it, and creates none of them until then unless a person releases it.
