@@ -179,7 +179,11 @@ def release(db: Database, company: str, invoice_ids: list[str]) -> dict[str, Any
                     "nothing to release",
                 )
             if not mark.holding:
-                raise InputError(f"invoice {invoice_id} was released already")
+                how = "linked in QuickBooks" if mark.outcome == "linked" else "released"
+                raise InputError(
+                    f"invoice {invoice_id} is not held: it was {how} on "
+                    f"{(mark.released_at or '')[:10]}"
+                )
         queued = 0
         for invoice_id in invoice_ids:
             csvmarks.release(db, company, invoice_id)

@@ -21,6 +21,7 @@ class Mark:
     file: str
     written_at: str
     released_at: str | None
+    outcome: str | None  # linked (found in QuickBooks) or released (by a person)
 
     @property
     def holding(self) -> bool:
@@ -42,7 +43,8 @@ def mark_written(db: Database, company: str, invoice_ids: list[str], file: str) 
     db.conn.executemany(
         "INSERT INTO ledger_csv_written (company, invoice_id, file, written_at, released_at) "
         "VALUES (?, ?, ?, ?, NULL) ON CONFLICT (company, invoice_id) DO UPDATE SET "
-        "file = excluded.file, written_at = excluded.written_at, released_at = NULL",
+        "file = excluded.file, written_at = excluded.written_at, released_at = NULL, "
+        "outcome = NULL",
         [(company, invoice_id, file, now) for invoice_id in invoice_ids],
     )
     return now
@@ -50,9 +52,7 @@ def mark_written(db: Database, company: str, invoice_ids: list[str], file: str) 
 
 def marks(db: Database, company: str, invoice_ids: list[str] | None = None) -> dict[str, Mark]:
     """invoice id -> its mark, for these invoices (all marked ones when None)."""
-    sql = (
-        "SELECT invoice_id, file, written_at, released_at FROM ledger_csv_written WHERE company = ?"
-    )
+    sql = "SELECT invoice_id, file, written_at, released_at, outcome FROM ledger_csv_written WHERE company = ?"
     params: list[str] = [company]
     if invoice_ids is not None:
         if not invoice_ids:
@@ -67,11 +67,13 @@ def holding(db: Database, company: str, invoice_ids: list[str]) -> dict[str, Mar
     return {k: v for k, v in marks(db, company, invoice_ids).items() if v.holding}
 
 
-def release(db: Database, company: str, invoice_id: str) -> bool:
-    """A person lets the sync create this invoice after all. True when it was held."""
+def release(db: Database, company: str, invoice_id: str, outcome: str = "released") -> bool:
+    """End the hold: a person lets the sync create the invoice after all (`released`), or the
+    sync found it in QuickBooks and linked it (`linked`; a later export, after a delete there,
+    is not held again). True when it was held."""
     cursor = db.execute(
-        "UPDATE ledger_csv_written SET released_at = ? WHERE company = ? AND invoice_id = ? "
-        "AND released_at IS NULL",
-        [utc_now_iso(), company, invoice_id],
+        "UPDATE ledger_csv_written SET released_at = ?, outcome = ? WHERE company = ? "
+        "AND invoice_id = ? AND released_at IS NULL",
+        [utc_now_iso(), outcome, company, invoice_id],
     )
     return bool(cursor.rowcount)

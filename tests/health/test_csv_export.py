@@ -130,7 +130,7 @@ def test_the_invoices_written_are_marked_held_and_released_offline(
     assert released["released"] == ["INV-1002"]
     assert held()["INV-1002"] is None
     refused = run_json("invoices", "release", "INV-1002", code=2)["error"]
-    assert "released already" in refused["message"]
+    assert "is not held: it was released on " in refused["message"]
     # Written to a file again: held again.
     run_json("invoices", "export", "--csv", str(tmp_path / "all.csv"))
     assert held()["INV-1002"] == "csv fallback" and held()["INV-1001"] == "csv fallback"

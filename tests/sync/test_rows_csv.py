@@ -90,6 +90,18 @@ def test_written_to_csv_then_synced_before_the_import_is_held_then_linked(
     assert all(listed()[i]["held"] is None for i in INVOICES)
     assert server.sim.check_invariants() == []
 
+    # The mark has done its job: deleted in QuickBooks later and sent again, it is not held.
+    connected_company.control.delete_invoice(connected_company.realm_id, imported["1003"])
+    sync()
+    [drift] = run_json("exceptions", "list", "--open", "--kind", "drift_voided_or_deleted")["data"]
+    run_json("exceptions", "resolve", str(drift["id"]), "--reexport")
+    again = link(connected_company.key, "invoice", "INV-1003")
+    assert again is not None and again["qbo_id"] != imported["1003"]
+    assert numbers_held(server, "Invoice") == Counter({"1001": 1, "1002": 1, "1003": 1})
+    assert held_exceptions() == {}
+    refused = run_json("invoices", "release", "INV-1003", code=2)["error"]
+    assert "in QuickBooks already" in refused["message"]
+
 
 def test_written_to_csv_never_imported_is_created_only_once_released(
     connected_company: ConnectedCompany, sample_ledger: SampleLedger, tmp_path: Path

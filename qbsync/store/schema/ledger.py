@@ -303,6 +303,7 @@ def m0026_ledger_handover_and_marks(db: Database) -> None:
     )
     # Invoices the CSV fallback wrote to a file for QuickBooks' import: the sync links each once
     # QuickBooks holds it, and creates none of them until then unless a person releases it.
+    # `released_at` ends the hold; `outcome` says how: linked (found in QuickBooks) or released.
     db.execute(
         """
         CREATE TABLE ledger_csv_written (
@@ -311,6 +312,7 @@ def m0026_ledger_handover_and_marks(db: Database) -> None:
             file TEXT NOT NULL,
             written_at TEXT NOT NULL,
             released_at TEXT,
+            outcome TEXT,
             PRIMARY KEY (company, invoice_id),
             FOREIGN KEY (company, invoice_id) REFERENCES ledger_invoices (company, id)
         )

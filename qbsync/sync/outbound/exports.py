@@ -52,7 +52,7 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
                 links.save(
                     db, ctx.company, "invoice", op.subject_id, entity, doc, linked_by="lookup"
                 )
-                numbers.bring_back(ctx, op.subject_id, doc)
+                numbers.linked(ctx, op.subject_id, doc)
                 done(ctx, op, str(doc["Id"]), str(doc.get("SyncToken")))
                 ctx.stats.exported += 1
             continue
@@ -131,7 +131,7 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
                 links.save(
                     db, ctx.company, "invoice", op.subject_id, entity, doc, linked_by="export"
                 )
-                numbers.bring_back(ctx, op.subject_id, doc)
+                numbers.linked(ctx, op.subject_id, doc)
                 done(ctx, op, str(doc.get("Id")), str(doc.get("SyncToken")))
                 ctx.stats.exported += 1
     return len(chunk)
@@ -158,6 +158,7 @@ def settle_by_number(ctx: CycleContext, op: Op, verdict: numbers.Verdict) -> Non
                 match,
                 linked_by=numbers.LINKED_BY,
             )
+            numbers.linked(ctx, op.subject_id, match)
             done(ctx, op, str(match["Id"]), str(match.get("SyncToken")))
         return
     message, data = numbers.conflict_message(verdict)

@@ -213,9 +213,11 @@ CSV_HINT = (
 )
 
 
-def bring_back(ctx: CycleContext, invoice_id: str, doc: dict[str, Any]) -> None:
-    """With `numbering: quickbooks`, the number QuickBooks gave the document it just created (or
-    that an earlier attempt created) goes back to the ledger, through its door. Call inside the
-    transaction that records the link."""
+def linked(ctx: CycleContext, invoice_id: str, doc: dict[str, Any]) -> None:
+    """What the ledger learns when an export links a document (created, found by its marker or
+    by its number): with `numbering: quickbooks`, the number QuickBooks gave it; and a CSV mark
+    holding it has done its job. Through the ledger's doors; call inside the transaction that
+    records the link."""
     if ctx.settings.numbering == "quickbooks":
         quickbooks.record_number(ctx.db, ctx.company, invoice_id, doc.get("DocNumber"))
+    csvmarks.release(ctx.db, ctx.company, invoice_id, outcome="linked")
