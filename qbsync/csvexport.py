@@ -18,6 +18,12 @@ Dates: the import screen asks for the file's date format and follows the company
 Names, not ids: the import resolves customers, products/services, terms and tax codes by name,
 so each is written as the QuickBooks name it is mapped to (`qbsync mappings`), falling back to
 the ledger's own name. Credit notes are left out: the invoice import only creates invoices.
+
+Marks. Every invoice written is marked in the ledger (qbsync/ledger/csvmarks.py), so that the
+next connected cycle does not create it a second time: it looks the invoice up by number and
+links the one the import made; until QuickBooks holds it, the invoice is held (a
+`csv_not_imported` exception says so) and nothing is created, unless a person releases it
+(`release`, `qbsync invoices release ID`): then the cycle creates it.
 """
 
 from __future__ import annotations
@@ -29,9 +35,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from qbsync.ledger import queries
+from qbsync.errors import InputError, NotFoundError
+from qbsync.ledger import csvmarks, lookup, queries
 from qbsync.mappings.store import list_mappings
 from qbsync.money import dec, number_text
+from qbsync.outbox import reset_for_retry
+from qbsync.store.tx import transaction
+from qbsync.sync import links
+from qbsync.sync.exceptions import Kind, close_exceptions
 
 COLUMNS: tuple[str, ...] = (
     "InvoiceNo",
@@ -64,8 +75,13 @@ def _names(db: Database, company: str, ledger_kind: str, mapping_kind: str) -> d
 
 
 def invoice_rows(
-    db: Database, company: str, since: dt.date | None, date_format: str = DEFAULT_DATE_FORMAT
+    db: Database,
+    company: str,
+    since: dt.date | None,
+    date_format: str = DEFAULT_DATE_FORMAT,
+    written: list[str] | None = None,
 ) -> tuple[list[dict[str, str]], dict[str, int]]:
+    """The file's rows and counts; `written` receives the ids of the invoices in it."""
     fmt = DATE_FORMATS[date_format]
 
     def day(value: str | None) -> str:
@@ -83,6 +99,8 @@ def invoice_rows(
             counts["credit_notes_skipped"] += 1
             continue
         counts["invoices"] += 1
+        if written is not None:
+            written.append(inv["id"])
         due = inv["due_date"]
         if not due:
             days = due_days.get(inv["terms_id"], 0) if inv["terms_id"] else 0
@@ -122,16 +140,60 @@ def write_invoices_csv(
     since: dt.date | None = None,
     date_format: str = DEFAULT_DATE_FORMAT,
 ) -> dict[str, Any]:
-    rows, counts = invoice_rows(db, company, since, date_format)
+    """Write the file, then mark what it holds (the sync holds those invoices for the import)."""
+    written: list[str] = []
+    rows, counts = invoice_rows(db, company, since, date_format, written)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
+    with transaction(db):
+        csvmarks.mark_written(db, company, written, path.name)
     return {
         "company": company,
         "file": str(path),
         "since": since.isoformat() if since else None,
         "date_format": date_format,
         **counts,
+        "marked": len(written),
+    }
+
+
+def release(db: Database, company: str, invoice_ids: list[str]) -> dict[str, Any]:
+    """A person decides: create these CSV-written invoices in QuickBooks after all (the import
+    will not bring them). Their hold is lifted, its exception closed and their export queued
+    for the next cycle. All or nothing: an invoice not held is refused (exit 2)."""
+    with transaction(db):
+        held = csvmarks.marks(db, company, invoice_ids)
+        for invoice_id in invoice_ids:
+            if lookup.invoice(db, company, invoice_id) is None:
+                raise NotFoundError(f"invoice {invoice_id!r} is not in the ledger of {company}")
+            mark = held.get(invoice_id)
+            if mark is None:
+                raise InputError(f"invoice {invoice_id} was not written to a CSV file")
+            link = links.by_local(db, company, "invoice", invoice_id)
+            if link is not None and link.state != "deleted":
+                raise InputError(
+                    f"invoice {invoice_id} is in QuickBooks already (Id {link.qbo_id})",
+                    "nothing to release",
+                )
+            if not mark.holding:
+                how = "linked in QuickBooks" if mark.outcome == "linked" else "released"
+                raise InputError(
+                    f"invoice {invoice_id} is not held: it was {how} on "
+                    f"{(mark.released_at or '')[:10]}"
+                )
+        queued = 0
+        for invoice_id in invoice_ids:
+            csvmarks.release(db, company, invoice_id)
+            close_exceptions(
+                db, company, [Kind.CSV_NOT_IMPORTED], "invoice", invoice_id, resolution="release"
+            )
+            queued += reset_for_retry(db, company, subject=("invoice", invoice_id))
+    return {
+        "company": company,
+        "released": invoice_ids,
+        "requeued": queued,
+        "next": "the next sync run creates them in QuickBooks",
     }

@@ -22,6 +22,8 @@ OWNERS = {
     "ledger_invoice_lines": "qbsync/ledger/",
     "ledger_payments": "qbsync/ledger/",
     "ledger_credit_applications": "qbsync/ledger/",
+    "ledger_payment_handovers": "qbsync/ledger/",
+    "ledger_csv_written": "qbsync/ledger/",
     "outbox": "qbsync/outbox.py",
     "mappings": "qbsync/mappings/store.py",
     "companies": "qbsync/companies/",

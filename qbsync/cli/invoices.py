@@ -56,7 +56,7 @@ def _render_list(out: Console, rows: list[dict[str, Any]]) -> None:
                 r["id"],
                 r["number"],
                 r["type"],
-                r["status"],
+                f"held: {r['held']}" if r.get("held") else r["status"],
                 r["date"],
                 r["client"] or "-",
                 r["subtotal"],
@@ -65,6 +65,9 @@ def _render_list(out: Console, rows: list[dict[str, Any]]) -> None:
             )
         )
     out.print(table)
+    for r in rows:
+        if r.get("held"):
+            out.print(f"{r['id']} held ({r['held']}): {r['held_reason']}", markup=False)
 
 
 @command(app, "list", render=_render_list)
@@ -78,12 +81,18 @@ def list_(
         int, typer.Option("--limit", "-n", min=1, help="How many, newest first.")
     ] = 50,
 ) -> list[dict[str, Any]]:
-    """Invoices, newest first, with their QuickBooks sync state."""
+    """Invoices, newest first, with their QuickBooks sync state.
+
+    An invoice held back from QuickBooks shows as held, with the reason: "wizard review" (its
+    number is on another document there, until someone decides) or "csv fallback" (written to
+    the CSV file, until QuickBooks holds it or it is released)."""
+    from qbsync.views.invoices import invoice_list
+
     if state and state not in views.STATES:
         raise UsageError(f"unknown state {state!r}", f"states: {', '.join(views.STATES)}")
     with Workspace() as ws:
         key, _ = ws.company(company)
-        return views.invoice_rows(ws.store, key, limit=limit, sync_state=state)
+        return invoice_list(ws.store, key, limit=limit, sync_state_filter=state)
 
 
 def _render_show(out: Console, data: dict[str, Any]) -> None:
@@ -147,6 +156,8 @@ def export(
     With --csv FILE: write finalized invoices (not credit notes) as the CSV that QuickBooks
     Online's invoice import reads (Settings > Import data > Invoices), one row per line, for
     periods without a live connection. IDs are not used then; --since limits by invoice date.
+    The invoices written are held from the sync until QuickBooks holds them (then linked, never
+    created twice), or until `qbsync invoices release ID`.
     """
     from qbsync.csvexport import DATE_FORMATS, write_invoices_csv
 
@@ -176,6 +187,24 @@ def export(
     with Workspace() as ws:
         key, _ = ws.company(company)
         return write_invoices_csv(ws.store, key, csv_file, since_date, date_format)
+
+
+@command(app, "release")
+def release(
+    invoice_ids: Annotated[list[str], typer.Argument(metavar="ID...")],
+    company: CompanyOption = None,
+) -> dict[str, Any]:
+    """Let the sync create invoices written to a CSV file (export --csv) after all.
+
+    An invoice written to the CSV file is held: the next cycle links it once QuickBooks holds
+    it (the file imported), and creates nothing meanwhile. Release it when the file will not be
+    imported: the next sync run creates it in QuickBooks.
+    """
+    from qbsync.csvexport import release as release_csv
+
+    with Workspace() as ws:
+        key, _ = ws.company(company)
+        return release_csv(ws.store, key, invoice_ids)
 
 
 @command(app, "open")

@@ -79,16 +79,23 @@ def export(
 ) -> Any:
     """Hand back to the billing system what QuickBooks settled.
 
-    payments: payments recorded in QuickBooks (source quickbooks). invoices: every finalized or
-    void invoice and credit note with its status (open, partially_paid, paid, void), what was
-    paid and credited, and its balance before tax.
+    payments: payments recorded in QuickBooks (source quickbooks), one row per movement: a
+    payment as first handed over, then a reversal row (kind reversal, negative amount,
+    original_id, reason voided, deleted or reduced) when QuickBooks voids, deletes or reduces
+    it. invoices: every finalized or void invoice and credit note with its status (open,
+    partially_paid, paid, void), what was paid and credited, its balance, and the QuickBooks
+    id (and number, when QuickBooks numbers them) it holds now.
     """
-    from qbsync.ledger.export import render
-    from qbsync.views.invoices import ledger_export_rows
+    from qbsync.ledger.export import payment_rows, render
+    from qbsync.views.invoices import ledger_export_rows, payment_reasons
 
     with Workspace() as ws:
         key, _ = ws.company(company)
-        rows = ledger_export_rows(ws.store, key, what, _parse_since(since))
+        if what == "payments":
+            reasons = payment_reasons(ws.store, key)
+            rows = payment_rows(ws.store, key, _parse_since(since), reasons)
+        else:
+            rows = ledger_export_rows(ws.store, key, what, _parse_since(since))
     if output is not None:
         try:
             output.write_text(render(rows, what, fmt), encoding="utf-8")

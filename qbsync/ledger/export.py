@@ -1,10 +1,11 @@
 """`ledger export`: what came back from QuickBooks, for the billing system.
 
-payments: the payments recorded in QuickBooks (source quickbooks), as the sync engine wrote
-them. invoices: every finalized or void document with its ledger-side status and amounts (subtotal,
+payments: the payments recorded in QuickBooks (source quickbooks), as handed over to the
+billing system: one row per movement, a reversal when QuickBooks voids, deletes or reduces a
+payment already handed over (qbsync/ledger/handover.py). invoices: every finalized or void document with its ledger-side status and amounts (subtotal,
 discount, tax, total, paid, credited, balance, currency; exchange_rate and home_total when set).
-The command reads them through qbsync/views/invoices.py, which adds each invoice's QuickBooks
-id from the outbox.
+The command reads them through qbsync/views/invoices.py, which adds each invoice's current
+QuickBooks id (its link) and, for payments, what QuickBooks did to one the ledger no longer holds.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from qbsync import money as m
+from qbsync.ledger import handover
 from qbsync.ledger.balances import balance_of, settled, status_of
 
 PAYMENT_COLUMNS = (
@@ -31,6 +33,9 @@ PAYMENT_COLUMNS = (
     "reference",
     "qbo_id",
     "updated_at",
+    "kind",
+    "original_id",
+    "reason",
     "home_amount",  # a foreign-currency payment in the home currency (only when set)
 )
 INVOICE_COLUMNS = (
@@ -50,6 +55,7 @@ INVOICE_COLUMNS = (
     "exchange_rate",
     "home_total",
     "qbo_id",
+    "qbo_number",
     "voided_at",
     "updated_at",
 )
@@ -59,15 +65,30 @@ def _since_text(since: dt.date | None) -> str:
     return since.isoformat() if since else ""
 
 
-def payment_rows(db: Database, company: str, since: dt.date | None) -> list[dict[str, Any]]:
-    cursor = db.execute(
-        "SELECT id, invoice_id, amount, date, method, reference, qbo_id, updated_at, "
-        "home_amount "
-        "FROM ledger_payments WHERE company = ? AND source = 'quickbooks' AND updated_at >= ? "
-        "ORDER BY date, id",
-        [company, _since_text(since)],
-    )
-    rows = [dict(zip(PAYMENT_COLUMNS, row, strict=True)) for row in cursor]
+def payment_rows(
+    db: Database, company: str, since: dt.date | None, reason_of: handover.ReasonOf
+) -> list[dict[str, Any]]:
+    """Hand over what is new since the last export (qbsync/ledger/handover.py), then list every
+    row handed over that changed on or after `since`. `reason_of(QuickBooks payment id)` says
+    why a payment the ledger no longer holds went: voided, deleted or reduced."""
+    handover.hand_over(db, company, reason_of)
+    rows = [
+        {
+            "id": r["id"],
+            "invoice": r["invoice_id"],
+            "amount": r["amount"],
+            "date": r["date"],
+            "method": r["method"],
+            "reference": r["reference"],
+            "qbo_id": r["qbo_id"],
+            "updated_at": r["updated_at"],
+            "kind": r["kind"],
+            "original_id": None if r["id"] == r["payment_id"] else r["payment_id"],
+            "reason": r["reason"],
+            "home_amount": r["home_amount"],
+        }
+        for r in handover.handed_rows(db, company, _since_text(since))
+    ]
     for row in rows:
         if row["home_amount"] is None:  # only when set (CSV leaves the cell empty)
             del row["home_amount"]
@@ -78,11 +99,12 @@ def invoice_rows(
     db: Database, company: str, since: dt.date | None, qbo_ids: Mapping[str, str | None]
 ) -> list[dict[str, Any]]:
     """Finalized and void documents changed on or after `since`, with the QuickBooks id each
-    was exported under (`qbo_ids`, from the outbox: see qbsync/views/invoices.py)."""
+    is linked to now (`qbo_ids`: see qbsync/views/invoices.py) and the number QuickBooks gave
+    it when it numbers documents itself."""
     # "Changed" covers the invoice itself and anything settled against it.
     sql = """
         SELECT i.id, i.number, i.type, i.client_id, i.status, i.subtotal, i.discount, i.tax,
-               i.total, i.currency, i.exchange_rate, i.home_total, i.voided_at,
+               i.total, i.currency, i.exchange_rate, i.home_total, i.voided_at, i.qbo_number,
                MAX(i.updated_at,
                    COALESCE((SELECT MAX(p.updated_at) FROM ledger_payments p
                              WHERE p.company = i.company AND p.invoice_id = i.id), ''),
@@ -122,6 +144,7 @@ def invoice_rows(
             row["home_total"] = r["home_total"]
         row |= {
             "qbo_id": qbo_ids.get(iid),
+            "qbo_number": r["qbo_number"],
             "voided_at": r["voided_at"],
             "updated_at": r["changed_at"],
         }

@@ -358,3 +358,17 @@ def accept_void(db: Database, company: str, invoice_id: str) -> None:
         "WHERE company = ? AND id = ?",
         [utc_now_iso(), utc_now_iso(), company, invoice_id],
     )
+
+
+def record_number(db: Database, company: str, invoice_id: str, number: str | None) -> bool:
+    """The number QuickBooks gave a document it numbered itself (`numbering: quickbooks`), kept
+    beside the ledger's own (`ledger export invoices` shows it as qbo_number). True when it
+    changed."""
+    if not number:
+        return False
+    cursor = db.execute(
+        "UPDATE ledger_invoices SET qbo_number = ?, updated_at = ? WHERE company = ? AND id = ? "
+        "AND qbo_number IS NOT ?",
+        [str(number), utc_now_iso(), company, invoice_id, str(number)],
+    )
+    return bool(cursor.rowcount)

@@ -33,6 +33,7 @@ class Kind(StrEnum):
     DRIFT_VOIDED_DELETED = "drift_voided_or_deleted"
     PAYMENT_UNAPPLIED = "pushed_payment_unapplied"
     DUPLICATE_NUMBER = "duplicate_number"
+    CSV_NOT_IMPORTED = "csv_not_imported"
 
 
 TITLES: dict[Kind, str] = {
@@ -51,6 +52,7 @@ TITLES: dict[Kind, str] = {
     Kind.DRIFT_VOIDED_DELETED: "drift: voided or deleted in QuickBooks",
     Kind.PAYMENT_UNAPPLIED: "pushed payment left unapplied",
     Kind.DUPLICATE_NUMBER: "QuickBooks already holds another document with this number",
+    Kind.CSV_NOT_IMPORTED: "written to the CSV file, not in QuickBooks yet",
 }
 
 # How an exception of each kind may be resolved by hand (beyond --dismiss).

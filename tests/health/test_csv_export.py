@@ -102,3 +102,35 @@ def test_export_without_csv_or_ids_is_a_usage_error(sample_ledger: SampleLedger)
     err = run_json("invoices", "export", code=2)["error"]
     assert "--csv" in err["hint"]
     assert run_json("invoices", "export", "--since", "2026-01-01", code=2)["error"]
+
+
+def test_the_invoices_written_are_marked_held_and_released_offline(
+    sample_ledger: SampleLedger, tmp_path: Path
+) -> None:
+    def held() -> dict[str, str | None]:
+        return {r["id"]: r["held"] for r in run_json("invoices", "list")["data"]}
+
+    out = run_json(
+        "invoices", "export", "--csv", str(tmp_path / "late.csv"), "--since", "2026-10-02"
+    )["data"]
+    assert out["marked"] == out["invoices"] == 2
+    assert held() == {
+        "INV-1001": None,  # dated before --since: not in the file
+        "INV-1002": "csv fallback",
+        "INV-1003": "csv fallback",
+        "INV-1004": None,  # a draft
+        "CN-2001": None,
+    }
+    reason = {r["id"]: r for r in run_json("invoices", "list")["data"]}["INV-1002"]["held_reason"]
+    assert reason.startswith("written to CSV on ") and "(late.csv)" in reason
+    assert "qbsync invoices release INV-1002" in reason
+
+    # No connection needed to decide: released, the next cycle would create it.
+    released = run_json("invoices", "release", "INV-1002")["data"]
+    assert released["released"] == ["INV-1002"]
+    assert held()["INV-1002"] is None
+    refused = run_json("invoices", "release", "INV-1002", code=2)["error"]
+    assert "is not held: it was released on " in refused["message"]
+    # Written to a file again: held again.
+    run_json("invoices", "export", "--csv", str(tmp_path / "all.csv"))
+    assert held()["INV-1002"] == "csv fallback" and held()["INV-1001"] == "csv fallback"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from qbsync.sync import links
 from tests.fixtures.ledger import SampleLedger
 from tests.support import run, run_json
 
@@ -38,6 +39,9 @@ def test_export_payments_hands_back_only_quickbooks_payments(
         "reference": "5521",
         "qbo_id": "41",
         "updated_at": "2026-10-20T09:00:00+00:00",
+        "kind": "payment",
+        "original_id": None,
+        "reason": None,
     }
     since = run_json("ledger", "export", "payments", "--since", "2026-11-01")["data"]
     assert [r["id"] for r in since] == ["qbo-42"]
@@ -54,11 +58,9 @@ def test_export_payments_hands_back_only_quickbooks_payments(
 
 def test_export_invoices_with_statuses(sample_ledger: SampleLedger, ledger_db: Database) -> None:
     _qbo_payment(ledger_db, "qbo-41", "INV-1003", "771.88", "2026-10-20T09:00:00+00:00")
-    ledger_db.execute(
-        "UPDATE outbox SET state = 'done', qbo_id = '130' WHERE subject_id = 'INV-1001' "
-        "AND kind = 'export_invoice'"
+    links.save(
+        ledger_db, "acme", "invoice", "INV-1001", "Invoice", {"Id": "130"}, linked_by="export"
     )
-    ledger_db.conn.commit()
     rows = {r["id"]: r for r in run_json("ledger", "export", "invoices")["data"]}
     assert "INV-1004" not in rows  # drafts never reached QuickBooks
     assert rows["INV-1003"]["status"] == "paid" and rows["INV-1003"]["balance"] == "0.00"
@@ -77,6 +79,7 @@ def test_export_invoices_with_statuses(sample_ledger: SampleLedger, ledger_db: D
         "balance": "1785.00",
         "currency": "USD",
         "qbo_id": "130",
+        "qbo_number": None,
         "voided_at": None,
         "updated_at": None,
     }

@@ -263,6 +263,66 @@ def m0025_ledger_quickbooks_settlements(db: Database) -> None:
     )
 
 
+def m0026_ledger_handover_and_marks(db: Database) -> None:
+    # What `ledger export payments` handed to the billing system: one row per movement, never
+    # changed once written (a payment as first handed over; then a reversal, negative, when
+    # QuickBooks voids, deletes or reduces it; or more money on the same line). The rows of a
+    # payment add up to what QuickBooks holds for it now. Payments recorded before this step
+    # count as handed over already (an export may have listed them).
+    db.execute(
+        """
+        CREATE TABLE ledger_payment_handovers (
+            company TEXT NOT NULL,
+            id TEXT NOT NULL,
+            payment_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            invoice_id TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            date TEXT NOT NULL,
+            method TEXT,
+            reference TEXT,
+            qbo_id TEXT,
+            reason TEXT,
+            updated_at TEXT NOT NULL,
+            home_amount TEXT,
+            handed_at TEXT NOT NULL,
+            PRIMARY KEY (company, id),
+            CHECK (kind IN ('payment', 'reversal'))
+        )
+        """
+    )
+    db.execute(
+        "CREATE INDEX ledger_payment_handovers_payment "
+        "ON ledger_payment_handovers(company, payment_id)"
+    )
+    db.execute(
+        "INSERT INTO ledger_payment_handovers (company, id, payment_id, kind, invoice_id, amount, "
+        "date, method, reference, qbo_id, reason, updated_at, home_amount, handed_at) "
+        "SELECT company, id, id, 'payment', invoice_id, amount, date, method, reference, qbo_id, "
+        "NULL, updated_at, home_amount, updated_at FROM ledger_payments WHERE source = 'quickbooks' "
+        "ORDER BY company, date, id"
+    )
+    # Invoices the CSV fallback wrote to a file for QuickBooks' import: the sync links each once
+    # QuickBooks holds it, and creates none of them until then unless a person releases it.
+    # `released_at` ends the hold; `outcome` says how: linked (found in QuickBooks) or released.
+    db.execute(
+        """
+        CREATE TABLE ledger_csv_written (
+            company TEXT NOT NULL,
+            invoice_id TEXT NOT NULL,
+            file TEXT NOT NULL,
+            written_at TEXT NOT NULL,
+            released_at TEXT,
+            outcome TEXT,
+            PRIMARY KEY (company, invoice_id),
+            FOREIGN KEY (company, invoice_id) REFERENCES ledger_invoices (company, id)
+        )
+        """
+    )
+    # The number QuickBooks gave a document it numbered itself (`numbering: quickbooks`).
+    db.execute("ALTER TABLE ledger_invoices ADD COLUMN qbo_number TEXT")
+
+
 STEPS = [
     m0020_ledger_catalog,
     m0021_ledger_documents,
@@ -270,4 +330,5 @@ STEPS = [
     m0023_mappings,
     m0024_ledger_tax,
     m0025_ledger_quickbooks_settlements,
+    m0026_ledger_handover_and_marks,
 ]

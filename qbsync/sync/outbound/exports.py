@@ -52,6 +52,7 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
                 links.save(
                     db, ctx.company, "invoice", op.subject_id, entity, doc, linked_by="lookup"
                 )
+                numbers.linked(ctx, op.subject_id, doc)
                 done(ctx, op, str(doc["Id"]), str(doc.get("SyncToken")))
                 ctx.stats.exported += 1
             continue
@@ -130,6 +131,7 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
                 links.save(
                     db, ctx.company, "invoice", op.subject_id, entity, doc, linked_by="export"
                 )
+                numbers.linked(ctx, op.subject_id, doc)
                 done(ctx, op, str(doc.get("Id")), str(doc.get("SyncToken")))
                 ctx.stats.exported += 1
     return len(chunk)
@@ -141,7 +143,7 @@ def settle_by_number(ctx: CycleContext, op: Op, verdict: numbers.Verdict) -> Non
     db = ctx.db
     match = verdict.match
     if ctx.dry_run:
-        note = "link" if match is not None else "duplicate_number"
+        note = "link" if match is not None else verdict.kind.value
         ids = [str(match["Id"])] if match is not None else [str(d["Id"]) for d in verdict.theirs]
         ctx.stats.would_send.append({"op": op.id, note: verdict.ours.entity, "ids": ids})
         return
@@ -156,6 +158,7 @@ def settle_by_number(ctx: CycleContext, op: Op, verdict: numbers.Verdict) -> Non
                 match,
                 linked_by=numbers.LINKED_BY,
             )
+            numbers.linked(ctx, op.subject_id, match)
             done(ctx, op, str(match["Id"]), str(match.get("SyncToken")))
         return
     message, data = numbers.conflict_message(verdict)
@@ -163,8 +166,8 @@ def settle_by_number(ctx: CycleContext, op: Op, verdict: numbers.Verdict) -> Non
         ctx,
         op,
         message,
-        kind=Kind.DUPLICATE_NUMBER,
-        hint=numbers.HINT,
+        kind=verdict.kind,
+        hint=verdict.hint,
         needs_person=True,
         data=data,
     )

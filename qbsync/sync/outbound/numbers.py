@@ -9,6 +9,11 @@ anything else under that number (several documents, or one that differs) is a
 keeps coming back each interval, so the exception closes itself once the cause is gone: the
 accountant renumbers or deletes theirs (ours is created), makes it match (linked), or voids
 ours in the ledger (nothing to export).
+
+Invoices the CSV fallback wrote (marked in the ledger: qbsync/ledger/csvmarks.py) are looked up
+by number whatever the numbering, and never created while their mark holds: found, linked as
+above; not found, held under a `csv_not_imported` exception until the file is imported (then
+linked, and the exception closes) or a person releases them (`qbsync invoices release`).
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from qbsync.ledger import lookup
+from qbsync.ledger import csvmarks, lookup, quickbooks
 from qbsync.money import cents, dec
 from qbsync.outbox import Op
 from qbsync.sync import links, payloads
 from qbsync.sync.context import CycleContext
+from qbsync.sync.exceptions import Kind
 
 LOOKUP_NUMBERS = 100  # DocNumbers per lookup query
 LINKED_BY = "matched_number"
@@ -40,11 +46,21 @@ class Ours:
 @dataclass
 class Verdict:
     """What a lookup by number says about one op: link to `match`, or a conflict with
-    `theirs` (a match is None and theirs empty when nothing carries the number)."""
+    `theirs`; or, for an invoice the CSV fallback wrote that QuickBooks does not hold yet
+    (`csv`, theirs empty), hold it."""
 
     ours: Ours
     match: dict[str, Any] | None
     theirs: list[dict[str, Any]]
+    csv: csvmarks.Mark | None = None
+
+    @property
+    def kind(self) -> Kind:
+        return Kind.CSV_NOT_IMPORTED if self.csv is not None else Kind.DUPLICATE_NUMBER
+
+    @property
+    def hint(self) -> str:
+        return CSV_HINT if self.csv is not None else HINT
 
 
 def net(doc: dict[str, Any]) -> Decimal:
@@ -94,9 +110,11 @@ def _quote(number: str) -> str:
     return "'" + number.replace("'", "\\'") + "'"
 
 
-def _ours(ctx: CycleContext, op: Op) -> Ours | None:
+def _ours(ctx: CycleContext, op: Op, csv_held: dict[str, csvmarks.Mark]) -> Ours | None:
     inv = lookup.invoice(ctx.db, ctx.company, op.subject_id)
-    if inv is None or ctx.settings.numbering != "ledger":
+    if inv is None:
+        return None
+    if ctx.settings.numbering != "ledger" and op.subject_id not in csv_held:
         return None  # QuickBooks numbers it: nothing of ours to collide with
     entity = "CreditMemo" if inv["type"] == "credit_note" else "Invoice"
     return Ours(
@@ -110,10 +128,12 @@ def _ours(ctx: CycleContext, op: Op) -> Ours | None:
 
 async def check(ctx: CycleContext, ops: list[Op]) -> dict[int, Verdict]:
     """Look the ops' numbers up in QuickBooks: one query per entity and LOOKUP_NUMBERS numbers.
-    Returns a verdict for each op whose number QuickBooks already holds."""
+    Returns a verdict for each op whose number QuickBooks already holds, and for each op of an
+    invoice a CSV mark holds back (found or not)."""
     ours: dict[int, Ours] = {}
+    csv_held = csvmarks.holding(ctx.db, ctx.company, sorted({op.subject_id for op in ops}))
     for op in ops:
-        found = _ours(ctx, op)
+        found = _ours(ctx, op, csv_held)
         if found is not None:
             ours[op.id] = found
     wanted: dict[str, set[str]] = defaultdict(set)
@@ -132,7 +152,11 @@ async def check(ctx: CycleContext, ops: list[Op]) -> dict[int, Verdict]:
     taken: set[tuple[str, str]] = set()  # claimed by an op earlier in this batch
     for op in ops:
         o = ours.get(op.id)
-        if o is None or not held.get((o.entity, o.number)):
+        if o is None:
+            continue
+        if not held.get((o.entity, o.number)):
+            if op.subject_id in csv_held:
+                verdicts[op.id] = Verdict(o, None, [], csv=csv_held[op.subject_id])
             continue
         docs = held[(o.entity, o.number)]
         match = None
@@ -147,8 +171,16 @@ async def check(ctx: CycleContext, ops: list[Op]) -> dict[int, Verdict]:
 
 
 def conflict_message(verdict: Verdict) -> tuple[str, dict[str, Any]]:
-    """The exception's message and data: ours and theirs, side by side."""
+    """The exception's message and data: ours and theirs, side by side (or, for an invoice the
+    CSV fallback wrote, when and where)."""
     o = verdict.ours
+    if verdict.csv is not None:
+        mark = verdict.csv
+        return (
+            f"{o.entity} number {o.number} is not in QuickBooks yet and was {mark.why()}. "
+            "Nothing was created.",
+            {"number": o.number, "file": mark.file, "written_at": mark.written_at},
+        )
     theirs = [theirs_summary(doc) for doc in verdict.theirs]
     ours = {
         "number": o.number,
@@ -174,3 +206,18 @@ HINT = (
     "otherwise renumber or delete theirs in QuickBooks, or void ours in the ledger. The next "
     "cycle looks again and closes this by itself."
 )
+CSV_HINT = (
+    "import the CSV file into QuickBooks (Settings > Import data > Invoices): the next cycle "
+    "finds the invoice by its number, links it and closes this. If the file will not be "
+    "imported: qbsync invoices release ID, and the next cycle creates it."
+)
+
+
+def linked(ctx: CycleContext, invoice_id: str, doc: dict[str, Any]) -> None:
+    """What the ledger learns when an export links a document (created, found by its marker or
+    by its number): with `numbering: quickbooks`, the number QuickBooks gave it; and a CSV mark
+    holding it has done its job. Through the ledger's doors; call inside the transaction that
+    records the link."""
+    if ctx.settings.numbering == "quickbooks":
+        quickbooks.record_number(ctx.db, ctx.company, invoice_id, doc.get("DocNumber"))
+    csvmarks.release(ctx.db, ctx.company, invoice_id, outcome="linked")
