@@ -41,8 +41,8 @@ class Reversed:
         return sum((m.dec(r["amount"]) for r in [*self.payments, *self.credits]), Decimal("0.00"))
 
     def describe(self, name: dict[str, str] | None = None) -> str:
-        """One line: "payment P-1 of 60.00 on invoice 5001; credit 30.00 of credit note CN-1
-        on invoice 5001". `name`: ledger id -> the number a person knows it by."""
+        """One line: "payment P-1 of 60.00 on invoice 5001; credit CA-1 of 30.00 from
+        credit note 2001 on invoice 5001". `name`: ledger id -> the number a person knows it by."""
         name = name or {}
         parts = [
             f"payment {r['id']} of {m.text(m.dec(r['amount']))} on invoice "
@@ -50,7 +50,7 @@ class Reversed:
             for r in self.payments
         ]
         parts += [
-            f"credit {m.text(m.dec(r['amount']))} of credit note "
+            f"credit {r['id']} of {m.text(m.dec(r['amount']))} from credit note "
             f"{name.get(r['credit_note_id'], r['credit_note_id'])} on invoice "
             f"{name.get(r['invoice_id'], r['invoice_id'])}"
             for r in self.credits

@@ -129,8 +129,8 @@ def _dangling(ctx: CycleContext, held: Reversed) -> str:
         )
     if ours:
         out += (
-            f"; the ledger's own {ours.describe(names)} now dangles: QuickBooks holds it as "
-            "the customer's unapplied credit"
+            f"; the ledger's own {ours.describe(names)} now dangles: QuickBooks unapplied it "
+            "(a payment is the customer's credit there now, a credit is back on its memo)"
         )
     return out
 
