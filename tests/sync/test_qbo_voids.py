@@ -274,6 +274,8 @@ def test_invoice_voided_in_quickbooks_while_paid_counts_nothing_twice(
     assert credits == []
     sync()
     assert open_exceptions("drift_voided_or_deleted") == []
+    # Nothing owed because of the reversal any more: the invoice is void in the ledger.
+    assert open_exceptions("qbo_void_reversed") == []
 
 
 def test_applied_credit_memo_deleted_in_quickbooks_reverses_the_credit(

@@ -16,7 +16,13 @@ from qbsync.ledger.reversals import Reversed, numbers
 from qbsync.money import cents
 from qbsync.sync import links
 from qbsync.sync.context import CycleContext
-from qbsync.sync.exceptions import Kind, close_exceptions, open_data, open_with_qbo_id
+from qbsync.sync.exceptions import (
+    Kind,
+    close_exceptions,
+    list_exceptions,
+    open_data,
+    open_with_qbo_id,
+)
 from qbsync.sync.inbound.window import deleted
 
 
@@ -179,30 +185,22 @@ def close_settled_reversals(ctx: CycleContext) -> int:
     it: the credit note whose credit was reversed is void in the ledger too; each invoice a
     reversed payment or credit was on is void, or settled again. Returns how many closed."""
     closed = 0
-    for subject_id, _ in open_with_qbo_id(ctx.db, ctx.company, Kind.QBO_VOID_REVERSED):
-        for subject_type in ("invoice", "qbo_payment"):
-            data = open_data(ctx.db, ctx.company, Kind.QBO_VOID_REVERSED, subject_type, subject_id)
-            if data is None:
-                continue
-            rows = data.get("reversed") or {}
-            invoices = {
-                r["invoice_id"] for r in [*rows.get("payments", []), *rows.get("credits", [])]
-            }
-            if subject_type == "invoice":
-                done = _is_void(ctx, subject_id)
-                note = "the credit note is void in the ledger as well"
-            else:
-                done = all(_is_void(ctx, i) or _settled(ctx, i) for i in invoices)
-                note = "each invoice it was on is settled again or void"
-            if done:
-                closed += close_exceptions(
-                    ctx.db,
-                    ctx.company,
-                    [Kind.QBO_VOID_REVERSED],
-                    subject_type,
-                    subject_id,
-                    note=note,
-                )
+    for item in list_exceptions(
+        ctx.db, ctx.company, status="open", kind=Kind.QBO_VOID_REVERSED.value
+    ):
+        subject_type, subject_id = item["subject_type"], item["subject_id"]
+        rows = (item.get("data") or {}).get("reversed") or {}
+        invoices = {r["invoice_id"] for r in [*rows.get("payments", []), *rows.get("credits", [])]}
+        if subject_type == "invoice":
+            done = _is_void(ctx, subject_id)
+            note = "the credit note is void in the ledger as well"
+        else:
+            done = all(_is_void(ctx, i) or _settled(ctx, i) for i in invoices)
+            note = "each invoice it was on is settled again or void"
+        if done:
+            closed += close_exceptions(
+                ctx.db, ctx.company, [Kind.QBO_VOID_REVERSED], subject_type, subject_id, note=note
+            )
     return closed
 
 
