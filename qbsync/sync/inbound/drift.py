@@ -2,8 +2,10 @@
 
 An edit under a SyncToken qbsync did not write, measured against the link's baseline, is drift
 for a person (accept QuickBooks' version or send the ledger's again); a void or delete there is
-drift too. Echoes of qbsync's own writes and changes that are not edits (a payment applied, a
-note) only move the remembered SyncToken.
+drift too, and never leaves money counted twice: a deleted credit memo's applied credit is
+reversed in the ledger, the money on a voided invoice is named (`_gone`). Echoes of qbsync's own
+writes and changes that are not edits (a payment applied, a note) only move the remembered
+SyncToken. Reversal exceptions close once nothing is owed because of them.
 """
 
 from __future__ import annotations

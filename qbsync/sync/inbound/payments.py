@@ -3,7 +3,9 @@
 A payment on invoices the ledger knows is recorded there (`ledger.quickbooks`), replacing what
 it recorded before; one naming an invoice the ledger does not know waits for it to be linked;
 one paying more than an invoice owes is held for a person. qbsync's own payments (pushed, or
-created and not yet recorded) are never counted as QuickBooks payments.
+created and not yet recorded) are never counted as QuickBooks payments. A payment voided or
+deleted there, or taken off an invoice QuickBooks voided or deleted, is reversed in the ledger
+and named (`qbo_void_reversed`), once.
 
 A payment in a foreign currency (multi-currency company) carries its amounts in the document's
 currency and an `ExchangeRate` (home-currency units per unit): the ledger keeps the amount as

@@ -1,7 +1,8 @@
 """Reading the change window: every change since a time, latest version of each object.
 
 The change feed (CDC) answers at most 1000 objects: a capped answer is read on from its newest
-time, never skipped. A window older than the feed reaches back is read by queries instead.
+time, never skipped. A window older than the feed reaches back (by our clock, or as QuickBooks
+answers it) is read by queries instead, with deletions found by ids (`gap`).
 """
 
 from __future__ import annotations
