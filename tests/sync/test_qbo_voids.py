@@ -318,3 +318,38 @@ def test_applied_credit_memo_deleted_in_quickbooks_reverses_the_credit(
     run_json("invoices", "void", NOTE, "--reason", "deleted in QuickBooks")
     sync()
     assert [r["subject_id"] for r in open_exceptions("qbo_void_reversed")] == [OTHER_NOTE]
+
+
+def test_payment_held_for_an_unknown_invoice_then_voided_settles_nothing(
+    exported: ConnectedCompany,
+) -> None:
+    ctl, realm = exported.control, exported.realm_id
+    customer = _customer(exported)
+    item = ctl.get(realm, "Invoice", qbo_id("invoice", TAXED))["Line"][0]["SalesItemLineDetail"][
+        "ItemRef"
+    ]["value"]
+    # An invoice keyed into QuickBooks by hand: the ledger does not know it.
+    theirs = ctl.create(
+        realm,
+        "Invoice",
+        {
+            "CustomerRef": {"value": customer},
+            "Line": [
+                {
+                    "Amount": "80.00",
+                    "DetailType": "SalesItemLineDetail",
+                    "SalesItemLineDetail": {"ItemRef": {"value": item}, "Qty": 1, "UnitPrice": 80},
+                }
+            ],
+        },
+    )
+    pay = ctl.record_payment(realm, customer, "80.00", invoice_id=theirs["Id"])
+    sync()
+    [held] = open_exceptions("qbo_payment_unknown_invoice")
+    assert held["qbo_id"] == pay["Id"]
+    ctl.void_payment(realm, pay["Id"])
+    sync()
+    # Void: nothing to hold, nothing was counted, nothing to reverse.
+    assert open_exceptions("qbo_payment_unknown_invoice") == []
+    assert open_exceptions("qbo_void_reversed") == []
+    assert [p["source"] for p in ledger_rows()[0]] == ["local"]

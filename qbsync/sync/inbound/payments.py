@@ -145,6 +145,13 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
         # it by its marker. Never count it as a QuickBooks payment.
         qbo_payments.store(db, company, obj, "ours")
         return
+    if voided(obj):
+        # Whatever held it (an unknown invoice, an overpayment) is moot: it moves nothing now.
+        if was_applied:
+            _raise_reversed(ctx, obj, quickbooks.reverse_payment(db, company, qbo_id), "voided")
+        qbo_payments.store(db, company, obj, "applied")
+        close_exceptions(db, company, SETTLE_KINDS, *subject, resolution="auto")
+        return
 
     found, unknown, moved = _lines(ctx, obj)
     label = f"QuickBooks payment {obj.get('PaymentRefNum') or qbo_id}"
@@ -213,12 +220,9 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
         {p.line: None if rate is None else cents(p.amount * rate) for p in found},
     )
     taken = quickbooks.reversed_since(before, quickbooks.settlement(db, company, qbo_id))
-    if voided(obj):
-        _raise_reversed(ctx, obj, taken, "voided")
-    else:
-        gone = _on_gone_documents(ctx, taken)
-        if gone:
-            _raise_reversed(ctx, obj, taken, f"taken off {gone} (voided or deleted there)")
+    gone = _on_gone_documents(ctx, taken)
+    if gone:
+        _raise_reversed(ctx, obj, taken, f"taken off {gone} (voided or deleted there)")
     qbo_payments.store(db, company, obj, "applied")
     if found or moved:
         ctx.stats.payments_applied += 1
