@@ -194,6 +194,7 @@ def test_split_quickbooks_payment_deleted_reverses_each_line(exported: Connected
     sync()
     assert paid(TAXED) == 0
     assert paid(EXEMPT) == Decimal("50.00")  # the ledger's own stays
+    assert exported_row(EXEMPT)["status"] == "partially_paid"
     [raised] = open_exceptions("qbo_void_reversed")
     assert "deleted" in raised["message"] and "100.00 in all" in raised["message"], raised
     assert "60.00 on invoice 8001" in raised["message"]
@@ -202,10 +203,16 @@ def test_split_quickbooks_payment_deleted_reverses_each_line(exported: Connected
     assert open_exceptions("qbo_void_reversed")[0]["occurrences"] == 1
 
 
-def test_pushed_local_payment_voided_in_quickbooks_is_reversed(exported: ConnectedCompany) -> None:
+@pytest.mark.parametrize("how", ["voided", "deleted"])
+def test_pushed_local_payment_voided_in_quickbooks_is_reversed(
+    exported: ConnectedCompany, how: str
+) -> None:
     ctl, realm = exported.control, exported.realm_id
     assert exported_row(EXEMPT)["status"] == "partially_paid"
-    ctl.void_payment(realm, qbo_id("payment", "PAY-8001"))
+    if how == "voided":
+        ctl.void_payment(realm, qbo_id("payment", "PAY-8001"))
+    else:
+        ctl.delete_payment(realm, qbo_id("payment", "PAY-8001"))
     sync()
     payments, _ = ledger_rows()
     assert payments == []
@@ -215,8 +222,26 @@ def test_pushed_local_payment_voided_in_quickbooks_is_reversed(exported: Connect
         Decimal("30.00"),
         Decimal("170.00"),
     )
+    assert row["status"] == "partially_paid"  # the credit still stands
     [raised] = open_exceptions("qbo_void_reversed")
     assert "PAY-8001" in raised["message"] and "50.00" in raised["message"], raised
+    assert how in raised["message"], raised
+    sync()
+    assert open_exceptions("qbo_void_reversed")[0]["occurrences"] == 1
+
+
+def test_pushed_credit_application_deleted_in_quickbooks_is_reversed(
+    exported: ConnectedCompany,
+) -> None:
+    ctl, realm = exported.control, exported.realm_id
+    ctl.delete_payment(realm, qbo_id("credit_application", "CA-8001"))
+    sync()
+    assert ledger_rows()[1] == []
+    row = exported_row(EXEMPT)
+    assert (Decimal(row["credited"]), Decimal(row["balance"])) == (Decimal("0"), Decimal("150.00"))
+    [raised] = open_exceptions("qbo_void_reversed")
+    assert raised["message"].startswith("credit application CA-8001 (QuickBooks payment")
+    assert "credit CA-8001 of 30.00 from credit note 8001 on invoice 8002" in raised["message"]
     sync()
     assert open_exceptions("qbo_void_reversed")[0]["occurrences"] == 1
 

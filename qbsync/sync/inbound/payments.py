@@ -270,9 +270,12 @@ def _raise_reversed(ctx: CycleContext, obj: dict[str, Any], taken: Reversed, how
         return
     qbo_id = str(obj["Id"])
     local = [r["id"] for r in taken.payments if r["source"] != "quickbooks"]
+    credits = [r["id"] for r in taken.credits if r["qbo_id"] is None]
     label = f"QuickBooks payment {obj.get('PaymentRefNum') or qbo_id}"
     if local:
         label = f"payment {', '.join(local)} ({label})"
+    elif credits:
+        label = f"credit application {', '.join(credits)} ({label})"
     ctx.raise_exception(
         Kind.QBO_VOID_REVERSED,
         "qbo_payment",
