@@ -172,7 +172,7 @@ def remove(db: Database, company: str, rows: Reversed) -> None:
 def void_unapplying(db: Database, company: str, invoice_id: str, reason: str | None) -> Reversed:
     """Void a document that has money against it: first take off its payments and the credit
     applied to it (or, for a credit note, the credit applied from it), then void it, all in one
-    transaction. Returns what was taken off. QuickBooks hears of the void as from any other
+    transaction; the void's reason keeps what was taken off. Returns what was taken off. QuickBooks hears of the void as from any other
     (a payment already pushed stays there, as the customer's credit once the invoice is void)."""
     with transaction(db):
         taken = on_document(db, company, invoice_id)
@@ -184,5 +184,9 @@ def void_unapplying(db: Database, company: str, invoice_id: str, reason: str | N
             remove(db, company, taken)
         else:
             taken = Reversed()
+        if taken:
+            # Kept with the void: what it took off, as the command showed it.
+            note = f"unapplied first: {taken.describe(numbers(db, company, taken))}"
+            reason = f"{reason}; {note}" if reason else note
         void_invoice(db, company, invoice_id, reason)
     return taken

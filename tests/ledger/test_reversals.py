@@ -100,6 +100,11 @@ def test_void_unapplying_takes_the_money_off_and_voids_in_one_go(
     assert "payment PAY-C1 of 100.00 on invoice INV-C1" in taken.describe()
     assert invoice_status(ledger_db, cad, "INV-C1") == "void"
     assert on_document(ledger_db, cad, "INV-C1") == Reversed()
+    [reason] = [
+        r[0]
+        for r in ledger_db.execute("SELECT void_reason FROM ledger_invoices WHERE id = 'INV-C1'")
+    ]
+    assert reason.startswith("wrong client; unapplied first: payment PAY-C1 of 100.00"), reason
     # The credit is the credit note's again; the pushes that had not gone are cancelled, the
     # void is queued.
     assert invoice_balance(ledger_db, cad, "CN-C1") == Decimal("56.50")
