@@ -8,6 +8,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from qbsync.qbo.errors import QboError
+from qbsync.sync.inbound.window import too_old
 from tests.fixtures.qbo import ConnectedCompany
 from tests.sync.helpers import store_execute
 from tests.sync.test_qbo_voids import (
@@ -92,3 +94,16 @@ def test_deletions_seen_when_our_cursor_is_older_than_the_feed(
     reads = _queries(exported.control.request_log())
     assert not any("/cdc" in r for r in reads), reads
     assert len(reads) == 5 + 3, reads
+
+
+def test_the_change_feed_refusing_an_old_window_is_recognized() -> None:
+    intuit = "Operation cdc with changedSince date 2026-01-01 which is older than fixed days is not supported."
+    assert too_old(QboError("QuickBooks error 10000", qbo_code="10000", detail=intuit))
+    assert too_old(
+        QboError(
+            "QuickBooks error 6000",
+            qbo_code="6000",
+            detail="changedSince must be within the last 30 days.",
+        )
+    )
+    assert not too_old(QboError("QuickBooks error 6000", qbo_code="6000", detail="Invalid Number"))

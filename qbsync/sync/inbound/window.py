@@ -23,9 +23,11 @@ Change = tuple[str, dict[str, Any]]
 
 
 def too_old(err: QboError) -> bool:
-    """QuickBooks refusing a change-feed window older than it keeps (30 days by its clock)."""
+    """QuickBooks refusing a change-feed window older than it keeps (30 days by its clock):
+    "Operation cdc with changedSince date ... which is older than fixed days is not supported",
+    or "changedSince must be within the last 30 days"."""
     text = f"{err.detail or ''} {err.message}".lower()
-    return "changedsince" in text and "days" in text
+    return "changedsince" in text and ("days" in text or "older" in text)
 
 
 def deleted(obj: dict[str, Any]) -> bool:
