@@ -20,7 +20,7 @@ from qbsync.ledger.store import void_invoice
 from qbsync.outbox import SubjectType
 from qbsync.store.tx import transaction
 
-_PAYMENT_COLUMNS = "id, invoice_id, amount, date, method, reference, source, qbo_id"
+_PAYMENT_COLUMNS = "id, invoice_id, amount, home_amount, date, method, reference, source, qbo_id"
 _CREDIT_COLUMNS = "id, credit_note_id, invoice_id, amount, date, qbo_id"
 
 

@@ -94,7 +94,9 @@ def test_void_unapplying_takes_the_money_off_and_voids_in_one_go(
     cad: str, ledger_db: Database
 ) -> None:
     taken = void_unapplying(ledger_db, cad, "INV-C1", "wrong client")
-    assert [(p["id"], p["amount"]) for p in taken.payments] == [("PAY-C1", "100.00")]
+    assert [(p["id"], p["amount"], p["home_amount"]) for p in taken.payments] == [
+        ("PAY-C1", "100.00", "73.00")
+    ]
     assert [(c["id"], c["amount"]) for c in taken.credits] == [("CA-C1", "50.00")]
     assert taken.total == Decimal("150.00")
     assert "payment PAY-C1 of 100.00 on invoice INV-C1" in taken.describe()
