@@ -226,20 +226,56 @@ def open_(
     return {"invoice": invoice_id, "qbo_id": link.qbo_id, "url": url}
 
 
-@command(app, "void")
+def _render_void(out: Console, data: dict[str, Any]) -> None:
+    out.print(f"{data['invoice']}: void in the ledger; the next cycle voids it in QuickBooks")
+    if "unapplied" in data:
+        out.print(f"taken off first ({data['unapplied']['total']}): {data['unapplied_text']}")
+
+
+@command(app, "void", render=_render_void)
 def void(
     invoice_id: Annotated[str, typer.Argument(metavar="ID")],
     reason: Annotated[str, typer.Option("--reason", help="Why, for the record.")],
     company: CompanyOption = None,
+    unapply: Annotated[
+        bool,
+        typer.Option(
+            "--unapply",
+            help="Void it even with money applied: first take its payments and applied credit "
+            "(a credit note: the credit applied from it) off in the ledger, in the same "
+            "transaction, and list what was taken off. QuickBooks keeps a payment already "
+            "pushed, as the customer's credit once the invoice is void.",
+        ),
+    ] = False,
 ) -> dict[str, Any]:
     """Void a finalized invoice in the ledger; the next cycle voids it in QuickBooks (a credit
     note is deleted there, as QuickBooks cannot void credit memos).
 
     Refused (exit 2) while payments or credits are applied to it, or while a credit note's
-    credit is applied: take them off first, or the money would dangle."""
+    credit is applied: take them off first, or the money would dangle; or void it with
+    --unapply, which takes them off in the ledger and lists them."""
+    from qbsync.errors import InputError
+    from qbsync.ledger.reversals import void_unapplying
     from qbsync.ledger.store import void_invoice
 
     with Workspace() as ws:
         key, _ = ws.company(company)
-        void_invoice(ws.store, key, invoice_id, reason)
-        return {"invoice": invoice_id, "status": "void", "queued": True, "reason": reason}
+        if not unapply:
+            try:
+                void_invoice(ws.store, key, invoice_id, reason)
+            except InputError as err:
+                raise InputError(
+                    err.message,
+                    "or void it anyway, taking them off in the ledger: qbsync invoices void "
+                    f"{invoice_id} --reason ... --unapply",
+                ) from None
+            return {"invoice": invoice_id, "status": "void", "queued": True, "reason": reason}
+        taken = void_unapplying(ws.store, key, invoice_id, reason)
+        return {
+            "invoice": invoice_id,
+            "status": "void",
+            "queued": True,
+            "reason": reason,
+            "unapplied": taken.as_data(),
+            "unapplied_text": taken.describe() or "nothing was applied",
+        }

@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from qbsync.ledger import reversals
+from qbsync.ledger.reversals import Reversed
 from qbsync.money import cents, dec
 from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
@@ -350,14 +352,20 @@ def mark_pushed(
     )
 
 
-def accept_void(db: Database, company: str, invoice_id: str) -> None:
-    """A document voided or deleted in QuickBooks, accepted by a person: void in the ledger too.
-    Nothing is queued (QuickBooks already has it so)."""
-    db.execute(
-        "UPDATE ledger_invoices SET status = 'void', voided_at = ?, updated_at = ? "
-        "WHERE company = ? AND id = ?",
-        [utc_now_iso(), utc_now_iso(), company, invoice_id],
-    )
+def accept_void(db: Database, company: str, invoice_id: str) -> Reversed:
+    """A document voided or deleted in QuickBooks, accepted by a person: void in the ledger too,
+    and take off the money the ledger still counted against it (QuickBooks already unapplied
+    it: a payment there is the customer's credit now). Nothing is queued (QuickBooks already
+    has it so). Returns what was taken off."""
+    with transaction(db):
+        taken = reversals.on_document(db, company, invoice_id)
+        reversals.remove(db, company, taken)
+        db.execute(
+            "UPDATE ledger_invoices SET status = 'void', voided_at = ?, updated_at = ? "
+            "WHERE company = ? AND id = ?",
+            [utc_now_iso(), utc_now_iso(), company, invoice_id],
+        )
+    return taken
 
 
 def record_number(db: Database, company: str, invoice_id: str, number: str | None) -> bool:
@@ -372,3 +380,45 @@ def record_number(db: Database, company: str, invoice_id: str, number: str | Non
         [str(number), utc_now_iso(), company, invoice_id, str(number)],
     )
     return bool(cursor.rowcount)
+
+
+# Voids and deletes made in QuickBooks -------------------------------------------------------
+
+
+def settlement(
+    db: Database, company: str, qbo_id: str, credit_ids: list[str] | None = None
+) -> Reversed:
+    """What a QuickBooks Payment settles in the ledger now (see reversals.of_qbo_payment)."""
+    return reversals.of_qbo_payment(db, company, qbo_id, credit_ids)
+
+
+def reverse_payment(
+    db: Database, company: str, qbo_id: str, credit_ids: list[str] | None = None
+) -> Reversed:
+    """A Payment voided or deleted in QuickBooks: every ledger row it settles leaves the ledger,
+    whether recorded from QuickBooks or the ledger's own payment (or credit application,
+    `credit_ids`) pushed as it. The invoices owe that money again. Returns what was reversed
+    (nothing when it was reversed already)."""
+    with transaction(db):
+        taken = reversals.of_qbo_payment(db, company, qbo_id, credit_ids)
+        reversals.remove(db, company, taken)
+    return taken
+
+
+def reverse_credit_note(db: Database, company: str, credit_note_id: str) -> Reversed:
+    """A credit memo deleted (or voided) in QuickBooks: the credit its ledger credit note
+    applied to invoices is reversed (QuickBooks took it off them). Returns what was reversed."""
+    with transaction(db):
+        taken = reversals.from_credit_note(db, company, credit_note_id)
+        reversals.remove(db, company, taken)
+    return taken
+
+
+def money_on(db: Database, company: str, doc_id: str) -> Reversed:
+    """What the ledger counts against a document (its payments and credit), not removed."""
+    return reversals.on_document(db, company, doc_id)
+
+
+def reversed_since(before: Reversed, after: Reversed) -> Reversed:
+    """What a change took off (reversals.less)."""
+    return reversals.less(before, after)

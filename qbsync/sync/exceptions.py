@@ -34,6 +34,7 @@ class Kind(StrEnum):
     PAYMENT_UNAPPLIED = "pushed_payment_unapplied"
     DUPLICATE_NUMBER = "duplicate_number"
     CSV_NOT_IMPORTED = "csv_not_imported"
+    QBO_VOID_REVERSED = "qbo_void_reversed"
 
 
 TITLES: dict[Kind, str] = {
@@ -53,6 +54,7 @@ TITLES: dict[Kind, str] = {
     Kind.PAYMENT_UNAPPLIED: "pushed payment left unapplied",
     Kind.DUPLICATE_NUMBER: "QuickBooks already holds another document with this number",
     Kind.CSV_NOT_IMPORTED: "written to the CSV file, not in QuickBooks yet",
+    Kind.QBO_VOID_REVERSED: "reversed in the ledger: voided or deleted in QuickBooks",
 }
 
 # How an exception of each kind may be resolved by hand (beyond --dismiss).

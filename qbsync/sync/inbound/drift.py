@@ -2,18 +2,29 @@
 
 An edit under a SyncToken qbsync did not write, measured against the link's baseline, is drift
 for a person (accept QuickBooks' version or send the ledger's again); a void or delete there is
-drift too. Echoes of qbsync's own writes and changes that are not edits (a payment applied, a
-note) only move the remembered SyncToken.
+drift too, and never leaves money counted twice: a deleted credit memo's applied credit is
+reversed in the ledger, the money on a voided invoice is named (`_gone`). Echoes of qbsync's own
+writes and changes that are not edits (a payment applied, a note) only move the remembered
+SyncToken. Reversal exceptions close once nothing is owed because of them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from qbsync.ledger import lookup
+from qbsync.ledger import lookup, quickbooks
+from qbsync.ledger.balances import invoice_balance
+from qbsync.ledger.reversals import Reversed, numbers
+from qbsync.money import cents
 from qbsync.sync import links
 from qbsync.sync.context import CycleContext
-from qbsync.sync.exceptions import Kind, close_exceptions, open_data, open_with_qbo_id
+from qbsync.sync.exceptions import (
+    Kind,
+    close_exceptions,
+    list_exceptions,
+    open_data,
+    open_with_qbo_id,
+)
 from qbsync.sync.inbound.window import deleted
 
 
@@ -71,9 +82,28 @@ def _gone(
     token: str | None,
     again: str,
 ) -> None:
-    """A linked document voided or deleted by someone in QuickBooks: drift, for a person."""
+    """A linked document voided or deleted by someone in QuickBooks: drift, for a person. The
+    money on it is never left counted twice: a credit memo's applied credit is reversed in the
+    ledger at once (QuickBooks took it off the invoices); the payments and credit on an invoice
+    are named, those recorded from QuickBooks follow QuickBooks (reversed as their change is
+    read), the ledger's own dangle until a person decides."""
     links.set_state(ctx.db, link, how, token)
     ctx.stats.drift_found += 1
+    message = f"{label} was {how} in QuickBooks"
+    data: dict[str, Any] = {"how": how}
+    accept = "--accept to void it in the ledger as well"
+    if entity == "CreditMemo":
+        taken = quickbooks.reverse_credit_note(ctx.db, ctx.company, link.local_id)
+        if taken:
+            message += f"; the ledger reversed the credit it had applied ({cents(taken.total)})"
+            data["reversed"] = taken.as_data()
+            _raise_credit_reversed(ctx, link, label, how, taken)
+    else:
+        held = quickbooks.money_on(ctx.db, ctx.company, link.local_id)
+        if held:
+            message += _dangling(ctx, held)
+            data["settled"] = held.as_data()
+            accept += " (this takes off the ledger's payments and credit still on it)"
     ctx.raise_exception(
         Kind.DRIFT_VOIDED_DELETED,
         "invoice",
@@ -81,9 +111,55 @@ def _gone(
         label=label,
         qbo_entity=entity,
         qbo_id=link.qbo_id,
-        message=f"{label} was {how} in QuickBooks",
-        hint=f"--accept to void it in the ledger as well, or --reexport to {again}",
-        data={"how": how},
+        message=message,
+        hint=f"{accept}, or --reexport to {again}",
+        data=data,
+    )
+
+
+def _dangling(ctx: CycleContext, held: Reversed) -> str:
+    """The words for the money the ledger counts on an invoice QuickBooks voided or deleted:
+    QuickBooks unapplied all of it (a payment there is the customer's credit now)."""
+    names = numbers(ctx.db, ctx.company, held)
+    theirs = Reversed(
+        [p for p in held.payments if p["source"] == "quickbooks"],
+        [c for c in held.credits if c["qbo_id"] is not None],
+    )
+    ours = Reversed(
+        [p for p in held.payments if p["source"] != "quickbooks"],
+        [c for c in held.credits if c["qbo_id"] is None],
+    )
+    out = f" while {cents(held.total)} was settled on it in the ledger"
+    if theirs:
+        out += (
+            f"; recorded from QuickBooks, {theirs.describe(names)}: unapplied there, so "
+            "reversed in the ledger as its payment is read (counted once)"
+        )
+    if ours:
+        out += (
+            f"; the ledger's own {ours.describe(names)} now dangles: QuickBooks unapplied it "
+            "(a payment is the customer's credit there now, a credit is back on its memo)"
+        )
+    return out
+
+
+def _raise_credit_reversed(
+    ctx: CycleContext, link: links.Link, label: str, how: str, taken: Reversed
+) -> None:
+    ctx.raise_exception(
+        Kind.QBO_VOID_REVERSED,
+        "invoice",
+        link.local_id,
+        label=label,
+        qbo_entity=link.qbo_entity,
+        qbo_id=link.qbo_id,
+        message=f"{label} was {how} in QuickBooks; the ledger reversed "
+        f"{taken.describe(numbers(ctx.db, ctx.company, taken))} ({cents(taken.total)} in all): those invoices "
+        "owe it again",
+        hint="void the credit note in the ledger too (qbsync invoices void "
+        f"{link.local_id} --reason ...), or issue the credit again; this closes by itself when "
+        "the credit note is void in the ledger",
+        data={"how": how, "reversed": taken.as_data()},
     )
 
 
@@ -103,4 +179,37 @@ def close_voided_in_ledger(ctx: CycleContext) -> int:
                 invoice_id,
                 note="voided in the ledger as well",
             )
+    return closed + close_settled_reversals(ctx)
+
+
+def close_settled_reversals(ctx: CycleContext) -> int:
+    """A reversal of a QuickBooks void or delete closes once nothing is left owing because of
+    it: the credit note whose credit was reversed is void in the ledger too; each invoice a
+    reversed payment or credit was on is void, or settled again. Returns how many closed."""
+    closed = 0
+    for item in list_exceptions(
+        ctx.db, ctx.company, status="open", kind=Kind.QBO_VOID_REVERSED.value
+    ):
+        subject_type, subject_id = item["subject_type"], item["subject_id"]
+        rows = (item.get("data") or {}).get("reversed") or {}
+        invoices = {r["invoice_id"] for r in [*rows.get("payments", []), *rows.get("credits", [])]}
+        if subject_type == "invoice":
+            done = _is_void(ctx, subject_id)
+            note = "the credit note is void in the ledger as well"
+        else:
+            done = all(_is_void(ctx, i) or _settled(ctx, i) for i in invoices)
+            note = "each invoice it was on is settled again or void"
+        if done:
+            closed += close_exceptions(
+                ctx.db, ctx.company, [Kind.QBO_VOID_REVERSED], subject_type, subject_id, note=note
+            )
     return closed
+
+
+def _is_void(ctx: CycleContext, doc_id: str) -> bool:
+    inv = lookup.invoice(ctx.db, ctx.company, doc_id)
+    return inv is None or inv["status"] == "void"
+
+
+def _settled(ctx: CycleContext, invoice_id: str) -> bool:
+    return invoice_balance(ctx.db, ctx.company, invoice_id) <= 0

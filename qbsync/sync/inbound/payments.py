@@ -3,7 +3,9 @@
 A payment on invoices the ledger knows is recorded there (`ledger.quickbooks`), replacing what
 it recorded before; one naming an invoice the ledger does not know waits for it to be linked;
 one paying more than an invoice owes is held for a person. qbsync's own payments (pushed, or
-created and not yet recorded) are never counted as QuickBooks payments.
+created and not yet recorded) are never counted as QuickBooks payments. A payment voided or
+deleted there, or taken off an invoice QuickBooks voided or deleted, is reversed in the ledger
+and named (`qbo_void_reversed`), once.
 
 A payment in a foreign currency (multi-currency company) carries its amounts in the document's
 currency and an `ExchangeRate` (home-currency units per unit): the ledger keeps the amount as
@@ -21,6 +23,7 @@ from typing import Any
 from qbsync import outbox
 from qbsync.companies.records import read_facts
 from qbsync.ledger import lookup, quickbooks
+from qbsync.ledger.reversals import Reversed, numbers
 from qbsync.money import cents, dec
 from qbsync.sync import links, qbo_payments
 from qbsync.sync.context import CycleContext
@@ -121,12 +124,16 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
         if not deleted(obj):
             qbo_payments.set_sync_token(db, company, qbo_id, token)
         _close_unapplied(ctx, obj)
+        if deleted(obj) or voided(obj):
+            # The ledger's own payment (or credit application) pushed as it is gone there.
+            taken = quickbooks.reverse_payment(db, company, qbo_id, _pushed_credits(ctx, qbo_id))
+            _raise_reversed(ctx, obj, taken, "deleted" if deleted(obj) else "voided")
         return  # qbsync pushed it: its echo is never counted again
     subject = ("qbo_payment", qbo_id)
     was_applied = bool(prev and prev.state == "applied")
     if deleted(obj):
         if was_applied:
-            quickbooks.remove_payment(db, company, qbo_id)
+            _raise_reversed(ctx, obj, quickbooks.reverse_payment(db, company, qbo_id), "deleted")
         if prev:
             qbo_payments.mark_deleted(db, company, qbo_id)
         close_exceptions(db, company, SETTLE_KINDS, *subject, resolution="auto")
@@ -137,6 +144,13 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
         # Created by qbsync, but the answer was lost before it was recorded: the outbox settles
         # it by its marker. Never count it as a QuickBooks payment.
         qbo_payments.store(db, company, obj, "ours")
+        return
+    if voided(obj):
+        # Whatever held it (an unknown invoice, an overpayment) is moot: it moves nothing now.
+        if was_applied:
+            _raise_reversed(ctx, obj, quickbooks.reverse_payment(db, company, qbo_id), "voided")
+        qbo_payments.store(db, company, obj, "applied")
+        close_exceptions(db, company, SETTLE_KINDS, *subject, resolution="auto")
         return
 
     found, unknown, moved = _lines(ctx, obj)
@@ -184,6 +198,7 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
             "resolve with --retry",
         )
         return
+    before = quickbooks.settlement(db, company, qbo_id)
     quickbooks.record_payment(
         db,
         company,
@@ -204,10 +219,78 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
         qbo_id,
         {p.line: None if rate is None else cents(p.amount * rate) for p in found},
     )
+    taken = quickbooks.reversed_since(before, quickbooks.settlement(db, company, qbo_id))
+    gone = _on_gone_documents(ctx, taken)
+    if gone:
+        _raise_reversed(ctx, obj, taken, f"taken off {gone} (voided or deleted there)")
     qbo_payments.store(db, company, obj, "applied")
     if found or moved:
         ctx.stats.payments_applied += 1
     close_exceptions(db, company, SETTLE_KINDS, *subject, resolution="auto")
+
+
+def voided(obj: dict[str, Any]) -> bool:
+    """A payment voided in QuickBooks: it stays, at a zero total with every line at zero and
+    "Voided" in front of its note. (A payment that only moves credit is at zero too, but its
+    lines are not, and its note says nothing of a void.)"""
+    return (
+        not deleted(obj)
+        and dec(obj.get("TotalAmt")) == 0
+        and all(dec(line.get("Amount")) == 0 for line in obj.get("Line") or [])
+        and (obj.get("PrivateNote") or "").startswith("Voided")
+    )
+
+
+def _pushed_credits(ctx: CycleContext, qbo_id: str) -> list[str]:
+    """The ledger's credit application pushed as this Payment, if it is one."""
+    link = links.by_qbo(ctx.db, ctx.company, "Payment", qbo_id)
+    return [link.local_id] if link and link.local_type == "credit_application" else []
+
+
+def _on_gone_documents(ctx: CycleContext, taken: Reversed) -> str:
+    """The documents, voided or deleted in QuickBooks, that the rows taken off were on ("" when
+    none: an edit that moved money between live invoices is followed, not a reversal)."""
+    names = numbers(ctx.db, ctx.company, taken)
+    gone = []
+    for row in [*taken.payments, *taken.credits]:
+        for doc_id in (row["invoice_id"], row.get("credit_note_id")):
+            link = links.by_local(ctx.db, ctx.company, "invoice", doc_id) if doc_id else None
+            if link is not None and link.state in ("voided", "deleted"):
+                name = f"{'credit note' if link.qbo_entity == 'CreditMemo' else 'invoice'} "
+                name += names.get(link.local_id, link.local_id)
+                if name not in gone:
+                    gone.append(name)
+    return ", ".join(gone)
+
+
+def _raise_reversed(ctx: CycleContext, obj: dict[str, Any], taken: Reversed, how: str) -> None:
+    """Name what the ledger reversed because of a void or delete in QuickBooks (nothing when
+    nothing was: a re-read of a void already reversed)."""
+    if not taken:
+        return
+    qbo_id = str(obj["Id"])
+    local = [r["id"] for r in taken.payments if r["source"] != "quickbooks"]
+    credits = [r["id"] for r in taken.credits if r["qbo_id"] is None]
+    label = f"QuickBooks payment {obj.get('PaymentRefNum') or qbo_id}"
+    if local:
+        label = f"payment {', '.join(local)} ({label})"
+    elif credits:
+        label = f"credit application {', '.join(credits)} ({label})"
+    ctx.raise_exception(
+        Kind.QBO_VOID_REVERSED,
+        "qbo_payment",
+        qbo_id,
+        label=label,
+        qbo_entity="Payment",
+        qbo_id=qbo_id,
+        message=f"{label} was {how} in QuickBooks; the ledger reversed "
+        f"{taken.describe(numbers(ctx.db, ctx.company, taken))} ({cents(taken.total)} in all): those invoices "
+        "owe it again",
+        hint="if the money did arrive, record the payment again (in QuickBooks, or in billing "
+        "and import it); dismiss this once seen: it closes by itself when each invoice is "
+        f"settled again or void ({ctx.qbo_url('Payment', qbo_id)})",
+        data={"how": how, "reversed": taken.as_data()},
+    )
 
 
 def retry_waiting_payments(ctx: CycleContext) -> int:

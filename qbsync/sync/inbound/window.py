@@ -1,7 +1,8 @@
 """Reading the change window: every change since a time, latest version of each object.
 
 The change feed (CDC) answers at most 1000 objects: a capped answer is read on from its newest
-time, never skipped. A window older than the feed reaches back is read by queries instead.
+time, never skipped. A window older than the feed reaches back (by our clock, or as QuickBooks
+answers it) is read by queries instead, with deletions found by ids (`gap`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from qbsync.qbo.errors import QboError
 from qbsync.sync.context import CycleContext
+from qbsync.sync.inbound import gap
 from qbsync.timeutil import parse_iso
 
 ENTITIES = ("Customer", "Invoice", "CreditMemo", "Payment")
@@ -17,6 +20,14 @@ CDC_CAP = 1000
 CDC_MAX_AGE = dt.timedelta(days=29)
 
 Change = tuple[str, dict[str, Any]]
+
+
+def too_old(err: QboError) -> bool:
+    """QuickBooks refusing a change-feed window older than it keeps (30 days by its clock):
+    "Operation cdc with changedSince date ... which is older than fixed days is not supported",
+    or "changedSince must be within the last 30 days"."""
+    text = f"{err.detail or ''} {err.message}".lower()
+    return "changedsince" in text and ("days" in text or "older" in text)
 
 
 def deleted(obj: dict[str, Any]) -> bool:
@@ -43,13 +54,26 @@ async def read_window(ctx: CycleContext, since: dt.datetime, until: dt.datetime)
         if seen is None or _updated(obj) >= _updated(seen[1]):
             latest[key] = (entity, obj)
 
-    if until - since > CDC_MAX_AGE:
+    async def read_gap() -> None:
+        # Older than the change feed reaches back: queries, and deletions found by ids.
         for entity, obj in await _read_by_query(ctx, since):
             keep(entity, obj)
+        for entity, obj in await gap.deletions(ctx):
+            keep(entity, obj)
+
+    if until - since > CDC_MAX_AGE:
+        await read_gap()
     else:
         start = since
         while True:
-            answer = await ctx.client.cdc(list(ENTITIES), start)
+            try:
+                answer = await ctx.client.cdc(list(ENTITIES), start)
+            except QboError as err:
+                if start != since or not too_old(err):
+                    raise
+                # QuickBooks' clock, not ours, says the cursor is past the feed's reach.
+                await read_gap()
+                break
             objects = [(e, o) for e, items in answer.items() for o in items]
             for entity, obj in objects:
                 keep(entity, obj)
@@ -74,7 +98,7 @@ async def _read_by_query(
     ctx: CycleContext, since: dt.datetime, before: dt.datetime | None = None
 ) -> list[Change]:
     """For a cursor older than the change feed reaches back: queries by LastUpdatedTime. They
-    cannot see deletions; drift checks on linked documents catch those later."""
+    cannot see deletions: `gap.deletions` finds those by ids."""
     out: list[Change] = []
     where = f"MetaData.LastUpdatedTime >= '{_qbo_time(since)}'"
     if before is not None:

@@ -220,6 +220,12 @@ async def reexport(out: Outbound, op: Op) -> None:
     except PayloadError as err:
         fail(ctx, op, err.message, hint=err.hint, needs_person=True)
         return
+    if link.qbo_entity == "Invoice" and "DueDate" not in body and link.baseline:
+        # No due date of its own: QuickBooks worked it out from the terms qbsync sent. An
+        # update leaves an edited due date alone unless it is sent: send the one it had.
+        due = link.baseline.get("due_date")
+        if due:
+            body["DueDate"] = due
     claim(ctx, [op])
     try:
         live = await ctx.client.read(link.qbo_entity, link.qbo_id)
@@ -232,6 +238,19 @@ async def reexport(out: Outbound, op: Op) -> None:
         return
     except QboError as err:
         fail_from_error(ctx, op, err)
+        return
+    missed = not_restored(body, doc)
+    if missed:
+        # QuickBooks took the update but not every field: the drift stays open, the op with it.
+        fail(
+            ctx,
+            op,
+            f"QuickBooks did not take back what qbsync sent: {'; '.join(missed)}",
+            final=True,
+            hint="change it back in QuickBooks by hand, or --accept QuickBooks' version "
+            f"({ctx.qbo_url(link.qbo_entity, link.qbo_id)})",
+            data={"not_restored": missed},
+        )
         return
     with transaction(db):
         links.save(
@@ -252,3 +271,34 @@ async def reexport(out: Outbound, op: Op) -> None:
             op.subject_id,
             resolution="reexport",
         )
+
+
+_SENT_FIELDS = (
+    ("customer", "CustomerRef"),
+    ("doc_number", "DocNumber"),
+    ("txn_date", "TxnDate"),
+    ("due_date", "DueDate"),
+    ("currency", "CurrencyRef"),
+)
+
+
+def not_restored(sent: dict[str, Any], answer: dict[str, Any]) -> list[str]:
+    """The fields of a re-export body that QuickBooks' answer does not hold ("due_date: sent
+    2026-11-04, QuickBooks holds 2027-03-01"); empty when every one came back."""
+    want, got = links.canonical(sent), links.canonical(answer)
+    out = [
+        f"{key}: sent {want[key]}, QuickBooks holds {got[key]}"
+        for key, field in _SENT_FIELDS
+        if field in sent and want[key] != got[key]
+    ]
+    if "Line" in sent:
+        if len(want["lines"]) != len(got["lines"]):
+            out.append(f"lines: sent {len(want['lines'])}, QuickBooks holds {len(got['lines'])}")
+        else:
+            for index, (a, b) in enumerate(zip(want["lines"], got["lines"], strict=True), 1):
+                out += [
+                    f"line {index} {key}: sent {a[key]}, QuickBooks holds {b.get(key)}"
+                    for key in a
+                    if a[key] is not None and a[key] != b.get(key)
+                ]
+    return out
