@@ -33,6 +33,9 @@ class Kind(StrEnum):
     DRIFT_VOIDED_DELETED = "drift_voided_or_deleted"
     PAYMENT_UNAPPLIED = "pushed_payment_unapplied"
     DUPLICATE_NUMBER = "duplicate_number"
+    TOTAL_MISMATCH = "total_mismatch"
+    TAX_MISMATCH = "tax_mismatch"
+    CURRENCY_MISMATCH = "currency_mismatch"
 
 
 TITLES: dict[Kind, str] = {
@@ -51,6 +54,9 @@ TITLES: dict[Kind, str] = {
     Kind.DRIFT_VOIDED_DELETED: "drift: voided or deleted in QuickBooks",
     Kind.PAYMENT_UNAPPLIED: "pushed payment left unapplied",
     Kind.DUPLICATE_NUMBER: "QuickBooks already holds another document with this number",
+    Kind.TOTAL_MISMATCH: "QuickBooks' total differs from the ledger's",
+    Kind.TAX_MISMATCH: "QuickBooks' tax differs from the ledger's",
+    Kind.CURRENCY_MISMATCH: "document currency differs from its QuickBooks customer's",
 }
 
 # How an exception of each kind may be resolved by hand (beyond --dismiss).
@@ -66,6 +72,7 @@ RESOLUTIONS: dict[Kind, tuple[str, ...]] = {
     Kind.PAYMENT_PUSH_FAILING: ("retry",),
     Kind.QBO_PAYMENT_UNKNOWN_INVOICE: ("retry",),
     Kind.QBO_PAYMENT_SETTLED_INVOICE: ("retry",),
+    Kind.CURRENCY_MISMATCH: ("retry",),
 }
 
 
