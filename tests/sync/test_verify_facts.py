@@ -81,8 +81,9 @@ def test_a_currency_or_tax_refusal_reads_the_preferences_again() -> None:
         "refused", qbo_code="6000", detail="Make sure all your transactions have a VAT rate"
     )
     other = QboError("refused", qbo_code="6140", detail="Duplicate Document Number Error")
+    note = QboError("refused", qbo_code="2050", element="PrivateNote", detail="too long")
     assert preference_error(currency) and preference_error(vat)
-    assert not preference_error(other)
+    assert not preference_error(other) and not preference_error(note)
 
     client = FakeClient()
     with Workspace() as ws:

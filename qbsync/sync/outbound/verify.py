@@ -19,6 +19,7 @@ before it is sent to a customer of another currency.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -35,16 +36,10 @@ from qbsync.sync.payload_tax import ledger_knows_tax
 
 CUSTOMER_CHUNK = 100  # customer ids per `Id IN (...)` lookup
 # What a refusal over a currency or tax preference names (its element or its words).
-PREFERENCE_WORDS = (
-    "currency",
-    "exchangerate",
-    "taxcode",
-    "txntaxdetail",
-    "globaltaxcalculation",
-    "sales tax",
-    "vat",
-    "gst",
-    "hst",
+PREFERENCE_WORDS = re.compile(
+    r"currency|exchangerate|taxcode|txntaxdetail|globaltaxcalculation|sales tax|"
+    r"\b(?:vat|gst|hst|qst)\b",
+    re.IGNORECASE,
 )
 
 
@@ -172,12 +167,13 @@ def verify(ctx: CycleContext, invoice_id: str, entity: str, doc: dict[str, Any])
         )
         return True
     total = next((d for d in found if d.what == "total"), None)
-    head = (
-        f"ledger {total.ledger} vs QuickBooks {total.quickbooks}"
-        if total is not None
-        else f"totals agree at {cents(inv['total'])}, but"
-    )
     rest = "; ".join(d.text() for d in found if d.what != "total")
+    if total is None:
+        summary = f"{name}: the totals agree at {cents(inv['total'])}, but {rest}"
+    else:
+        summary = f"{name}: ledger {total.ledger} vs QuickBooks {total.quickbooks}" + (
+            f" ({rest})" if rest else ""
+        )
     ctx.raise_exception(
         Kind.TOTAL_MISMATCH,
         "invoice",
@@ -185,7 +181,7 @@ def verify(ctx: CycleContext, invoice_id: str, entity: str, doc: dict[str, Any])
         label=name,
         qbo_entity=entity,
         qbo_id=qbo_id,
-        message=f"{name}: {head}" + (f" ({rest})" if rest else ""),
+        message=summary,
         hint="compare the document in QuickBooks with the ledger's; once they agree (a "
         "re-export, a correction in QuickBooks or in the ledger) the next verification "
         "resolves this",
@@ -202,8 +198,8 @@ def verify(ctx: CycleContext, invoice_id: str, entity: str, doc: dict[str, Any])
 
 def preference_error(err: QboError) -> bool:
     """QuickBooks refused a document over a currency or tax preference or validation."""
-    words = " ".join(str(x or "") for x in (err.element, err.detail, err.message)).lower()
-    return any(word in words for word in PREFERENCE_WORDS)
+    words = " ".join(str(x or "") for x in (err.element, err.detail, err.message))
+    return PREFERENCE_WORDS.search(words) is not None
 
 
 async def after_refusal(ctx: CycleContext, errors: list[QboError]) -> None:
