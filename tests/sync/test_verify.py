@@ -20,7 +20,7 @@ import pytest
 from tests.fixtures.qbo import ConnectedCompany
 from tests.fixtures.sim import SimOptions
 from tests.support import run, run_json
-from tests.sync.helpers import sim_docs
+from tests.sync.helpers import sim_docs, store_query
 from tests.sync.test_payload_tax import doc, export, item, money
 
 EXPORT_FIELDS = {
@@ -196,11 +196,22 @@ def test_us_automated_tax_source_quickbooks_takes_its_tax(
     assert money(docs["7102"]["TotalAmt"]) == Decimal("108.85")
     assert rows["7102"]["balance"] == "108.85"
 
+    # Each line took its share of QuickBooks' tax (one taxed line: all of it).
+    lines = store_query(
+        "SELECT tax, total FROM ledger_invoice_lines WHERE invoice_id = 'D-7102' ORDER BY line_no"
+    )
+    assert lines == [{"tax": "8.87", "total": "108.85"}]
+    # Importing the same file again is the same invoice: nothing changes, nothing is queued.
+    again = run_json("ledger", "import", str(tmp_path / "ledger.json"))["data"]
+    assert again["counts"]["invoices"]["unchanged"] == 3, again
+    assert not any(again["ops"].values()), again
+    assert ledger_export()["7102"]["tax"] == "8.87"
+
     pay_in_quickbooks(connected_company, docs, "7101", "7102")
     assert_paid(docs, "7101", "7102")
-    # A second cycle sends nothing again: taking QuickBooks' tax queued no re-export.
-    again = run_json("sync", "run")["data"]["cycles"][0]
-    assert again["stats"]["exported"] == 0 and again["stats"]["ops_failed"] == 0, again
+    # A later cycle sends nothing again: taking QuickBooks' tax queued no re-export.
+    cycle = run_json("sync", "run")["data"]["cycles"][0]
+    assert cycle["stats"]["exported"] == 0 and cycle["stats"]["ops_failed"] == 0, cycle
 
 
 @pytest.mark.parametrize("sim_options", [SimOptions(seed="us-ast")])
