@@ -5,6 +5,7 @@ the wizard and `invoices show` all start there."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,8 +93,7 @@ class CycleContext:
     async def refresh_facts(self) -> CompanyFacts:
         """Read CompanyInfo and Preferences again now (after QuickBooks refused a document
         over a currency or tax preference) and store them."""
-        info = await self.client.company_info()
-        prefs = await self.client.preferences()
+        info, prefs = await asyncio.gather(self.client.company_info(), self.client.preferences())
         self._facts = CompanyFacts.from_qbo(info, prefs)
         write_facts(self.db, self.company, self._facts.__dict__)
         return self._facts
