@@ -456,3 +456,30 @@ def test_multi_currency_eur_invoice_paid_and_a_currency_mismatch_is_stopped(
         "GBP",
         "EUR",
     )
+
+
+@pytest.mark.parametrize("sim_options", [SimOptions(seed="multi-currency")])
+def test_a_failed_currency_look_up_fails_the_documents_not_the_cycle(
+    connected_company: ConnectedCompany, tmp_path: Path
+) -> None:
+    connected_company.control.inject_fault("*Customer*Id*IN*", status=500, count=20)
+    ledger = {
+        "clients": [{"id": "C-EU", "name": "Berlin Robotics GmbH", "currency": "EUR"}],
+        "tax_regions": [{"id": "TR-EX", "name": "Exempt"}],
+        "invoices": [doc("7451", "C-EU", [item("S-CON", "1", "120.00", "TR-EX")], currency="EUR")],
+    }
+    docs = export(
+        tmp_path,
+        connected_company,
+        ledger,
+        {"C-EU": "Berlin Robotics GmbH"},
+        {"TR-EX": "NON"},
+        failed=1,
+    )
+    assert "7451" not in docs  # nothing was sent
+    ops = store_query("SELECT state, last_error FROM outbox WHERE subject_id = 'D-7451'")
+    assert ops[0]["state"] == "failed", ops
+    assert "could not look the customer's currency up" in ops[0]["last_error"], ops
+    assert connected_company.control.faults()[0]["fired"] > 0
+    cycles = run_json("sync", "history")["data"]
+    assert cycles[0]["result"] != "failed", cycles[0]

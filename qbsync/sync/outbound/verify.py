@@ -241,7 +241,14 @@ async def currency_guard(
     if not facts.multi_currency or not ready:
         return ready
     ids = {str(body["CustomerRef"]["value"]) for _, _, body in ready}
-    currencies = await customer_currencies(ctx, ids, known)
+    try:
+        currencies = await customer_currencies(ctx, ids, known)
+    except FATAL:
+        raise
+    except QboError as err:  # nothing was sent: look again on the next attempt
+        for op, _, _ in ready:
+            fail(ctx, op, f"could not look the customer's currency up in QuickBooks: {err.message}")
+        return []
     kept = []
     for op, entity, body in ready:
         customer = str(body["CustomerRef"]["value"])
