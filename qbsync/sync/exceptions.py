@@ -21,6 +21,9 @@ class Kind(StrEnum):
     AUTH_FAILED = "connection_auth_failed"
     CONNECTION_EXPIRING = "connection_expiring"
     EXPORT_FAILING = "export_failing"
+    TOTAL_MISMATCH = "total_mismatch"
+    TAX_MISMATCH = "tax_mismatch"
+    CURRENCY_MISMATCH = "currency_mismatch"
     VOID_FAILING = "void_failing"
     PAYMENT_INVOICE_NOT_IN_QBO = "payment_invoice_not_in_qbo"
     PAYMENT_CUSTOMER_NOT_MAPPED = "payment_customer_not_mapped"
@@ -33,15 +36,15 @@ class Kind(StrEnum):
     DRIFT_VOIDED_DELETED = "drift_voided_or_deleted"
     PAYMENT_UNAPPLIED = "pushed_payment_unapplied"
     DUPLICATE_NUMBER = "duplicate_number"
-    TOTAL_MISMATCH = "total_mismatch"
-    TAX_MISMATCH = "tax_mismatch"
-    CURRENCY_MISMATCH = "currency_mismatch"
 
 
 TITLES: dict[Kind, str] = {
     Kind.AUTH_FAILED: "connection failed authentication",
     Kind.CONNECTION_EXPIRING: "connection expires soon",
     Kind.EXPORT_FAILING: "export keeps failing",
+    Kind.TOTAL_MISMATCH: "QuickBooks' total differs from the ledger's",
+    Kind.TAX_MISMATCH: "QuickBooks' tax differs from the ledger's",
+    Kind.CURRENCY_MISMATCH: "document currency differs from its QuickBooks customer's",
     Kind.VOID_FAILING: "void keeps failing",
     Kind.PAYMENT_INVOICE_NOT_IN_QBO: "payment push: invoice not in QuickBooks",
     Kind.PAYMENT_CUSTOMER_NOT_MAPPED: "payment push: customer not mapped",
@@ -54,9 +57,6 @@ TITLES: dict[Kind, str] = {
     Kind.DRIFT_VOIDED_DELETED: "drift: voided or deleted in QuickBooks",
     Kind.PAYMENT_UNAPPLIED: "pushed payment left unapplied",
     Kind.DUPLICATE_NUMBER: "QuickBooks already holds another document with this number",
-    Kind.TOTAL_MISMATCH: "QuickBooks' total differs from the ledger's",
-    Kind.TAX_MISMATCH: "QuickBooks' tax differs from the ledger's",
-    Kind.CURRENCY_MISMATCH: "document currency differs from its QuickBooks customer's",
 }
 
 # How an exception of each kind may be resolved by hand (beyond --dismiss).
