@@ -70,6 +70,14 @@ class QboLimits(_Strict):
     minor_version: int = Field(75, ge=75)
 
 
+class TaxSettings(_Strict):
+    source: Literal["ledger", "quickbooks"] = Field(
+        "ledger",
+        description="whose tax wins: the ledger's (a difference is a tax_mismatch exception) "
+        "or QuickBooks' (written into the ledger after each export)",
+    )
+
+
 class CompanySettings(_Strict):
     environment: Literal["production", "sandbox", "sim"] = "production"
     sim_url: str | None = None
@@ -81,6 +89,7 @@ class CompanySettings(_Strict):
     post_quantities: bool = True
     round_payments: bool = True
     on_cancel: Literal["void", "delete"] = "void"
+    tax: TaxSettings = Field(default_factory=TaxSettings)
 
 
 class Config(_Strict):

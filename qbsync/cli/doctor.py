@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -25,13 +25,22 @@ def _render(out: Console, data: dict[str, Any]) -> None:
 
 def register(root: typer.Typer) -> None:
     @command(root, "doctor", render=_render)
-    def doctor(company: CompanyOption = None) -> Outcome:
+    def doctor(
+        company: CompanyOption = None,
+        refresh: Annotated[
+            bool,
+            typer.Option(
+                "--refresh",
+                help="Read the company's preferences (currency, tax) from QuickBooks again now.",
+            ),
+        ] = False,
+    ) -> Outcome:
         """Diagnose config, store, secrets and clock (and the QuickBooks side once connected).
 
         Exits 1 when any check fails; warnings alone exit 0.
         """
         with Workspace() as ws:
-            checks = [c.as_dict() for c in run_checks(ws, company)]
+            checks = [c.as_dict() for c in run_checks(ws, company, refresh=refresh)]
         statuses = {c["status"] for c in checks}
         worst = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "ok"
         code = ExitCode.FAILED if worst == "fail" else ExitCode.OK

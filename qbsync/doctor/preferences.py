@@ -19,6 +19,15 @@ def _company_facts(ws: Workspace, key: str) -> tuple[Any, str] | None:
     if stored:
         data, fetched_at = stored
         return CompanyFacts(**data), f"as read {fetched_at[:16].replace('T', ' ')}"
+    facts = _read_live(ws, key)
+    return None if facts is None else (facts, "read now")
+
+
+def _read_live(ws: Workspace, key: str) -> Any:
+    """CompanyFacts read from QuickBooks now and stored for the sync (None: not connected)."""
+    from qbsync.companies import records
+    from qbsync.sync.payloads import CompanyFacts
+
     row = records.get_row(ws.store, key)
     if not row or not row["connected"] or row["needs_reconnect"]:
         return None
@@ -29,7 +38,36 @@ def _company_facts(ws: Workspace, key: str) -> tuple[Any, str] | None:
             return await client.company_info(), await client.preferences()
 
     info, prefs = run(read())
-    return CompanyFacts.from_qbo(info, prefs), "read now"
+    facts = CompanyFacts.from_qbo(info, prefs)
+    records.write_facts(ws.store, key, facts.__dict__)
+    return facts
+
+
+def refresh_preferences(ws: Workspace, company: str | None) -> list[Check]:
+    """`doctor --refresh`: read the company's preferences (home currency, multi-currency,
+    automated sales tax, ...) from QuickBooks again now, replacing the stored copy."""
+    key = qbo_company(ws, company)
+    if key is None:
+        return []
+    facts = _read_live(ws, key)
+    if facts is None:
+        return [
+            Check(
+                "preferences refresh",
+                "warn",
+                f"{key}: not connected, nothing read",
+                f"qbsync connect --company {key}",
+            )
+        ]
+    tax = "automated sales tax" if facts.automated_sales_tax else "manual tax codes"
+    return [
+        Check(
+            "preferences refresh",
+            "ok",
+            f"{key}: read from QuickBooks now (home currency {facts.home_currency}, "
+            f"multi-currency {'on' if facts.multi_currency else 'off'}, {tax})",
+        )
+    ]
 
 
 def check_preferences(ws: Workspace, company: str | None) -> list[Check]:

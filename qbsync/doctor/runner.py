@@ -23,9 +23,10 @@ CHECKS: list[CheckFn] = [
 ]
 
 
-def run_checks(ws: Workspace, company: str | None) -> list[Check]:
+def run_checks(ws: Workspace, company: str | None, *, refresh: bool = False) -> list[Check]:
+    """Every check; `refresh` first reads the company's preferences from QuickBooks again."""
     results: list[Check] = []
-    for fn in CHECKS:
+    for fn in ([preferences.refresh_preferences] if refresh else []) + CHECKS:
         try:
             results.extend(fn(ws, company))
         except QbsyncError as exc:

@@ -5,6 +5,7 @@ the wizard and `invoices show` all start there."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,10 +17,7 @@ from qbsync.config import CompanySettings, SyncSettings
 from qbsync.sync import cycles
 from qbsync.sync.exceptions import Kind, Raised, open_exception
 from qbsync.sync.payloads import CompanyFacts
-from qbsync.timeutil import parse_iso, utc_now
 from qbsync.workspace import Workspace
-
-FACTS_MAX_AGE_S = 6 * 3600
 
 Progress = Callable[[str, int, int], None]
 
@@ -72,15 +70,30 @@ class CycleContext:
             self.progress(stage, done, total)
 
     async def facts(self) -> CompanyFacts:
-        """CompanyInfo and Preferences, cached in the store for a few hours."""
+        """CompanyInfo and Preferences, read from QuickBooks once per cycle (their tax and
+        currency facts decide how documents are built: a copy hours old would build them
+        wrong) and kept in the store for doctor. Should QuickBooks not answer, the stored copy
+        serves, however old."""
         if self._facts is not None:
             return self._facts
-        stored = read_facts(self.db, self.company)
-        if stored and (utc_now() - parse_iso(stored[1])).total_seconds() < FACTS_MAX_AGE_S:
+        from qbsync.qbo.errors import QboError
+        from qbsync.sync.outbound.opstate import FATAL
+
+        try:
+            return await self.refresh_facts()
+        except FATAL:
+            raise
+        except QboError:
+            stored = read_facts(self.db, self.company)
+            if stored is None:
+                raise
             self._facts = CompanyFacts(**stored[0])
             return self._facts
-        info = await self.client.company_info()
-        prefs = await self.client.preferences()
+
+    async def refresh_facts(self) -> CompanyFacts:
+        """Read CompanyInfo and Preferences again now (after QuickBooks refused a document
+        over a currency or tax preference) and store them."""
+        info, prefs = await asyncio.gather(self.client.company_info(), self.client.preferences())
         self._facts = CompanyFacts.from_qbo(info, prefs)
         write_facts(self.db, self.company, self._facts.__dict__)
         return self._facts

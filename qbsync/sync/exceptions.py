@@ -21,6 +21,9 @@ class Kind(StrEnum):
     AUTH_FAILED = "connection_auth_failed"
     CONNECTION_EXPIRING = "connection_expiring"
     EXPORT_FAILING = "export_failing"
+    TOTAL_MISMATCH = "total_mismatch"
+    TAX_MISMATCH = "tax_mismatch"
+    CURRENCY_MISMATCH = "currency_mismatch"
     VOID_FAILING = "void_failing"
     PAYMENT_INVOICE_NOT_IN_QBO = "payment_invoice_not_in_qbo"
     PAYMENT_CUSTOMER_NOT_MAPPED = "payment_customer_not_mapped"
@@ -41,6 +44,9 @@ TITLES: dict[Kind, str] = {
     Kind.AUTH_FAILED: "connection failed authentication",
     Kind.CONNECTION_EXPIRING: "connection expires soon",
     Kind.EXPORT_FAILING: "export keeps failing",
+    Kind.TOTAL_MISMATCH: "QuickBooks' total differs from the ledger's",
+    Kind.TAX_MISMATCH: "QuickBooks' tax differs from the ledger's",
+    Kind.CURRENCY_MISMATCH: "document currency differs from its QuickBooks customer's",
     Kind.VOID_FAILING: "void keeps failing",
     Kind.PAYMENT_INVOICE_NOT_IN_QBO: "payment push: invoice not in QuickBooks",
     Kind.PAYMENT_CUSTOMER_NOT_MAPPED: "payment push: customer not mapped",
@@ -70,6 +76,7 @@ RESOLUTIONS: dict[Kind, tuple[str, ...]] = {
     Kind.PAYMENT_PUSH_FAILING: ("retry",),
     Kind.QBO_PAYMENT_UNKNOWN_INVOICE: ("retry",),
     Kind.QBO_PAYMENT_SETTLED_INVOICE: ("retry",),
+    Kind.CURRENCY_MISMATCH: ("retry",),
 }
 
 

@@ -31,6 +31,17 @@ def test_demo_runs_the_story_and_leaves_nothing_behind(qbsync_home: Path) -> Non
     assert "customers" not in {m["kind"] for m in steps["import the mappings"]["data"]["added"]}
     first = steps["first sync cycle"]["data"]
     assert first["result"] == "succeeded" and first["stats"]["exported"] == 4
+    agree = steps["totals agree to the cent"]["data"]
+    assert agree["total_mismatch"] == 0
+    taxed = {d["number"]: d for d in agree["documents"] if d["ledger_tax"] != "0.00"}
+    assert taxed["1002"] == {
+        "number": "1002",
+        "ledger_total": "1040.34",  # 937.50 + 95.00 + 7.84 tax (95.00 at 8.25 %)
+        "ledger_tax": "7.84",
+        "quickbooks_total": "1040.34",
+        "quickbooks_tax": "7.84",
+    }
+    assert len(agree["documents"]) == 4 and "1001" in taxed
     second = steps["second sync cycle"]["data"]["stats"]
     assert second["payments_applied"] == 1 and second["drift_found"] == 1
     paid = steps["the payment reached the ledger"]["data"]

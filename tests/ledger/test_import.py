@@ -47,7 +47,8 @@ def test_amounts_are_exact_decimals(sample_ledger: SampleLedger, ledger_db: Data
     assert [line.amount for line in inv.lines] == [Decimal("600.00"), Decimal("171.88")]
     assert inv.subtotal == Decimal("771.88")  # 1.25 x 137.50 = 171.875, rounded half up
     assert inv.lines[1].unit_price == Decimal("137.50")
-    assert invoice_balance(ledger_db, "acme", "INV-1001") == Decimal("1785.00")  # 1935 - 150
+    # 1935.00 + 11.14 tax (135.00 taxed at 8.25 % = 11.1375) - 150.00 credited
+    assert invoice_balance(ledger_db, "acme", "INV-1001") == Decimal("1796.14")
     assert invoice_status(ledger_db, "acme", "INV-1001") == "partially_paid"
     assert invoice_status(ledger_db, "acme", "CN-2001") == "paid"  # fully applied
     assert invoice_status(ledger_db, "acme", "INV-1004") == "draft"

@@ -50,7 +50,9 @@ def test_confident_links_payments_read_back_and_the_next_cycle_exports_none_of_t
     assert (data["linked"], data["payments_read"], data["payments_applied"]) == (2, 1, 1)
     review = by_invoice(data)["INV-1002"]
     assert review["status"] == "review"
-    assert review["why"].startswith("amount differs: ledger 1032.50, QuickBooks 1042.50 before tax")
+    assert review["why"].startswith(
+        "total differs: ledger 1040.34, QuickBooks 1050.34 tax included (lines 1032.50 and 1042.50)"
+    )
     assert link(company.key, "invoice", "INV-1001")["qbo_id"] == str(keyed_in["invoice"]["Id"])
     assert link(company.key, "invoice", "CN-2001")["qbo_entity"] == "CreditMemo"
     assert link(company.key, "invoice", "INV-1001")["linked_by"] == "wizard"
@@ -107,7 +109,7 @@ def test_history_plan_round_trip_and_all_or_nothing(
 ) -> None:
     shown = run("wizard", "history")
     assert shown.exit_code == 0, shown.stderr
-    assert "2 confident, 1 review, 1 missing" in shown.stdout and "amount differs" in shown.stdout
+    assert "2 confident, 1 review, 1 missing" in shown.stdout and "total differs" in shown.stdout
     preview = run("wizard", "go-live")
     assert preview.exit_code == 0, preview.stderr
     assert "the first cycle will export 4 document(s)" in preview.stdout
@@ -179,13 +181,15 @@ def test_amounts_to_the_cent_customer_and_duplicates(
     finally:
         db.close()
     assert (
-        got["ok"].status == "confident" and got["ok"].why == "same number and amount, same customer"
+        got["ok"].status == "confident" and got["ok"].why == "same number and total, same customer"
     )
     assert got["penny"].status == "review"
-    assert got["penny"].why == "amount differs: ledger 1935.00, QuickBooks 1935.01 before tax"
+    assert got["penny"].why == (
+        "total differs: ledger 1946.14, QuickBooks 1946.15 tax included (lines 1935.00 and 1935.01)"
+    )
     assert (
         got["discount"].status == "review"
-        and "holds -46.14 besides lines and tax" in got["discount"].why
+        and "discount and other charges 0.00 and -46.14" in got["discount"].why
     )
     assert got["customer"].status == "review" and "customer differs" in got["customer"].why
     assert (

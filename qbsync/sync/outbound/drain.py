@@ -78,6 +78,8 @@ class Outbound:
         # What a lookup by number found for ops checked before their batch (numbers.check).
         self.verdicts: dict[int, numbers.Verdict] = {}
         self.checked: set[int] = set()
+        # QuickBooks customer id -> its currency, read once per drain (verify.currency_guard).
+        self.customer_currencies: dict[str, str] = {}
 
     async def drain(self, op_ids: list[int] | None = None) -> None:
         ops = due_ops(self.ctx, op_ids)

@@ -21,6 +21,7 @@ from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind, close_exceptions
 from qbsync.sync.outbound import numbers
 from qbsync.sync.outbound.opstate import FATAL, claim, done, fail, fail_from_error
+from qbsync.sync.outbound.verify import after_refusal, currency_guard, verify
 from qbsync.sync.payloads import PayloadError
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
                 )
                 numbers.linked(ctx, op.subject_id, doc)
                 done(ctx, op, str(doc["Id"]), str(doc.get("SyncToken")))
+                verify(ctx, op.subject_id, entity, doc)
                 ctx.stats.exported += 1
             continue
         creating.append(op)
@@ -95,6 +97,9 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
             )
         return len(chunk)
 
+    ready = await currency_guard(ctx, ready, out.customer_currencies)
+    if not ready:
+        return len(chunk)
     claim(ctx, [op for op, _, _ in ready])
     items = [
         BatchItem(bid=str(op.id), operation="create", entity=entity, body=body)
@@ -116,15 +121,18 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
     except QboError as err:
         for op, _, _ in ready:
             fail_from_error(ctx, op, err)
+        await after_refusal(ctx, [err])
         return len(chunk)
 
     by_bid = {r.bid: r for r in results}
+    refusals: list[QboError] = []
     for op, entity, _ in ready:
         result = by_bid.get(str(op.id))
         if result is None:
             fail(ctx, op, "QuickBooks' batch answer left this item out", uncertain=True)
         elif result.fault is not None:
             fail_from_error(ctx, op, result.fault)
+            refusals.append(result.fault)
         else:
             doc = result.body or {}
             with transaction(db):
@@ -133,7 +141,9 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
                 )
                 numbers.linked(ctx, op.subject_id, doc)
                 done(ctx, op, str(doc.get("Id")), str(doc.get("SyncToken")))
+                verify(ctx, op.subject_id, entity, doc)
                 ctx.stats.exported += 1
+    await after_refusal(ctx, refusals)
     return len(chunk)
 
 
@@ -226,6 +236,9 @@ async def reexport(out: Outbound, op: Op) -> None:
         due = link.baseline.get("due_date")
         if due:
             body["DueDate"] = due
+    guarded = await currency_guard(ctx, [(op, link.qbo_entity, body)], out.customer_currencies)
+    if not guarded:
+        return
     claim(ctx, [op])
     try:
         live = await ctx.client.read(link.qbo_entity, link.qbo_id)
@@ -238,6 +251,7 @@ async def reexport(out: Outbound, op: Op) -> None:
         return
     except QboError as err:
         fail_from_error(ctx, op, err)
+        await after_refusal(ctx, [err])
         return
     missed = not_restored(body, doc)
     if missed:
@@ -263,6 +277,7 @@ async def reexport(out: Outbound, op: Op) -> None:
             linked_by=link.linked_by,
         )
         done(ctx, op, str(doc["Id"]), str(doc["SyncToken"]))
+        verify(ctx, op.subject_id, link.qbo_entity, doc)
         close_exceptions(
             db,
             ctx.company,
