@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
+from qbsync.cli.confirm import YesOption, confirm
 from qbsync.cli.output import MODE, Console, cells, key_value_table, rows_table, styled
 from qbsync.errors import NotFoundError, UsageError
 from qbsync.sync import context, links
@@ -202,6 +203,7 @@ def void(
     invoice_id: Annotated[str, typer.Argument(metavar="ID")],
     reason: Annotated[str, typer.Option("--reason", help="Why, for the record.")],
     company: CompanyOption = None,
+    yes: YesOption = False,
 ) -> dict[str, Any]:
     """Void a finalized invoice in the ledger; the next cycle voids it in QuickBooks (a credit
     note is deleted there, as QuickBooks cannot void credit memos).
@@ -212,5 +214,6 @@ def void(
 
     with Workspace() as ws:
         key, _ = ws.company(company)
+        confirm(f"void invoice {invoice_id} of {key} (in QuickBooks too, at the next cycle)", yes)
         void_invoice(ws.store, key, invoice_id, reason)
         return {"invoice": invoice_id, "status": "void", "queued": True, "reason": reason}
