@@ -215,6 +215,23 @@ def save(config: Config, path: Path | None = None) -> Path:
     return path
 
 
+def set_in_file(dotted_key: str, raw: str, path: Path | None = None) -> Config:
+    """`config set`: set one key in config.yaml, from the file as it is, so that a file that no
+    longer validates (a duration without its unit) can be fixed key by key."""
+    path = path or paths.config_file()
+    data: Any = {}
+    if path.exists():
+        try:
+            data = load_located(path.read_text(encoding="utf-8"), str(path)).data or {}
+        except Exception as exc:  # InputError from the YAML parser: the config's exit code
+            raise ConfigError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    updated = set_value(Config(), dotted_key, raw, data=data)
+    save(updated, path)
+    return updated
+
+
 def get_value(config: Config, dotted_key: str) -> Any:
     """The effective value of `a.b.c` (defaults filled in), as config.yaml would spell it."""
     parts = [p for p in dotted_key.split(".") if p]
@@ -241,8 +258,11 @@ def example_text() -> str:
     return files("qbsync").joinpath("config.example.yaml").read_text(encoding="utf-8")
 
 
-def set_value(config: Config, dotted_key: str, raw: str) -> Config:
-    """Set `a.b.c` to a YAML scalar (so `true`, `30` and `2026-01-01` keep their types)."""
+def set_value(
+    config: Config, dotted_key: str, raw: str, *, data: dict[str, Any] | None = None
+) -> Config:
+    """Set `a.b.c` to a YAML scalar (so `true`, `30` and `2026-01-01` keep their types).
+    `data`: the file's own data instead of `config`'s (to fix a file that does not validate)."""
     parts = [p for p in dotted_key.split(".") if p]
     if not parts:
         raise ConfigError("empty key")
@@ -250,7 +270,8 @@ def set_value(config: Config, dotted_key: str, raw: str) -> Config:
         value = yaml.safe_load(raw) if raw != "" else None
     except yaml.YAMLError:
         value = raw
-    data = to_yaml_data(config, only_set=True)
+    if data is None:
+        data = to_yaml_data(config, only_set=True)
     node: Any = data
     for depth, part in enumerate(parts[:-1]):
         if not isinstance(node, dict):

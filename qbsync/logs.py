@@ -15,8 +15,6 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from filelock import FileLock
-
 from qbsync import paths
 from qbsync.redact import RedactingFilter
 
@@ -42,6 +40,8 @@ class SharedFileHandler(logging.FileHandler):
     """A log file that many processes append to and rotate safely."""
 
     def __init__(self, path: Path, max_bytes: int = MAX_BYTES, backups: int = BACKUPS) -> None:
+        from filelock import FileLock  # here: commands that only read pay nothing for it
+
         super().__init__(path, mode="a", encoding="utf-8")
         self.max_bytes = max_bytes
         self.backups = backups

@@ -191,6 +191,10 @@ def test_bare_numbers_for_durations_are_refused_naming_the_key_and_rule() -> Non
         shown = run("config", "show")
         assert shown.exit_code == 2 and shown.stdout == ""
         assert "config.yaml:2: sync.interval: 10 has no unit" in shown.stderr
+    # The fix, as the message names it, works on the file that does not validate.
+    run_json("config", "set", "sync.interval", "10s")
+    assert paths.config_file().read_text() == "sync:\n  interval: 10s\n"
+    assert run("config", "show").exit_code == 0
     with pytest.raises(ValueError, match="has no unit"):
         config.parse_duration("10")
     daemon = run("daemon", "--once", "--interval", "10", "--json")

@@ -36,9 +36,9 @@ def set_(
     value: Annotated[str, typer.Argument(help="New value, as YAML (true, 30, 10m, 2026-01-01).")],
 ) -> dict[str, Any]:
     """Change one setting. The whole file is validated before anything is written."""
-    with Workspace() as ws:
-        updated = config_mod.set_value(ws.config, key, value)
-        path = config_mod.save(updated)
+    with Workspace():
+        updated = config_mod.set_in_file(key, value)
+        path = paths.config_file()
         data: Any = config_mod.to_yaml_data(updated)
         for part in key.split("."):
             data = data.get(part) if isinstance(data, dict) else None
