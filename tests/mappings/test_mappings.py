@@ -210,10 +210,10 @@ def test_set_list_delete(ledger_company: str, demo_lists: CountingSource) -> Non
     assert run_json("mappings", "list", "widgets", code=2)["error"]["code"] == "invalid_input"
     bad = run_json("mappings", "set", "accounts", "deposit", "Services", code=2)["error"]
     assert "no QuickBooks Account named 'Services'" in bad["message"]  # Income: not a deposit
-    run_json("mappings", "delete", "customers", "CL-1", "--yes")
-    assert run_json("mappings", "delete", "customers", "CL-1", "--yes", code=2)["error"][
-        "code"
-    ] == ("not_found")
+    run_json("mappings", "delete", "customers", "CL-1", "-y")
+    assert run_json("mappings", "delete", "customers", "-y", "CL-1", code=2)["error"]["code"] == (
+        "not_found"
+    )
 
 
 def test_resolver_reads_each_list_once() -> None:

@@ -117,12 +117,7 @@ def test_drift_for_a_deleted_invoice_closes_once_the_ledger_voids_it(
 
     # The billing side voids it in the ledger (not through the exception): the cause is gone.
     run_json(
-        "invoices",
-        "void",
-        "INV-1003",
-        "--reason",
-        "deleted in QuickBooks by the accountant",
-        "--yes",
+        "invoices", "void", "INV-1003", "--reason", "deleted in QuickBooks by the accountant", "-y"
     )
     cycle = sync()
     assert cycle["result"] == "succeeded", cycle
