@@ -5,7 +5,7 @@ clients and linked invoices are done, skipped ones are not asked again (unless -
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from rich.console import Console
 from rich.markup import escape
@@ -46,6 +46,14 @@ def _candidates_table(title: str, cands: list[Candidate], numbered: bool) -> Tab
     return table
 
 
+class _Lines:
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def readline(self) -> str:
+        return self.stream.readline().rstrip("\r\n")
+
+
 class Wizard:
     def __init__(
         self,
@@ -57,7 +65,9 @@ class Wizard:
         stream: TextIO | None = None,
     ):
         self.ws, self.key, self.out, self.revisit = ws, key, out, revisit
-        self.stream = stream  # where answers are read from (None: the terminal)
+        # Where answers are read from (None: the terminal), a line at a time without its end,
+        # as a terminal gives it (so that an empty answer takes the default).
+        self.stream = cast(TextIO, _Lines(stream)) if stream is not None else None
 
     def ask(self, question: str, *, default: str, choices: list[str] | None = None) -> str:
         """One prompt; `q` quits the wizard from any of them."""

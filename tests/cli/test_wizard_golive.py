@@ -48,6 +48,7 @@ def test_it_proposes_the_earliest_document_and_previews_before_saving(
     assert preview < screen.index(f"Save go-live {earliest}? (n = choose another date) [y/n/q]")
     assert "0 held back" in screen
     assert f"go-live saved: {earliest}" in screen
+    assert "use YYYY-MM-DD" not in screen and screen.count(PROMPT) == 1
     assert config.load().companies["acme"].go_live == dt.date.fromisoformat(earliest)
 
 
@@ -73,3 +74,25 @@ def test_q_quits_at_every_prompt_and_writes_nothing(
 def test_go_live_command_shows_the_proposal(sample_ledger: SampleLedger) -> None:
     shown = run_json("wizard", "go-live")["data"]
     assert shown["go_live"] is None and shown["proposed"] == _queued()[0]["date"]
+
+
+def test_every_kind_of_prompt_takes_q(ledger_company: str) -> None:
+    out = Console(file=io.StringIO(), width=200, no_color=True)
+    with Workspace() as ws:
+
+        def wizard(answers: str) -> Wizard:
+            return Wizard(ws, "acme", out, stream=io.StringIO(answers))
+
+        with pytest.raises(Quit):
+            wizard("q\n").yes_no("Accept all 4 exact matches?", default=True)
+        with pytest.raises(Quit):
+            wizard("q\n").ask("s = skip, q = quit", choices=["s"], default="s")
+        with pytest.raises(Quit):
+            wizard("q\n").ask("Customer name (q = quit)", default="Harbor Marine [old account]")
+        assert wizard("maybe\nn\n").yes_no("Link all 3?", default=True) is False
+        assert wizard("\n").ask("Customer name", default="Harbor Marine [old]") == (
+            "Harbor Marine [old]"
+        )
+    screen = out.file.getvalue()  # type: ignore[attr-defined]
+    assert "Accept all 4 exact matches? [y/n/q] (y):" in screen
+    assert "answer y, n or q" in screen
