@@ -75,7 +75,8 @@ class SharedFileHandler(logging.FileHandler):
             line = self.format(record) + "\n"
             with self.lock_file:
                 stream = self._reopen_if_moved()
-                if self.max_bytes and stream.tell() + len(line) > self.max_bytes:
+                size = os.fstat(stream.fileno()).st_size  # others' lines included
+                if self.max_bytes and size + len(line.encode()) > self.max_bytes:
                     self._rotate()
                     stream = self._reopen_if_moved()
                 stream.write(line)
