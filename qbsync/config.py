@@ -12,18 +12,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
 from qbsync import paths
 from qbsync.errors import ConfigError, NotFoundError
-from qbsync.yamlfile import LocatedYaml, dotted, load_located
+from qbsync.yamlfile import LocatedYaml, dotted, load_located, round_trip_update
 
+EXAMPLE_HINT = "`qbsync config example` shows every key, annotated"
+DURATION_KEYS = ("interval", "overlap", "backoff", "request_timeout", "keyring_timeout")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 
 
 def parse_duration(value: Any) -> float:
-    """'15m' -> 900.0; bare numbers are seconds."""
+    """'15m' -> 900.0. Text needs a unit (ms, s, m, h, d): '10' is refused, because a bare
+    number once meant seconds and read as minutes by people. Numbers from code are seconds."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30s, 5m or 1h")
     if isinstance(value, int | float):
@@ -32,10 +35,26 @@ def parse_duration(value: Any) -> float:
         match = _DURATION.match(str(value))
         if not match:
             raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 5m, 1h)")
+        if match.group(2) is None:
+            raise ValueError(_NO_UNIT.format(value=match.group(1)))
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
     return seconds
+
+
+_NO_UNIT = (
+    "{value} has no unit: a duration needs one (90s, 15m, 1h); write {value}s if seconds were meant"
+)
+
+
+def _written_duration(value: Any, info: ValidationInfo) -> float:
+    """A duration as the user wrote it (config.yaml, `config set`): a bare number is refused,
+    naming the fix, on every run until the file says what it means."""
+    written = bool(info.context and info.context.get("written"))
+    if written and isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(_NO_UNIT.format(value=f"{value:g}"))
+    return parse_duration(value)
 
 
 def format_duration(seconds: float) -> str:
@@ -45,7 +64,7 @@ def format_duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+Duration = Annotated[float, BeforeValidator(_written_duration)]
 CompanyKey = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
 
@@ -149,11 +168,9 @@ def validate(data: Any, located: LocatedYaml | None = None, source: str = "confi
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of settings at the top level")
     try:
-        return Config.model_validate(data)
+        return Config.model_validate(data, context={"written": True})
     except ValidationError as exc:
-        raise ConfigError(
-            _describe(exc, located, source), "see config.example.yaml for every key"
-        ) from None
+        raise ConfigError(_describe(exc, located, source), EXAMPLE_HINT) from None
 
 
 def load(path: Path | None = None) -> Config:
@@ -168,28 +185,93 @@ def load(path: Path | None = None) -> Config:
     return validate(located.data, located, str(path))
 
 
-def to_yaml_data(config: Config, *, only_set: bool = False) -> dict[str, Any]:
+def to_yaml_data(
+    config: Config, *, only_set: bool = False, keep_none: bool = False
+) -> dict[str, Any]:
     """The config as plain data, durations written back as text. `only_set` leaves defaults
     out, so that config.yaml holds what the user chose and later defaults still apply."""
-    data = config.model_dump(mode="json", exclude_none=True, exclude_unset=only_set)
+    data = config.model_dump(mode="json", exclude_none=not keep_none, exclude_unset=only_set)
     sync = data.get("sync", {})
-    for key in ("interval", "overlap", "backoff", "request_timeout"):
-        if key in sync:
+    for key in DURATION_KEYS:
+        if sync.get(key) is not None:
             sync[key] = format_duration(sync[key])
-    if "keyring_timeout" in data:
+    if data.get("keyring_timeout") is not None:
         data["keyring_timeout"] = format_duration(data["keyring_timeout"])
     return data
 
 
+def _same_value(path: tuple[str, ...], old: Any, new: Any) -> bool:
+    """Whether the file's value already says `new` (then it is kept as the user wrote it:
+    `900s` stays `900s`)."""
+    if path and path[-1] in DURATION_KEYS:
+        try:
+            return parse_duration(str(old)) == parse_duration(str(new))
+        except ValueError:
+            return False
+    return bool(old == new) and isinstance(old, str) == isinstance(new, str)
+
+
 def save(config: Config, path: Path | None = None) -> Path:
+    """Write what the user set (never the defaults) into config.yaml, editing the file in place:
+    its comments, key order and the values left alone stay as written."""
     path = path or paths.config_file()
-    text = yaml.safe_dump(to_yaml_data(config, only_set=True), sort_keys=False, allow_unicode=True)
-    paths.write_private(path, text)
+    data = to_yaml_data(config, only_set=True)
+    for settings in data.get("companies", {}).values():
+        if isinstance(settings.get("go_live"), str):
+            settings["go_live"] = dt.date.fromisoformat(settings["go_live"])
+    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    paths.write_private(path, round_trip_update(before, data, _same_value))
     return path
 
 
-def set_value(config: Config, dotted_key: str, raw: str) -> Config:
-    """Set `a.b.c` to a YAML scalar (so `true`, `30` and `2026-01-01` keep their types)."""
+def set_in_file(dotted_key: str, raw: str, path: Path | None = None) -> Config:
+    """`config set`: set one key in config.yaml, from the file as it is, so that a file that no
+    longer validates (a duration without its unit) can be fixed key by key."""
+    path = path or paths.config_file()
+    data: Any = {}
+    if path.exists():
+        try:
+            data = load_located(path.read_text(encoding="utf-8"), str(path)).data or {}
+        except Exception as exc:  # InputError from the YAML parser: the config's exit code
+            raise ConfigError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    updated = set_value(Config(), dotted_key, raw, data=data)
+    save(updated, path)
+    return updated
+
+
+def get_value(config: Config, dotted_key: str) -> Any:
+    """The effective value of `a.b.c` (defaults filled in), as config.yaml would spell it."""
+    parts = [p for p in dotted_key.split(".") if p]
+    if not parts:
+        raise ConfigError("empty key", EXAMPLE_HINT)
+    node: Any = to_yaml_data(config, keep_none=True)
+    for depth, part in enumerate(parts):
+        where = ".".join(parts[: depth + 1])
+        if not isinstance(node, dict):
+            raise ConfigError(f"{'.'.join(parts[:depth])}: not a section", EXAMPLE_HINT)
+        if part not in node:
+            if depth == 1 and parts[0] == "companies":
+                known = ", ".join(sorted(node)) or "none yet"
+                raise ConfigError(f"{where}: no such company (known: {known})")
+            raise ConfigError(f"{where}: unknown key", EXAMPLE_HINT)
+        node = node[part]
+    return node
+
+
+def example_text() -> str:
+    """The annotated config.example.yaml shipped inside the package."""
+    from importlib.resources import files
+
+    return files("qbsync").joinpath("config.example.yaml").read_text(encoding="utf-8")
+
+
+def set_value(
+    config: Config, dotted_key: str, raw: str, *, data: dict[str, Any] | None = None
+) -> Config:
+    """Set `a.b.c` to a YAML scalar (so `true`, `30` and `2026-01-01` keep their types).
+    `data`: the file's own data instead of `config`'s (to fix a file that does not validate)."""
     parts = [p for p in dotted_key.split(".") if p]
     if not parts:
         raise ConfigError("empty key")
@@ -197,14 +279,17 @@ def set_value(config: Config, dotted_key: str, raw: str) -> Config:
         value = yaml.safe_load(raw) if raw != "" else None
     except yaml.YAMLError:
         value = raw
-    data = config.model_dump(mode="json", exclude_unset=True)
+    if data is None:
+        data = to_yaml_data(config, only_set=True)
     node: Any = data
     for depth, part in enumerate(parts[:-1]):
         if not isinstance(node, dict):
             raise ConfigError(f"{'.'.join(parts[: depth + 1])}: not a section")
         if part not in node:
-            known = Config().model_dump(mode="json")
-            for earlier in parts[:depth]:
+            known, path = Config().model_dump(mode="json"), parts[:depth]
+            if parts[0] == "companies" and depth >= 2:  # a company's section: its own model
+                known, path = CompanySettings().model_dump(mode="json"), parts[2:depth]
+            for earlier in path:
                 known = known.get(earlier, {}) if isinstance(known, dict) else {}
             if (depth == 1 and parts[0] == "companies") or part in known:
                 node[part] = {}

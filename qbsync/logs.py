@@ -1,42 +1,124 @@
-"""Logging to the platform log dir: one line per event, secrets masked."""
+"""Logging: one line per event, secrets masked, to the platform log dir; or to stderr for the
+daemon under systemd, where journald keeps it.
+
+The log file is shared by every process (cron's runs and the daemon write at once): each record
+is written whole under a file lock, and the one process that finds the file full rotates it
+under that lock, while the others notice and reopen the new file.
+"""
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
 
 from qbsync import paths
 from qbsync.redact import RedactingFilter
 
 LOG_NAME = "qbsync"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s pid=%(process)d %(message)s"
+_JOURNAL_FORMAT = "%(levelname)s %(name)s %(message)s"  # journald adds the time and the pid
+MAX_BYTES = 5_000_000
+BACKUPS = 5
 _handler: logging.Handler | None = None
+_to_stderr = False
 
 
 def log_file():
     return paths.log_dir() / "qbsync.log"
 
 
-def setup_logging(level: int = logging.INFO) -> None:
-    """Attach the file handler once per log file (tests switch QBSYNC_HOME between runs)."""
+def under_systemd() -> bool:
+    """Started by systemd (a service's stderr goes to the journal)."""
+    return bool(os.environ.get("JOURNAL_STREAM") or os.environ.get("INVOCATION_ID"))
+
+
+class SharedFileHandler(logging.FileHandler):
+    """A log file that many processes append to and rotate safely."""
+
+    def __init__(self, path: Path, max_bytes: int = MAX_BYTES, backups: int = BACKUPS) -> None:
+        from filelock import FileLock  # here: commands that only read pay nothing for it
+
+        super().__init__(path, mode="a", encoding="utf-8")
+        self.max_bytes = max_bytes
+        self.backups = backups
+        self.lock_file = FileLock(str(path) + ".lock", mode=0o600)
+
+    def _reopen_if_moved(self) -> TextIO:
+        """The open stream of the file now at the path (another process may have rotated)."""
+        try:
+            current = os.stat(self.baseFilename)
+        except FileNotFoundError:
+            current = None
+        if self.stream is not None and (
+            current is None or os.fstat(self.stream.fileno()).st_ino != current.st_ino
+        ):
+            self.stream.close()
+            self.stream = None
+        if self.stream is None:
+            paths.touch_private(Path(self.baseFilename))
+            self.stream = self._open()
+        return self.stream
+
+    def _rotate(self) -> None:
+        base = self.baseFilename
+        for n in range(self.backups - 1, 0, -1):
+            if os.path.exists(f"{base}.{n}"):
+                os.replace(f"{base}.{n}", f"{base}.{n + 1}")
+        os.replace(base, f"{base}.1")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + "\n"
+            with self.lock_file:
+                stream = self._reopen_if_moved()
+                size = os.fstat(stream.fileno()).st_size  # others' lines included
+                if self.max_bytes and size + len(line.encode()) > self.max_bytes:
+                    self._rotate()
+                    stream = self._reopen_if_moved()
+                stream.write(line)
+                stream.flush()
+        except Exception:
+            self.handleError(record)
+
+
+def _attach(handler: logging.Handler) -> None:
     global _handler
-    target = log_file()
-    if _handler is not None and getattr(_handler, "baseFilename", None) == str(target):
-        return
     logger = logging.getLogger(LOG_NAME)
     if _handler is not None:
         logger.removeHandler(_handler)
         _handler.close()
-    paths.touch_private(target)
-    handler = logging.handlers.RotatingFileHandler(
-        target, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter(_FORMAT))
     handler.addFilter(RedactingFilter())
     logger.addHandler(handler)
-    logger.setLevel(level)
     logger.propagate = False
     _handler = handler
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    """Attach the file handler once per log file (tests switch QBSYNC_HOME between runs)."""
+    if _to_stderr:
+        return
+    target = log_file()
+    if _handler is not None and getattr(_handler, "baseFilename", None) == str(target):
+        return
+    paths.touch_private(target)
+    handler = SharedFileHandler(target)
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    _attach(handler)
+    logging.getLogger(LOG_NAME).setLevel(level)
+
+
+def log_to_stderr(level: int = logging.INFO) -> None:
+    """Log to stderr from now on, one plain line per event (the daemon under systemd)."""
+    global _to_stderr
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(_JOURNAL_FORMAT))
+    _attach(handler)
+    logging.getLogger(LOG_NAME).setLevel(level)
+    _to_stderr = True
 
 
 def get_logger(name: str) -> logging.Logger:

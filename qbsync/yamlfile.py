@@ -1,8 +1,10 @@
-"""YAML reading that remembers where each value came from, for errors that name the line."""
+"""YAML reading that remembers where each value came from, for errors that name the line; and
+round-trip editing that changes values in place and keeps the comments and order around them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,3 +76,43 @@ def dotted(path: Sequence[str | int]) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+Same = Callable[[tuple[str, ...], Any, Any], bool]
+
+
+def _merge(node: Any, data: Mapping[str, Any], path: tuple[str, ...], same: Same) -> None:
+    from ruamel.yaml.comments import CommentedMap
+
+    for key in [k for k in node if k not in data]:
+        del node[key]
+    for key, value in data.items():
+        here = (*path, key)
+        if isinstance(value, Mapping):
+            child = node.get(key)
+            if not isinstance(child, CommentedMap):
+                child = CommentedMap()
+                node[key] = child
+            _merge(child, value, here, same)
+        elif key not in node or not same(here, node[key], value):
+            node[key] = value
+
+
+def round_trip_update(text: str, data: Mapping[str, Any], same: Same) -> str:
+    """`text` (a YAML mapping) edited to hold exactly `data`: keys missing from `data` go, new
+    ones are added at the end of their section, and a value `same` finds unchanged is kept as
+    written; comments and the order of the keys that stay are kept."""
+    from ruamel.yaml import YAML  # imported here: only writers of a file pay for it
+    from ruamel.yaml.comments import CommentedMap
+
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    doc = yaml.load(text) if text.strip() else None
+    if not isinstance(doc, CommentedMap):
+        doc = CommentedMap()
+    _merge(doc, data, (), same)
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return out.getvalue()

@@ -31,6 +31,12 @@ def test_set_company_setting_creates_the_company_section() -> None:
     assert str(cfg.companies["acme"].go_live) == "2026-01-01"
 
 
+def test_set_a_company_subsection_the_file_does_not_have_yet() -> None:
+    run_json("config", "set", "companies.acme.go_live", "2026-01-01")
+    run_json("config", "set", "companies.acme.tax.source", "quickbooks")
+    assert config.load().companies["acme"].tax.source == "quickbooks"
+
+
 @pytest.mark.parametrize(
     ("key", "value", "named"),
     [
@@ -42,6 +48,7 @@ def test_set_company_setting_creates_the_company_section() -> None:
         ("companies.acme.environment", "staging", "companies.acme.environment"),
         ("companies.Bad Key.go_live", "2026-01-01", "companies.Bad Key"),
         ("qbo.nope.deeper", "1", "qbo.nope"),
+        ("companies.acme.taxes.source", "ledger", "companies.acme.taxes"),
     ],
 )
 def test_set_rejects_unknown_keys_and_bad_values_naming_them(
@@ -105,7 +112,7 @@ def test_durations(text: object, seconds: float) -> None:
 def test_example_config_documents_every_key_and_validates() -> None:
     import yaml
 
-    example = paths.Path(__file__).resolve().parents[1] / "config.example.yaml"
+    example = paths.Path(__file__).resolve().parents[1] / "qbsync" / "config.example.yaml"
     text = example.read_text()
     data = yaml.safe_load(text)
     config.validate(data, None, "config.example.yaml")
@@ -122,3 +129,101 @@ def test_example_config_documents_every_key_and_validates() -> None:
     every = keys(config.Config) + keys(config.CompanySettings)
     missing = [k for k in every if f"{k}:" not in text]
     assert missing == []
+
+
+COMMENTED = """\
+# my notes: keep them
+version: 1
+secrets: keyring   # the desktop keyring
+sync:
+  interval: 900s   # every quarter hour
+  overlap: 5m
+companies:
+  acme:            # the main company
+    environment: sandbox
+    go_live: 2026-01-01
+"""
+
+
+def test_set_keeps_comments_order_and_untouched_values() -> None:
+    paths.ensure_dir(paths.config_dir())
+    paths.config_file().write_text(COMMENTED)
+    run_json("config", "set", "sync.overlap", "10m")
+    run_json("config", "set", "companies.acme.auto_sync", "false")
+    run_json("companies", "use", "acme")
+    assert (
+        paths.config_file().read_text()
+        == COMMENTED.replace("overlap: 5m", "overlap: 10m").replace(
+            "    go_live: 2026-01-01\n", "    go_live: 2026-01-01\n    auto_sync: false\n"
+        )
+        + "default_company: acme\n"
+    )
+
+
+def test_clearing_a_value_removes_only_its_line() -> None:
+    paths.ensure_dir(paths.config_dir())
+    paths.config_file().write_text(COMMENTED)
+    run_json("config", "set", "companies.acme.go_live", "")
+    assert paths.config_file().read_text() == COMMENTED.replace("    go_live: 2026-01-01\n", "")
+
+
+def test_app_set_writes_only_what_was_given() -> None:
+    run_json("app", "set", "-c", "acme", "--client-id", "ID1", "--env", "sandbox", input="s\n")
+    text = paths.config_file().read_text()
+    assert text == "default_company: acme\ncompanies:\n  acme:\n    environment: sandbox\n"
+    run_json("app", "set", "-c", "acme", "--client-id", "ID2", input="s\n")
+    assert paths.config_file().read_text() == text
+
+
+def test_a_bad_company_key_is_exit_2_with_the_rule() -> None:
+    result = run("app", "set", "-c", "Bad Key", "--client-id", "x", "--json", input="s\n")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert "'Bad Key' is not a company key" in error["message"]
+    assert "lower-case letters" in error["hint"]
+    assert not paths.config_file().exists()
+
+
+def test_bare_numbers_for_durations_are_refused_naming_the_key_and_rule() -> None:
+    result = run("config", "set", "sync.interval", "10", "--json")
+    assert result.exit_code == 2
+    message = json.loads(result.stdout)["error"]["message"]
+    assert "sync.interval: 10 has no unit" in message and "write 10s" in message
+    assert not paths.config_file().exists()
+
+    # A file written for an older release: refused on every run, naming the line and the fix.
+    paths.ensure_dir(paths.config_dir())
+    paths.config_file().write_text("sync:\n  interval: 10\n")
+    for _ in range(2):
+        shown = run("config", "show")
+        assert shown.exit_code == 2 and shown.stdout == ""
+        assert "config.yaml:2: sync.interval: 10 has no unit" in shown.stderr
+    # The fix, as the message names it, works on the file that does not validate.
+    run_json("config", "set", "sync.interval", "10s")
+    assert paths.config_file().read_text() == "sync:\n  interval: 10s\n"
+    assert run("config", "show").exit_code == 0
+    with pytest.raises(ValueError, match="has no unit"):
+        config.parse_duration("10")
+    daemon = run("daemon", "--once", "--interval", "10", "--json")
+    assert daemon.exit_code == 2, daemon.stdout
+
+
+def test_config_get_prints_effective_values() -> None:
+    assert run("config", "get", "sync.interval").stdout == "15m\n"
+    assert run("config", "get", "default_company").stdout == "null\n"
+    run_json("config", "set", "sync.interval", "90s")
+    assert run_json("config", "get", "sync.interval")["data"] == {
+        "key": "sync.interval",
+        "value": "90s",
+    }
+    assert run_json("config", "get", "sync")["data"]["value"]["attempt_cap"] == 5
+    error = run_json("config", "get", "sync.intervl", code=2)["error"]
+    assert error["message"] == "sync.intervl: unknown key"
+    assert "qbsync config example" in error["hint"]
+
+
+def test_config_example_prints_the_packaged_example() -> None:
+    example = paths.Path(config.__file__).parent / "config.example.yaml"
+    result = run("config", "example")
+    assert result.exit_code == 0 and result.stdout == example.read_text()
+    assert "# Durations need a unit" in result.stdout

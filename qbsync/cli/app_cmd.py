@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
+from qbsync.cli.confirm import YesOption, confirm
 from qbsync.cli.output import can_prompt
 from qbsync.companies import credentials, records
 from qbsync.companies.config_entry import resolve_key
@@ -68,10 +69,11 @@ def show(company: CompanyOption = None) -> dict[str, Any]:
 
 
 @command(app, "forget")
-def forget(company: CompanyOption = None) -> dict[str, Any]:
+def forget(company: CompanyOption = None, yes: YesOption = False) -> dict[str, Any]:
     """Delete the app's credentials for a company (the connection's tokens stay until
     `qbsync disconnect`, but cannot be refreshed without them)."""
     with Workspace() as ws:
         key, _ = ws.company(company)
+        confirm(f"forget the Intuit app credentials of {key}", yes)
         had = credentials.forget_app_credentials(ws, key)
         return {"company": key, "forgotten": had}

@@ -1,4 +1,4 @@
-"""`qbsync companies list|show|use`: connections and their non-secret metadata."""
+"""`qbsync companies list|show|use|remove`: connections and their non-secret metadata."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import command, group
+from qbsync.cli.confirm import YesOption, confirm
 from qbsync.cli.output import Console, rows_table
 from qbsync.companies import records
 from qbsync.companies.credentials import has_client_secret
@@ -65,7 +66,9 @@ def _render_list(out: Console, data: list[dict[str, Any]]) -> None:
 def list_() -> list[dict[str, Any]]:
     """Every company: key, name, realm, environment, connection state, expiries."""
     with Workspace() as ws:
-        keys = sorted(set(ws.config.companies) | {r["key"] for r in records.all_rows(ws.store)})
+        # A removed company's row stays (its sync state is kept) but is not listed.
+        rows = records.all_rows(ws.store)
+        keys = sorted(set(ws.config.companies) | {r["key"] for r in rows if r["connected"]})
         return [_describe(ws, key) for key in keys]
 
 
@@ -94,3 +97,30 @@ def use(key: Annotated[str, typer.Argument(help="Company key to make the default
         key, _ = ws.company(key)
         ws.save_config(ws.config.model_copy(update={"default_company": key}))
         return {"default_company": key}
+
+
+def _render_remove(out: Console, data: dict[str, Any]) -> None:
+    out.print(f"removed company {data['company']}: {', '.join(data['removed'])}", markup=False)
+    out.print(f"kept: {', '.join(data['kept'])}", markup=False)
+    if data.get("note"):
+        out.print(data["note"], markup=False)
+
+
+@command(app, "remove", render=_render_remove)
+def remove(
+    key: Annotated[str, typer.Argument(help="Company key to remove.")],
+    yes: YesOption = False,
+) -> dict[str, Any]:
+    """Remove a company from this machine, after confirmation.
+
+    Removes its entry in config.yaml, its tokens (revoked at Intuit first) and its app's client
+    id and secret. Keeps the ledger and the company's sync history, links and mappings: the key
+    stays bound to its QuickBooks company, and connecting it again picks them up. When it was
+    the default, the only company left becomes the default, or there is none; it says which.
+    """
+    from qbsync.companies.removal import KEEPS, REMOVES, remove_company
+
+    with Workspace() as ws:
+        key, _ = ws.company(key)
+        confirm(f"remove company {key}: {', '.join(REMOVES)}; keep {' and '.join(KEEPS)}", yes)
+        return remove_company(ws, key)

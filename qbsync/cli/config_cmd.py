@@ -1,4 +1,4 @@
-"""`qbsync config show|set|path`."""
+"""`qbsync config show|get|set|path|example`."""
 
 from __future__ import annotations
 
@@ -36,9 +36,9 @@ def set_(
     value: Annotated[str, typer.Argument(help="New value, as YAML (true, 30, 10m, 2026-01-01).")],
 ) -> dict[str, Any]:
     """Change one setting. The whole file is validated before anything is written."""
-    with Workspace() as ws:
-        updated = config_mod.set_value(ws.config, key, value)
-        path = config_mod.save(updated)
+    with Workspace():
+        updated = config_mod.set_in_file(key, value)
+        path = paths.config_file()
         data: Any = config_mod.to_yaml_data(updated)
         for part in key.split("."):
             data = data.get(part) if isinstance(data, dict) else None
@@ -54,3 +54,35 @@ def set_(
 def path() -> str:
     """Print where config.yaml lives."""
     return str(paths.config_file())
+
+
+def _render_value(out: Console, data: Any) -> None:
+    import yaml
+
+    value = data["value"]
+    if isinstance(value, dict):
+        _render_yaml(out, value)
+    else:  # a scalar as config.yaml spells it: 15m, true, null, 2026-01-01
+        text = value if isinstance(value, str) else yaml.safe_dump(value).removesuffix("\n...\n")
+        out.print(text.rstrip("\n"), markup=False)
+
+
+@command(app, "get", render=_render_value)
+def get(
+    key: Annotated[str, typer.Argument(help="Dotted key, e.g. sync.interval or default_company.")],
+) -> dict[str, Any]:
+    """Print one setting's effective value (its default when config.yaml does not set it)."""
+    with Workspace() as ws:
+        return {"key": key, "value": config_mod.get_value(ws.config, key)}
+
+
+def _render_text(out: Console, data: str) -> None:
+    import sys
+
+    sys.stdout.write(data)
+
+
+@command(app, "example", render=_render_text)
+def example() -> str:
+    """Print the annotated example config.yaml: every key, its default and what it does."""
+    return config_mod.example_text()

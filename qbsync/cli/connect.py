@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command
+from qbsync.cli.confirm import YesOption, confirm
 from qbsync.cli.output import can_prompt
 from qbsync.companies import connection
 from qbsync.companies.config_entry import resolve_key
@@ -84,8 +85,9 @@ def register(root: typer.Typer) -> None:
             )
 
     @command(root, "disconnect")
-    def disconnect(company: CompanyOption = None) -> dict[str, Any]:
+    def disconnect(company: CompanyOption = None, yes: YesOption = False) -> dict[str, Any]:
         """Revoke and delete a company's tokens. App credentials, mappings and history stay."""
         with Workspace() as ws:
             key, _ = ws.company(company)
+            confirm(f"disconnect {key} (revoke its QuickBooks grant, delete its tokens)", yes)
             return connection.disconnect_company(ws, key)

@@ -1,19 +1,35 @@
-"""`qbsync daemon`: the 15-minute cycle, for every connected company with auto-sync on."""
+"""`qbsync daemon`: the 15-minute cycle, for every connected company with auto-sync on.
+
+Made for systemd and cron: nothing on stdout (JSON lines only when --json asks for them), logs
+to stderr under systemd (journald) and to the shared log file otherwise, exit 78 (EX_CONFIG) with
+one line on stderr when no company can be synced, so that `Restart=on-failure` tries again."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from qbsync.cli.command import command
-from qbsync.cli.output import MODE, Outcome, to_json
+from qbsync.cli.output import MODE, note, say_failure, to_json
 from qbsync.config import parse_duration
 from qbsync.errors import ExitCode, UsageError
 from qbsync.sync.cycle import CycleResult
-from qbsync.sync.daemon import Daemon
 from qbsync.workspace import Workspace
+
+EX_CONFIG = 78  # sysexits.h: nothing to run with this configuration
+
+
+def _no_company(why: dict[str, str]) -> None:
+    detail = ", ".join(f"{k}: {w}" for k, w in why.items()) or "no company in config.yaml"
+    message = f"no company to sync ({detail})"
+    hint = "connect one with qbsync connect --company KEY (auto_sync on), then start the daemon"
+    if MODE.json:
+        typer.echo(to_json({"error": {"code": "config", "message": message, "hint": hint}}))
+    else:  # --quiet or not: one line, for the journal and for cron's mail
+        say_failure(message, hint)
+    raise typer.Exit(EX_CONFIG)
 
 
 def register(root: typer.Typer) -> None:
@@ -22,38 +38,52 @@ def register(root: typer.Typer) -> None:
         interval: Annotated[
             str | None,
             typer.Option(
-                "--interval", help="Time between a company's cycles (default: sync.interval, 15m)."
+                "--interval",
+                help="Time between a company's cycles, with a unit: 90s, 15m, 1h (default: "
+                "sync.interval, read again every cycle).",
             ),
         ] = None,
         once: Annotated[
             bool, typer.Option("--once", help="One cycle per company, then exit.")
         ] = False,
-    ) -> Outcome:
+    ) -> None:
         """Sync every connected company with auto-sync on, each on its own schedule.
 
-        Prints one line per cycle (JSON lines with --json). Stops cleanly on SIGTERM or SIGINT:
-        the operation in flight finishes and the cycle is recorded as cancelled.
+        The company list and settings are read again every cycle and on SIGHUP. Prints nothing
+        on stdout (one JSON line per cycle with --json); logs each cycle to stderr under
+        systemd and to the log file otherwise. Exits 78 with one line when no company can be
+        synced. Stops cleanly on SIGTERM or SIGINT: the operation in flight finishes and the
+        cycle is recorded as cancelled.
         """
+        from qbsync import logs
+        from qbsync.sync.daemon import Daemon, runnable_companies
+
+        if logs.under_systemd():
+            logs.log_to_stderr()
         with Workspace() as ws:
             try:
-                seconds = parse_duration(interval) if interval else ws.config.sync.interval
+                seconds = parse_duration(interval) if interval else None
             except ValueError as err:
                 raise UsageError(f"--interval: {err}") from None
-            if seconds < 1:
+            if seconds is not None and seconds < 1:
                 raise UsageError("--interval must be at least 1s")
+            why = runnable_companies(ws)
+            if not any(not reason for reason in why.values()):
+                _no_company(why)
 
             def line(result: CycleResult) -> None:
                 if MODE.json:
                     typer.echo(to_json({"data": result.as_dict()}))
-                elif not MODE.quiet:
-                    typer.echo(f"{result.finished_at} {result.summary}")
+                elif not logs.under_systemd():
+                    note(f"{result.finished_at} {result.summary}")  # stderr; not with --quiet
 
             report = asyncio.run(Daemon(ws, seconds, once=once, on_cycle=line).run())
-        codes = [r.exit_code for r in report.cycles]
-        failed = bool(report.errors) or any(c != 0 for c in codes)
-        summary: dict[str, Any] = {
-            "cycles": len(report.cycles),
-            "skipped": report.skipped,
-            "errors": report.errors,
-        }
-        return Outcome(summary, ExitCode.FAILED if failed and once else ExitCode.OK)
+        failed = bool(report.errors) or any(r.exit_code != 0 for r in report.cycles)
+        if once and failed:
+            if not MODE.json:
+                for error in report.errors:
+                    say_failure(error, "qbsync status --all says what to do next")
+                for r in report.cycles:
+                    if r.exit_code:
+                        say_failure(r.summary, f"see qbsync sync status {r.cycle_id}")
+            raise typer.Exit(ExitCode.FAILED)

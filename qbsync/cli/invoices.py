@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
+from qbsync.cli.confirm import YesOption, confirm
 from qbsync.cli.output import MODE, Console, cells, key_value_table, rows_table, styled
 from qbsync.errors import NotFoundError, UsageError
 from qbsync.sync import context, links
@@ -247,6 +248,7 @@ def void(
             "pushed, as the customer's credit once the invoice is void.",
         ),
     ] = False,
+    yes: YesOption = False,
 ) -> dict[str, Any]:
     """Void a finalized invoice in the ledger; the next cycle voids it in QuickBooks (a credit
     note is deleted there, as QuickBooks cannot void credit memos).
@@ -260,6 +262,10 @@ def void(
 
     with Workspace() as ws:
         key, _ = ws.company(company)
+        what = "and take its payments and credit off in the ledger " if unapply else ""
+        confirm(
+            f"void invoice {invoice_id} of {key} {what}(in QuickBooks too, at the next cycle)", yes
+        )
         if not unapply:
             try:
                 void_invoice(ws.store, key, invoice_id, reason)

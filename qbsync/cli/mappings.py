@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
+from qbsync.cli.confirm import YesOption, confirm
 from qbsync.cli.output import MODE, Console, Outcome, rows_table
 from qbsync.errors import ExitCode, NotFoundError, UsageError
 from qbsync.workspace import Workspace
@@ -112,6 +113,7 @@ def delete(
         str, typer.Argument(help="The ledger id (or deposit, discount, class, department).")
     ],
     company: CompanyOption = None,
+    yes: YesOption = False,
 ) -> dict[str, Any]:
     """Remove one mapping."""
     from qbsync.mappings.kinds import kind as check_kind
@@ -120,6 +122,7 @@ def delete(
     check_kind(kind)
     with Workspace() as ws:
         key, _ = ws.company(company)
+        confirm(f"delete the {kind} mapping of {local} in {key}", yes)
         old = delete_mapping(ws.store, key, kind, local)
     if old is None:
         raise NotFoundError(f"no {kind} mapping for {local!r} in {key}")

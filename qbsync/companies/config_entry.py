@@ -1,23 +1,41 @@
-"""A company's entry in config.yaml: created or updated when a company is set up or connected."""
+"""A company's entry in config.yaml: created or updated when a company is set up or connected.
+
+Only what the user chose is written (the environment, the simulator's URL, the first company as
+the default): defaults stay out of the file, so that later default changes still apply."""
 
 from __future__ import annotations
 
-from qbsync.config import CompanySettings
+import re
+
+from qbsync.config import CompanySettings, Config
 from qbsync.errors import UsageError
 from qbsync.workspace import Workspace
 
+KEY_RULE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
-def ensure_company(
+
+def check_key(key: str) -> str:
+    """A company key as config.yaml accepts it, else exit 2 with the rule."""
+    if not KEY_RULE.match(key):
+        raise UsageError(
+            f"{key!r} is not a company key",
+            "use 1 to 40 lower-case letters, digits, - and _, starting with a letter or digit",
+        )
+    return key
+
+
+def company_entry(
     ws: Workspace, key: str, environment: str | None = None, sim_url: str | None = None
-) -> CompanySettings:
-    """The company's config entry, created or updated (environment, sim_url); the first company
-    becomes the default."""
+) -> tuple[CompanySettings, Config | None]:
+    """The company's settings with `environment` and `sim_url` applied, and the config to save
+    for them (None when config.yaml already says so). The first company becomes the default."""
+    check_key(key)
     cfg = ws.config
     current = cfg.companies.get(key)
     settings = current.model_copy() if current else CompanySettings()
-    if environment is not None:
+    if environment is not None and (current is None or environment != settings.environment):
         settings.environment = environment  # type: ignore[assignment]
-    if sim_url is not None:
+    if sim_url is not None and sim_url.rstrip("/") != settings.sim_url:
         settings.sim_url = sim_url.rstrip("/")
     if settings.environment == "sim" and not settings.sim_url:
         raise UsageError(
@@ -25,18 +43,25 @@ def ensure_company(
             "pass --sim-url URL (printed by `qbsync sim serve`)",
         )
     if current is not None and settings == current:
-        return current
-    companies = {**cfg.companies, key: settings}
-    updated = cfg.model_copy(update={"companies": companies})
+        return current, None
+    updated = cfg.model_copy(update={"companies": {**cfg.companies, key: settings}})
     if updated.default_company is None:
         updated = updated.model_copy(update={"default_company": key})
-    # model_copy skips validation: round-trip through the model so the key pattern is checked.
-    ws.save_config(type(cfg).model_validate(updated.model_dump()))
-    return ws.config.companies[key]
+    return settings, updated
+
+
+def ensure_company(
+    ws: Workspace, key: str, environment: str | None = None, sim_url: str | None = None
+) -> CompanySettings:
+    """The company's config entry, created or updated (environment, sim_url) and saved."""
+    settings, updated = company_entry(ws, key, environment, sim_url)
+    if updated is not None:
+        ws.save_config(updated)
+    return settings
 
 
 def resolve_key(ws: Workspace, key: str | None) -> str:
     """A company key for commands that may create the company: the given one, else the config's."""
     if key is not None:
-        return key
+        return check_key(key)
     return ws.company(None)[0]

@@ -12,10 +12,11 @@ import json
 from typing import Any
 
 from qbsync.companies import records
-from qbsync.companies.config_entry import ensure_company
+from qbsync.companies.config_entry import company_entry
 from qbsync.companies.credentials import app_credentials
 from qbsync.companies.session import open_client, run
 from qbsync.companies.tokens import delete_tokens, read_tokens, store_tokens
+from qbsync.config import CompanySettings, Config
 from qbsync.errors import QbsyncError, UsageError
 from qbsync.logs import get_logger
 from qbsync.qbo import authorize, oauth
@@ -46,32 +47,39 @@ def connect_company(
     `open_url` shows the authorize URL to a person (default: the system browser); tests and the
     demo pass `qbsync.qbo.authorize.headless_browser` against a simulator with auto-consent.
     """
-    settings = ensure_company(ws, key, env, sim_url)
+    # Nothing is written until QuickBooks has granted access: a failed connect leaves the
+    # config (its companies and its default) and the store as they were.
+    settings, updated_config = company_entry(ws, key, env, sim_url)
     client_id, client_secret = app_credentials(ws, key)
     ep = oauth.endpoints(settings.environment, settings.sim_url)
     state = oauth.new_state()
     redirect_uri = redirect_uri or settings.redirect_uri
     if redirect_uri:
+        notify(f"Redirect URI (register it for the app at developer.intuit.com): {redirect_uri}")
         code, used_redirect, realm_id = authorize.by_paste(
             ep, client_id, state, redirect_uri, open_url, notify, read_pasted
         )
     else:
         host = "127.0.0.1" if settings.environment == "sim" else "localhost"
+        if port:
+            notify(
+                f"Redirect URI (register it for the app at developer.intuit.com): "
+                f"http://{host}:{port}/callback"
+            )
+        else:
+            notify(
+                "The redirect URI uses a free port chosen now; for one to register with "
+                "Intuit, pass --port N (then it is http://" + host + ":N/callback)."
+            )
         code, used_redirect, realm_id = authorize.by_listener(
             ep, client_id, state, host, port, timeout, open_url, notify
         )
     if not realm_id:
         raise QbsyncError("QuickBooks' answer carried no company id (realmId)")
-
-    row = records.get_row(ws.store, key)
-    if row and row["realm_id"] and row["realm_id"] != realm_id:
-        raise UsageError(
-            f"company {key!r} is QuickBooks company {row['realm_id']}, but the consent chose "
-            f"{realm_id}",
-            "choose the same company on the consent page, or connect the other one under a "
-            "new --company KEY",
-        )
+    _check_realm(ws, key, realm_id, settings, updated_config or ws.config)
     tokens = run(oauth.exchange_code(ep, client_id, client_secret, code, used_redirect, realm_id))
+    if updated_config is not None:
+        ws.save_config(updated_config)
     # The tokens are stored before the row says connected: never connected without tokens.
     records.upsert_row(ws.store, key, settings.environment, realm_id=realm_id)
     store_tokens(ws, key, tokens)
@@ -81,6 +89,35 @@ def connect_company(
         records.update_row(ws.store, key, name=name)
     _log.info("connected %s to realm %s (%s)", key, realm_id, settings.environment)
     return summary(ws, key)
+
+
+def _check_realm(
+    ws: Workspace, key: str, realm_id: str, settings: CompanySettings, config: Config
+) -> None:
+    """One QuickBooks company, one key: refuse a realm bound to another configured key (of the
+    same environment, and for the simulator the same simulator), and a key bound to another
+    realm."""
+    row = records.get_row(ws.store, key)
+    if row and row["realm_id"] and row["realm_id"] != realm_id:
+        raise UsageError(
+            f"company {key!r} is QuickBooks company {row['realm_id']}, but the consent chose "
+            f"{realm_id}",
+            "choose the same company on the consent page, or connect the other one under a "
+            "new --company KEY",
+        )
+    for other in records.all_rows(ws.store):
+        theirs = config.companies.get(other["key"])
+        if (
+            other["key"] != key
+            and other["realm_id"] == realm_id
+            and theirs is not None
+            and theirs.environment == settings.environment
+            and theirs.sim_url == settings.sim_url
+        ):
+            raise UsageError(
+                f"QuickBooks company {realm_id} is already connected as {other['key']!r}; "
+                f"nothing was written (use --company {other['key']})"
+            )
 
 
 def _company_name(ws: Workspace, key: str) -> str | None:

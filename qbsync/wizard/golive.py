@@ -20,6 +20,13 @@ def set_go_live(ws: Workspace, company: str, date: dt.date | None) -> None:
     ws.save_config(config_mod.set_value(ws.config, f"companies.{company}.go_live", raw))
 
 
+def proposed_go_live(db: Database, company: str) -> dt.date | None:
+    """The date of the earliest finalized document not yet in QuickBooks (its export queued,
+    not linked by the wizard): a go-live on it holds none of them back. None: nothing waits."""
+    rows = queued_exports(db, company)
+    return dt.date.fromisoformat(rows[0]["date"]) if rows else None
+
+
 def preview(db: Database, company: str, go_live: dt.date | None) -> dict[str, Any]:
     """The queued exports of finalized, unlinked documents: those the first cycle sends (dated
     on or after go-live) and those held back (dated before it)."""
@@ -42,6 +49,7 @@ def preview(db: Database, company: str, go_live: dt.date | None) -> dict[str, An
     return {
         "company": company,
         "go_live": go_live,
+        "proposed": dt.date.fromisoformat(rows[0]["date"]) if rows else None,
         "will_export": [shape(r) for r in send],
         "held_back": len(held),
         "linked_by_wizard": int(linked),

@@ -5,11 +5,11 @@ clients and linked invoices are done, skipped ones are not asked again (unless -
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TextIO, cast
 
 from rich.console import Console
 from rich.markup import escape
-from rich.prompt import Confirm, Prompt
+from rich.prompt import Prompt
 from rich.table import Table
 from rich.text import Text
 
@@ -46,9 +46,50 @@ def _candidates_table(title: str, cands: list[Candidate], numbered: bool) -> Tab
     return table
 
 
+class _Lines:
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def readline(self) -> str:
+        return self.stream.readline().rstrip("\r\n")
+
+
 class Wizard:
-    def __init__(self, ws: Workspace, key: str, out: Console, *, revisit: bool = False):
+    def __init__(
+        self,
+        ws: Workspace,
+        key: str,
+        out: Console,
+        *,
+        revisit: bool = False,
+        stream: TextIO | None = None,
+    ):
         self.ws, self.key, self.out, self.revisit = ws, key, out, revisit
+        # Where answers are read from (None: the terminal), a line at a time without its end,
+        # as a terminal gives it (so that an empty answer takes the default).
+        self.stream = cast(TextIO, _Lines(stream)) if stream is not None else None
+
+    def ask(self, question: str, *, default: str, choices: list[str] | None = None) -> str:
+        """One prompt; `q` quits the wizard from any of them."""
+        answer = Prompt.ask(
+            question,
+            default=default,
+            choices=[*choices, "q"] if choices else None,
+            console=self.out,
+            stream=self.stream,
+        ).strip()
+        if answer == "q":
+            raise Quit
+        return answer
+
+    def yes_no(self, question: str, *, default: bool) -> bool:
+        """A y/n question where `q` quits too."""
+        question = f"{question} " + escape("[y/n/q]")
+        answer = self.ask(question, default="y" if default else "n").lower()
+        while answer not in ("y", "yes", "n", "no"):
+            self.out.print("answer y, n or q", markup=False)
+            answer = self.ask(question, default="y" if default else "n").lower()
+        return answer in ("y", "yes")
 
     # --- customers ---------------------------------------------------------------------------
 
@@ -81,7 +122,7 @@ class Wizard:
             out.print(table)
             if len(exact) > SHOW_ROWS:
                 out.print(f"... and {len(exact) - SHOW_ROWS} more", markup=False)
-            if Confirm.ask(f"Accept all {len(exact)} exact matches?", default=True, console=out):
+            if self.yes_no(f"Accept all {len(exact)} exact matches?", default=True):
                 from qbsync.wizard.customers import accept_exact
 
                 done = accept_exact(
@@ -127,13 +168,10 @@ class Wizard:
         default = "y" if p.status in ("exact", "fuzzy") else "s"
         while True:
             hint = "y = link to 1, " if cands else ""
-            answer = Prompt.ask(
+            answer = self.ask(
                 f"{hint}number = link, c = create in QuickBooks, /text = search, s = skip, q = quit",
                 default=default,
-                console=out,
-            ).strip()
-            if answer == "q":
-                raise Quit
+            )
             if answer == "s":
                 with transaction(self.ws.store):
                     decisions.record(
@@ -153,11 +191,12 @@ class Wizard:
                     for c, q in decisions.customer_mappings(self.ws.store, self.key).items()
                     if q == chosen.qbo_id and c != p.client_id
                 ]
-                if others and not Confirm.ask(
-                    f"{chosen.name} is mapped to client {', '.join(others)} already; "
-                    "map this client to it as well?",
+                if others and not self.yes_no(
+                    escape(
+                        f"{chosen.name} is mapped to client {', '.join(others)} already; "
+                        "map this client to it as well?"
+                    ),
                     default=False,
-                    console=out,
                 ):
                     continue
                 with transaction(self.ws.store):
@@ -185,7 +224,7 @@ class Wizard:
                 default = "s"
                 continue
             if answer == "c":
-                name = Prompt.ask("Customer name", default=p.client_name, console=out).strip()
+                name = self.ask("Customer name (q = quit)", default=p.client_name)
                 try:
                     created = service.create_and_map(
                         self.ws,
@@ -237,7 +276,7 @@ class Wizard:
             out.print(table)
             if len(confident) > SHOW_ROWS:
                 out.print(f"... and {len(confident) - SHOW_ROWS} more", markup=False)
-            if Confirm.ask(f"Link all {len(confident)}?", default=True, console=out):
+            if self.yes_no(f"Link all {len(confident)}?", default=True):
                 result = self._link([p for p in confident])
                 out.print(
                     f"[green]linked {result['linked']}; {result['payments_applied']} QuickBooks "
@@ -252,20 +291,15 @@ class Wizard:
             )
             out.print(f"review: {p.why}", markup=False)
             if p.qbo_id is None or p.doc is None:
-                answer = Prompt.ask(
-                    "s = skip, q = quit", choices=["s", "q"], default="s", console=out
-                )
+                answer = self.ask("s = skip, q = quit", choices=["s"], default="s")
             else:
-                answer = Prompt.ask(
+                answer = self.ask(
                     escape(
                         f"l = link to QuickBooks {p.entity} {p.qbo_id} anyway, s = skip, q = quit"
                     ),
-                    choices=["l", "s", "q"],
+                    choices=["l", "s"],
                     default="s",
-                    console=out,
                 )
-            if answer == "q":
-                raise Quit
             if answer == "l":
                 self._link([p])
                 out.print("[green]linked[/]")
@@ -281,24 +315,40 @@ class Wizard:
     # --- go-live -----------------------------------------------------------------------------
 
     def go_live(self) -> None:
+        """Propose the date from the ledger, show the preview, and save only when confirmed:
+        `q` at any prompt leaves the go-live date as it was."""
         out = self.out
         out.rule(f"Go-live of {escape(self.key)}")
         _, settings = self.ws.company(self.key)
         current = settings.go_live
+        proposed = golive.proposed_go_live(self.ws.store, self.key)
+        if proposed is not None:
+            out.print(
+                f"The earliest document not yet in QuickBooks is dated {proposed}: a go-live "
+                "on that date exports every one of them; a later one holds back those before it.",
+                markup=False,
+            )
+        else:
+            out.print("No document is waiting to be exported.", markup=False)
+        if current is not None:
+            out.print(f"The go-live date now: {current}.", markup=False)
+        default = current or proposed or dt.date.today()
         while True:
-            raw = Prompt.ask(
-                "Go-live date (documents dated before it are never exported)",
-                default=(current or dt.date.today()).isoformat(),
-                console=out,
+            raw = self.ask(
+                "Go-live date (documents dated before it are never exported; q = quit)",
+                default=default.isoformat(),
             )
             try:
                 date = dt.date.fromisoformat(raw.strip())
-                break
             except ValueError:
-                out.print("use YYYY-MM-DD")
-        golive.set_go_live(self.ws, self.key, date)
-        shown = golive.preview(self.ws.store, self.key, date)
-        render_go_live(out, shown)
+                out.print("use YYYY-MM-DD", markup=False)
+                continue
+            render_go_live(out, golive.preview(self.ws.store, self.key, date))
+            if self.yes_no(f"Save go-live {date}? (n = choose another date)", default=True):
+                golive.set_go_live(self.ws, self.key, date)
+                out.print(Text(f"go-live saved: {date}", style="green"))
+                return
+            default = date
 
     def run_all(self) -> None:
         try:
@@ -313,6 +363,12 @@ def render_go_live(out: Console, data: dict[str, Any]) -> None:
     out.print(
         f"go-live: {data['go_live'] or 'not set (every queued document is exported)'}", markup=False
     )
+    if data.get("proposed") and data["proposed"] != data["go_live"]:
+        out.print(
+            f"proposed from the ledger: {data['proposed']} (the earliest document not yet in "
+            "QuickBooks)",
+            markup=False,
+        )
     rows = data["will_export"]
     out.print(
         f"the first cycle will export {len(rows)} document(s), {data['total_to_export']} before tax; "

@@ -73,7 +73,7 @@ def test_app_show_and_forget(connected_company: ConnectedCompany) -> None:
     assert shown["client_id"] == connected_company.server.client_id
     assert shown["client_secret"] == "stored"
     assert connected_company.server.client_secret not in json.dumps(shown)
-    assert run_json("app", "forget")["data"] == {"company": "acme", "forgotten": True}
+    assert run_json("app", "forget", "--yes")["data"] == {"company": "acme", "forgotten": True}
     assert run_json("app", "show")["data"]["client_secret"] == "missing"
 
 

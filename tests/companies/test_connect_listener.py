@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from qbsync import paths
 from qbsync.companies.connection import connect_company
 from qbsync.companies.credentials import client_secret_name
 from qbsync.companies.tokens import tokens_name
@@ -72,7 +73,7 @@ def test_connect_token_items_disconnect_end_to_end(
     table = run("qbo", "items")
     assert table.exit_code == 0 and items[0]["Name"] in table.stdout
 
-    gone = run_json("disconnect")["data"]
+    gone = run_json("disconnect", "--yes")["data"]
     assert gone == {"company": "acme", "revoked": True, "tokens_deleted": True}
     assert ("qbsync", tokens_name("acme")) not in memory_keyring.items
     assert ("qbsync", client_secret_name("acme")) in memory_keyring.items  # app kept
@@ -140,9 +141,34 @@ def test_fixed_port_and_no_browser_prints_the_url(
         port = probe.getsockname()[1]
     opened: list[str] = []
     use_browser(monkeypatch, opened.append)
+    before = paths.config_file().read_text()
     result = run("connect", "--no-browser", "--port", str(port), "--timeout", "0.2")
     assert result.exit_code == 1 and opened == []
     assert f"redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback" in result.stderr
+    assert (
+        "Redirect URI (register it for the app at developer.intuit.com): "
+        f"http://127.0.0.1:{port}/callback\n"
+    ) in result.stderr
+    assert paths.config_file().read_text() == before  # a failed connect writes nothing
+
+
+def test_connect_refuses_a_realm_bound_to_another_key(
+    served_company: ConnectedCompany, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = served_company.server
+    run_json(
+        "app", "set", "-c", "beta", "--client-id", server.client_id, "--env", "sim",
+        "--sim-url", server.url, input=server.client_secret + "\n",
+    )  # fmt: skip
+    before = paths.config_file().read_text()
+    use_browser(monkeypatch, authorize.headless_browser)  # consents to the same company
+    error = _connect_error(monkeypatch, "-c", "beta", code=2)
+    assert error["message"] == (
+        f"QuickBooks company {served_company.realm_id} is already connected as 'acme'; "
+        "nothing was written (use --company acme)"
+    )
+    assert paths.config_file().read_text() == before
+    assert run_json("companies", "show", "beta")["data"]["connected"] is False
 
 
 def test_listener_serves_only_the_callback_and_escapes_its_pages() -> None:

@@ -59,7 +59,7 @@ def test_no_secret_in_store_config_or_logs(
     assert run("token", "--refresh").exit_code == 3  # invalid_grant, logged
     run_json("connect")
     collect_tokens()
-    run_json("disconnect")
+    run_json("disconnect", "--yes")
     assert len(secrets) >= 8
 
     files = [paths.config_file(), *paths.log_dir().glob("*")]

@@ -48,5 +48,5 @@ def degraded(healthy: ConnectedCompany) -> ConnectedCompany:
 
 @pytest.fixture
 def disconnected(healthy: ConnectedCompany) -> ConnectedCompany:
-    run_json("disconnect", "--company", healthy.key)
+    run_json("disconnect", "--company", healthy.key, "--yes")
     return healthy

@@ -125,7 +125,7 @@ def test_void_refused_while_money_is_against_the_document(
     ):
         with pytest.raises(InputError, match=said):
             void_invoice(ledger_db, "acme", doc, "refused")
-    error = run_json("invoices", "void", "INV-1002", "--reason", "refused", code=2)["error"]
+    error = run_json("invoices", "void", "INV-1002", "--reason", "refused", "-y", code=2)["error"]
     assert "refund or move the payments" in error["message"]
     assert fingerprint(ledger_db) == before
 

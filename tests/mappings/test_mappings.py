@@ -210,8 +210,8 @@ def test_set_list_delete(ledger_company: str, demo_lists: CountingSource) -> Non
     assert run_json("mappings", "list", "widgets", code=2)["error"]["code"] == "invalid_input"
     bad = run_json("mappings", "set", "accounts", "deposit", "Services", code=2)["error"]
     assert "no QuickBooks Account named 'Services'" in bad["message"]  # Income: not a deposit
-    run_json("mappings", "delete", "customers", "CL-1")
-    assert run_json("mappings", "delete", "customers", "CL-1", code=2)["error"]["code"] == (
+    run_json("mappings", "delete", "customers", "CL-1", "-y")
+    assert run_json("mappings", "delete", "customers", "-y", "CL-1", code=2)["error"]["code"] == (
         "not_found"
     )
 

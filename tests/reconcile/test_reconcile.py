@@ -279,7 +279,7 @@ def test_exit_codes_for_usage_and_reconnect(synced: ConnectedCompany) -> None:
     assert run("reconcile", "--format", "xml").exit_code == 2
     missing = run_json("reconcile", "--company", "nope", code=2)
     assert missing["error"]["code"] in ("config", "not_found", "usage")
-    run_json("disconnect")
+    run_json("disconnect", "--yes")
     before = dump()
     gone = run_json("reconcile", code=3)
     assert gone["error"]["code"] == "reconnect_required"
@@ -289,7 +289,7 @@ def test_exit_codes_for_usage_and_reconnect(synced: ConnectedCompany) -> None:
 def test_voids_both_ways(synced: ConnectedCompany) -> None:
     """Voided in the ledger and sent: ties (void on both sides). Voided in QuickBooks and not
     yet accepted in the ledger: differs."""
-    run_json("invoices", "void", "INV-5003", "--reason", "issued twice")
+    run_json("invoices", "void", "INV-5003", "--reason", "issued twice", "--yes")
     sync()
     synced.control.void_invoice(synced.realm_id, qbo_id("INV-5002"))
     data = reconcile(1)

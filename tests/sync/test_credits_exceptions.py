@@ -212,7 +212,7 @@ def test_void_failing_then_retry(synced: ConnectedCompany) -> None:
     rule = ctl.inject_fault(
         "/v3/company/*/invoice", method="POST", status=400, code="6210", count=10
     )
-    run_json("invoices", "void", "INV-1003", "--reason", "issued twice")
+    run_json("invoices", "void", "INV-1003", "--reason", "issued twice", "--yes")
     sync()
     [failing] = open_exceptions("void_failing")
     assert failing["subject_id"] == "INV-1003"

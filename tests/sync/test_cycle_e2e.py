@@ -201,7 +201,7 @@ def test_void_and_delete_in_quickbooks_are_drift(synced: ConnectedCompany) -> No
 
 
 def test_void_in_the_ledger_voids_in_quickbooks_without_drift(synced: ConnectedCompany) -> None:
-    run_json("invoices", "void", "INV-1003", "--reason", "issued twice")
+    run_json("invoices", "void", "INV-1003", "--reason", "issued twice", "--yes")
     sync()
     qbo = link(synced.key, "invoice", "INV-1003")
     assert qbo and qbo["state"] == "voided"

@@ -204,7 +204,7 @@ def test_a_conflict_closes_when_ours_is_voided(
     sync()
     assert len(exceptions("duplicate_number")) == 1
 
-    run_json("invoices", "void", "INV-1003", "--reason", "keyed in QuickBooks already")
+    run_json("invoices", "void", "INV-1003", "--reason", "keyed in QuickBooks already", "--yes")
     sync()
 
     assert numbers_held(server, "Invoice") == Counter({"1001": 1, "1002": 1, "1003": 1})

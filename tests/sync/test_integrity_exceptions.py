@@ -116,7 +116,9 @@ def test_drift_for_a_deleted_invoice_closes_once_the_ledger_voids_it(
     assert len(open_exceptions("drift_voided_or_deleted")) == 1  # the ledger still counts it
 
     # The billing side voids it in the ledger (not through the exception): the cause is gone.
-    run_json("invoices", "void", "INV-1003", "--reason", "deleted in QuickBooks by the accountant")
+    run_json(
+        "invoices", "void", "INV-1003", "--reason", "deleted in QuickBooks by the accountant", "-y"
+    )
     cycle = sync()
     assert cycle["result"] == "succeeded", cycle
     assert open_exceptions("drift_voided_or_deleted") == []

@@ -340,7 +340,7 @@ def test_applied_credit_memo_deleted_in_quickbooks_reverses_the_credit(
     assert ledger_rows()[1] == []
 
     # Voided in the ledger as well: both sides agree, the exceptions close themselves.
-    run_json("invoices", "void", NOTE, "--reason", "deleted in QuickBooks")
+    run_json("invoices", "void", NOTE, "--reason", "deleted in QuickBooks", "-y")
     sync()
     assert [r["subject_id"] for r in open_exceptions("qbo_void_reversed")] == [OTHER_NOTE]
 

@@ -26,7 +26,7 @@ __all__ = ["exported"]  # the fixture
 
 
 def test_void_refused_without_the_flag_names_it(exported: ConnectedCompany) -> None:
-    result = run("invoices", "void", EXEMPT, "--reason", "billing error")
+    result = run("invoices", "void", EXEMPT, "--reason", "billing error", "-y")
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert "50.00 paid and 30.00 credited" in result.stderr, result.stderr
     assert "--unapply" in result.stderr, result.stderr
@@ -43,7 +43,9 @@ def test_void_unapply_takes_the_money_off_then_voids_everywhere(
     sync()
     assert paid(EXEMPT) == Decimal("70.00")
 
-    out = run_json("invoices", "void", EXEMPT, "--reason", "billing error", "--unapply")["data"]
+    out = run_json("invoices", "void", EXEMPT, "--reason", "billing error", "--unapply", "-y")[
+        "data"
+    ]
     assert out["status"] == "void"
     taken = out["unapplied"]
     assert taken["total"] == "100.00"
@@ -69,7 +71,7 @@ def test_void_unapply_takes_the_money_off_then_voids_everywhere(
 
 
 def test_void_unapply_on_an_applied_credit_note(exported: ConnectedCompany) -> None:
-    out = run_json("invoices", "void", NOTE, "--reason", "issued twice", "--unapply")["data"]
+    out = run_json("invoices", "void", NOTE, "--reason", "issued twice", "--unapply", "-y")["data"]
     assert [(c["id"], c["invoice_id"]) for c in out["unapplied"]["credits"]] == [
         ("CA-8001", EXEMPT)
     ]

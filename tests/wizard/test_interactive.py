@@ -147,6 +147,8 @@ def test_interactive_wizard_decides_saves_each_decision_and_resumes(
     term.expect("Go-live date")
     term.send("2026-10-04")
     term.expect("the first cycle will export 2 document(s)")
+    term.expect("Save go-live 2026-10-04?")
+    term.send("y")
     assert term.finish() == 0
     created = [
         c for c in sim_docs(company.server, "Customer") if c["DisplayName"] == "Nobody Matches Here"
