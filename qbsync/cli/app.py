@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync import __version__
+from qbsync.cli.command import HELP_OPTIONS, PolishedGroup
 
 GROUPS: list[tuple[str, str]] = [
     # (group name, module)
@@ -70,6 +71,8 @@ def build(argv: list[str] | None = None) -> typer.Typer:
         no_args_is_help=True,
         rich_markup_mode=None,
         pretty_exceptions_show_locals=False,  # locals could hold tokens
+        cls=PolishedGroup,
+        context_settings={"help_option_names": HELP_OPTIONS},
     )
 
     @root.callback()
@@ -81,8 +84,8 @@ def build(argv: list[str] | None = None) -> typer.Typer:
     ) -> None:
         """Keep a billing ledger and QuickBooks Online in two-way sync.
 
-        Every command takes --json (machine output) and --quiet (for cron). Exit codes: 0 done,
-        1 failed, 2 bad usage or input, 3 reconnect needed, 75 another run holds the lock.
+        Every command takes --json (machine output) and --quiet (for cron); every listing takes
+        --format table|plain|csv|tsv|json.
         """
 
     for name, module in GROUPS:
@@ -103,4 +106,8 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    build(sys.argv[1:])(prog_name="qbsync")
+    try:
+        build(sys.argv[1:])(prog_name="qbsync")
+    except KeyboardInterrupt:  # Ctrl-C outside a command (while starting up): the same exit
+        sys.stderr.write("error: interrupted (Ctrl-C)\n")
+        sys.exit(130)

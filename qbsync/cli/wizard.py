@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qbsync.cli.command import CompanyOption, command, run_command
+from qbsync.cli.command import CompanyOption, PolishedGroup, command, run_command
 from qbsync.cli.output import Console, can_prompt, console, rows_table
 from qbsync.errors import UsageError
 from qbsync.wizard import golive, service
@@ -22,6 +22,7 @@ app = typer.Typer(
     invoke_without_command=True,
     no_args_is_help=False,
     rich_markup_mode=None,
+    cls=PolishedGroup,
 )
 
 PlanOut = Annotated[
