@@ -13,7 +13,7 @@ import functools
 import inspect
 import os
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Annotated, Any, Literal, get_origin
 
 import typer
@@ -52,7 +52,7 @@ def _company_key(value: str | None) -> str | None:
 
     from qbsync.config import CompanyKey
 
-    pattern = CompanyKey.__metadata__[0].metadata[0].pattern
+    pattern = CompanyKey.__metadata__[0].metadata[0].pattern  # type: ignore[attr-defined]
     if not re.match(pattern, value):
         raise typer.BadParameter(f"{value!r}: {COMPANY_KEY_RULE}")
     return value
@@ -143,7 +143,7 @@ class _Argument(TyperArgument):
         return name if self.required else f"[{name}]"
 
 
-def _polish(params: list[Any], context_settings: dict[str, Any]) -> None:
+def _polish(params: list[Any], context_settings: MutableMapping[str, Any]) -> None:
     context_settings.setdefault("help_option_names", HELP_OPTIONS)
     for param in params:
         if type(param) is TyperOption:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
-from qbsync.cli.output import MODE, Console, cells, key_value_table, rows_table, styled
+from qbsync.cli.output import MODE, Console, Page, cells, key_value_table, rows_table, styled
 from qbsync.errors import NotFoundError, UsageError
 from qbsync.sync import context, links
 from qbsync.sync.context import CycleContext
@@ -77,13 +77,13 @@ def list_(
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, help="How many, newest first.")
     ] = 50,
-) -> list[dict[str, Any]]:
+) -> Page:
     """Invoices, newest first, with their QuickBooks sync state."""
     if state and state not in views.STATES:
         raise UsageError(f"unknown state {state!r}", f"states: {', '.join(views.STATES)}")
     with Workspace() as ws:
         key, _ = ws.company(company)
-        return views.invoice_rows(ws.store, key, limit=limit, sync_state=state)
+        return Page.of(views.invoice_rows(ws.store, key, limit=-1, sync_state=state), limit)
 
 
 def _render_show(out: Console, data: dict[str, Any]) -> None:

@@ -32,7 +32,6 @@ from rich.text import Text
 from qbsync.errors import EXIT_CODES, ErrorCode, ExitCode
 from qbsync.redact import redact
 
-
 FORMATS = ("table", "plain", "csv", "tsv", "json")
 FORMAT_ENV = "QBSYNC_FORMAT"
 NO_INPUT_ENV = "QBSYNC_NO_INPUT"
@@ -149,6 +148,11 @@ class Page:
     @property
     def note(self) -> str:
         return f"showing {len(self.rows)} of {self.total}"
+
+    @classmethod
+    def of(cls, rows: Sequence[Any], limit: int) -> Page:
+        """The first `limit` of every row."""
+        return cls(list(rows[:limit]), len(rows))
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:

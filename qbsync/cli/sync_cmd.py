@@ -9,7 +9,16 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
-from qbsync.cli.output import MODE, Console, Outcome, cells, console, key_value_table, styled
+from qbsync.cli.output import (
+    MODE,
+    Console,
+    Outcome,
+    Page,
+    cells,
+    console,
+    key_value_table,
+    styled,
+)
 from qbsync.errors import ExitCode, LockHeld, NotFoundError, UsageError
 from qbsync.sync import cycles
 from qbsync.workspace import Workspace
@@ -237,11 +246,11 @@ def _render_history(out: Console, data: list[dict[str, Any]]) -> None:
 def history(
     company: CompanyOption = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many cycles.")] = 20,
-) -> list[dict[str, Any]]:
+) -> Page:
     """Recent cycles, newest first, with a bar for each cycle's volume."""
     with Workspace() as ws:
         key = ws.company(company)[0] if company or ws.config.companies else None
-        return cycles.recent(ws.store, key, limit)
+        return Page(cycles.recent(ws.store, key, limit), cycles.count(ws.store, key))
 
 
 @command(app, "retry")

@@ -92,6 +92,12 @@ def recent(db: Database, company: str | None, limit: int = 20) -> list[dict[str,
     )
 
 
+def count(db: Database, company: str | None) -> int:
+    """How many cycles there are, of one company or of all."""
+    where, params = ("WHERE company = ?", [company]) if company else ("", [])
+    return int(db.execute(f"SELECT COUNT(*) FROM sync_cycles {where}", params).fetchone()[0])
+
+
 _BRIEF = "SELECT id, started_at, finished_at, result, summary, error, trigger FROM sync_cycles "
 
 
