@@ -396,6 +396,42 @@ def report_failure(data: Any, exit_code: int) -> None:
             say_failure(what, hint)
 
 
+def show_progress() -> bool:
+    """Progress bars only for a person at a terminal: never under --json, --quiet or a pipe."""
+    return sys.stderr.isatty() and not MODE.json and not MODE.quiet
+
+
+def progress_bars(indent: str = "") -> Any:
+    """Rich progress bars on stderr that show done/total, rate, elapsed time and time left, and
+    stay on screen when done (a record of what the run did)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("-/s" if speed is None else f"{speed:.1f}/s", style="dim")
+
+    return Progress(
+        TextColumn(indent + "{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console(stderr=True),
+        transient=False,
+    )
+
+
 def note(message: str) -> None:
     """A human progress line on stderr; silent with --quiet or --json."""
     if not MODE.quiet and not MODE.json:

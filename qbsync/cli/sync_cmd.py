@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import os
 from contextlib import ExitStack
 from typing import Annotated, Any
 
@@ -10,13 +10,13 @@ import typer
 
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.output import (
-    MODE,
     Console,
     Outcome,
     Page,
     cells,
-    console,
     key_value_table,
+    progress_bars,
+    show_progress,
     styled,
 )
 from qbsync.errors import ExitCode, LockHeld, NotFoundError, UsageError
@@ -102,18 +102,8 @@ class _Bars:
     def __init__(self, stack: ExitStack):
         self.progress = None
         self.tasks: dict[str, Any] = {}
-        if sys.stderr.isatty() and not MODE.json and not MODE.quiet:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-            self.progress = stack.enter_context(
-                Progress(
-                    TextColumn("{task.description}"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    console=console(stderr=True),
-                    transient=True,
-                )
-            )
+        if show_progress():
+            self.progress = stack.enter_context(progress_bars())
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.progress is None:
@@ -163,6 +153,9 @@ def run(
                 result = run_cycle(
                     ws, key, full=full, dry_run=dry_run, trigger="manual", progress=bars
                 )
+            except KeyboardInterrupt:
+                cycles.interrupt(ws.store, os.getpid())  # not left running; its work released
+                raise
             except LockHeld as err:
                 if len(keys) == 1:
                     raise
