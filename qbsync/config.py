@@ -7,6 +7,7 @@ file). Secrets never live here.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -118,6 +119,19 @@ class Config(_Strict):
                 "connect it with `qbsync connect --company KEY`",
             )
         return key, self.companies[key]
+
+
+SECRETS_ENV = "QBSYNC_SECRETS"
+
+
+def secrets_backend(config: Config) -> str:
+    """Where secrets are kept: QBSYNC_SECRETS (keyring or file) over the config's `secrets`."""
+    chosen = os.environ.get(SECRETS_ENV, "").strip()
+    if not chosen:
+        return config.secrets
+    if chosen not in ("keyring", "file"):
+        raise ConfigError(f"{SECRETS_ENV}={chosen!r}: expected keyring or file")
+    return chosen
 
 
 def _describe(exc: ValidationError, located: LocatedYaml | None, source: str) -> str:

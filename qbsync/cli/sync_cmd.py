@@ -50,12 +50,12 @@ def _render_run(out: Console, data: dict[str, Any]) -> None:
 
 def _plan_line(send: dict[str, Any]) -> str:
     if "create" in send:
-        number = (send.get("body") or {}).get("DocNumber") or f"op {send['op']}"
+        number = (send.get("body") or {}).get("DocNumber") or f"operation {send['op']}"
         return f"would create {send['create']} {number} (batch {send['batch']})"
     if "void" in send:
         return f"would void {send['void']} {send['id']}"
     rest = ", ".join(f"{k} {v}" for k, v in send.items() if k not in ("op", "body"))
-    return f"would send op {send['op']}: {rest}"
+    return f"would send operation {send['op']}: {rest}"
 
 
 def _render_plan(out: Console, stats: dict[str, Any]) -> None:
@@ -248,25 +248,33 @@ def history(
 
 @command(app, "retry")
 def retry(
-    op: Annotated[int | None, typer.Argument(help="An op id to retry.")] = None,
-    cycle: Annotated[
-        int | None, typer.Option("--cycle", help="Retry the ops that failed in this cycle.")
+    op: Annotated[
+        int | None, typer.Argument(metavar="ID", help="The id of an operation to retry.")
     ] = None,
-    errored: Annotated[bool, typer.Option("--errored", help="Retry every errored op.")] = False,
+    cycle: Annotated[
+        int | None,
+        typer.Option(
+            "--cycle", metavar="ID", help="Retry the operations that failed in this cycle."
+        ),
+    ] = None,
+    errored: Annotated[
+        bool, typer.Option("--errored", help="Retry every errored operation.")
+    ] = False,
     company: CompanyOption = None,
 ) -> dict[str, Any]:
-    """Put failed or errored ops back in the queue, attempts cleared, for the next cycle."""
+    """Put failed or errored operations back in the queue, attempts cleared, for the next
+    cycle."""
     from qbsync.sync.actions import reset_ops
 
     chosen = [x for x in (op is not None, cycle is not None, errored) if x]
     if len(chosen) != 1:
-        raise UsageError("give exactly one of OP, --cycle N or --errored")
+        raise UsageError("give exactly one of ID, --cycle ID or --errored")
     with Workspace() as ws:
         key, _ = ws.company(company)
         if op is not None:
             count = reset_ops(ws, key, op_id=op)
             if not count:
-                raise NotFoundError(f"op {op} of {key} is not failed or errored")
+                raise NotFoundError(f"operation {op} of {key} is not failed or errored")
         elif cycle is not None:
             count = reset_ops(ws, key, cycle_id=cycle)
         else:

@@ -58,7 +58,7 @@ def wizard_main(
     """
     if ctx.invoked_subcommand is not None:
         return
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not (can_prompt() and sys.stdout.isatty()):
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
     run_command(_interactive, None, company, revisit)
@@ -78,7 +78,8 @@ def _render_customers(out: Console, data: dict[str, Any]) -> None:
             ", ".join(f"{v} {k}" for k, v in data["counts"].items()), markup=False, highlight=False
         )
     if data.get("accepted") is not None:
-        out.print(f"mapped {len(data['accepted'])} exact match(es)", markup=False)
+        count = len(data["accepted"])
+        out.print(f"mapped {count} exact match{'' if count == 1 else 'es'}", markup=False)
     rows = [
         {
             "client": p["client_id"],
