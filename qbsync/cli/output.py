@@ -278,9 +278,17 @@ def emit(data: Any, render: Renderer | None = None) -> None:
     if MODE.format in ("csv", "tsv") and isinstance(data, list):
         sys.stdout.write(delimited(data, "," if MODE.format == "csv" else "\t"))
         sys.stdout.flush()
+    elif MODE.format == "plain":
+        import io
+
+        out = console(plain=True)
+        out.file = buffer = io.StringIO()
+        (render or default_render)(out, data)
+        sys.stdout.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
+        sys.stdout.flush()
     else:
-        out = console(plain=MODE.format == "plain")
-        if page is not None and MODE.format == "table":
+        out = console()
+        if page is not None:
             out.caption = page.note  # type: ignore[attr-defined]
         (render or default_render)(out, data)
         if page is not None and page.rows and getattr(out, "caption", None):
