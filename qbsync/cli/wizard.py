@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, PolishedGroup, command, run_command
-from qbsync.cli.output import Console, can_prompt, console, rows_table
+from qbsync.cli.output import Console, can_prompt, console, plural, rows_table
 from qbsync.errors import UsageError
 from qbsync.wizard import golive, service
 from qbsync.wizard.interactive import Quit, Wizard, render_go_live
@@ -78,8 +78,8 @@ def _render_customers(out: Console, data: dict[str, Any]) -> None:
             ", ".join(f"{v} {k}" for k, v in data["counts"].items()), markup=False, highlight=False
         )
     if data.get("accepted") is not None:
-        count = len(data["accepted"])
-        out.print(f"mapped {count} exact match{'' if count == 1 else 'es'}", markup=False)
+        accepted = plural(len(data["accepted"]), "exact match", "exact matches")
+        out.print(f"mapped {accepted}", markup=False)
     rows = [
         {
             "client": p["client_id"],
