@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import typer
 
 from qbsync import __version__
-from qbsync.cli.command import HELP_OPTIONS, PolishedGroup
 
 GROUPS: list[tuple[str, str]] = [
     # (group name, module)
@@ -64,6 +63,8 @@ def _version(value: bool) -> None:
 
 def build(argv: list[str] | None = None) -> typer.Typer:
     """The whole app, or with `argv` only the part that command line needs."""
+    from qbsync.cli.command import HELP_OPTIONS, PolishedGroup
+
     target = _named_command(argv) if argv is not None else None
     root = typer.Typer(
         name="qbsync",
@@ -106,6 +107,9 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--version"]:  # nothing to build for it: the fastest answer
+        print(f"qbsync {__version__}")
+        return
     try:
         build(sys.argv[1:])(prog_name="qbsync")
     except KeyboardInterrupt:  # Ctrl-C outside a command (while starting up): the same exit
