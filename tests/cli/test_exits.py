@@ -19,14 +19,14 @@ def healthy(connected_company: ConnectedCompany, sample_ledger: SampleLedger) ->
     return connected_company
 
 
-def test_status_exits_0_when_green(healthy: ConnectedCompany) -> None:
+def test_status_exits_0_when_green_and_1_when_red_with_one_line_under_quiet(
+    healthy: ConnectedCompany,
+) -> None:
     [company] = run_json("status")["data"]["companies"]
     assert company["level"] == "green"
     quiet = run("status", "--quiet")
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
 
-
-def test_status_exits_1_when_red_with_one_line_under_quiet(healthy: ConnectedCompany) -> None:
     run_json("disconnect", "-c", healthy.key)
     [company] = run_json("status", code=1)["data"]["companies"]
     assert company["level"] == "red"

@@ -36,7 +36,16 @@ def test_bars_show_rate_elapsed_and_eta_and_stay_on_screen() -> None:
     assert re.search(r"outbound .* 40/40 +\d+(\.\d)?/s +0:00:0\d +eta +0:00:00", last), last
 
 
-def test_no_bars_under_quiet_json_or_a_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_bars_under_quiet_json_or_a_pipe(
+    monkeypatch: pytest.MonkeyPatch,
+    connected_company: ConnectedCompany,
+    sample_ledger: SampleLedger,
+) -> None:
+    map_demo(connected_company.key)
+    result = run("sync", "run")  # in a pipe
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == "" and "eta" not in result.stdout
+
     class Tty(io.StringIO):
         def isatty(self) -> bool:
             return True
@@ -53,15 +62,6 @@ def test_no_bars_under_quiet_json_or_a_pipe(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(output.MODE, "json", False)
     monkeypatch.setattr(output.sys, "stderr", io.StringIO())  # a pipe
     assert not output.show_progress()
-
-
-def test_a_sync_run_in_a_pipe_prints_no_bar(
-    connected_company: ConnectedCompany, sample_ledger: SampleLedger
-) -> None:
-    map_demo(connected_company.key)
-    result = run("sync", "run")
-    assert result.exit_code == 0, result.stderr
-    assert result.stderr == "" and "eta" not in result.stdout
 
 
 def _at_a_terminal(*args: str) -> tuple[int, str]:
