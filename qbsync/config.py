@@ -7,6 +7,7 @@ file). Secrets never live here.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -65,7 +66,12 @@ def format_duration(seconds: float) -> str:
 
 
 Duration = Annotated[float, BeforeValidator(_written_duration)]
-CompanyKey = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+COMPANY_KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+COMPANY_KEY_RULE = (
+    "a company key is 1 to 40 lowercase letters, digits, '-' or '_', "
+    "starting with a letter or digit"
+)
+CompanyKey = Annotated[str, Field(pattern=COMPANY_KEY_PATTERN)]
 
 
 class _Strict(BaseModel):
@@ -146,6 +152,19 @@ class Config(_Strict):
                 "connect it with `qbsync connect --company KEY`",
             )
         return key, self.companies[key]
+
+
+SECRETS_ENV = "QBSYNC_SECRETS"
+
+
+def secrets_backend(config: Config) -> str:
+    """Where secrets are kept: QBSYNC_SECRETS (keyring or file) over the config's `secrets`."""
+    chosen = os.environ.get(SECRETS_ENV, "").strip()
+    if not chosen:
+        return config.secrets
+    if chosen not in ("keyring", "file"):
+        raise ConfigError(f"{SECRETS_ENV}={chosen!r}: expected keyring or file")
+    return chosen
 
 
 def _describe(exc: ValidationError, located: LocatedYaml | None, source: str) -> str:

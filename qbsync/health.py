@@ -23,6 +23,12 @@ from qbsync.sync import exceptions as exc_mod
 from qbsync.timeutil import parse_iso, utc_now
 from qbsync.views.golive import held_exports
 
+
+def _count(n: int, noun: str) -> str:
+    """`1 invoice`, `2 invoices`."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 Level = Literal["green", "yellow", "red"]
 
 EXPIRY_WARNING = dt.timedelta(days=14)
@@ -160,9 +166,9 @@ def assess(
         red.append(f"the last cycle {last['result']}: {last['error'] or last['summary'] or ''}")
         steps.append(NextStep("see why the last cycle failed", f"qbsync sync status {last['id']}"))
     if ops["errored"]:
-        red.append(f"{ops['errored']} op(s) gave up after repeated failures")
+        red.append(f"{_count(ops['errored'], 'operation')} gave up after repeated failures")
     if data["open_exceptions"]:
-        yellow.append(f"{data['open_exceptions']} open exception(s)")
+        yellow.append(_count(data["open_exceptions"], "open exception"))
         if single_exception is not None:
             steps.append(
                 NextStep("resolve the open exception", f"qbsync exceptions show {single_exception}")
@@ -174,11 +180,12 @@ def assess(
     if ops["errored"]:
         steps.append(
             NextStep(
-                "retry the errored ops once their cause is fixed", f"qbsync sync retry --errored{c}"
+                "retry the errored operations once their cause is fixed",
+                f"qbsync sync retry --errored{c}",
             )
         )
     if data["drift"]:
-        yellow.append(f"{data['drift']} invoice(s) drifted in QuickBooks")
+        yellow.append(f"{_count(data['drift'], 'invoice')} drifted in QuickBooks")
         steps.append(NextStep("review the drift", f"qbsync invoices list --state drift{c}"))
     if data.get("interrupted_cycle"):
         yellow.append(f"cycle #{data['interrupted_cycle']} was interrupted (its process is gone)")
@@ -193,14 +200,14 @@ def assess(
         yellow.append("the last cycle was cancelled")
         steps.append(NextStep("run a cycle", f"qbsync sync run{c}"))
     if ops["queued"]:
-        yellow.append(f"{ops['queued']} op(s) waiting to go to QuickBooks")
+        yellow.append(f"{_count(ops['queued'], 'operation')} waiting to go to QuickBooks")
         steps.append(NextStep("send what is queued", f"qbsync sync run{c}"))
     if (
         data["connected"]
         and soonest_refresh is not None
         and 0 < soonest_refresh < EXPIRY_WARNING.total_seconds()
     ):
-        yellow.append(f"the connection expires in {soonest_refresh // 86400} day(s)")
+        yellow.append(f"the connection expires in {_count(soonest_refresh // 86400, 'day')}")
         steps.append(NextStep("reconnect before the connection lapses", f"qbsync connect{c}"))
 
     level: Level = "red" if red else "yellow" if yellow else "green"

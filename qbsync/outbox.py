@@ -266,6 +266,15 @@ def due(db: Database, company: str, op_ids: list[int] | None = None) -> list[Op]
     return [Op.from_row(r) for r in db.query(sql + " ORDER BY id", params)]
 
 
+def claimed(db: Database, cycle_id: int) -> list[int]:
+    """The ops a cycle claimed and has not settled (still in progress), oldest first."""
+    rows = db.execute(
+        "SELECT id FROM outbox WHERE cycle_id = ? AND state = 'in_progress' ORDER BY id",
+        [cycle_id],
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def outcomes(db: Database, op_ids: list[int]) -> list[dict[str, Any]]:
     """Where these ops stand: op, kind, subject, state, error."""
     rows = db.execute(

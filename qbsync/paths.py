@@ -14,6 +14,7 @@ import platformdirs
 
 APP_NAME = "qbsync"
 HOME_ENV = "QBSYNC_HOME"
+CONFIG_ENV = "QBSYNC_CONFIG"  # the config file itself, wherever QBSYNC_HOME or the platform says
 
 
 def _home() -> Path | None:
@@ -37,7 +38,8 @@ def log_dir() -> Path:
 
 
 def config_file() -> Path:
-    return config_dir() / "config.yaml"
+    chosen = os.environ.get(CONFIG_ENV)
+    return Path(chosen).expanduser() if chosen else config_dir() / "config.yaml"
 
 
 def database_file() -> Path:

@@ -28,11 +28,12 @@ from qbsync.redact import register_secret
 SERVICE = "qbsync"
 T = TypeVar("T")
 
+KEYRINGS_ALT_INSTALL = "uv tool install --force '.[keyrings-alt]'"
 NO_BACKEND_HINT = (
-    "choose one of two ways out: install or select a keyring backend through "
-    "PYTHON_KEYRING_BACKEND (for example keyrings.alt.file.PlaintextKeyring, or a Secret "
-    "Service running in this session), or store secrets in a 0600 file with "
-    "`qbsync config set secrets file`"
+    "choose one of two ways out: a keyring backend that needs no desktop session (in the "
+    f"qbsync checkout: {KEYRINGS_ALT_INSTALL}, or pipx install --force '.[keyrings-alt]'; "
+    "then PYTHON_KEYRING_BACKEND=keyrings.alt.file.PlaintextKeyring), or store secrets in a "
+    "0600 file with `qbsync config set secrets file`"
 )
 
 

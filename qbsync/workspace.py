@@ -35,7 +35,7 @@ class Workspace:
         # (status, invoices, sync history) never read a secret.
         from qbsync.secrets import open_secrets
 
-        return open_secrets(self.config.secrets, self.config.keyring_timeout)
+        return open_secrets(config_mod.secrets_backend(self.config), self.config.keyring_timeout)
 
     def company(self, key: str | None) -> tuple[str, CompanySettings]:
         return self.config.company(key)

@@ -40,7 +40,8 @@ def qbsync_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("QBSYNC_HOME", str(home))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.delenv("QBSYNC_DEBUG", raising=False)
+    for name in ("DEBUG", "COMPANY", "CONFIG", "SECRETS", "FORMAT", "NO_INPUT"):
+        monkeypatch.delenv(f"QBSYNC_{name}", raising=False)  # a developer's own settings
     MODE.json = MODE.quiet = False
     return home
 

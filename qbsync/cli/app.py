@@ -63,6 +63,8 @@ def _version(value: bool) -> None:
 
 def build(argv: list[str] | None = None) -> typer.Typer:
     """The whole app, or with `argv` only the part that command line needs."""
+    from qbsync.cli.command import HELP_OPTIONS, PolishedGroup
+
     target = _named_command(argv) if argv is not None else None
     root = typer.Typer(
         name="qbsync",
@@ -70,6 +72,8 @@ def build(argv: list[str] | None = None) -> typer.Typer:
         no_args_is_help=True,
         rich_markup_mode=None,
         pretty_exceptions_show_locals=False,  # locals could hold tokens
+        cls=PolishedGroup,
+        context_settings={"help_option_names": HELP_OPTIONS},
     )
 
     @root.callback()
@@ -81,8 +85,8 @@ def build(argv: list[str] | None = None) -> typer.Typer:
     ) -> None:
         """Keep a billing ledger and QuickBooks Online in two-way sync.
 
-        Every command takes --json (machine output) and --quiet (for cron). Exit codes: 0 done,
-        1 failed, 2 bad usage or input, 3 reconnect needed, 75 another run holds the lock.
+        Every command takes --json (machine output) and --quiet (for cron); every listing takes
+        --format table|plain|csv|tsv|json.
         """
 
     for name, module in GROUPS:
@@ -103,4 +107,11 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    build(sys.argv[1:])(prog_name="qbsync")
+    if sys.argv[1:] == ["--version"]:  # nothing to build for it: the fastest answer
+        print(f"qbsync {__version__}")
+        return
+    try:
+        build(sys.argv[1:])(prog_name="qbsync")
+    except KeyboardInterrupt:  # Ctrl-C outside a command (while starting up): the same exit
+        sys.stderr.write("error: interrupted (Ctrl-C)\n")
+        sys.exit(130)

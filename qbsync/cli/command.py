@@ -1,5 +1,10 @@
-"""Registering a command: adds --json and --quiet, emits what the function returns, and turns
-domain errors into fail(). Command functions stay plain: Annotated parameters and a docstring.
+"""Registering a command: adds --json and --quiet (and --format to a listing), emits what the
+function returns, and turns domain errors into fail() and Ctrl-C into exit 130. Command
+functions stay plain: Annotated parameters and a docstring.
+
+Help reads the same everywhere: `-h` is `--help`, metavars are plain words (`KEY`, `FILE`,
+`N`), arguments are written `KIND LOCAL [ID]`, and each command ends with an example
+(qbsync/cli/examples.py).
 """
 
 from __future__ import annotations
@@ -8,21 +13,67 @@ import functools
 import inspect
 import os
 import traceback
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Callable, MutableMapping
+from typing import Annotated, Any, Literal, get_origin
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from qbsync.cli.output import MODE, Outcome, Renderer, emit, fail, report_failure, say_failure
-from qbsync.errors import ErrorCode, QbsyncError
+from qbsync.cli.output import (
+    FORMAT_ENV,
+    FORMATS,
+    MODE,
+    Outcome,
+    Page,
+    Renderer,
+    emit,
+    fail,
+    interrupted,
+    report_failure,
+    say_failure,
+)
+from qbsync.errors import ErrorCode, QbsyncError, UsageError
 from qbsync.logs import get_logger
 from qbsync.redact import redact
 
-JsonFlag = Annotated[bool, typer.Option("--json", help='Print {"data": ...} or {"error": ...}.')]
+COMPANY_ENV = "QBSYNC_COMPANY"
+HELP_OPTIONS = ["-h", "--help"]
+
+
+def _company_key(value: str | None) -> str | None:
+    """--company (or QBSYNC_COMPANY) checked against the key rule: exit 2 naming the rule."""
+    if value is None:
+        return None
+    import re
+
+    from qbsync.config import COMPANY_KEY_PATTERN, COMPANY_KEY_RULE
+
+    if not re.match(COMPANY_KEY_PATTERN, value):
+        raise typer.BadParameter(f"{value!r}: {COMPANY_KEY_RULE}")
+    return value
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")]
+FormatOption = Annotated[
+    Literal["table", "plain", "csv", "tsv", "json"] | None,
+    typer.Option(
+        "--format",
+        metavar="[table|plain|csv|tsv|json]",
+        help=f"Output format (default: ${FORMAT_ENV}, else table).",
+        show_default=False,
+    ),
+]
 CompanyOption = Annotated[
-    str | None, typer.Option("--company", "-c", help="Company key (default: the default company).")
+    str | None,
+    typer.Option(
+        "--company",
+        "-c",
+        metavar="KEY",
+        envvar=COMPANY_ENV,
+        callback=_company_key,
+        help="Company key (default: the default company).",
+    ),
 ]
 
 _log = get_logger("cli")
@@ -46,8 +97,103 @@ class _OneLineUsageError(UsageErrorBase):  # type: ignore[valid-type,misc]
         say_failure(self.format_message(), f"see {command} --help")
 
 
+def _option_metavar(option: TyperOption) -> str:
+    """A plain word for an option's value: its choices, FILE, DIR, DATE, N, SECONDS, or its
+    name (`--reason REASON`)."""
+    desc = option.type_descriptor
+    if desc.is_choice:
+        return "[" + "|".join(str(getattr(c, "value", c)) for c in desc.choices or ()) + "]"
+    name = (option.name or "value").upper()
+    if desc.is_path:
+        return "DIR" if name == "HOME" else "FILE"
+    if desc.is_datetime:
+        return "DATE"
+    if desc.annotation is int:
+        return "N"
+    if desc.annotation is float:
+        return "SECONDS"
+    return name
+
+
+class _Option(TyperOption):
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return self.metavar if self.metavar is not None else _option_metavar(self)
+
+
+class _Argument(TyperArgument):
+    """An argument written as its name in capitals (`KIND`, `[ID]`, `PATH...`), no type."""
+
+    @property
+    def display_name_raw(self) -> str:
+        return self.metavar or (self.name or "arg").upper()
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _rich_display_name(self) -> str:
+        return self.display_name_raw + ("..." if self.nargs != 1 else "")
+
+    def _usage_display_name(self) -> str:
+        name = self._rich_display_name()
+        return name if self.required else f"[{name}]"
+
+
+def _polish(params: list[Any], context_settings: MutableMapping[str, Any]) -> None:
+    context_settings.setdefault("help_option_names", HELP_OPTIONS)
+    for param in params:
+        if type(param) is TyperOption:
+            param.__class__ = _Option
+        elif type(param) is TyperArgument:
+            param.__class__ = _Argument
+
+
+def _path_of(ctx: Any) -> str:
+    """The command's words after `qbsync` ("invoices list"), whatever the program is called."""
+    words: list[str] = []
+    while ctx is not None and ctx.parent is not None:
+        words.insert(0, ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(words)
+
+
+def _epilog(ctx: Any, formatter: Any) -> None:
+    from qbsync.cli.examples import EXAMPLES, ROOT_EPILOG
+
+    path = _path_of(ctx)
+    if not path:
+        for title, lines in ROOT_EPILOG:
+            with formatter.section(title):
+                for line in lines:
+                    formatter.write(f"{'':>{formatter.current_indent}}{line}\n")
+    example = EXAMPLES.get(path)
+    if example:
+        with formatter.section("Example"):
+            formatter.write(f"{'':>{formatter.current_indent}}{example}\n")
+
+
+class PolishedGroup(TyperGroup):
+    """A command group with `-h`, plain metavars and an example in its help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _polish(self.params, self.context_settings)
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        super().format_epilog(ctx, formatter)
+        _epilog(ctx, formatter)
+
+
 class QuietAwareCommand(TyperCommand):
-    """A command whose usage errors (a bad option or value, exit 2) obey --quiet too."""
+    """A command whose usage errors (a bad option or value, exit 2) obey --quiet too, with `-h`,
+    plain metavars and an example in its help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _polish(self.params, self.context_settings)
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        super().format_epilog(ctx, formatter)
+        _epilog(ctx, formatter)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         quiet = "--quiet" in args or "-q" in args
@@ -60,6 +206,25 @@ class QuietAwareCommand(TyperCommand):
             raise _OneLineUsageError(message, ctx=getattr(err, "ctx", None)) from None
 
 
+def output_format(choice: str | None, json_flag: bool, listing: bool) -> str:
+    """--format, else --json, else QBSYNC_FORMAT (json for any command, the other formats for
+    listings), else table."""
+    if choice and json_flag and choice != "json":
+        raise UsageError(f"--json and --format {choice} disagree", "give one of them")
+    if json_flag or choice:
+        return "json" if json_flag else str(choice)
+    env = os.environ.get(FORMAT_ENV, "").strip().lower()
+    if env and env not in FORMATS:
+        raise UsageError(f"{FORMAT_ENV}={env!r} is not a format", f"use {', '.join(FORMATS)}")
+    if env == "json" or (env and listing):
+        return env
+    return "table"
+
+
+def _is_listing(annotation: Any) -> bool:
+    return annotation is Page or get_origin(annotation) is list or annotation is list
+
+
 def run_command(fn: Callable[..., Any], render: Renderer | None, *args: Any, **kwargs: Any) -> None:
     try:
         result = fn(*args, **kwargs)
@@ -70,7 +235,7 @@ def run_command(fn: Callable[..., Any], render: Renderer | None, *args: Any, **k
             traceback.print_exc()
         fail(exc.code, exc.message, exc.hint)
     except KeyboardInterrupt:
-        fail(ErrorCode.FAILED, "interrupted")
+        interrupted()
     except Exception as exc:
         _log.exception("unexpected error in %s", fn.__name__)
         if debug_enabled():
@@ -90,16 +255,34 @@ def run_command(fn: Callable[..., Any], render: Renderer | None, *args: Any, **k
 
 
 def command(
-    app: typer.Typer, name: str | None = None, *, render: Renderer | None = None, **options: Any
+    app: typer.Typer,
+    name: str | None = None,
+    *,
+    render: Renderer | None = None,
+    listing: bool | None = None,
+    **options: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """`@command(app, "show")` registers `fn` with --json/--quiet added to its options."""
+    """`@command(app, "show")` registers `fn` with --json/--quiet added to its options, and
+    --format too when it is a listing (`listing=`, else: it returns a list or a Page)."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(fn, eval_str=True)
+        lists = _is_listing(signature.return_annotation) if listing is None else listing
 
         @functools.wraps(fn)
-        def wrapper(*args: Any, json_output: bool = False, quiet: bool = False, **kwargs: Any):
-            MODE.json, MODE.quiet = json_output, quiet
+        def wrapper(
+            *args: Any,
+            json_output: bool = False,
+            quiet: bool = False,
+            format_choice: str | None = None,
+            **kwargs: Any,
+        ) -> None:
+            MODE.json, MODE.quiet, MODE.format = json_output, quiet, "table"
+            try:
+                MODE.format = output_format(format_choice, json_output, lists)
+            except QbsyncError as exc:
+                fail(exc.code, exc.message, exc.hint)
+            MODE.json = MODE.format == "json"
             run_command(fn, render, *args, **kwargs)
 
         extra = [
@@ -110,6 +293,16 @@ def command(
                 "quiet", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=QuietFlag
             ),
         ]
+        if lists:
+            extra.insert(
+                0,
+                inspect.Parameter(
+                    "format_choice",
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=None,
+                    annotation=FormatOption,
+                ),
+            )
         params = [
             p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
             if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
@@ -119,8 +312,7 @@ def command(
         wrapper.__signature__ = signature.replace(parameters=[*params, *extra])  # type: ignore[attr-defined]
         wrapper.__annotations__ = {
             **{p.name: p.annotation for p in params},
-            "json_output": JsonFlag,
-            "quiet": QuietFlag,
+            **{p.name: p.annotation for p in extra},
         }
         app.command(name, **{"cls": QuietAwareCommand, **options})(wrapper)
         return fn
@@ -130,4 +322,6 @@ def command(
 
 def group(help_text: str) -> typer.Typer:
     """A command group that shows its help when called bare."""
-    return typer.Typer(help=help_text, no_args_is_help=True, rich_markup_mode=None)
+    return typer.Typer(
+        help=help_text, no_args_is_help=True, rich_markup_mode=None, cls=PolishedGroup
+    )

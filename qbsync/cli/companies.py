@@ -8,7 +8,7 @@ import typer
 
 from qbsync.cli.command import command, group
 from qbsync.cli.confirm import YesOption, confirm
-from qbsync.cli.output import Console, rows_table
+from qbsync.cli.output import Console, Page, rows_table
 from qbsync.companies import records
 from qbsync.companies.credentials import has_client_secret
 from qbsync.workspace import Workspace
@@ -63,13 +63,15 @@ def _render_list(out: Console, data: list[dict[str, Any]]) -> None:
 
 
 @command(app, "list", render=_render_list)
-def list_() -> list[dict[str, Any]]:
+def list_(
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many.")] = 1000,
+) -> Page:
     """Every company: key, name, realm, environment, connection state, expiries."""
     with Workspace() as ws:
         # A removed company's row stays (its sync state is kept) but is not listed.
         rows = records.all_rows(ws.store)
         keys = sorted(set(ws.config.companies) | {r["key"] for r in rows if r["connected"]})
-        return [_describe(ws, key) for key in keys]
+        return Page.of([_describe(ws, key) for key in keys], limit)
 
 
 @command(app, "show")

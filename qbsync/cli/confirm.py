@@ -3,23 +3,17 @@ one line naming --yes) where nobody can answer: no terminal, --json, or QBSYNC_N
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Annotated
 
 import typer
 
-from qbsync.cli.output import MODE
+from qbsync.cli.output import MODE, no_input
 from qbsync.errors import QbsyncError, UsageError
 
 YesOption = Annotated[
     bool, typer.Option("--yes", "-y", help="Do it without asking (scripts, cron).")
 ]
-
-
-def no_input() -> bool:
-    """QBSYNC_NO_INPUT set (to anything but 0 or false): never ask anything."""
-    return os.environ.get("QBSYNC_NO_INPUT", "").lower() not in ("", "0", "false")
 
 
 def _at_terminal() -> bool:

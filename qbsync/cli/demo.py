@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import command
-from qbsync.cli.output import MODE, Console, console, safe
+from qbsync.cli.output import MODE, Console, console, progress_bars, safe, show_progress
 from qbsync.cli.status import panel
 from qbsync.demo.story import Progress, Step, run_story
 
@@ -41,20 +40,11 @@ def _print_step(step: Step) -> None:
 @contextlib.contextmanager
 def _bars() -> Iterator[Progress]:
     """Progress bars for a cycle on a terminal; nothing otherwise."""
-    if not sys.stderr.isatty() or MODE.json or MODE.quiet:
+    if not show_progress():
         yield lambda stage, done, total: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
-    from rich.progress import Progress as Bars
-
     tasks: dict[str, Any] = {}
-    with Bars(
-        TextColumn("    {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=console(stderr=True),
-        transient=True,
-    ) as bars:
+    with progress_bars("    ") as bars:
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -70,7 +60,7 @@ def _run_in_process(argv: list[str]) -> tuple[int, str, str]:
     output."""
     from qbsync.cli.app import app
 
-    saved = (MODE.json, MODE.quiet)
+    saved = (MODE.json, MODE.quiet, MODE.format)
     out, err = io.StringIO(), io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -78,7 +68,7 @@ def _run_in_process(argv: list[str]) -> tuple[int, str, str]:
                 args=argv, prog_name="qbsync", standalone_mode=False
             )
     finally:
-        MODE.json, MODE.quiet = saved
+        MODE.json, MODE.quiet, MODE.format = saved
     return (0 if code is None else int(code)), out.getvalue(), err.getvalue()
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
-from qbsync.cli.output import Console, cells, key_value_table, styled
+from qbsync.cli.output import Console, Page, cells, key_value_table, styled
 from qbsync.errors import NotFoundError, UsageError
 from qbsync.sync import exceptions as exc_mod
 from qbsync.sync.actions import resolve as resolve_exception
@@ -46,7 +46,10 @@ def list_(
     kind: Annotated[
         str | None, typer.Option("--kind", help="Only this kind (e.g. drift_changed).")
     ] = None,
-) -> list[dict[str, Any]]:
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="How many, newest first.")
+    ] = 100,
+) -> Page:
     """List exceptions, newest first."""
     if kind and kind not in exc_mod.Kind._value2member_map_:
         raise UsageError(
@@ -54,9 +57,10 @@ def list_(
         )
     with Workspace() as ws:
         key = ws.company(company)[0] if company or ws.config.companies else None
-        return exc_mod.list_exceptions(
-            ws.store, key, status="open" if open_only else None, kind=kind
+        rows = exc_mod.list_exceptions(
+            ws.store, key, status="open" if open_only else None, kind=kind, limit=-1
         )
+        return Page.of(rows, limit)
 
 
 @command(

@@ -12,7 +12,7 @@ import typer
 
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.confirm import YesOption, confirm
-from qbsync.cli.output import MODE, Console, cells, key_value_table, rows_table, styled
+from qbsync.cli.output import MODE, Console, Page, cells, key_value_table, rows_table, styled
 from qbsync.errors import NotFoundError, UsageError
 from qbsync.sync import context, links
 from qbsync.sync.context import CycleContext
@@ -81,7 +81,7 @@ def list_(
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, help="How many, newest first.")
     ] = 50,
-) -> list[dict[str, Any]]:
+) -> Page:
     """Invoices, newest first, with their QuickBooks sync state.
 
     An invoice held back from QuickBooks shows as held, with the reason: "wizard review" (its
@@ -93,7 +93,8 @@ def list_(
         raise UsageError(f"unknown state {state!r}", f"states: {', '.join(views.STATES)}")
     with Workspace() as ws:
         key, _ = ws.company(company)
-        return invoice_list(ws.store, key, limit=limit, sync_state_filter=state)
+        rows = invoice_list(ws.store, key, limit=limit, sync_state_filter=state)
+        return Page(rows, views.invoice_count(ws.store, key, sync_state=state))
 
 
 def _render_show(out: Console, data: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ import typer
 
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.confirm import YesOption, confirm
-from qbsync.cli.output import MODE, Console, Outcome, rows_table
+from qbsync.cli.output import MODE, Console, Outcome, Page, rows_table
 from qbsync.errors import ExitCode, NotFoundError, UsageError
 from qbsync.workspace import Workspace
 
@@ -44,7 +44,8 @@ def _render_list(out: Console, data: list[dict[str, Any]]) -> None:
 def list_(
     kind: Annotated[str | None, typer.Argument(help="Only this kind.")] = None,
     company: CompanyOption = None,
-) -> list[dict[str, Any]]:
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many.")] = 1000,
+) -> Page:
     """List the mappings (of one kind)."""
     from qbsync.mappings.kinds import kind as check_kind
     from qbsync.mappings.store import list_mappings
@@ -53,7 +54,7 @@ def list_(
         check_kind(kind)
     with Workspace() as ws:
         key, _ = ws.company(company)
-        return [m.as_dict() for m in list_mappings(ws.store, key, kind)]
+        return Page.of([m.as_dict() for m in list_mappings(ws.store, key, kind)], limit)
 
 
 def _render_diff(out: Console, data: dict[str, Any]) -> None:

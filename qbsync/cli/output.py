@@ -32,11 +32,16 @@ from rich.text import Text
 from qbsync.errors import EXIT_CODES, ErrorCode, ExitCode
 from qbsync.redact import redact
 
+FORMATS = ("table", "plain", "csv", "tsv", "json")
+FORMAT_ENV = "QBSYNC_FORMAT"
+NO_INPUT_ENV = "QBSYNC_NO_INPUT"
+
 
 @dataclass
 class OutputMode:
     json: bool = False
     quiet: bool = False
+    format: str = "table"  # table, plain, csv, tsv or json (json also sets `json`)
 
 
 MODE = OutputMode()
@@ -47,11 +52,23 @@ _NO_LIMIT = 100_000  # columns: measure a table as if the line had no end
 
 class _Console(Console):
     """A console that, when its output is not a terminal, prints each table at its natural
-    width: a pipe has no width to fit, and a folded or ellipsized amount would be a lie."""
+    width: a pipe has no width to fit, and a folded or ellipsized amount would be a lie.
+
+    `plain` prints tables without box, title or colour, always at their natural width; a
+    `caption` (a paged list's "showing N of M") goes under the first table printed."""
+
+    plain = False
+    caption: str | None = None
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
         tables = [o for o in objects if isinstance(o, Table)]
-        if self.is_terminal or not tables:
+        for table in tables:
+            if self.caption and not self.plain and table.caption is None:
+                table.caption, self.caption = Text(self.caption), None
+            if self.plain:
+                table.box, table.title, table.caption = None, None, None
+                table.show_edge, table.pad_edge = False, False
+        if (self.is_terminal and not self.plain) or not tables:
             super().print(*objects, **kwargs)
             return
         unbounded = self.options.update_width(_NO_LIMIT)
@@ -64,8 +81,12 @@ class _Console(Console):
             self.width = width
 
 
-def console(stderr: bool = False) -> Console:
+def console(stderr: bool = False, plain: bool = False) -> Console:
     # Built per call: tests swap stdout, and NO_COLOR / terminal detection must be re-read.
+    if plain:
+        out = _Console(stderr=stderr, color_system=None, highlight=False)
+        out.plain = True
+        return out
     return _Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
 
 
@@ -74,9 +95,15 @@ def safe(value: Any) -> str:
     return escape(str(value))
 
 
+def no_input() -> bool:
+    """QBSYNC_NO_INPUT set (not empty, 0 or false): never prompt, as if stdin were no terminal."""
+    return os.environ.get(NO_INPUT_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
 def can_prompt() -> bool:
-    """Prompts only for a person at a terminal: never under --json, cron or a pipe."""
-    return not MODE.json and sys.stdin.isatty()
+    """Prompts only for a person at a terminal: never under --json, cron, a pipe or
+    QBSYNC_NO_INPUT."""
+    return not MODE.json and not no_input() and sys.stdin.isatty()
 
 
 def json_default(value: Any) -> Any:
@@ -107,6 +134,30 @@ class Outcome:
 
     data: Any
     exit_code: int
+
+
+@dataclass
+class Page:
+    """A paged listing (a command with -n/--limit): the rows shown and how many there are in
+    all, said as "showing N of M" (the table's caption, stderr for the other formats, the
+    `meta` of --json), never inside the data."""
+
+    rows: list[Any]
+    total: int
+
+    @property
+    def note(self) -> str:
+        return f"showing {len(self.rows)} of {self.total}"
+
+    @classmethod
+    def of(cls, rows: Sequence[Any], limit: int) -> Page:
+        """The first `limit` of every row."""
+        return cls(list(rows[:limit]), len(rows))
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`1 invoice`, `2 invoices` (`many` for irregular plurals)."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
 def _text(value: Any) -> str:
@@ -171,11 +222,79 @@ def default_render(out: Console, data: Any) -> None:
         out.print(_text(data), markup=False)
 
 
+def _raw(value: Any) -> str:
+    """A csv/tsv cell: the value as JSON gives it (money as its decimal text, ids and dates
+    whole), empty for none, nested data as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping | list | tuple | set | frozenset):
+        return to_json(value)
+    encoded = json_default(value) if not isinstance(value, str | int | float) else value
+    return str(encoded)
+
+
+_TSV_SAFE = str.maketrans("\t\r\n", "   ")
+
+
+def delimited(rows: Sequence[Any], delimiter: str) -> str:
+    """Rows as csv (or tsv): a header row of every field, in first-seen order, then one line per
+    row. A tab or line break inside a tsv value becomes a space, so that each row stays a line."""
+    import csv
+    import io
+
+    records = [r if isinstance(r, Mapping) else {"value": r} for r in rows]
+    columns: dict[str, None] = {}
+    for record in records:
+        columns.update(dict.fromkeys(str(k) for k in record))
+    buffer = io.StringIO()
+    if delimiter == "\t":
+        if records:
+            lines = [[*columns], *([_raw(r.get(c)) for c in columns] for r in records)]
+            for line in lines:
+                buffer.write("\t".join(v.translate(_TSV_SAFE) for v in line) + "\n")
+        return buffer.getvalue()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if records:
+        writer.writerow(list(columns))
+    for record in records:
+        writer.writerow([_raw(record.get(c)) for c in columns])
+    return buffer.getvalue()
+
+
 def emit(data: Any, render: Renderer | None = None) -> None:
+    page = data if isinstance(data, Page) else None
+    if page is not None:
+        data = page.rows
     if MODE.json:
-        typer.echo(to_json({"data": data}))
-    elif not MODE.quiet:
-        (render or default_render)(console(), data)
+        payload: dict[str, Any] = {"data": data}
+        if page is not None:
+            payload["meta"] = {"shown": len(page.rows), "total": page.total}
+        typer.echo(to_json(payload))
+        return
+    if MODE.quiet:
+        return
+    if MODE.format in ("csv", "tsv") and isinstance(data, list):
+        sys.stdout.write(delimited(data, "," if MODE.format == "csv" else "\t"))
+        sys.stdout.flush()
+    elif MODE.format == "plain":
+        import io
+
+        out = console(plain=True)
+        out.file = buffer = io.StringIO()
+        (render or default_render)(out, data)
+        sys.stdout.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
+        sys.stdout.flush()
+    else:
+        out = console()
+        if page is not None:
+            out.caption = page.note  # type: ignore[attr-defined]
+        (render or default_render)(out, data)
+        if page is not None and page.rows and getattr(out, "caption", None):
+            out.print(page.note, markup=False, highlight=False)  # the renderer drew no table
+    if page is not None and MODE.format != "table":
+        console(stderr=True).print(page.note, markup=False, highlight=False)
 
 
 def one_line(message: str, hint: str | None = None) -> str:
@@ -207,6 +326,30 @@ def fail(code: ErrorCode, message: str, hint: str | None = None) -> NoReturn:
     raise typer.Exit(exit_code)
 
 
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
+
+def interrupted() -> NoReturn:
+    """Ctrl-C: one line on stderr (or `{"error": ...}` under --json), exit 130."""
+    if MODE.json:
+        error = {"code": "interrupted", "message": "interrupted", "hint": None}
+        typer.echo(to_json({"error": error}))
+    else:
+        say_failure("interrupted (Ctrl-C)")
+    raise typer.Exit(INTERRUPTED)
+
+
+def _health_failure(item: Mapping[str, Any]) -> tuple[str, str]:
+    company = item.get("company")
+    if item.get("needs_reconnect"):
+        return f"{company}: the QuickBooks connection needs reconnecting", (
+            f"reconnect: qbsync connect --company {company}"
+        )
+    problems = "; ".join(str(p) for p in item.get("problems") or []) or "needs attention"
+    step = (item.get("next") or {}).get("command") or f"qbsync status -c {company}"
+    return f"{company}: {problems}", step
+
+
 def _cycle_failure(cycle: Mapping[str, Any]) -> tuple[str, str]:
     company, result = cycle.get("company"), cycle.get("result")
     what = f"{company}: cycle {cycle.get('cycle_id')} {result}"
@@ -224,6 +367,14 @@ def failure_lines(data: Any, exit_code: int) -> list[tuple[str, str]]:
             _cycle_failure(c)
             for c in data["cycles"]
             if isinstance(c, Mapping) and c.get("exit_code") not in (ExitCode.OK, ExitCode.TEMPFAIL)
+        ]
+        if lines:
+            return lines
+    if isinstance(data, Mapping) and isinstance(data.get("companies"), list):
+        lines = [
+            _health_failure(c)
+            for c in data["companies"]
+            if isinstance(c, Mapping) and (c.get("needs_reconnect") or c.get("level") == "red")
         ]
         if lines:
             return lines
@@ -251,6 +402,42 @@ def report_failure(data: Any, exit_code: int) -> None:
     if MODE.quiet and not MODE.json and exit_code not in (ExitCode.OK, ExitCode.TEMPFAIL):
         for what, hint in failure_lines(data, exit_code):
             say_failure(what, hint)
+
+
+def show_progress() -> bool:
+    """Progress bars only for a person at a terminal: never under --json, --quiet or a pipe."""
+    return sys.stderr.isatty() and not MODE.json and not MODE.quiet
+
+
+def progress_bars(indent: str = "") -> Any:
+    """Rich progress bars on stderr that show done/total, rate, elapsed time and time left, and
+    stay on screen when done (a record of what the run did)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("-/s" if speed is None else f"{speed:.1f}/s", style="dim")
+
+    return Progress(
+        TextColumn(indent + "{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console(stderr=True),
+        transient=False,
+    )
 
 
 def note(message: str) -> None:

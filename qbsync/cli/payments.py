@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
+from qbsync.cli.output import Page
 from qbsync.errors import InputError
 from qbsync.workspace import Workspace
 
@@ -71,11 +72,13 @@ def list_(
     invoice: Annotated[
         str | None, typer.Option("--invoice", help="Only this invoice's payments.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 50,
-) -> list[dict[str, Any]]:
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="How many, newest first.")
+    ] = 50,
+) -> Page:
     """Payments, newest first: source local (pushed) or quickbooks (read back)."""
     from qbsync.ledger.queries import payments
 
     with Workspace() as ws:
         key, _ = ws.company(company)
-        return payments(ws.store, key, invoice=invoice, limit=limit)
+        return Page.of(payments(ws.store, key, invoice=invoice, limit=-1), limit)

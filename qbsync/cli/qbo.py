@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
-from qbsync.cli.output import Console, rows_table
+from qbsync.cli.output import Console, Page, rows_table
 from qbsync.companies.session import open_client, run
 from qbsync.qbo.lists import LIST_KINDS, fetch_list
 from qbsync.workspace import Workspace
@@ -16,6 +16,7 @@ from qbsync.workspace import Workspace
 app = group("Live QuickBooks reference lists (active records unless --all).")
 
 AllFlag = Annotated[bool, typer.Option("--all", help="Include inactive records.")]
+LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, help="How many.")]
 
 
 def _row(record: dict[str, Any]) -> dict[str, Any]:
@@ -44,9 +45,11 @@ def _fetch(company: str | None, entity: str, include_inactive: bool) -> list[dic
         return run(go())
 
 
-def _make(name: str, entity: str) -> Callable[..., list[dict[str, Any]]]:
-    def list_command(company: CompanyOption = None, all_: AllFlag = False) -> list[dict[str, Any]]:
-        return _fetch(company, entity, all_)
+def _make(name: str, entity: str) -> Callable[..., Page]:
+    def list_command(
+        company: CompanyOption = None, all_: AllFlag = False, limit: LimitOption = 1000
+    ) -> Page:
+        return Page.of(_fetch(company, entity, all_), limit)
 
     list_command.__name__ = f"qbo_{name.replace('-', '_')}"
     list_command.__doc__ = (

@@ -38,7 +38,12 @@ def render() -> str:
     for path, cmd in _walk(root, ["qbsync"]):
         parent = contexts.get(tuple(path[:-1]))
         ctx = cmd.context_class(
-            cmd, info_name=path[-1], parent=parent, terminal_width=WIDTH, max_content_width=WIDTH
+            cmd,
+            info_name=path[-1],
+            parent=parent,
+            terminal_width=WIDTH,
+            max_content_width=WIDTH,
+            help_option_names=cmd.context_settings.get("help_option_names"),
         )
         contexts[tuple(path)] = ctx
         parts += [f"### `{' '.join(path)}`", "", "```text", cmd.get_help(ctx).rstrip(), "```", ""]

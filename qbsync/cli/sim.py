@@ -12,11 +12,14 @@ from typing import Annotated
 
 import typer
 
+from qbsync.cli.command import PolishedGroup, QuietAwareCommand
 from qbsync.sim.faults import Latency
 
 app = typer.Typer(
     help="The embedded QuickBooks Online simulator: try qbsync offline, run tests and demos.",
     no_args_is_help=True,
+    rich_markup_mode=None,
+    cls=PolishedGroup,
 )
 
 
@@ -48,7 +51,7 @@ def _latency(value: str) -> str:
     return value
 
 
-@app.command()
+@app.command(cls=QuietAwareCommand)
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 4010,

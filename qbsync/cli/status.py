@@ -12,9 +12,9 @@ from rich.panel import Panel
 from rich.text import Text
 
 from qbsync.cli.command import CompanyOption, command
-from qbsync.cli.output import MODE, Console, console
+from qbsync.cli.output import MODE, Console, Outcome, console
 from qbsync.config import format_duration
-from qbsync.errors import UsageError
+from qbsync.errors import ExitCode, UsageError
 from qbsync.health import workspace_health
 from qbsync.timeutil import parse_iso, utc_now
 from qbsync.workspace import Workspace
@@ -137,10 +137,13 @@ def register(root: typer.Typer) -> None:
         every: Annotated[
             float, typer.Option("--every", min=0.2, help="Seconds between refreshes (--watch).")
         ] = 2.0,
-    ) -> dict[str, Any] | None:
+    ) -> Outcome | None:
         """Sync health: last cycle, queue, exceptions, drift, tokens, schedule, and the one next
         thing to do. Green when nothing waits, yellow or red otherwise. Reads only the local
-        store (no QuickBooks call)."""
+        store (no QuickBooks call).
+
+        Exits 0 when green or yellow, 1 when red, 3 when a connection needs reconnecting (the
+        worst company decides with --all)."""
         if company and all_:
             raise UsageError("give --company or --all, not both")
         if watch and MODE.json:
@@ -149,7 +152,17 @@ def register(root: typer.Typer) -> None:
             _watch(company, all_, every)
             return None
         with Workspace() as ws:
-            return {"companies": workspace_health(ws.store, ws.config, company, all_)}
+            items = workspace_health(ws.store, ws.config, company, all_)
+        return Outcome({"companies": items}, health_exit(items))
+
+
+def health_exit(items: list[dict[str, Any]]) -> int:
+    """3 when any company needs reconnecting, else 1 when any is red, else 0."""
+    if any(item["needs_reconnect"] for item in items):
+        return ExitCode.RECONNECT
+    if any(item["level"] == "red" for item in items):
+        return ExitCode.FAILED
+    return ExitCode.OK
 
 
 def _watch(company: str | None, all_: bool, every: float) -> None:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import sys
+import os
 from contextlib import ExitStack
 from typing import Annotated, Any
 
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
-from qbsync.cli.output import MODE, Console, Outcome, cells, console, key_value_table, styled
+from qbsync.cli.output import (
+    Console,
+    Outcome,
+    Page,
+    cells,
+    key_value_table,
+    progress_bars,
+    show_progress,
+    styled,
+)
 from qbsync.errors import ExitCode, LockHeld, NotFoundError, UsageError
 from qbsync.sync import cycles
 from qbsync.workspace import Workspace
@@ -41,12 +50,12 @@ def _render_run(out: Console, data: dict[str, Any]) -> None:
 
 def _plan_line(send: dict[str, Any]) -> str:
     if "create" in send:
-        number = (send.get("body") or {}).get("DocNumber") or f"op {send['op']}"
+        number = (send.get("body") or {}).get("DocNumber") or f"operation {send['op']}"
         return f"would create {send['create']} {number} (batch {send['batch']})"
     if "void" in send:
         return f"would void {send['void']} {send['id']}"
     rest = ", ".join(f"{k} {v}" for k, v in send.items() if k not in ("op", "body"))
-    return f"would send op {send['op']}: {rest}"
+    return f"would send operation {send['op']}: {rest}"
 
 
 def _render_plan(out: Console, stats: dict[str, Any]) -> None:
@@ -93,18 +102,8 @@ class _Bars:
     def __init__(self, stack: ExitStack):
         self.progress = None
         self.tasks: dict[str, Any] = {}
-        if sys.stderr.isatty() and not MODE.json and not MODE.quiet:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-            self.progress = stack.enter_context(
-                Progress(
-                    TextColumn("{task.description}"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    console=console(stderr=True),
-                    transient=True,
-                )
-            )
+        if show_progress():
+            self.progress = stack.enter_context(progress_bars())
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.progress is None:
@@ -154,6 +153,9 @@ def run(
                 result = run_cycle(
                     ws, key, full=full, dry_run=dry_run, trigger="manual", progress=bars
                 )
+            except KeyboardInterrupt:
+                cycles.interrupt(ws.store, os.getpid())  # not left running; its work released
+                raise
             except LockHeld as err:
                 if len(keys) == 1:
                     raise
@@ -237,34 +239,42 @@ def _render_history(out: Console, data: list[dict[str, Any]]) -> None:
 def history(
     company: CompanyOption = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many cycles.")] = 20,
-) -> list[dict[str, Any]]:
+) -> Page:
     """Recent cycles, newest first, with a bar for each cycle's volume."""
     with Workspace() as ws:
         key = ws.company(company)[0] if company or ws.config.companies else None
-        return cycles.recent(ws.store, key, limit)
+        return Page(cycles.recent(ws.store, key, limit), cycles.count(ws.store, key))
 
 
 @command(app, "retry")
 def retry(
-    op: Annotated[int | None, typer.Argument(help="An op id to retry.")] = None,
-    cycle: Annotated[
-        int | None, typer.Option("--cycle", help="Retry the ops that failed in this cycle.")
+    op: Annotated[
+        int | None, typer.Argument(metavar="ID", help="The id of an operation to retry.")
     ] = None,
-    errored: Annotated[bool, typer.Option("--errored", help="Retry every errored op.")] = False,
+    cycle: Annotated[
+        int | None,
+        typer.Option(
+            "--cycle", metavar="ID", help="Retry the operations that failed in this cycle."
+        ),
+    ] = None,
+    errored: Annotated[
+        bool, typer.Option("--errored", help="Retry every errored operation.")
+    ] = False,
     company: CompanyOption = None,
 ) -> dict[str, Any]:
-    """Put failed or errored ops back in the queue, attempts cleared, for the next cycle."""
+    """Put failed or errored operations back in the queue, attempts cleared, for the next
+    cycle."""
     from qbsync.sync.actions import reset_ops
 
     chosen = [x for x in (op is not None, cycle is not None, errored) if x]
     if len(chosen) != 1:
-        raise UsageError("give exactly one of OP, --cycle N or --errored")
+        raise UsageError("give exactly one of ID, --cycle ID or --errored")
     with Workspace() as ws:
         key, _ = ws.company(company)
         if op is not None:
             count = reset_ops(ws, key, op_id=op)
             if not count:
-                raise NotFoundError(f"op {op} of {key} is not failed or errored")
+                raise NotFoundError(f"operation {op} of {key} is not failed or errored")
         elif cycle is not None:
             count = reset_ops(ws, key, cycle_id=cycle)
         else:

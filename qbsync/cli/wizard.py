@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from qbsync.cli.command import CompanyOption, command, run_command
-from qbsync.cli.output import Console, can_prompt, console, rows_table
+from qbsync.cli.command import CompanyOption, PolishedGroup, command, run_command
+from qbsync.cli.output import Console, can_prompt, console, plural, rows_table
 from qbsync.errors import UsageError
 from qbsync.wizard import golive, service
 from qbsync.wizard.interactive import Quit, Wizard, render_go_live
@@ -22,6 +22,7 @@ app = typer.Typer(
     invoke_without_command=True,
     no_args_is_help=False,
     rich_markup_mode=None,
+    cls=PolishedGroup,
 )
 
 PlanOut = Annotated[
@@ -57,7 +58,7 @@ def wizard_main(
     """
     if ctx.invoked_subcommand is not None:
         return
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not (can_prompt() and sys.stdout.isatty()):
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
     run_command(_interactive, None, company, revisit)
@@ -77,7 +78,8 @@ def _render_customers(out: Console, data: dict[str, Any]) -> None:
             ", ".join(f"{v} {k}" for k, v in data["counts"].items()), markup=False, highlight=False
         )
     if data.get("accepted") is not None:
-        out.print(f"mapped {len(data['accepted'])} exact match(es)", markup=False)
+        accepted = plural(len(data["accepted"]), "exact match", "exact matches")
+        out.print(f"mapped {accepted}", markup=False)
     rows = [
         {
             "client": p["client_id"],

@@ -7,20 +7,15 @@ from __future__ import annotations
 
 import re
 
-from qbsync.config import CompanySettings, Config
+from qbsync.config import COMPANY_KEY_PATTERN, COMPANY_KEY_RULE, CompanySettings, Config
 from qbsync.errors import UsageError
 from qbsync.workspace import Workspace
-
-KEY_RULE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
 def check_key(key: str) -> str:
     """A company key as config.yaml accepts it, else exit 2 with the rule."""
-    if not KEY_RULE.match(key):
-        raise UsageError(
-            f"{key!r} is not a company key",
-            "use 1 to 40 lower-case letters, digits, - and _, starting with a letter or digit",
-        )
+    if not re.match(COMPANY_KEY_PATTERN, key):
+        raise UsageError(f"{key!r} is not a company key", COMPANY_KEY_RULE)
     return key
 
 

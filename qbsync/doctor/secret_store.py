@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets as pysecrets
 
+from qbsync.config import secrets_backend
 from qbsync.doctor.check import Check
 from qbsync.secrets import file_store_warning
 from qbsync.workspace import Workspace
@@ -27,7 +28,7 @@ def check_secrets(ws: Workspace, company: str | None) -> list[Check]:
                 "choose another keyring backend, or `qbsync config set secrets file`",
             )
         ]
-    if ws.config.secrets == "file":
+    if secrets_backend(ws.config) == "file":
         detail = f"{store.backend_name} works; {file_store_warning()}"
         fix = "with a keyring backend in this session: qbsync config set secrets keyring"
         return [Check("secrets", "warn", detail, fix)]

@@ -11,7 +11,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from qbsync.timeutil import utc_now_iso
+from qbsync import outbox
+from qbsync.store.tx import transaction
+from qbsync.timeutil import utc_now, utc_now_iso
 
 # The columns `finish` sets besides finished_at and result.
 RESULT_FIELDS = (
@@ -74,6 +76,28 @@ def request_cancel_of_process(db: Database, pid: int) -> None:
     )
 
 
+def interrupt(db: Database, pid: int) -> list[int]:
+    """The cycles this process runs, stopped by Ctrl-C: each is recorded as cancelled with the
+    error "interrupted", and the ops it claimed go back to pending (still uncertain, so the next
+    cycle first looks for what their requests may have created). Returns the cycles' ids."""
+    with transaction(db):
+        ids = [
+            int(r[0])
+            for r in db.execute(
+                "SELECT id FROM sync_cycles WHERE result = 'running' AND pid = ?", [pid]
+            ).fetchall()
+        ]
+        for cycle_id in ids:
+            for op_id in outbox.claimed(db, cycle_id):
+                outbox.release(db, op_id, utc_now(), "interrupted (Ctrl-C)")
+            db.execute(
+                "UPDATE sync_cycles SET result = 'cancelled', finished_at = ?, "
+                "error = 'interrupted', summary = COALESCE(summary, ?) WHERE id = ?",
+                [utc_now_iso(), f"cycle {cycle_id} interrupted (Ctrl-C)", cycle_id],
+            )
+    return ids
+
+
 def cancel_requested(db: Database, cycle_id: int) -> bool:
     row = db.execute("SELECT cancel_requested FROM sync_cycles WHERE id = ?", [cycle_id]).fetchone()
     return bool(row and row[0])
@@ -90,6 +114,12 @@ def recent(db: Database, company: str | None, limit: int = 20) -> list[dict[str,
     return list(
         db.query(f"SELECT * FROM sync_cycles {where} ORDER BY id DESC LIMIT ?", [*params, limit])
     )
+
+
+def count(db: Database, company: str | None) -> int:
+    """How many cycles there are, of one company or of all."""
+    where, params = ("WHERE company = ?", [company]) if company else ("", [])
+    return int(db.execute(f"SELECT COUNT(*) FROM sync_cycles {where}", params).fetchone()[0])
 
 
 _BRIEF = "SELECT id, started_at, finished_at, result, summary, error, trigger FROM sync_cycles "

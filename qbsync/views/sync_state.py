@@ -66,6 +66,21 @@ def invoice_rows(
     return rows
 
 
+def invoice_count(db: Database, company: str, *, sync_state: str | None = None) -> int:
+    """How many rows `invoice_rows` would list without a limit."""
+    sql = f"""
+        SELECT count(*) FROM (
+          SELECT {SYNC_STATE_SQL} AS sync_state
+          FROM ledger_invoices i
+          LEFT JOIN qbo_links l ON l.company = i.company AND l.local_type = 'invoice'
+                                AND l.local_id = i.id
+          WHERE i.company = ?
+        ) {"WHERE sync_state = ?" if sync_state else ""}
+    """
+    params = [company, sync_state] if sync_state else [company]
+    return int(db.execute(sql, params).fetchone()[0])
+
+
 def paid_amount(db: Database, company: str, invoice_id: str) -> Any:
     """Payments and applied credit, to the cent (the ledger's own reckoning)."""
     paid, credited = settled(db, company, invoice_id)

@@ -13,8 +13,9 @@ from tests.fixtures.qbo import ConnectedCompany
 from tests.support import run, run_json
 
 
-def status() -> dict:
-    [company] = run_json("status")["data"]["companies"]
+def status(code: int = 0) -> dict:
+    """The one company's health; `code` is the exit status expected (1 when it is red)."""
+    [company] = run_json("status", code=code)["data"]["companies"]
     return company
 
 
@@ -57,7 +58,7 @@ def test_degraded_company_is_yellow_with_the_exception_to_look_at(
 
 
 def test_disconnected_company_is_red_and_says_connect(disconnected: ConnectedCompany) -> None:
-    data = status()
+    data = status(code=1)
     assert data["level"] == "red"
     assert not data["connected"]
     assert data["next"]["command"] == "qbsync connect --company acme"
@@ -69,7 +70,7 @@ def test_disconnected_company_is_red_and_says_connect(disconnected: ConnectedCom
 def test_go_live_holds_are_counted_apart(sample_ledger: SampleLedger) -> None:
     # Invoices dated 2026-10-01..03; go-live 2026-10-02 holds the one dated before it.
     run_json("config", "set", "companies.acme.go_live", "2026-10-02")
-    data = status()
+    data = status(code=1)
     ops = data["ops"]
     assert ops["held_before_go_live"] == 1
     from qbsync.store import open_store
@@ -86,7 +87,7 @@ def test_go_live_holds_are_counted_apart(sample_ledger: SampleLedger) -> None:
 
 def test_all_shows_one_panel_per_company(sample_ledger: SampleLedger) -> None:
     run_json("config", "set", "companies.other.environment", "sim")
-    data = run_json("status", "--all")["data"]["companies"]
+    data = run_json("status", "--all", code=1)["data"]["companies"]
     assert [c["company"] for c in data] == ["acme", "other"]
     out = run("status", "--all").stdout
     assert out.count("Next: qbsync") == 2
@@ -136,9 +137,9 @@ def test_status_on_a_100k_invoice_ledger_is_fast(ledger_company: str) -> None:
         )
     db.close()
     run_json("config", "set", "companies.acme.go_live", "2026-01-01")
-    run_json("status")  # warm: imports and the store opened once
+    run_json("status", code=1)  # warm: imports and the store opened once (red: not connected)
     started = time.perf_counter()
-    data = run_json("status")["data"]["companies"][0]
+    data = run_json("status", code=1)["data"]["companies"][0]
     elapsed = time.perf_counter() - started
     assert data["ops"] == {
         "queued": 2000,
@@ -192,10 +193,10 @@ def test_a_running_row_without_its_lock_is_an_interrupted_cycle(
             "VALUES ('acme', '2026-11-01T00:00:00+00:00', 'running')"
         )
     db.close()
-    data = status()
+    data = status(code=1)  # never connected: red
     assert data["running_cycle"] is None and data["interrupted_cycle"] == 1
     assert any("interrupted" in p for p in data["problems"])
     with company_lock("acme", "sync run (test)"):
-        data = status()
+        data = status(code=1)
         assert data["running_cycle"] == 1 and data["interrupted_cycle"] is None
         assert "cycle #1" in run("status").stdout
