@@ -1,0 +1,425 @@
+"""A company's tables in the simulator's store, each with the dict-like face the company code
+uses (`get`, `[id]`, `in`, `len`, `values`, `items`), plus the indexed look-ups that replace
+scans: by DocNumber, by name, by customer, by change time, and query pages in SQL.
+
+The look-up columns hold what the query language compares (`query.lookup` and `_coerce`): a
+number-like text by its integer, other text case-folded. A value the language would compare
+some other way (a number, a boolean, a time where a date is expected) is stored as `ODD`, which
+tells a look-up that the column cannot answer alone; it then falls back to a scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+from qbsync.sim import query as qlang
+from qbsync.sim.clock import parse_datetime
+from qbsync.sim.company.model import PEOPLE, dec, ref_id
+from qbsync.sim.storage import Store, pack, unpack
+
+ODD = "\x01"
+
+_UPSERT = (
+    "INSERT INTO objects (realm, entity, id, num, doc_key, customer_key, name_key, txn_date, "
+    "updated, ts, active, open_credit, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (realm, entity, id) DO UPDATE SET num = excluded.num, "
+    "doc_key = excluded.doc_key, customer_key = excluded.customer_key, "
+    "name_key = excluded.name_key, txn_date = excluded.txn_date, updated = excluded.updated, "
+    "ts = excluded.ts, active = excluded.active, open_credit = excluded.open_credit, "
+    "body = excluded.body"
+)
+
+
+def norm(text: str) -> str:
+    """How the query language compares two texts for equality: digits by value, else folded."""
+    return str(int(text)) if text.isdigit() else text.casefold()
+
+
+def eq_key(obj: dict[str, Any], path: str) -> str | None:
+    found, value = qlang.lookup(obj, path)
+    if not found or value is None:
+        return None
+    return norm(value) if isinstance(value, str) else ODD
+
+
+def date_key(obj: dict[str, Any], path: str) -> str | None:
+    found, value = qlang.lookup(obj, path)
+    if not found or value is None:
+        return None
+    if not isinstance(value, str) or value.isdigit() or (len(value) > 10 and "T" in value):
+        return ODD
+    return value.casefold()
+
+
+def time_key(obj: dict[str, Any], path: str) -> float | str | None:
+    found, value = qlang.lookup(obj, path)
+    if not found or value is None:
+        return None
+    if isinstance(value, str) and len(value) > 10 and "T" in value and value[:4].isdigit():
+        try:
+            return parse_datetime(value).timestamp()
+        except ValueError:
+            pass
+    return ODD
+
+
+def name_field(entity: str) -> str:
+    return "DisplayName" if entity in PEOPLE else "Name"
+
+
+def row(realm: str, entity: str, oid: str, obj: dict[str, Any]) -> tuple[Any, ...]:
+    name = obj.get(name_field(entity))
+    return (
+        realm,
+        entity,
+        oid,
+        int(oid) if oid.isdigit() and len(oid) < 18 else None,
+        eq_key(obj, "DocNumber"),
+        eq_key(obj, "CustomerRef"),
+        None if name is None else str(name).strip().casefold(),
+        date_key(obj, "TxnDate"),
+        time_key(obj, "MetaData.LastUpdatedTime"),
+        int(obj.get("_ts", 0) or 0),
+        1 if obj.get("Active", True) else 0,
+        1 if entity == "CreditMemo" and dec(obj.get("RemainingCredit")) > 0 else 0,
+        pack(obj),
+    )
+
+
+class Table:
+    """One entity's objects of one company, in the order they were first stored."""
+
+    def __init__(self, store: Store, realm: str, entity: str) -> None:
+        self.store = store
+        self.realm = realm
+        self.entity = entity
+        self._where = "realm = ? AND entity = ?"
+        self._args: tuple[str, str] = (realm, entity)
+
+    # -------------------------------------------------------------- one object
+
+    def get(self, oid: str, default: Any = None) -> Any:
+        key = (self.realm, self.entity, oid)
+        obj = self.store.cached(key)
+        if obj is not None:
+            return obj
+        found = self.store.one(
+            f"SELECT body FROM objects WHERE {self._where} AND id = ?", (*self._args, oid)
+        )
+        if found is None:
+            return default
+        obj = unpack(found[0])
+        self.store.remember(key, obj)
+        return obj
+
+    def __getitem__(self, oid: str) -> dict[str, Any]:
+        obj = self.get(oid)
+        if obj is None:
+            raise KeyError(oid)
+        result: dict[str, Any] = obj
+        return result
+
+    def __contains__(self, oid: object) -> bool:
+        if not isinstance(oid, str):
+            return False
+        if self.store.cached((self.realm, self.entity, oid)) is not None:
+            return True
+        return (
+            self.store.one(
+                f"SELECT 1 FROM objects WHERE {self._where} AND id = ?", (*self._args, oid)
+            )
+            is not None
+        )
+
+    def __setitem__(self, oid: str, obj: dict[str, Any]) -> None:
+        self.store.write(_UPSERT, row(self.realm, self.entity, oid, obj))
+        self.store.remember((self.realm, self.entity, oid), obj)
+
+    def load(self, objs: list[tuple[str, dict[str, Any]]]) -> None:
+        """Store many objects at once (converting a state file), without caching them."""
+        self.store.write_many(_UPSERT, [row(self.realm, self.entity, i, o) for i, o in objs])
+
+    def pop(self, oid: str, *default: Any) -> Any:
+        obj = self.get(oid)
+        if obj is None:
+            if default:
+                return default[0]
+            raise KeyError(oid)
+        self.store.write(f"DELETE FROM objects WHERE {self._where} AND id = ?", (*self._args, oid))
+        self.store.forget((self.realm, self.entity, oid))
+        return obj
+
+    def __delitem__(self, oid: str) -> None:
+        self.pop(oid)
+
+    # -------------------------------------------------------------- many
+
+    def __len__(self) -> int:
+        found = self.store.one(f"SELECT count(*) FROM objects WHERE {self._where}", self._args)
+        return int(found[0]) if found else 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def keys(self) -> list[str]:
+        return [
+            r[0]
+            for r in self.store.rows(
+                f"SELECT id FROM objects WHERE {self._where} ORDER BY rowid", self._args
+            )
+        ]
+
+    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every object, in order, a chunk at a time (a scan: prefer the look-ups below)."""
+        return self.scan("", ())
+
+    def values(self) -> Iterator[dict[str, Any]]:
+        return (obj for _, obj in self.scan("", ()))
+
+    def scan(self, where: str, params: Sequence[Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(id, object) for the rows matching an extra SQL condition, in order."""
+        sql = f"SELECT rowid, id, body FROM objects WHERE {self._where}{where}"
+        for chunk in self.store.iter_chunks(sql, (*self._args, *params)):
+            small = len(chunk) < 64
+            for _, oid, body in chunk:
+                key = (self.realm, self.entity, oid)
+                obj = self.store.cached(key)
+                if obj is None:
+                    obj = unpack(body)
+                    if small:  # short lists (accounts, tax codes) stay at hand
+                        self.store.remember(key, obj)
+                yield oid, obj
+
+    def page(
+        self, where: str, params: Sequence[Any], order: str, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        """One page of objects matching an SQL condition, in an SQL order, then first stored."""
+        found = self.store.rows(
+            f"SELECT id, body FROM objects WHERE {self._where}{where} "
+            f"ORDER BY {order}rowid LIMIT ? OFFSET ?",
+            (*self._args, *params, limit, offset),
+        )
+        out = []
+        for oid, body in found:
+            key = (self.realm, self.entity, oid)
+            obj = self.store.cached(key)
+            if obj is None:
+                obj = unpack(body)
+                self.store.remember(key, obj)
+            out.append(obj)
+        return out
+
+    def count(self, where: str, params: Sequence[Any]) -> int:
+        found = self.store.one(
+            f"SELECT count(*) FROM objects WHERE {self._where}{where}", (*self._args, *params)
+        )
+        return int(found[0]) if found else 0
+
+    def has_odd(self, column: str) -> bool:
+        """Whether some object holds a value in `column` the index cannot compare."""
+        return (
+            self.store.one(
+                f"SELECT 1 FROM objects WHERE {self._where} AND {column} = ? LIMIT 1",
+                (*self._args, ODD),
+            )
+            is not None
+        )
+
+    # -------------------------------------------------------------- look-ups
+
+    def with_doc_number(self, number: str) -> list[dict[str, Any]]:
+        """Objects whose DocNumber is exactly `number`, in order."""
+        return [
+            obj
+            for _, obj in self.scan(" AND doc_key IN (?, ?)", (norm(number), ODD))
+            if obj.get("DocNumber") == number
+        ]
+
+    def with_name(self, name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(id, object) whose name, trimmed and folded, is `name`'s."""
+        return self.scan(" AND name_key = ?", (name.strip().casefold(),))
+
+
+class Tombstones:
+    """Deleted objects of one entity: id -> (LastUpdatedTime text, epoch seconds, change)."""
+
+    def __init__(self, store: Store, realm: str, entity: str) -> None:
+        self.store = store
+        self._args = (realm, entity)
+        self._where = "realm = ? AND entity = ?"
+
+    def __setitem__(self, oid: str, value: tuple[str, int, int]) -> None:
+        self.store.write(
+            "INSERT INTO tombstones (realm, entity, id, text, ts, seq) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (realm, entity, id) DO UPDATE SET text = excluded.text, "
+            "ts = excluded.ts, seq = excluded.seq",
+            (*self._args, oid, *value),
+        )
+
+    def load(self, items: list[tuple[str, tuple[str, int, int]]]) -> None:
+        for oid, value in items:
+            self[oid] = value
+
+    def get(self, oid: str, default: Any = None) -> Any:
+        found = self.store.one(
+            f"SELECT text, ts, seq FROM tombstones WHERE {self._where} AND id = ?",
+            (*self._args, oid),
+        )
+        return default if found is None else (str(found[0]), int(found[1]), int(found[2]))
+
+    def __contains__(self, oid: object) -> bool:
+        return isinstance(oid, str) and self.get(oid) is not None
+
+    def pop(self, oid: str, default: Any = None) -> Any:
+        value = self.get(oid)
+        if value is None:
+            return default
+        self.store.write(
+            f"DELETE FROM tombstones WHERE {self._where} AND id = ?", (*self._args, oid)
+        )
+        return value
+
+    def since(self, ts: float) -> list[tuple[str, tuple[str, int, int]]]:
+        return [
+            (r[0], (str(r[1]), int(r[2]), int(r[3])))
+            for r in self.store.rows(
+                f"SELECT id, text, ts, seq FROM tombstones WHERE {self._where} AND ts >= ? "
+                "ORDER BY rowid",
+                (*self._args, ts),
+            )
+        ]
+
+    def items(self) -> list[tuple[str, tuple[str, int, int]]]:
+        return self.since(float("-inf"))
+
+    def values(self) -> list[tuple[str, int, int]]:
+        return [v for _, v in self.items()]
+
+    def __len__(self) -> int:
+        found = self.store.one(f"SELECT count(*) FROM tombstones WHERE {self._where}", self._args)
+        return int(found[0]) if found else 0
+
+    def max_seq(self) -> int:
+        found = self.store.one(f"SELECT max(seq) FROM tombstones WHERE {self._where}", self._args)
+        return int(found[0]) if found and found[0] is not None else 0
+
+
+class Links:
+    """Which payments apply how much to which document: (TxnType, TxnId) -> {payment: amount}."""
+
+    def __init__(self, store: Store, realm: str) -> None:
+        self.store = store
+        self.realm = realm
+
+    def get(
+        self, key: tuple[str, str], default: dict[str, Decimal] | None = None
+    ) -> dict[str, Decimal]:
+        found = self.store.rows(
+            "SELECT payment_id, amount FROM links WHERE realm = ? AND txn_type = ? "
+            "AND txn_id = ? ORDER BY rowid",
+            (self.realm, *key),
+        )
+        if not found:
+            return {} if default is None else default
+        return {str(p): Decimal(a) for p, a in found}
+
+    def put(self, key: tuple[str, str], pid: str, amount: Decimal) -> None:
+        self.store.write(
+            "INSERT INTO links (realm, txn_type, txn_id, payment_id, amount) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (realm, txn_type, txn_id, payment_id) "
+            "DO UPDATE SET amount = excluded.amount",
+            (self.realm, *key, pid, str(amount)),
+        )
+
+    def drop(self, key: tuple[str, str], pid: str) -> None:
+        self.store.write(
+            "DELETE FROM links WHERE realm = ? AND txn_type = ? AND txn_id = ? "
+            "AND payment_id = ?",
+            (self.realm, *key, pid),
+        )
+
+    def clear(self) -> None:
+        self.store.write("DELETE FROM links WHERE realm = ?", (self.realm,))
+
+    def items(self) -> list[tuple[tuple[str, str], dict[str, Decimal]]]:
+        out: dict[tuple[str, str], dict[str, Decimal]] = {}
+        for t, i, p, a in self.store.rows(
+            "SELECT txn_type, txn_id, payment_id, amount FROM links WHERE realm = ? "
+            "ORDER BY rowid",
+            (self.realm,),
+        ):
+            out.setdefault((str(t), str(i)), {})[str(p)] = Decimal(a)
+        return list(out.items())
+
+
+class OpenCredit:
+    """Customer id -> ids of its credit memos with credit left (read from the memos' rows)."""
+
+    def __init__(self, store: Store, realm: str) -> None:
+        self.store = store
+        self.realm = realm
+
+    def get(self, cid: str, default: Any = ()) -> Any:
+        found = self.store.rows(
+            "SELECT id, body FROM objects WHERE realm = ? AND entity = 'CreditMemo' "
+            "AND customer_key IN (?, ?) AND open_credit = 1 ORDER BY rowid",
+            (self.realm, norm(cid), ODD),
+        )
+        ids = {
+            oid
+            for oid, body in found
+            if ref_id(unpack(body).get("CustomerRef")) == cid
+        }
+        return ids or default
+
+
+class Replay:
+    """requestid -> (status, body): the first answer to a request, given again on a repeat."""
+
+    def __init__(self, store: Store, realm: str) -> None:
+        self.store = store
+        self.realm = realm
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = self.store.one(
+            "SELECT status, body FROM replay WHERE realm = ? AND key = ?", (self.realm, key)
+        )
+        return default if found is None else (int(found[0]), unpack(found[1]))
+
+    def __getitem__(self, key: str) -> tuple[int, Any]:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        result: tuple[int, Any] = found
+        return result
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and (
+            self.store.one(
+                "SELECT 1 FROM replay WHERE realm = ? AND key = ?", (self.realm, key)
+            )
+            is not None
+        )
+
+    def __setitem__(self, key: str, value: tuple[int, Any]) -> None:
+        self.store.write(
+            "INSERT INTO replay (realm, key, status, body) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (realm, key) DO UPDATE SET status = excluded.status, "
+            "body = excluded.body",
+            (self.realm, key, int(value[0]), pack(value[1])),
+        )
+
+    def __len__(self) -> int:
+        found = self.store.one("SELECT count(*) FROM replay WHERE realm = ?", (self.realm,))
+        return int(found[0]) if found else 0
+
+    def items(self) -> list[tuple[str, tuple[int, Any]]]:
+        return [
+            (str(k), (int(s), unpack(b)))
+            for k, s, b in self.store.rows(
+                "SELECT key, status, body FROM replay WHERE realm = ? ORDER BY rowid",
+                (self.realm,),
+            )
+        ]
