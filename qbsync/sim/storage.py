@@ -20,7 +20,7 @@ import re
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ CREATE INDEX IF NOT EXISTS objects_order ON objects (realm, entity);
 CREATE INDEX IF NOT EXISTS objects_doc ON objects (realm, entity, doc_key);
 CREATE INDEX IF NOT EXISTS objects_customer ON objects (realm, entity, customer_key);
 CREATE INDEX IF NOT EXISTS objects_name ON objects (realm, entity, name_key);
+CREATE INDEX IF NOT EXISTS objects_open ON objects (realm, customer_key) WHERE open_credit = 1;
 CREATE INDEX IF NOT EXISTS objects_date ON objects (realm, entity, txn_date);
 CREATE INDEX IF NOT EXISTS objects_updated ON objects (realm, entity, updated);
 CREATE INDEX IF NOT EXISTS objects_ts ON objects (realm, entity, ts);
@@ -123,12 +124,19 @@ class Store:
             str(path) if path is not None else ":memory:",
             isolation_level=None,
             check_same_thread=False,
+            cached_statements=512,
         )
         if path is not None:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self.cache: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
+        # Objects stored since the last flush, written together (an object changed several
+        # times in one request is written once) before any read and at commit.
+        self.dirty: dict[tuple[str, str, str], dict[str, Any]] = {}
+        # (key, object) -> the parameters of the objects upsert; set by the tables.
+        self.encode: Callable[[tuple[str, str, str], dict[str, Any]], Sequence[Any]] | None = None
+        self.upsert = ""
 
     # -------------------------------------------------------------- statements
 
@@ -146,15 +154,41 @@ class Store:
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.lock:
+            if self.dirty:
+                self.flush()
             return self.db.execute(sql, params).fetchall()
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         with self.lock:
+            if self.dirty:
+                self.flush()
             row: tuple[Any, ...] | None = self.db.execute(sql, params).fetchone()
             return row
 
+    def stage(self, key: tuple[str, str, str], obj: dict[str, Any]) -> None:
+        """Store an object: cached at once, written at the next flush."""
+        self.dirty[key] = obj
+        self.remember(key, obj)
+
+    def unstage(self, key: tuple[str, str, str]) -> None:
+        self.dirty.pop(key, None)
+        self.cache.pop(key, None)
+
+    def staged(self, key: tuple[str, str, str]) -> dict[str, Any] | None:
+        return self.dirty.get(key)
+
+    def flush(self) -> None:
+        with self.lock:
+            if not self.dirty:
+                return
+            assert self.encode is not None
+            pending = [self.encode(key, obj) for key, obj in self.dirty.items()]
+            self.dirty = {}
+            self.write_many(self.upsert, pending)
+
     def commit(self) -> None:
         with self.lock:
+            self.flush()
             if self.db.in_transaction:
                 self.db.execute("COMMIT")
 
@@ -228,6 +262,7 @@ class Store:
                 self.write(f"DELETE FROM {table} WHERE realm = ?", (realm,))
             for key in [k for k in self.cache if k[0] == realm]:
                 del self.cache[key]
+            self.dirty = {k: v for k, v in self.dirty.items() if k[0] != realm}
 
     def iter_chunks(
         self, sql: str, params: Sequence[Any], size: int = 500
@@ -237,9 +272,7 @@ class Store:
         writes made between chunks as a dict's iteration would not need to."""
         last = 0
         while True:
-            chunk = self.rows(
-                f"{sql} AND rowid > ? ORDER BY rowid LIMIT {size}", (*params, last)
-            )
+            chunk = self.rows(f"{sql} AND rowid > ? ORDER BY rowid LIMIT {size}", (*params, last))
             if not chunk:
                 return
             yield chunk

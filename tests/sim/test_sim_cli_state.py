@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys

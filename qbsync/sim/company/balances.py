@@ -116,7 +116,8 @@ class Balances(Records):
 
     def _refresh_target(self, txn_type: str, txn_id: str) -> None:
         """A payment changed what is applied to a document: its balance, links and token move."""
-        doc = self.data.get(txn_type, {}).get(txn_id)
+        table = self.data.get(txn_type)
+        doc = table.get(txn_id) if table is not None else None
         if doc is None:
             return
         # Stored objects are never edited in place, so a shallow copy is enough here.

@@ -48,7 +48,10 @@ class Queries(Records):
                 return _answer(
                     entity,
                     q.start,
-                    [self.view(o) for o in table.page(where, params, order, q.max_results, q.start - 1)],
+                    [
+                        self.view(o)
+                        for o in table.page(where, params, order, q.max_results, q.start - 1)
+                    ],
                 )
             rows = (o for _, o in table.scan(where, params))
         if self.hidden:

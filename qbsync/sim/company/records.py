@@ -51,6 +51,7 @@ class Records:
         # Rendered views, keyed by object identity: objects are replaced, not edited, on change.
         # Bounded like the store's cache, so memory does not grow with the company.
         self._views: OrderedDict[int, tuple[dict[str, Any], dict[str, Any]]] = OrderedDict()
+        self._singletons: dict[str, str] = {}  # entity -> the id of its one object
         # Lower-case field names seen per entity (what a WHERE clause may name).
         self.fields: dict[str, set[str]] = {e: set() for e in ENTITIES}
 
@@ -104,7 +105,16 @@ class Records:
             self.hidden = set()
 
     def singleton(self, entity: str) -> dict[str, Any]:
-        return next(iter(self.data[entity].values()))
+        oid = self._singletons.get(entity)
+        obj = None if oid is None else self.data[entity].get(oid)
+        if obj is None:
+            oid = self.data[entity].first_id()
+            if oid is None:
+                raise StopIteration(entity)
+            self._singletons[entity] = oid
+            obj = self.data[entity][oid]
+        result: dict[str, Any] = obj
+        return result
 
     @property
     def prefs(self) -> dict[str, Any]:

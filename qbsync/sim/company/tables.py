@@ -69,6 +69,10 @@ def name_field(entity: str) -> str:
     return "DisplayName" if entity in PEOPLE else "Name"
 
 
+def encode(key: tuple[str, str, str], obj: dict[str, Any]) -> tuple[Any, ...]:
+    return row(*key, obj)
+
+
 def row(realm: str, entity: str, oid: str, obj: dict[str, Any]) -> tuple[Any, ...]:
     name = obj.get(name_field(entity))
     return (
@@ -97,12 +101,14 @@ class Table:
         self.entity = entity
         self._where = "realm = ? AND entity = ?"
         self._args: tuple[str, str] = (realm, entity)
+        store.encode = encode
+        store.upsert = _UPSERT
 
     # -------------------------------------------------------------- one object
 
     def get(self, oid: str, default: Any = None) -> Any:
         key = (self.realm, self.entity, oid)
-        obj = self.store.cached(key)
+        obj = self.store.staged(key) or self.store.cached(key)
         if obj is not None:
             return obj
         found = self.store.one(
@@ -124,7 +130,8 @@ class Table:
     def __contains__(self, oid: object) -> bool:
         if not isinstance(oid, str):
             return False
-        if self.store.cached((self.realm, self.entity, oid)) is not None:
+        key = (self.realm, self.entity, oid)
+        if self.store.staged(key) is not None or self.store.cached(key) is not None:
             return True
         return (
             self.store.one(
@@ -134,8 +141,7 @@ class Table:
         )
 
     def __setitem__(self, oid: str, obj: dict[str, Any]) -> None:
-        self.store.write(_UPSERT, row(self.realm, self.entity, oid, obj))
-        self.store.remember((self.realm, self.entity, oid), obj)
+        self.store.stage((self.realm, self.entity, oid), obj)
 
     def load(self, objs: list[tuple[str, dict[str, Any]]]) -> None:
         """Store many objects at once (converting a state file), without caching them."""
@@ -147,8 +153,8 @@ class Table:
             if default:
                 return default[0]
             raise KeyError(oid)
+        self.store.unstage((self.realm, self.entity, oid))
         self.store.write(f"DELETE FROM objects WHERE {self._where} AND id = ?", (*self._args, oid))
-        self.store.forget((self.realm, self.entity, oid))
         return obj
 
     def __delitem__(self, oid: str) -> None:
@@ -179,18 +185,31 @@ class Table:
         return (obj for _, obj in self.scan("", ()))
 
     def scan(self, where: str, params: Sequence[Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(id, object) for the rows matching an extra SQL condition, in order."""
-        sql = f"SELECT rowid, id, body FROM objects WHERE {self._where}{where}"
+        """(id, object) for the rows matching an extra SQL condition, in order. Bodies are
+        read only for objects not in the cache."""
+        sql = f"SELECT rowid, id FROM objects WHERE {self._where}{where}"
         for chunk in self.store.iter_chunks(sql, (*self._args, *params)):
             small = len(chunk) < 64
-            for _, oid, body in chunk:
-                key = (self.realm, self.entity, oid)
-                obj = self.store.cached(key)
+            objs = {}
+            missing = []
+            for _, oid in chunk:
+                obj = self.store.cached((self.realm, self.entity, oid))
                 if obj is None:
-                    obj = unpack(body)
+                    missing.append(oid)
+                else:
+                    objs[oid] = obj
+            if missing:
+                for oid, body in self.store.rows(
+                    f"SELECT id, body FROM objects WHERE {self._where} "
+                    f"AND id IN ({','.join('?' * len(missing))})",
+                    (*self._args, *missing),
+                ):
+                    objs[oid] = obj = unpack(body)
                     if small:  # short lists (accounts, tax codes) stay at hand
-                        self.store.remember(key, obj)
-                yield oid, obj
+                        self.store.remember((self.realm, self.entity, oid), obj)
+            for _, oid in chunk:
+                if oid in objs:
+                    yield oid, objs[oid]
 
     def page(
         self, where: str, params: Sequence[Any], order: str, limit: int, offset: int
@@ -216,6 +235,12 @@ class Table:
             f"SELECT count(*) FROM objects WHERE {self._where}{where}", (*self._args, *params)
         )
         return int(found[0]) if found else 0
+
+    def first_id(self) -> str | None:
+        found = self.store.one(
+            f"SELECT id FROM objects WHERE {self._where} ORDER BY rowid LIMIT 1", self._args
+        )
+        return None if found is None else str(found[0])
 
     def has_odd(self, column: str) -> bool:
         """Whether some object holds a value in `column` the index cannot compare."""
@@ -335,8 +360,7 @@ class Links:
 
     def drop(self, key: tuple[str, str], pid: str) -> None:
         self.store.write(
-            "DELETE FROM links WHERE realm = ? AND txn_type = ? AND txn_id = ? "
-            "AND payment_id = ?",
+            "DELETE FROM links WHERE realm = ? AND txn_type = ? AND txn_id = ? AND payment_id = ?",
             (self.realm, *key, pid),
         )
 
@@ -346,8 +370,7 @@ class Links:
     def items(self) -> list[tuple[tuple[str, str], dict[str, Decimal]]]:
         out: dict[tuple[str, str], dict[str, Decimal]] = {}
         for t, i, p, a in self.store.rows(
-            "SELECT txn_type, txn_id, payment_id, amount FROM links WHERE realm = ? "
-            "ORDER BY rowid",
+            "SELECT txn_type, txn_id, payment_id, amount FROM links WHERE realm = ? ORDER BY rowid",
             (self.realm,),
         ):
             out.setdefault((str(t), str(i)), {})[str(p)] = Decimal(a)
@@ -362,16 +385,13 @@ class OpenCredit:
         self.realm = realm
 
     def get(self, cid: str, default: Any = ()) -> Any:
+        memos = Table(self.store, self.realm, "CreditMemo")
         found = self.store.rows(
-            "SELECT id, body FROM objects WHERE realm = ? AND entity = 'CreditMemo' "
-            "AND customer_key IN (?, ?) AND open_credit = 1 ORDER BY rowid",
+            "SELECT id FROM objects WHERE realm = ? AND customer_key IN (?, ?) "
+            "AND open_credit = 1 ORDER BY rowid",
             (self.realm, norm(cid), ODD),
         )
-        ids = {
-            oid
-            for oid, body in found
-            if ref_id(unpack(body).get("CustomerRef")) == cid
-        }
+        ids = {oid for (oid,) in found if ref_id(memos[oid].get("CustomerRef")) == cid}
         return ids or default
 
 
@@ -397,9 +417,7 @@ class Replay:
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and (
-            self.store.one(
-                "SELECT 1 FROM replay WHERE realm = ? AND key = ?", (self.realm, key)
-            )
+            self.store.one("SELECT 1 FROM replay WHERE realm = ? AND key = ?", (self.realm, key))
             is not None
         )
 
