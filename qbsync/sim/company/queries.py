@@ -39,21 +39,18 @@ class Queries(Records):
             wanted = by_id[0].value if by_id[0].op == "IN" else [by_id[0].value]
             rows = [o for o in (table.get(str(v)) for v in wanted) if o is not None]
         else:
-            where, params, rest = self._sql_where(entity, q)
+            where, params, rest, index = self._sql_where(entity, q)
             order = _sql_order(table, q.order)
             if not rest and order is not None:
                 # Everything the query asks is in the indexes: SQL counts and pages.
                 if q.count:
-                    return {"totalCount": table.count(where, params)}
+                    return {"totalCount": table.count(where, params, index)}
                 return _answer(
                     entity,
                     q.start,
-                    [
-                        self.view(o)
-                        for o in table.page(where, params, order, q.max_results, q.start - 1)
-                    ],
+                    table.page(where, params, order, q.max_results, q.start - 1, self.view, index),
                 )
-            rows = (o for _, o in table.scan(where, params))
+            rows = (o for _, o in table.scan(where, params, index))
         if self.hidden:
             rows = [o for o in rows if (entity, o["Id"]) not in self.hidden]
         if entity in NAME_LISTS and not any(c.field.lower() == "active" for c in q.where):
@@ -72,13 +69,16 @@ class Queries(Records):
         page = found[q.start - 1 : q.start - 1 + q.max_results]
         return _answer(entity, q.start, [self.view(o) for o in page])
 
-    def _sql_where(self, entity: str, q: qlang.Query) -> tuple[str, list[Any], int]:
-        """The SQL for the conditions the indexes answer exactly, and how many are left for
-        the scan (batch visibility and inactive lists are in the SQL too)."""
+    def _sql_where(self, entity: str, q: qlang.Query) -> tuple[str, list[Any], int, str]:
+        """The SQL for the conditions the indexes answer exactly, how many are left for the
+        scan (batch visibility and inactive lists are in the SQL too), and the index to use:
+        the most selective one named (the planner, without statistics, may prefer walking
+        the storage order and testing every row)."""
         table = self.data[entity]
         where = ""
         params: list[Any] = []
         rest = 0
+        columns = set()
         for cond in q.where:
             term = _sql_term(table, cond)
             if term is None:
@@ -86,13 +86,15 @@ class Queries(Records):
             else:
                 where += term[0]
                 params += term[1]
+                columns.add(term[2])
+        index = next((f" INDEXED BY {_INDEXES[c]}" for c in _INDEXES if c in columns), "")
         hidden = [i for e, i in self.hidden if e == entity]
         if hidden:
             where += f" AND id NOT IN ({','.join('?' * len(hidden))})"
             params += hidden
         if entity in NAME_LISTS and not any(c.field.lower() == "active" for c in q.where):
             where += " AND active = 1"
-        return where, params, rest
+        return where, params, rest, index
 
     def cdc(self, entities: list[str], since_ts: float, cap: int = 1000) -> list[dict[str, Any]]:
         # (time, change number, id, entity, object): by last update, and within one second in
@@ -140,6 +142,13 @@ def _answer(entity: str, start: int, page: list[dict[str, Any]]) -> dict[str, An
 
 
 _EQ_COLUMNS = {"docnumber": "doc_key", "customerref": "customer_key"}
+# Columns by how few rows a condition on them usually leaves, and their indexes.
+_INDEXES = {
+    "doc_key": "objects_doc",
+    "customer_key": "objects_customer",
+    "updated": "objects_updated",
+    "txn_date": "objects_date",
+}
 _OPS = ("=", "<", ">", "<=", ">=")
 _ORDER_COLUMNS = {"metadata.lastupdatedtime": "updated", "txndate": "txn_date"}
 
@@ -148,7 +157,7 @@ def _date_like(text: str) -> bool:
     return len(text) >= 10 and text[:4].isdigit()
 
 
-def _sql_term(table: Table, cond: qlang.Condition) -> tuple[str, list[Any]] | None:
+def _sql_term(table: Table, cond: qlang.Condition) -> tuple[str, list[Any], str] | None:
     """The SQL that selects exactly what `query.matches` would for this condition, or None
     when the indexes cannot say (then the scan decides)."""
     field = cond.field.lower()
@@ -160,13 +169,14 @@ def _sql_term(table: Table, cond: qlang.Condition) -> tuple[str, list[Any]] | No
         column = _EQ_COLUMNS[field]
         if any(_date_like(t) for t in texts) or table.has_odd(column):
             return None
-        return f" AND {column} IN ({','.join('?' * len(texts))})", [norm(t) for t in texts]
+        marks = ",".join("?" * len(texts))
+        return f" AND {column} IN ({marks})", [norm(t) for t in texts], column
     if cond.op not in _OPS:
         return None
     if field == "txndate":
         if table.has_odd("txn_date"):
             return None
-        return f" AND txn_date {cond.op} ?", [texts[0].casefold()]
+        return f" AND txn_date {cond.op} ?", [texts[0].casefold()], "txn_date"
     if field == "metadata.lastupdatedtime":
         if not _date_like(texts[0]) or table.has_odd("updated"):
             return None
@@ -174,7 +184,7 @@ def _sql_term(table: Table, cond: qlang.Condition) -> tuple[str, list[Any]] | No
             instant = parse_datetime(texts[0]).timestamp()
         except ValueError:
             return None
-        return f" AND updated {cond.op} ?", [instant]
+        return f" AND updated {cond.op} ?", [instant], "updated"
     return None
 
 

@@ -10,7 +10,8 @@ tells a look-up that the column cannot answer alone; it then falls back to a sca
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from qbsync.sim import query as qlang
 from qbsync.sim.clock import parse_datetime
 from qbsync.sim.company.model import PEOPLE, dec, ref_id
 from qbsync.sim.storage import Store, pack, unpack
+from qbsync.sim.values import render
 
 ODD = "\x01"
 
@@ -90,6 +92,15 @@ def row(realm: str, entity: str, oid: str, obj: dict[str, Any]) -> tuple[Any, ..
         1 if entity == "CreditMemo" and dec(obj.get("RemainingCredit")) > 0 else 0,
         pack(obj),
     )
+
+
+def view_of(body: str) -> dict[str, Any]:
+    """The public view of a stored object straight from its text: one parse, numbers as JSON
+    numbers and no private keys, which is what `values.render` makes of the object."""
+    if '"$d"' in body:
+        view: dict[str, Any] = render(unpack(body))
+        return view
+    return {k: v for k, v in json.loads(body).items() if not k.startswith("_")}
 
 
 class Table:
@@ -184,10 +195,12 @@ class Table:
     def values(self) -> Iterator[dict[str, Any]]:
         return (obj for _, obj in self.scan("", ()))
 
-    def scan(self, where: str, params: Sequence[Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    def scan(
+        self, where: str, params: Sequence[Any], index: str = ""
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
         """(id, object) for the rows matching an extra SQL condition, in order. Bodies are
         read only for objects not in the cache."""
-        sql = f"SELECT rowid, id FROM objects WHERE {self._where}{where}"
+        sql = f"SELECT rowid, id FROM objects{index} WHERE {self._where}{where}"
         for chunk in self.store.iter_chunks(sql, (*self._args, *params)):
             small = len(chunk) < 64
             objs = {}
@@ -212,27 +225,36 @@ class Table:
                     yield oid, objs[oid]
 
     def page(
-        self, where: str, params: Sequence[Any], order: str, limit: int, offset: int
+        self,
+        where: str,
+        params: Sequence[Any],
+        order: str,
+        limit: int,
+        offset: int,
+        view: Callable[[dict[str, Any]], dict[str, Any]],
+        index: str = "",
     ) -> list[dict[str, Any]]:
-        """One page of objects matching an SQL condition, in an SQL order, then first stored."""
+        """The public views of one page of objects matching an SQL condition, in an SQL order,
+        then first stored. An object not in the cache is rendered from its stored text in one
+        parse (its numbers as JSON numbers, as `values.render` gives them) and not cached."""
         found = self.store.rows(
-            f"SELECT id, body FROM objects WHERE {self._where}{where} "
+            f"SELECT id, body FROM objects{index} WHERE {self._where}{where} "
             f"ORDER BY {order}rowid LIMIT ? OFFSET ?",
             (*self._args, *params, limit, offset),
         )
         out = []
         for oid, body in found:
-            key = (self.realm, self.entity, oid)
-            obj = self.store.cached(key)
-            if obj is None:
-                obj = unpack(body)
-                self.store.remember(key, obj)
-            out.append(obj)
+            obj = self.store.cached((self.realm, self.entity, oid))
+            if obj is not None:
+                out.append(view(obj))
+            else:
+                out.append(view_of(body))
         return out
 
-    def count(self, where: str, params: Sequence[Any]) -> int:
+    def count(self, where: str, params: Sequence[Any], index: str = "") -> int:
         found = self.store.one(
-            f"SELECT count(*) FROM objects WHERE {self._where}{where}", (*self._args, *params)
+            f"SELECT count(*) FROM objects{index} WHERE {self._where}{where}",
+            (*self._args, *params),
         )
         return int(found[0]) if found else 0
 
@@ -258,13 +280,17 @@ class Table:
         """Objects whose DocNumber is exactly `number`, in order."""
         return [
             obj
-            for _, obj in self.scan(" AND doc_key IN (?, ?)", (norm(number), ODD))
+            for _, obj in self.scan(
+                " AND doc_key IN (?, ?)", (norm(number), ODD), " INDEXED BY objects_doc"
+            )
             if obj.get("DocNumber") == number
         ]
 
     def with_name(self, name: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """(id, object) whose name, trimmed and folded, is `name`'s."""
-        return self.scan(" AND name_key = ?", (name.strip().casefold(),))
+        return self.scan(
+            " AND name_key = ?", (name.strip().casefold(),), " INDEXED BY objects_name"
+        )
 
 
 class Tombstones:
