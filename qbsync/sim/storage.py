@@ -167,12 +167,14 @@ class Store:
 
     def stage(self, key: tuple[str, str, str], obj: dict[str, Any]) -> None:
         """Store an object: cached at once, written at the next flush."""
-        self.dirty[key] = obj
-        self.remember(key, obj)
+        with self.lock:
+            self.dirty[key] = obj
+            self.remember(key, obj)
 
     def unstage(self, key: tuple[str, str, str]) -> None:
-        self.dirty.pop(key, None)
-        self.cache.pop(key, None)
+        with self.lock:
+            self.dirty.pop(key, None)
+            self.cache.pop(key, None)
 
     def staged(self, key: tuple[str, str, str]) -> dict[str, Any] | None:
         return self.dirty.get(key)
@@ -215,19 +217,22 @@ class Store:
     # -------------------------------------------------------------- cache
 
     def cached(self, key: tuple[str, str, str]) -> dict[str, Any] | None:
-        obj = self.cache.get(key)
-        if obj is not None:
-            self.cache.move_to_end(key)
-        return obj
+        with self.lock:
+            obj = self.cache.get(key)
+            if obj is not None:
+                self.cache.move_to_end(key)
+            return obj
 
     def remember(self, key: tuple[str, str, str], obj: dict[str, Any]) -> None:
-        self.cache[key] = obj
-        self.cache.move_to_end(key)
-        while len(self.cache) > CACHE_SIZE:
-            self.cache.popitem(last=False)
+        with self.lock:
+            self.cache[key] = obj
+            self.cache.move_to_end(key)
+            while len(self.cache) > CACHE_SIZE:
+                self.cache.popitem(last=False)
 
     def forget(self, key: tuple[str, str, str]) -> None:
-        self.cache.pop(key, None)
+        with self.lock:
+            self.cache.pop(key, None)
 
     # -------------------------------------------------------------- settings and companies
 

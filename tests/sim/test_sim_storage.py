@@ -227,3 +227,13 @@ def test_memory_is_bounded_by_the_cache(sim: Simulator) -> None:
         pass
     assert len(sim.store.cache) <= CACHE_SIZE
     assert len(sim.company()._views) <= CACHE_SIZE
+
+
+def test_a_simulator_in_memory_saves_to_a_state_file_given_later(tmp_path: Path) -> None:
+    sim = Simulator(seed="demo")
+    made = sim.create(sim.default_realm, "Invoice", invoice_body(amount="9.99"))
+    sim.state_file = tmp_path / "later.db"
+    sim.save()
+    again = Simulator(state_file=tmp_path / "later.db")
+    assert again.admin_key == sim.admin_key
+    assert again.get(sim.default_realm, "Invoice", made["Id"]) == made
