@@ -212,8 +212,8 @@ QUERIES = {
 }
 
 
-def query_latency(state: Path) -> dict[str, tuple[float, float]]:
-    """(first, median of 5 more) milliseconds per query, opening the state afresh."""
+def query_latency(state: Path) -> dict[str, tuple[float, float, float]]:
+    """(first, median and best of 5 more) milliseconds per query, opening the state afresh."""
     sim = Simulator(state_file=state)
     c = sim.company()
     n = len(c.data["Invoice"])
@@ -227,7 +227,7 @@ def query_latency(state: Path) -> dict[str, tuple[float, float]]:
             t0 = time.perf_counter()
             c.query(text)
             times.append((time.perf_counter() - t0) * 1000)
-        out[name] = (times[0], statistics.median(times[1:]))
+        out[name] = (times[0], statistics.median(times[1:]), min(times[1:]))
     sim.store.close()
     return out
 
@@ -285,10 +285,10 @@ def main() -> None:
         # (b) query pages
         print(
             f"(b) query latency on {args.n:,} invoices, in the simulator's process "
-            "(first, then median of 5), goal < 50 ms:"
+            "(first; median and best of 5 more), goal < 50 ms:"
         )
-        for name, (first, med) in query_latency(big).items():
-            print(f"    {name}: {first:.1f} ms, {med:.1f} ms")
+        for name, (first, med, best) in query_latency(big).items():
+            print(f"    {name}: {first:.1f} ms; {med:.1f} ms, {best:.1f} ms")
 
         # (d) memory
         mem = {
