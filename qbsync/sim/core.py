@@ -7,7 +7,6 @@ which change SyncToken and LastUpdatedTime exactly as API writes do, so CDC repo
 from __future__ import annotations
 
 import copy
-import json
 import os
 import random
 import secrets
@@ -17,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from qbsync.sim import statefile
 from qbsync.sim.clock import Clock, iso_seconds
 from qbsync.sim.company import BY_LOWER, ENTITIES, Company
 from qbsync.sim.faults import (
@@ -29,13 +29,12 @@ from qbsync.sim.faults import (
 )
 from qbsync.sim.oauth import App, OAuthRegistry
 from qbsync.sim.seed import apply_seed
-from qbsync.sim.storage import SCHEMA_VERSION, Store, is_sqlite
-from qbsync.sim.values import cents, state_loads, to_decimal
+from qbsync.sim.storage import Store
+from qbsync.sim.values import cents, to_decimal
 
 DEMO_NAME = "Harbor IT Demo Co"
 PLAYGROUND_REDIRECT = "https://developer.intuit.com/v2/OAuth2Playground/RedirectUrl"
-STATE_VERSION = 1  # the JSON state files written before the store, converted on start
-OLD_SUFFIX = ".json-old"
+STATE_VERSION = statefile.STATE_VERSION
 
 
 class Simulator:
@@ -66,13 +65,13 @@ class Simulator:
         self._rng = random.Random(rng_seed)
         self.admin_key = secrets.token_urlsafe(24)
         self._written: dict[str, str] = {}  # settings as last written, to write only changes
-        old = self._old_state(self.state_file) if self.state_file is not None else None
+        old = statefile.old_state(self.state_file) if self.state_file is not None else None
         self.store = Store(self.state_file)
         if old is not None:
-            self._load(old)
+            statefile.load_old(self, old)
             self.save()
         elif self.state_file is not None and self.store.get_meta():
-            self._open()
+            statefile.open_store(self)
         else:
             self.app: App = self.oauth.register("qbsync", [PLAYGROUND_REDIRECT])
             name = company_name or (DEMO_NAME if seed == "demo" else "Sim Company")
@@ -362,73 +361,10 @@ class Simulator:
         store is in memory and only the commit happens."""
         with self.lock:
             if self.state_file is not None:
-                self._write_settings()
+                statefile.write_settings(self)
             self.store.commit()
             if self.state_file is not None and self.store.path != self.state_file:
                 self.store.copy_to(self.state_file)
-
-    def _write_settings(self) -> None:
-        values: dict[str, Any] = {
-            "version": SCHEMA_VERSION,
-            "seed": self.seed,
-            "admin_key": self.admin_key,
-            "client_id": self.app.client_id,
-            "default_realm": self.default_realm,
-            "clock_offset": self.clock.offset,
-            "oauth": self.oauth.to_state(self.clock.timestamp()),
-        }
-        for key, value in values.items():
-            text = json.dumps(value, sort_keys=True)
-            if self._written.get(key) != text:
-                self.store.put_meta(key, value)
-                self._written[key] = text
-        for rid, c in self.companies.items():
-            settings = c.settings()
-            text = json.dumps(settings, sort_keys=True)
-            if self._written.get(f"company:{rid}") != text:
-                self.store.put_company(rid, settings)
-                self._written[f"company:{rid}"] = text
-
-    def _open(self) -> None:
-        """A state file in the store's format: only the settings and companies' rows are read;
-        objects are read when used."""
-        meta = self.store.get_meta()
-        if meta.get("version") != SCHEMA_VERSION:
-            raise ValueError(f"{self.state_file}: unsupported simulator state version")
-        self.seed = meta.get("seed", self.seed)
-        self.admin_key = meta["admin_key"]
-        self.clock.set_offset(float(meta.get("clock_offset", 0.0)))
-        self.oauth.load_state(meta["oauth"])
-        self.app = self.oauth.apps[meta["client_id"]]
-        self.companies = {
-            rid: Company.open(self.store, rid, settings, self.clock)
-            for rid, settings in self.store.company_states()
-        }
-        self.default_realm = meta["default_realm"]
-
-    @staticmethod
-    def _old_state(path: Path) -> dict[str, Any] | None:
-        """A JSON state file (written before the store): read once, kept beside as
-        FILE.json-old, and converted into FILE. None when FILE is new or already converted."""
-        if not path.exists() or path.stat().st_size == 0 or is_sqlite(path):
-            return None
-        state: dict[str, Any] = state_loads(path.read_text())
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"{path}: unsupported simulator state version")
-        os.replace(path, path.with_name(path.name + OLD_SUFFIX))
-        return state
-
-    def _load(self, state: dict[str, Any]) -> None:
-        self.seed = state.get("seed", self.seed)
-        self.admin_key = state["admin_key"]
-        self.clock.set_offset(float(state.get("clock_offset", 0.0)))
-        self.oauth.load_state(state["oauth"])
-        self.app = self.oauth.apps[state["client_id"]]
-        self.companies = {}
-        for cs in state["companies"]:
-            c = Company.from_state(cs, self.clock, self.store)
-            self.companies[c.realm_id] = c
-        self.default_realm = state["default_realm"]
 
 
 def _public(c: Company, obj: dict[str, Any]) -> dict[str, Any]:

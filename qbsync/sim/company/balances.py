@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from qbsync.sim.clock import Clock
+from qbsync.sim.company.extra_tables import Links, OpenCredit
 from qbsync.sim.company.model import ZERO, dec, ref_id
 from qbsync.sim.company.records import Records
-from qbsync.sim.company.tables import Links, OpenCredit
 from qbsync.sim.storage import Store
 
 

@@ -10,8 +10,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from qbsync.sim.clock import Clock, iso_seconds
+from qbsync.sim.company.extra_tables import Replay, Tombstones
 from qbsync.sim.company.model import ENTITIES, PEOPLE, TXNS, blank, ref_id
-from qbsync.sim.company.tables import Replay, Table, Tombstones
+from qbsync.sim.company.tables import Table
 from qbsync.sim.faults import QBOError
 from qbsync.sim.storage import CACHE_SIZE, Store
 from qbsync.sim.values import render
