@@ -41,11 +41,15 @@ CREATE TABLE IF NOT EXISTS objects (
     ts INTEGER, active INTEGER NOT NULL, open_credit INTEGER NOT NULL, body TEXT NOT NULL,
     UNIQUE (realm, entity, id));
 CREATE INDEX IF NOT EXISTS objects_order ON objects (realm, entity);
-CREATE INDEX IF NOT EXISTS objects_doc ON objects (realm, entity, doc_key);
-CREATE INDEX IF NOT EXISTS objects_customer ON objects (realm, entity, customer_key);
-CREATE INDEX IF NOT EXISTS objects_name ON objects (realm, entity, name_key);
+CREATE INDEX IF NOT EXISTS objects_doc ON objects (realm, entity, doc_key)
+    WHERE doc_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS objects_customer ON objects (realm, entity, customer_key)
+    WHERE customer_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS objects_name ON objects (realm, entity, name_key)
+    WHERE name_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS objects_open ON objects (realm, customer_key) WHERE open_credit = 1;
-CREATE INDEX IF NOT EXISTS objects_date ON objects (realm, entity, txn_date);
+CREATE INDEX IF NOT EXISTS objects_date ON objects (realm, entity, txn_date)
+    WHERE txn_date IS NOT NULL;
 CREATE INDEX IF NOT EXISTS objects_updated ON objects (realm, entity, updated);
 CREATE INDEX IF NOT EXISTS objects_ts ON objects (realm, entity, ts);
 CREATE TABLE IF NOT EXISTS tombstones (
