@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from qbsync.sim.values import state_dumps, state_loads
+from qbsync.sim.values import RawJSON, state_dumps, state_loads
 
 SCHEMA_VERSION = 2
 CACHE_SIZE = 4096
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS objects (
     realm TEXT NOT NULL, entity TEXT NOT NULL, id TEXT NOT NULL, num INTEGER,
     doc_key TEXT, customer_key TEXT, name_key TEXT, txn_date TEXT, updated REAL,
     ts INTEGER, active INTEGER NOT NULL, open_credit INTEGER NOT NULL, body TEXT NOT NULL,
+    view TEXT NOT NULL,
     UNIQUE (realm, entity, id));
 CREATE INDEX IF NOT EXISTS objects_order ON objects (realm, entity);
 CREATE INDEX IF NOT EXISTS objects_doc ON objects (realm, entity, doc_key)
@@ -78,6 +79,8 @@ def pack(obj: Any) -> str:
 
     def default(o: Any) -> Any:
         nonlocal found
+        if isinstance(o, RawJSON):
+            return o.value()
         if isinstance(o, Decimal) and o.is_finite():
             found += 1
             text = str(o)

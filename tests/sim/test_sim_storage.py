@@ -237,3 +237,23 @@ def test_a_simulator_in_memory_saves_to_a_state_file_given_later(tmp_path: Path)
     again = Simulator(state_file=tmp_path / "later.db")
     assert again.admin_key == sim.admin_key
     assert again.get(sim.default_realm, "Invoice", made["Id"]) == made
+
+
+def test_an_http_query_answer_carries_stored_views_as_they_are(sim: Simulator) -> None:
+    from qbsync.sim.values import RawJSON
+
+    _fill(sim, 120)
+    text = "SELECT * FROM Invoice WHERE CustomerRef = '2' STARTPOSITION 3 MAXRESULTS 20"
+    want = _reference(sim, text)
+    _forget(sim)
+    assert all(isinstance(v, RawJSON) for v in sim.company().query(text, raw=True)["Invoice"])
+    token = sim.issue_tokens()["access_token"]
+    with sim_client(sim, token=token) as c:
+        url = f"/v3/company/{sim.default_realm}/query"
+        got = c.get(url, params={"query": text}).json()
+        assert got["QueryResponse"] == want
+        # A replayed query answer (POST with a requestid) is stored and given back the same.
+        _forget(sim)
+        first = c.post(url, content=text, params={"requestid": "q1"}).json()
+        again = c.post(url, content=text, params={"requestid": "q1"}).json()
+        assert first == again and first["QueryResponse"] == want

@@ -21,7 +21,9 @@ from qbsync.sim.faults import QBOError
 class Queries(Records):
     """`query` and `cdc`."""
 
-    def query(self, text: str) -> dict[str, Any]:
+    def query(self, text: str, *, raw: bool = False) -> dict[str, Any]:
+        """The answer to a query. With `raw`, views of objects not in the cache may come as
+        their stored JSON text (`values.RawJSON`), for an HTTP answer to take as they are."""
         q = qlang.parse(text)
         entity = BY_LOWER.get(q.entity.lower())
         if entity is None:
@@ -48,7 +50,9 @@ class Queries(Records):
                 return _answer(
                     entity,
                     q.start,
-                    table.page(where, params, order, q.max_results, q.start - 1, self.view, index),
+                    table.page(
+                        where, params, order, q.max_results, q.start - 1, self.view, index, raw
+                    ),
                 )
             rows = (o for _, o in table.scan(where, params, index))
         if self.hidden:

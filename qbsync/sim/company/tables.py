@@ -18,18 +18,19 @@ from qbsync.sim import query as qlang
 from qbsync.sim.clock import parse_datetime
 from qbsync.sim.company.model import PEOPLE, dec
 from qbsync.sim.storage import Store, pack, unpack
-from qbsync.sim.values import render
+from qbsync.sim.values import RawJSON, public_text
 
 ODD = "\x01"
 
 _UPSERT = (
     "INSERT INTO objects (realm, entity, id, num, doc_key, customer_key, name_key, txn_date, "
-    "updated, ts, active, open_credit, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "updated, ts, active, open_credit, body, view) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (realm, entity, id) DO UPDATE SET num = excluded.num, "
     "doc_key = excluded.doc_key, customer_key = excluded.customer_key, "
     "name_key = excluded.name_key, txn_date = excluded.txn_date, updated = excluded.updated, "
     "ts = excluded.ts, active = excluded.active, open_credit = excluded.open_credit, "
-    "body = excluded.body"
+    "body = excluded.body, view = excluded.view"
 )
 
 
@@ -90,16 +91,14 @@ def row(realm: str, entity: str, oid: str, obj: dict[str, Any]) -> tuple[Any, ..
         1 if obj.get("Active", True) else 0,
         1 if entity == "CreditMemo" and dec(obj.get("RemainingCredit")) > 0 else 0,
         pack(obj),
+        public_text(obj),
     )
 
 
-def view_of(body: str) -> dict[str, Any]:
-    """The public view of a stored object straight from its text: one parse, numbers as JSON
-    numbers and no private keys, which is what `values.render` makes of the object."""
-    if '"$d"' in body:
-        view: dict[str, Any] = render(unpack(body))
-        return view
-    return {k: v for k, v in json.loads(body).items() if not k.startswith("_")}
+def view_of(text: str) -> dict[str, Any]:
+    """A view from its stored text."""
+    result: dict[str, Any] = json.loads(text)
+    return result
 
 
 class Table:
@@ -232,22 +231,24 @@ class Table:
         offset: int,
         view: Callable[[dict[str, Any]], dict[str, Any]],
         index: str = "",
-    ) -> list[dict[str, Any]]:
+        raw: bool = False,
+    ) -> list[Any]:
         """The public views of one page of objects matching an SQL condition, in an SQL order,
-        then first stored. An object not in the cache is rendered from its stored text in one
-        parse (its numbers as JSON numbers, as `values.render` gives them) and not cached."""
+        then first stored. An object not in the cache is not read: its view comes from the
+        view's stored text, parsed, or with `raw` as that text (`values.RawJSON`), which an
+        HTTP answer takes as it is."""
         found = self.store.rows(
-            f"SELECT id, body FROM objects{index} WHERE {self._where}{where} "
+            f"SELECT id, view FROM objects{index} WHERE {self._where}{where} "
             f"ORDER BY {order}rowid LIMIT ? OFFSET ?",
             (*self._args, *params, limit, offset),
         )
-        out = []
-        for oid, body in found:
+        out: list[Any] = []
+        for oid, text in found:
             obj = self.store.cached((self.realm, self.entity, oid))
             if obj is not None:
                 out.append(view(obj))
             else:
-                out.append(view_of(body))
+                out.append(RawJSON(text) if raw else view_of(text))
         return out
 
     def count(self, where: str, params: Sequence[Any], index: str = "") -> int:
