@@ -55,7 +55,7 @@ def handle(
             text = params.get("query") if method == "GET" else raw.decode("utf-8", "replace")
             if method == "POST" and not (text or "").strip():
                 text = params.get("query", "")
-            return 200, {"QueryResponse": company.query(text or "")}, 0
+            return 200, {"QueryResponse": company.query(text or "", raw=True)}, 0
         if head == "cdc" and method == "GET":
             return 200, cdc(company, params), 0
         if head == "reports" and method == "GET":

@@ -10,13 +10,13 @@ import copy
 import os
 import random
 import secrets
-import tempfile
 import threading
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from qbsync.sim import statefile
 from qbsync.sim.clock import Clock, iso_seconds
 from qbsync.sim.company import BY_LOWER, ENTITIES, Company
 from qbsync.sim.faults import (
@@ -29,11 +29,12 @@ from qbsync.sim.faults import (
 )
 from qbsync.sim.oauth import App, OAuthRegistry
 from qbsync.sim.seed import apply_seed
-from qbsync.sim.values import cents, state_dumps, state_loads, to_decimal
+from qbsync.sim.storage import Store
+from qbsync.sim.values import cents, to_decimal
 
 DEMO_NAME = "Harbor IT Demo Co"
 PLAYGROUND_REDIRECT = "https://developer.intuit.com/v2/OAuth2Playground/RedirectUrl"
-STATE_VERSION = 1
+STATE_VERSION = statefile.STATE_VERSION
 
 
 class Simulator:
@@ -63,8 +64,14 @@ class Simulator:
         self.state_file = Path(state_file) if state_file else None
         self._rng = random.Random(rng_seed)
         self.admin_key = secrets.token_urlsafe(24)
-        if self.state_file is not None and self.state_file.exists():
-            self._load(self.state_file)
+        self._written: dict[str, str] = {}  # settings as last written, to write only changes
+        old = statefile.old_state(self.state_file) if self.state_file is not None else None
+        self.store = Store(self.state_file)
+        if old is not None:
+            statefile.load_old(self, old)
+            self.save()
+        elif self.state_file is not None and self.store.get_meta():
+            statefile.open_store(self)
         else:
             self.app: App = self.oauth.register("qbsync", [PLAYGROUND_REDIRECT])
             name = company_name or (DEMO_NAME if seed == "demo" else "Sim Company")
@@ -92,7 +99,7 @@ class Simulator:
     ) -> str:
         with self.lock:
             rid = realm_id or self._new_realm_id()
-            c = Company(rid, name, self.clock, country)
+            c = Company(rid, name, self.clock, country, self.store)
             apply_seed(c, seed)
             self.companies[rid] = c
             return rid
@@ -317,7 +324,8 @@ class Simulator:
             fresh: dict[str, Company] = {}
             for rid, c in self.companies.items():
                 seed = self.seed if rid == self.default_realm else "empty"
-                fresh[rid] = Company(rid, c.name, self.clock, c.country)
+                self.store.drop_company_data(rid)
+                fresh[rid] = Company(rid, c.name, self.clock, c.country, self.store)
                 apply_seed(fresh[rid], seed)
             self.companies = fresh
             self.faults.clear()
@@ -348,33 +356,15 @@ class Simulator:
             }
 
     def save(self) -> None:
-        if self.state_file is None:
-            return
-        # Under the lock from snapshot to rename, so an older snapshot never lands last.
+        """Make every change so far durable: the settings that changed are written and the
+        store's transaction is committed (WAL, synchronous=NORMAL). Without a state file the
+        store is in memory and only the commit happens."""
         with self.lock:
-            text = state_dumps(self.to_state())
-            path = self.state_file
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".sim-", dir=path.parent)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(text)
-            os.chmod(tmp, 0o600)  # holds the app secret and tokens
-            os.replace(tmp, path)
-
-    def _load(self, path: Path) -> None:
-        state = state_loads(path.read_text())
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"{path}: unsupported simulator state version")
-        self.seed = state.get("seed", self.seed)
-        self.admin_key = state["admin_key"]
-        self.clock.set_offset(float(state.get("clock_offset", 0.0)))
-        self.oauth.load_state(state["oauth"])
-        self.app = self.oauth.apps[state["client_id"]]
-        self.companies = {}
-        for cs in state["companies"]:
-            c = Company.from_state(cs, self.clock)
-            self.companies[c.realm_id] = c
-        self.default_realm = state["default_realm"]
+            if self.state_file is not None:
+                statefile.write_settings(self)
+            self.store.commit()
+            if self.state_file is not None and self.store.path != self.state_file:
+                self.store.copy_to(self.state_file)
 
 
 def _public(c: Company, obj: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -25,9 +26,24 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+class RawJSON:
+    """A public view already written as JSON text (a stored object's view): `dumps` puts the
+    text into its answer as it is, without parsing it and writing it again."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def value(self) -> Any:
+        return json.loads(self.text)
+
+
 def _number(obj: Any) -> Any:
     if isinstance(obj, Decimal):
         return float(obj)
+    if isinstance(obj, RawJSON):
+        return obj.value()
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
@@ -40,9 +56,32 @@ def render(obj: Any) -> Any:
     return json.loads(json.dumps(obj, default=_number))
 
 
+def public_text(obj: dict[str, Any]) -> str:
+    """The JSON text of an object's public view: what `dumps(render(obj))` writes."""
+    public = {k: v for k, v in obj.items() if not k.startswith("_")}
+    return json.dumps(public, separators=(",", ":"), default=_number)
+
+
+_RAW = re.compile(r'"\\u0000raw:(\d+)"')
+
+
 def dumps(obj: Any) -> bytes:
-    """JSON bytes of an already public object (views, faults): Decimals become numbers."""
-    return json.dumps(obj, separators=(",", ":"), default=_number).encode()
+    """JSON bytes of an already public object (views, faults): Decimals become numbers, and
+    views held as JSON text go in as they are."""
+    raws: list[str] = []
+
+    def default(o: Any) -> Any:
+        if isinstance(o, RawJSON):
+            raws.append(o.text)
+            return f"\x00raw:{len(raws) - 1}"
+        return _number(o)
+
+    text = json.dumps(obj, separators=(",", ":"), default=default)
+    if raws:
+        text, n = _RAW.subn(lambda m: raws[int(m.group(1))], text)
+        if n != len(raws):  # a string of the caller's looked like a marker: the plain way
+            text = json.dumps(obj, separators=(",", ":"), default=_number)
+    return text.encode()
 
 
 def loads(data: bytes | str) -> Any:

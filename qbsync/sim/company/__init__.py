@@ -6,7 +6,9 @@ never leaves half an operation behind (the batch and fault-injection runs rely o
 Company is one object assembled from one mixin per job, each in its own module and each
 building only on those listed above it:
   model       entity names, the fields the server owns, value helpers
-  records     storage, ids and stamps, batch visibility, views, references
+  tables      the company's tables in the simulator's store (SQLite), with their indexed
+              look-ups; extra_tables: deletions, payment links, open credit, replays
+  records     the tables, ids and stamps, batch visibility, views, references
   balances    storing a change, and what derives from it: balances, payment links, open credit
   lists       building name-list objects (customers, items, accounts, terms, ...)
   currency    a document's currency and exchange rate
@@ -17,7 +19,7 @@ building only on those listed above it:
   user        what a user changes in QBO's screens: customer merges, preferences
   queries     the query language and change data capture
   invariants  the self-check of derived state
-  state       to and from plain data
+  state       its row in the store, and to and from plain data (old JSON state files)
 """
 
 from qbsync.sim.company.invariants import Invariants

@@ -9,19 +9,30 @@ from decimal import Decimal
 from typing import Any
 
 from qbsync.sim.clock import Clock
+from qbsync.sim.company.extra_tables import Links, OpenCredit
 from qbsync.sim.company.model import ZERO, dec, ref_id
 from qbsync.sim.company.records import Records
+from qbsync.sim.storage import Store
 
 
 class Balances(Records):
     """Puts and removes objects and keeps everything derived from them in step."""
 
-    def __init__(self, realm_id: str, name: str, clock: Clock, country: str = "US") -> None:
-        super().__init__(realm_id, name, clock, country)
-        # (TxnType, TxnId) -> {payment id: amount applied}; derived from payments.
-        self.links: dict[tuple[str, str], dict[str, Decimal]] = {}
-        # Customer id -> ids of its credit memos with credit left (for AutoApplyCredit).
-        self.open_credit: dict[str, set[str]] = {}
+    def __init__(
+        self,
+        realm_id: str,
+        name: str,
+        clock: Clock,
+        country: str = "US",
+        store: Store | None = None,
+    ) -> None:
+        super().__init__(realm_id, name, clock, country, store)
+        # (TxnType, TxnId) -> {payment id: amount applied}; derived from payments, kept in
+        # the store beside them.
+        self.links = Links(self.store, realm_id)
+        # Customer id -> ids of its credit memos with credit left (for AutoApplyCredit): read
+        # from the memos' indexed rows.
+        self.open_credit = OpenCredit(self.store, realm_id)
         # The highest number on a sales form: QBO numbers the next one after it.
         self.top_doc_number = 1000
 
@@ -45,6 +56,7 @@ class Balances(Records):
             self._forget_view(cust)
             cust["Balance"] = dec(cust.get("Balance")) + delta
             cust["BalanceWithJobs"] = cust["Balance"]
+            self.data["Customer"][cid] = cust
 
     def _put(self, entity: str, obj: dict[str, Any]) -> None:
         old = self.data[entity].get(obj["Id"])
@@ -59,8 +71,6 @@ class Balances(Records):
         c_new, v_new = self._contribution(entity, obj)
         self._adjust_customer(c_old, -v_old)
         self._adjust_customer(c_new, v_new)
-        if entity == "CreditMemo":
-            self._index_credit(old, obj)
         if entity == "Payment":
             self._relink(obj["Id"], old, obj)
 
@@ -70,17 +80,8 @@ class Balances(Records):
         c_old, v_old = self._contribution(entity, old)
         self._adjust_customer(c_old, -v_old)
         self.tombstones[entity][obj_id] = (*self._now(), self._next_change())
-        if entity == "CreditMemo":
-            self._index_credit(old, None)
         if entity == "Payment":
             self._relink(obj_id, old, None)
-
-    def _index_credit(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if old is not None:
-            self.open_credit.get(ref_id(old.get("CustomerRef")) or "", set()).discard(old["Id"])
-        if new is not None and dec(new.get("RemainingCredit")) > 0:
-            cid = ref_id(new.get("CustomerRef")) or ""
-            self.open_credit.setdefault(cid, set()).add(new["Id"])
 
     @staticmethod
     def _payment_links(p: dict[str, Any] | None) -> dict[tuple[str, str], Decimal]:
@@ -96,10 +97,11 @@ class Balances(Records):
         before = self._payment_links(old)
         after = self._payment_links(new)
         for key in before:
-            self.links.get(key, {}).pop(pid, None)
+            if key not in after or after[key] == 0:
+                self.links.drop(key, pid)
         for key, amt in after.items():
             if amt != 0:
-                self.links.setdefault(key, {})[pid] = amt
+                self.links.put(key, pid, amt)
         for key in sorted(set(before) | set(after)):
             if before.get(key) != after.get(key):
                 self._refresh_target(*key)
@@ -114,7 +116,8 @@ class Balances(Records):
 
     def _refresh_target(self, txn_type: str, txn_id: str) -> None:
         """A payment changed what is applied to a document: its balance, links and token move."""
-        doc = self.data.get(txn_type, {}).get(txn_id)
+        table = self.data.get(txn_type)
+        doc = table.get(txn_id) if table is not None else None
         if doc is None:
             return
         # Stored objects are never edited in place, so a shallow copy is enough here.
@@ -189,8 +192,8 @@ class Balances(Records):
         p["UnappliedAmt"] = total - (inv - cm)
 
     def rebuild_links(self) -> None:
-        self.links = {}
+        self.links.clear()
         for pid, p in self.data["Payment"].items():
             for key, amt in self._payment_links(p).items():
                 if amt != 0:
-                    self.links.setdefault(key, {})[pid] = amt
+                    self.links.put(key, pid, amt)

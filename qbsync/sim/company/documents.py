@@ -41,7 +41,7 @@ class SalesDocuments(DocumentTax):
             "SalesFormsPrefs", "WarnDuplicateDocNum", True
         ):
             for ent in ("Invoice", "CreditMemo"):
-                for other in self.data[ent].values():
+                for other in self.data[ent].with_doc_number(obj["DocNumber"]):
                     if existing is not None and other["Id"] == existing["Id"]:
                         continue
                     if other.get("DocNumber") == obj["DocNumber"]:

@@ -23,7 +23,8 @@ class Invariants(Balances):
                 if amt == 0:
                     continue
                 links.setdefault((ttype, tid), {})[pid] = amt
-                if self.data.get(ttype, {}).get(tid) is None:
+                table = self.data.get(ttype)
+                if table is None or table.get(tid) is None:
                     problems.append(f"Payment {pid} links missing {ttype} {tid}")
                 if ttype == "Invoice":
                     inv += amt
@@ -77,8 +78,9 @@ class Invariants(Balances):
                     f"Customer {cid} Balance {cust.get('Balance')} != {balances.get(cid)}"
                 )
         for entity in ENTITIES:
+            deleted = {oid for oid, _ in self.tombstones[entity].items()}
             for oid, o in self.data[entity].items():
-                if oid in self.tombstones[entity]:
+                if oid in deleted:
                     problems.append(f"{entity} {oid} is both live and deleted")
                 if not str(o.get("SyncToken", "")).isdigit():
                     problems.append(f"{entity} {oid} bad SyncToken")

@@ -19,6 +19,7 @@ from qbsync.sim.company.model import (
     ref_id,
 )
 from qbsync.sim.company.records import Records
+from qbsync.sim.company.tables import name_field
 from qbsync.sim.faults import QBOError
 
 
@@ -39,7 +40,9 @@ class ListBuilders(Records):
     ) -> None:
         key = name.strip().casefold()
         for ent in entities:
-            for oid, other in self.data[ent].items():
+            table = self.data[ent]
+            same = table.with_name(name) if field == name_field(ent) else table.items()
+            for oid, other in same:
                 if me is not None and me == (ent, oid):
                     continue
                 if str(other.get(field) or "").strip().casefold() == key:

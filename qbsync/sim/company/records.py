@@ -4,38 +4,55 @@ see, the cached public views, and references between objects.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from qbsync.sim.clock import Clock, iso_seconds
+from qbsync.sim.company.extra_tables import Replay, Tombstones
 from qbsync.sim.company.model import ENTITIES, PEOPLE, TXNS, blank, ref_id
+from qbsync.sim.company.tables import Table
 from qbsync.sim.faults import QBOError
+from qbsync.sim.storage import CACHE_SIZE, Store
 from qbsync.sim.values import render
 
 
 class Records:
     """The objects of one company and the ways to find them."""
 
-    def __init__(self, realm_id: str, name: str, clock: Clock, country: str = "US") -> None:
+    def __init__(
+        self,
+        realm_id: str,
+        name: str,
+        clock: Clock,
+        country: str = "US",
+        store: Store | None = None,
+    ) -> None:
         self.realm_id = realm_id
         self.name = name
         self.country = country
         self.clock = clock
-        self.data: dict[str, dict[str, dict[str, Any]]] = {e: {} for e in ENTITIES}
+        # Objects live in the store (SQLite); a company made on its own gets a store in memory.
+        self.store = store if store is not None else Store()
+        self.data: dict[str, Table] = {e: Table(self.store, realm_id, e) for e in ENTITIES}
         # entity -> id -> (LastUpdatedTime text, epoch seconds, change number): what CDC
         # reports as Deleted.
-        self.tombstones: dict[str, dict[str, tuple[str, int, int]]] = {e: {} for e in ENTITIES}
+        self.tombstones: dict[str, Tombstones] = {
+            e: Tombstones(self.store, realm_id, e) for e in ENTITIES
+        }
         # Counts every change (create, update, delete), so CDC can order changes made within
         # the same second in the order they happened.
         self.change_seq = 0
         self.counters: dict[str, int] = {}
         # requestid -> (status, body): the original answer, returned again on a repeat.
-        self.replay: dict[str, tuple[int, Any]] = {}
+        self.replay = Replay(self.store, realm_id)
         # Objects created earlier in the running batch: invisible to its later items.
         self.hidden: set[tuple[str, str]] = set()
         # Rendered views, keyed by object identity: objects are replaced, not edited, on change.
-        self._views: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        # Bounded like the store's cache, so memory does not grow with the company.
+        self._views: OrderedDict[int, tuple[dict[str, Any], dict[str, Any]]] = OrderedDict()
+        self._singletons: dict[str, str] = {}  # entity -> the id of its one object
         # Lower-case field names seen per entity (what a WHERE clause may name).
         self.fields: dict[str, set[str]] = {e: set() for e in ENTITIES}
 
@@ -89,7 +106,16 @@ class Records:
             self.hidden = set()
 
     def singleton(self, entity: str) -> dict[str, Any]:
-        return next(iter(self.data[entity].values()))
+        oid = self._singletons.get(entity)
+        obj = None if oid is None else self.data[entity].get(oid)
+        if obj is None:
+            oid = self.data[entity].first_id()
+            if oid is None:
+                raise StopIteration(entity)
+            self._singletons[entity] = oid
+            obj = self.data[entity][oid]
+        result: dict[str, Any] = obj
+        return result
 
     @property
     def prefs(self) -> dict[str, Any]:
@@ -148,7 +174,7 @@ class Records:
     def find_by_name(self, entity: str, name: str) -> dict[str, Any] | None:
         field = "DisplayName" if entity in PEOPLE else "Name"
         key = name.casefold()
-        for obj in self.data[entity].values():
+        for _, obj in self.data[entity].with_name(name):
             if str(obj.get(field, "")).casefold() == key:
                 return obj
         return None
@@ -168,9 +194,13 @@ class Records:
         """The public rendering of a stored object (cached; callers must not mutate it)."""
         hit = self._views.get(id(obj))
         if hit is not None and hit[0] is obj:
+            self._views.move_to_end(id(obj))
             return hit[1]
         out: dict[str, Any] = render(obj)
         self._views[id(obj)] = (obj, out)
+        self._views.move_to_end(id(obj))
+        while len(self._views) > CACHE_SIZE:
+            self._views.popitem(last=False)
         return out
 
     def _forget_view(self, obj: dict[str, Any] | None) -> None:
