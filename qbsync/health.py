@@ -196,8 +196,8 @@ def assess(
         if not data.get("interrupted_cycle"):
             yellow.append("never synced")
         steps.append(NextStep("run the first cycle", f"qbsync sync run{c}"))
-    elif last["result"] == "cancelled":
-        yellow.append("the last cycle was cancelled")
+    elif last["result"] in ("cancelled", "interrupted"):
+        yellow.append(f"the last cycle was {last['result']}")
         steps.append(NextStep("run a cycle", f"qbsync sync run{c}"))
     if ops["queued"]:
         yellow.append(f"{_count(ops['queued'], 'operation')} waiting to go to QuickBooks")

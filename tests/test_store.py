@@ -125,3 +125,19 @@ def test_a_lone_write_commits_without_leaving_a_transaction_open() -> None:
         assert not db.conn.in_transaction
     finally:
         db.close()
+
+
+def test_cycles_stored_as_cancelled_by_ctrl_c_become_interrupted() -> None:
+    db = configure(Database(memory=True))
+    MIGRATIONS.apply(db, stop_before="0046_cycles_interrupted")
+    rows = [("cancelled", "interrupted"), ("cancelled", None), ("succeeded", None)]
+    for result, error in rows:
+        db.execute(
+            "INSERT INTO sync_cycles (company, started_at, result, error) VALUES ('acme', 't', ?, ?)",
+            [result, error],
+        )
+    MIGRATIONS.apply(db)
+    got = db.execute("SELECT result, error FROM sync_cycles ORDER BY id").fetchall()
+    assert got == [("interrupted", "interrupted"), ("cancelled", None), ("succeeded", None)]
+    index = db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'sync_cycles'").fetchall()
+    assert ("sync_cycles_company",) in index

@@ -21,7 +21,13 @@ from qbsync.workspace import Workspace
 
 _BORDER = {"green": "green", "yellow": "yellow", "red": "red"}
 _LABEL = {"green": "healthy", "yellow": "needs a look", "red": "needs attention"}
-_RESULT = {"succeeded": "green", "failed": "red", "aborted": "red", "cancelled": "yellow"}
+_RESULT = {
+    "succeeded": "green",
+    "failed": "red",
+    "aborted": "red",
+    "cancelled": "yellow",
+    "interrupted": "yellow",
+}
 
 
 def _ago(iso: str | None, now: dt.datetime) -> str:

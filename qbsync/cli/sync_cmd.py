@@ -33,6 +33,7 @@ _COLOR = {
     "failed": "red",
     "aborted": "red",
     "cancelled": "yellow",
+    "interrupted": "yellow",
     "running": "cyan",
     "skipped": "yellow",
 }

@@ -20,6 +20,7 @@ from qbsync.config import CompanySettings
 from qbsync.errors import QbsyncError, ReconnectRequired
 from qbsync.logs import get_logger
 from qbsync.qbo.errors import QboError
+from qbsync.redact import redact
 from qbsync.store import open_store
 from qbsync.store.tx import transaction
 from qbsync.sync import context, cycles
@@ -200,6 +201,11 @@ async def cycle(
         if dry_run:
             result.stats["would_open"] = _would_open(ws.store, db, company)
         return result
+    except Exception as err:
+        # An unexpected error (a bug, a broken store): the cycle ends failed, not `running`
+        # until the next one, and its claimed work is released. The error still propagates.
+        cycles.crashed(db, company, os.getpid(), redact(f"{type(err).__name__}: {err}"))
+        raise
     finally:
         if dry_run:
             db.close()

@@ -77,8 +77,8 @@ def request_cancel_of_process(db: Database, pid: int) -> None:
 
 
 def interrupt(db: Database, pid: int) -> list[int]:
-    """The cycles this process runs, stopped by Ctrl-C: each is recorded as cancelled with the
-    error "interrupted", and the ops it claimed go back to pending (still uncertain, so the next
+    """The cycles this process runs, stopped by Ctrl-C: each is recorded as `interrupted`, and
+    the ops it claimed go back to pending (still uncertain, so the next
     cycle first looks for what their requests may have created). Returns the cycles' ids."""
     with transaction(db):
         ids = [
@@ -91,9 +91,32 @@ def interrupt(db: Database, pid: int) -> list[int]:
             for op_id in outbox.claimed(db, cycle_id):
                 outbox.release(db, op_id, utc_now(), "interrupted (Ctrl-C)")
             db.execute(
-                "UPDATE sync_cycles SET result = 'cancelled', finished_at = ?, "
-                "error = 'interrupted', summary = COALESCE(summary, ?) WHERE id = ?",
+                "UPDATE sync_cycles SET result = 'interrupted', finished_at = ?, "
+                "error = 'interrupted (Ctrl-C)', summary = COALESCE(summary, ?) WHERE id = ?",
                 [utc_now_iso(), f"cycle {cycle_id} interrupted (Ctrl-C)", cycle_id],
+            )
+    return ids
+
+
+def crashed(db: Database, company: str, pid: int, error: str) -> list[int]:
+    """The company's cycles this process runs, stopped by an unexpected error: each is recorded
+    as failed with the error, and the ops it claimed go back to pending (their outcome unknown,
+    so the next cycle first looks for what their requests may have created)."""
+    with transaction(db):
+        ids = [
+            int(r[0])
+            for r in db.execute(
+                "SELECT id FROM sync_cycles WHERE result = 'running' AND company = ? AND pid = ?",
+                [company, pid],
+            ).fetchall()
+        ]
+        for cycle_id in ids:
+            for op_id in outbox.claimed(db, cycle_id):
+                outbox.release(db, op_id, utc_now(), f"cycle failed: {error}")
+            db.execute(
+                "UPDATE sync_cycles SET result = 'failed', finished_at = ?, error = ?, "
+                "summary = COALESCE(summary, ?) WHERE id = ?",
+                [utc_now_iso(), error, f"cycle {cycle_id} failed: {error}", cycle_id],
             )
     return ids
 

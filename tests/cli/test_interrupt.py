@@ -63,7 +63,7 @@ def test_ctrl_c_during_a_slow_export_exits_130_and_releases_the_cycle(
         "SELECT result, error, finished_at FROM sync_cycles WHERE id = ?", [cycle_id]
     )
     assert cycle["result"] != "running", cycle
-    assert (cycle["result"], cycle["error"]) == ("cancelled", "interrupted"), cycle
+    assert (cycle["result"], cycle["error"]) == ("interrupted", "interrupted (Ctrl-C)"), cycle
     assert cycle["finished_at"], cycle
     assert not store_query("SELECT id FROM outbox WHERE state = 'in_progress'")
     released = store_query(

@@ -173,6 +173,47 @@ def m0045_company_facts(db: Database) -> None:
     )
 
 
+def m0046_cycles_interrupted(db: Database) -> None:
+    """A cycle stopped by Ctrl-C is `interrupted`, not `cancelled` (which `sync cancel` asked
+    for). SQLite cannot change a CHECK in place: the table is rebuilt with the same columns."""
+    db.execute(
+        """
+        CREATE TABLE sync_cycles_new (
+            id INTEGER PRIMARY KEY,
+            company TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            result TEXT NOT NULL DEFAULT 'running',
+            trigger TEXT NOT NULL DEFAULT 'manual',
+            pid INTEGER,
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            cursor_before TEXT,
+            cursor_after TEXT,
+            inbound_changes INTEGER NOT NULL DEFAULT 0,
+            ops_processed INTEGER NOT NULL DEFAULT 0,
+            ops_failed INTEGER NOT NULL DEFAULT 0,
+            drift_found INTEGER NOT NULL DEFAULT 0,
+            payments_applied INTEGER NOT NULL DEFAULT 0,
+            exceptions_raised INTEGER NOT NULL DEFAULT 0,
+            api_calls INTEGER NOT NULL DEFAULT 0,
+            summary TEXT,
+            error TEXT,
+            CHECK (result IN ('running', 'succeeded', 'failed', 'aborted', 'cancelled',
+                              'interrupted'))
+        )
+        """
+    )
+    db.execute("INSERT INTO sync_cycles_new SELECT * FROM sync_cycles")
+    # Cycles the earlier code stored as cancelled with the error "interrupted" were Ctrl-C'd.
+    db.execute(
+        "UPDATE sync_cycles_new SET result = 'interrupted' "
+        "WHERE result = 'cancelled' AND error = 'interrupted'"
+    )
+    db.execute("DROP TABLE sync_cycles")
+    db.execute("ALTER TABLE sync_cycles_new RENAME TO sync_cycles")
+    db.execute("CREATE INDEX sync_cycles_company ON sync_cycles(company, id)")
+
+
 STEPS = [
     m0040_outbox,
     m0041_links,
@@ -180,4 +221,5 @@ STEPS = [
     m0043_exceptions,
     m0044_inbound_payments,
     m0045_company_facts,
+    m0046_cycles_interrupted,
 ]
