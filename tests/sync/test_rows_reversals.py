@@ -106,9 +106,10 @@ def test_voided_payment_already_handed_over_comes_back_as_a_reversal(
 
     # Once: an export since the reversal does not repeat it; the full export lists it again
     # (as it lists every payment again) under the same id.
-    stamp = max(r["updated_at"] for r in reversals)
-    later = [r for r in rows if r["updated_at"] >= stamp]
-    assert export("--since", stamp[:10]) == later
+    # --since takes a date: every row changed on or after that day, whatever its second.
+    day = max(r["updated_at"] for r in reversals)[:10]
+    later = [r for r in rows if r["updated_at"] >= day]
+    assert export("--since", day) == later and later[-len(reversals) :] == reversals
     assert export() == rows
     sync()
     assert export() == rows  # a later cycle and export add nothing
