@@ -45,11 +45,13 @@ def _render_list(out: Console, rows: list[dict[str, Any]]) -> None:
         "status",
         "date",
         "client",
-        "subtotal",
+        "total",
         "paid",
+        "balance",
         "QuickBooks",
     ):
-        table.add_column(column, justify="right" if column in ("subtotal", "paid") else "left")
+        money = column in ("total", "paid", "balance")
+        table.add_column(column, justify="right" if money else "left")
     for r in rows:
         color = _STATE_COLOR.get(r["sync_state"], "white")
         table.add_row(
@@ -60,8 +62,9 @@ def _render_list(out: Console, rows: list[dict[str, Any]]) -> None:
                 f"held: {r['held']}" if r.get("held") else r["status"],
                 r["date"],
                 r["client"] or "-",
-                r["subtotal"],
+                r["total"],
                 r["paid"],
+                r["balance"],
                 styled(r["sync_state"], color),
             )
         )

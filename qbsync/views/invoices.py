@@ -30,12 +30,14 @@ def invoice_list(
     anything: `held` ("wizard review": QuickBooks holds its number on another document, as the
     history wizard's review lists it, and nothing is created until someone decides; "csv
     fallback": written to the CSV file for QuickBooks' import and not found there yet) and
-    `held_reason`, what it says and the way on."""
+    `held_reason`, what it says and the way on. The list speaks in totals (tax included) and
+    balances; `invoices show` has the subtotal, discount and tax."""
     rows = sync_state.invoice_rows(db, company, limit=limit, sync_state=sync_state_filter)
     unlinked = [r["id"] for r in rows if r["qbo_id"] is None and r["status"] == "finalized"]
     csv_held = csvmarks.holding(db, company, unlinked)
     review = _duplicate_numbers(db, company, unlinked)
     for r in rows:
+        del r["subtotal"]
         r["held"], r["held_reason"] = None, None
         if r["id"] in review:
             r["held"] = WIZARD_REVIEW

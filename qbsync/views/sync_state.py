@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from qbsync.ledger.balances import balance_of
 from qbsync.ledger.store import settled
-from qbsync.money import cents
+from qbsync.money import cents, dec
 
 SYNC_STATE_SQL = """
 CASE
@@ -48,7 +49,7 @@ def invoice_rows(
     sql = f"""
         SELECT * FROM (
           SELECT i.id, i.number, i.type, i.status, i.date, i.client_id, c.name AS client,
-                 i.subtotal, l.qbo_id, {SYNC_STATE_SQL} AS sync_state
+                 i.subtotal, i.total, i.currency, l.qbo_id, {SYNC_STATE_SQL} AS sync_state
           FROM ledger_invoices i
           LEFT JOIN ledger_clients c ON c.company = i.company AND c.id = i.client_id
           LEFT JOIN qbo_links l ON l.company = i.company AND l.local_type = 'invoice'
@@ -61,7 +62,10 @@ def invoice_rows(
         params.append(sync_state)
     rows = []
     for r in db.query(sql, [*params, limit]):
-        r["paid"] = str(paid_amount(db, company, r["id"]))
+        paid, credited = settled(db, company, r["id"])
+        r["paid"] = str(cents(paid + credited))
+        # What is still owed, tax included (a credit note: the credit not yet used).
+        r["balance"] = str(cents(balance_of(dec(r["total"]), r["status"], paid, credited)))
         rows.append(r)
     return rows
 

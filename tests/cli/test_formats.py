@@ -32,7 +32,8 @@ def test_csv_is_a_header_row_and_raw_values(sample_ledger: SampleLedger) -> None
     assert len(parsed) == len(rows) >= 3
     for got, want in zip(parsed, rows, strict=True):
         assert got["id"] == want["id"] and got["date"] == want["date"]
-        assert got["subtotal"] == str(want["subtotal"]) and AMOUNT.match(got["subtotal"]), got
+        assert got["total"] == str(want["total"]) and AMOUNT.match(got["total"]), got
+        assert got["balance"] == str(want["balance"]) and AMOUNT.match(got["balance"]), got
         assert AMOUNT.match(got["paid"]), got
     assert "showing" not in result.stdout
     assert result.stderr == f"showing {len(rows)} of {len(rows)}\n"
@@ -65,7 +66,11 @@ def test_plain_is_aligned_text_without_boxes_and_never_cut(
     assert lines[0].split()[:3] == ["id", "number", "type"], lines[0]
     assert len(lines) == len(rows) + 1
     for row in rows:
-        assert row["id"] in result.stdout and row["subtotal"] in result.stdout
+        assert (
+            row["id"] in result.stdout
+            and row["total"] in result.stdout
+            and row["balance"] in result.stdout
+        )
     assert result.stderr == f"showing {len(rows)} of {len(rows)}\n"
 
 

@@ -46,7 +46,7 @@ def _whole(value: Any) -> list[str]:
 
 LISTINGS = {
     # command: the fields that must come out whole
-    ("invoices", "list"): ("id", "number", "date", "subtotal", "paid"),
+    ("invoices", "list"): ("id", "number", "date", "total", "paid", "balance"),
     ("payments", "list"): ("id", "invoice", "amount", "date", "qbo_id"),
     ("exceptions", "list"): ("id",),
     ("mappings", "list"): ("local_id", "qbo_id"),

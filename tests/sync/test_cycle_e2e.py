@@ -52,6 +52,14 @@ def test_first_cycle_exports_documents_payment_and_credit(synced: ConnectedCompa
         "CN-2001": "synced",
     }
     assert rows["INV-1004"]["sync_state"] == "not synced"
+    # Listed with the total tax included, what was paid or credited, and what is still owed.
+    got = {
+        k: (rows[k]["total"], rows[k]["paid"], rows[k]["balance"]) for k in ("INV-1001", "CN-2001")
+    }
+    assert got == {
+        "INV-1001": ("1946.14", "150.00", "1796.14"),
+        "CN-2001": ("150.00", "150.00", "0.00"),
+    }
     assert server.sim.check_invariants() == []
 
 
