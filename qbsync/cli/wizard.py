@@ -147,7 +147,7 @@ def _render_history(out: Console, data: dict[str, Any]) -> None:
             ", ".join(f"{v} {k}" for k, v in data["counts"].items()), markup=False, highlight=False
         )
     rows = [
-        {k: p[k] for k in ("invoice", "number", "subtotal", "status", "qbo_id", "why")}
+        {k: p[k] for k in ("invoice", "number", "total", "status", "qbo_id", "why")}
         for p in data.get("proposals", [])
     ]
     if rows:

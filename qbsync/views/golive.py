@@ -25,10 +25,11 @@ def held_exports(db: Database, company: str, go_live: dt.date) -> int:
 
 def queued_exports(db: Database, company: str) -> list[dict[str, Any]]:
     """The finalized documents not linked to QuickBooks whose export is queued, by date and
-    number: id, number, type, date, client_id, subtotal, op."""
+    number: id, number, type, date, client_id, subtotal, total (tax included), currency, op."""
     return list(
         db.query(
-            "SELECT i.id, i.number, i.type, i.date, i.client_id, i.subtotal, o.id AS op "
+            "SELECT i.id, i.number, i.type, i.date, i.client_id, i.subtotal, i.total, "
+            "i.currency, o.id AS op "
             "FROM outbox o JOIN ledger_invoices i ON i.company = o.company AND i.id = o.subject_id "
             "LEFT JOIN qbo_links l ON l.company = i.company AND l.local_type = 'invoice' "
             "AND l.local_id = i.id AND l.state != 'deleted' "

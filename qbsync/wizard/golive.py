@@ -44,7 +44,17 @@ def preview(db: Database, company: str, go_live: dt.date | None) -> dict[str, An
             "date": r["date"],
             "client": r["client_id"],
             "subtotal": cents(r["subtotal"]),
+            "total": cents(r["total"]),
+            "currency": r["currency"],
         }
+
+    # What the first cycle adds to receivables, tax included, one sum per currency (amounts in
+    # two currencies are never added together); a credit note counts against it.
+    totals: dict[str, Any] = {}
+    for r in send:
+        key = r["currency"] or "home"
+        sign = -1 if r["type"] == "credit_note" else 1
+        totals[key] = totals.get(key, cents(0)) + sign * cents(r["total"])
 
     return {
         "company": company,
@@ -53,5 +63,5 @@ def preview(db: Database, company: str, go_live: dt.date | None) -> dict[str, An
         "will_export": [shape(r) for r in send],
         "held_back": len(held),
         "linked_by_wizard": int(linked),
-        "total_to_export": sum((cents(r["subtotal"]) for r in send), cents(0)),
+        "total_to_export": totals,
     }

@@ -269,10 +269,11 @@ class Wizard:
         )
         if confident:
             table = Table(title="confident", title_justify="left")
-            for col in ("invoice", "number", "subtotal", "QuickBooks id", "why"):
+            for col in ("invoice", "number", "total", "QuickBooks id", "why"):
                 table.add_column(col)
             for p in confident[:SHOW_ROWS]:
-                table.add_row(*_row(p.invoice_id, p.number, p.subtotal, p.qbo_id or "-", p.why))
+                total = p.total if p.total is not None else p.subtotal
+                table.add_row(*_row(p.invoice_id, p.number, total, p.qbo_id or "-", p.why))
             out.print(table)
             if len(confident) > SHOW_ROWS:
                 out.print(f"... and {len(confident) - SHOW_ROWS} more", markup=False)
@@ -286,7 +287,9 @@ class Wizard:
             out.print()
             out.print(
                 f"[bold]{escape(p.invoice_id)}[/] "
-                + escape(f"number {p.number}, subtotal {p.subtotal}"),
+                + escape(
+                    f"number {p.number}, total {p.total if p.total is not None else p.subtotal}"
+                ),
                 highlight=False,
             )
             out.print(f"review: {p.why}", markup=False)
@@ -370,19 +373,24 @@ def render_go_live(out: Console, data: dict[str, Any]) -> None:
             markup=False,
         )
     rows = data["will_export"]
+    totals = ", ".join(
+        f"{amount} {'' if currency == 'home' else currency}".strip()
+        for currency, amount in data["total_to_export"].items()
+    )
     out.print(
-        f"the first cycle will export {len(rows)} document(s), {data['total_to_export']} before tax; "
+        f"the first cycle will export {len(rows)} document(s), {totals or '0.00'} with tax, net of credit notes; "
         f"{data['held_back']} held back (dated before go-live); "
         f"{data['linked_by_wizard']} linked to QuickBooks by the wizard",
         markup=False,
     )
     if rows:
         table = Table()
-        for col in ("invoice", "number", "type", "date", "client", "subtotal"):
-            table.add_column(col)
+        for col in ("invoice", "number", "type", "date", "client", "total"):
+            table.add_column(col, justify="right" if col == "total" else "left")
         for r in rows[:50]:
+            total = f"{r['total']} {r['currency'] or ''}".strip()
             table.add_row(
-                *_row(r["invoice"], r["number"], r["type"], r["date"], r["client"], r["subtotal"])
+                *_row(r["invoice"], r["number"], r["type"], r["date"], r["client"], total)
             )
         out.print(table)
         if len(rows) > 50:
