@@ -119,8 +119,18 @@ def resolve(ws: Workspace, exception_id: int, action: str, note: str | None) -> 
                 f"{outcome['run']['ops'][0]['error']}",
                 "see qbsync exceptions list for the new exception",
             )
-        with transaction(db):
-            set_status(db, exception_id, "resolved", "reexport", note)
+        if kind in (Kind.TOTAL_MISMATCH, Kind.TAX_MISMATCH):
+            # Resolved only by QuickBooks agreeing: the re-export's verification decides.
+            after = exc_mod.get(db, exception_id)
+            if after is not None and after["status"] == "open":
+                raise InputError(
+                    f"re-sent {item['subject_label']}, but QuickBooks still differs: "
+                    f"{after['message']}",
+                    "correct it in QuickBooks or in the billing system, or --dismiss it",
+                )
+        else:
+            with transaction(db):
+                set_status(db, exception_id, "resolved", "reexport", note)
     elif action == "retry":
         if item["subject_type"] == "qbo_payment":
             with transaction(db):

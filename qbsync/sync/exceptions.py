@@ -77,6 +77,9 @@ RESOLUTIONS: dict[Kind, tuple[str, ...]] = {
     Kind.QBO_PAYMENT_UNKNOWN_INVOICE: ("retry",),
     Kind.QBO_PAYMENT_SETTLED_INVOICE: ("retry",),
     Kind.CURRENCY_MISMATCH: ("retry",),
+    # Send the ledger's version again; the verification that follows closes it, or not.
+    Kind.TOTAL_MISMATCH: ("reexport",),
+    Kind.TAX_MISMATCH: ("reexport",),
 }
 
 

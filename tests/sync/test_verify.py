@@ -483,3 +483,31 @@ def test_a_failed_currency_look_up_fails_the_documents_not_the_cycle(
     assert connected_company.control.faults()[0]["fired"] > 0
     cycles = run_json("sync", "history")["data"]
     assert cycles[0]["result"] != "failed", cycles[0]
+
+
+@pytest.mark.parametrize("sim_options", [SimOptions(seed="uk-vat")])
+def test_resolve_a_mismatch_by_reexport_closes_only_when_quickbooks_agrees(
+    connected_company: ConnectedCompany, tmp_path: Path
+) -> None:
+    export(
+        tmp_path,
+        connected_company,
+        UK_LEDGER,
+        {"C-1": "Avon Architects"},
+        {"TR-S": "20.0% S", "TR-R": "5.0% R", "TR-EX": "Exempt"},
+    )
+    mismatch = open_exceptions("total_mismatch")["7203"]
+    shown = run_json("exceptions", "show", str(mismatch["id"]))["data"]
+    assert shown["resolutions"] == ["reexport", "dismiss"]
+    # The ledger's tax wins: sent again, QuickBooks still works out 20.00, so it stays open.
+    still = run("exceptions", "resolve", str(mismatch["id"]), "--reexport", "--json")
+    assert still.exit_code == 2, (still.stdout, still.stderr)
+    assert (
+        "QuickBooks still differs: invoice 7203: ledger 120.00 vs QuickBooks 119.99" in still.stdout
+    )
+    assert set(open_exceptions("total_mismatch")) == {"7203"}
+    # QuickBooks' tax wins: the re-export's verification takes its VAT and closes both.
+    run_json("config", "set", f"companies.{connected_company.key}.tax.source", "quickbooks")
+    run_json("exceptions", "resolve", str(mismatch["id"]), "--reexport")
+    assert open_exceptions("total_mismatch") == {} and open_exceptions("tax_mismatch") == {}
+    assert (ledger_export()["7203"]["tax"], ledger_export()["7203"]["total"]) == ("20.00", "119.99")
