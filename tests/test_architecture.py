@@ -24,6 +24,7 @@ OWNERS = {
     "ledger_credit_applications": "qbsync/ledger/",
     "ledger_payment_handovers": "qbsync/ledger/",
     "ledger_csv_written": "qbsync/ledger/",
+    "ledger_reversed": "qbsync/ledger/",
     "outbox": "qbsync/outbox.py",
     "mappings": "qbsync/mappings/store.py",
     "companies": "qbsync/companies/",

@@ -29,7 +29,7 @@ from qbsync.ledger.models import (
     LineIn,
     PaymentIn,
 )
-from qbsync.ledger.queries import records_by_id
+from qbsync.ledger.queries import records_by_id, reversed_ids
 from qbsync.ledger.readers import RawRecord
 from qbsync.ledger.rows import AsAttributes, Rows, invoice_rows, region_row, stored_rates
 from qbsync.ledger.rules import (
@@ -56,6 +56,8 @@ class KindPlan:
     added: list[dict[str, Any]] = field(default_factory=list)
     updated: list[dict[str, Any]] = field(default_factory=list)
     unchanged: int = 0
+    # Listed again, but taken off the ledger since (reversed): not taken back.
+    reversed: int = 0
 
 
 @dataclass
@@ -72,6 +74,7 @@ class Plan:
     def summary(self) -> dict[str, Any]:
         counts = {
             kind: {"added": len(p.added), "updated": len(p.updated), "unchanged": p.unchanged}
+            | ({"reversed": p.reversed} if p.reversed else {})
             for kind, p in self.kinds.items()
         }
         ops: dict[str, int] = {}
@@ -152,9 +155,18 @@ def build_plan(db: Database, company: str, records: list[RawRecord]) -> Plan:
         )
         docs[inv.id] = Document(inv.type, inv.status, inv.client)
 
+    # A payment or credit application the ledger took off (QuickBooks voided what it came
+    # from, or its document was voided with --unapply) stays off: the file may still list it.
+    gone = {kind: reversed_ids(db, company, kind) for kind in ("payment", "credit_application")}
     for record, pay in parsed["payments"]:
+        if pay.id not in payments and pay.id in gone["payment"]:
+            plan.kinds["payments"].reversed += 1
+            continue
         _plan_payment(plan, problems, record, pay, payments.get(pay.id), docs)
     for record, app in parsed["credit_applications"]:
+        if app.id not in applications and app.id in gone["credit_application"]:
+            plan.kinds["credit_applications"].reversed += 1
+            continue
         _plan_application(plan, problems, record, app, applications.get(app.id), docs)
 
     problems.raise_if_any()

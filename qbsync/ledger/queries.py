@@ -128,3 +128,14 @@ def payments(
             [*params, limit],
         )
     )
+
+
+def reversed_ids(db: Database, company: str, kind: str) -> dict[str, str]:
+    """id -> why, of the rows of a kind (payment, credit_application) taken off the ledger."""
+    return {
+        str(r[0]): str(r[1])
+        for r in db.execute(
+            "SELECT id, reason FROM ledger_reversed WHERE company = ? AND kind = ?",
+            [company, kind],
+        ).fetchall()
+    }

@@ -359,7 +359,7 @@ def accept_void(db: Database, company: str, invoice_id: str) -> Reversed:
     has it so). Returns what was taken off."""
     with transaction(db):
         taken = reversals.on_document(db, company, invoice_id)
-        reversals.remove(db, company, taken)
+        reversals.remove(db, company, taken, f"{invoice_id} voided or deleted in QuickBooks")
         db.execute(
             "UPDATE ledger_invoices SET status = 'void', voided_at = ?, updated_at = ? "
             "WHERE company = ? AND id = ?",
@@ -401,7 +401,7 @@ def reverse_payment(
     (nothing when it was reversed already)."""
     with transaction(db):
         taken = reversals.of_qbo_payment(db, company, qbo_id, credit_ids)
-        reversals.remove(db, company, taken)
+        reversals.remove(db, company, taken, f"QuickBooks payment {qbo_id} voided or deleted")
     return taken
 
 
@@ -410,7 +410,9 @@ def reverse_credit_note(db: Database, company: str, credit_note_id: str) -> Reve
     applied to invoices is reversed (QuickBooks took it off them). Returns what was reversed."""
     with transaction(db):
         taken = reversals.from_credit_note(db, company, credit_note_id)
-        reversals.remove(db, company, taken)
+        reversals.remove(
+            db, company, taken, f"credit note {credit_note_id} deleted or voided in QuickBooks"
+        )
     return taken
 
 

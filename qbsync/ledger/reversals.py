@@ -19,6 +19,7 @@ from qbsync import outbox
 from qbsync.ledger.store import void_invoice
 from qbsync.outbox import SubjectType
 from qbsync.store.tx import transaction
+from qbsync.timeutil import utc_now_iso
 
 _PAYMENT_COLUMNS = "id, invoice_id, amount, home_amount, date, method, reference, source, qbo_id"
 _CREDIT_COLUMNS = "id, credit_note_id, invoice_id, amount, date, qbo_id"
@@ -152,21 +153,31 @@ def less(before: Reversed, after: Reversed) -> Reversed:
     return Reversed(gone(before.payments, after.payments), gone(before.credits, after.credits))
 
 
-def remove(db: Database, company: str, rows: Reversed) -> None:
+def remove(db: Database, company: str, rows: Reversed, reason: str) -> None:
     """Take these rows out of the ledger (in the caller's transaction, or one of their own); a
-    push of one of them that has not gone yet is cancelled with it."""
+    push of one of them that has not gone yet is cancelled with it. Each id is remembered with
+    `reason`, so that an import listing it again does not take it back."""
+    now = utc_now_iso()
     with transaction(db):
-        for row in rows.payments:
-            db.execute(
-                "DELETE FROM ledger_payments WHERE company = ? AND id = ?", [company, row["id"]]
-            )
-            outbox.cancel_waiting(db, company, SubjectType.PAYMENT, row["id"])
-        for row in rows.credits:
-            db.execute(
-                "DELETE FROM ledger_credit_applications WHERE company = ? AND id = ?",
-                [company, row["id"]],
-            )
-            outbox.cancel_waiting(db, company, SubjectType.CREDIT_APPLICATION, row["id"])
+        for kind, table, subject, taken in (
+            ("payment", "ledger_payments", SubjectType.PAYMENT, rows.payments),
+            (
+                "credit_application",
+                "ledger_credit_applications",
+                SubjectType.CREDIT_APPLICATION,
+                rows.credits,
+            ),
+        ):
+            for row in taken:
+                db.execute(
+                    f"DELETE FROM {table} WHERE company = ? AND id = ?", [company, row["id"]]
+                )
+                outbox.cancel_waiting(db, company, subject, row["id"])
+                db.execute(
+                    "INSERT OR REPLACE INTO ledger_reversed (company, kind, id, reason, "
+                    "reversed_at) VALUES (?, ?, ?, ?, ?)",
+                    [company, kind, row["id"], reason, now],
+                )
 
 
 def void_unapplying(db: Database, company: str, invoice_id: str, reason: str | None) -> Reversed:
@@ -181,7 +192,7 @@ def void_unapplying(db: Database, company: str, invoice_id: str, reason: str | N
             [company, invoice_id],
         ).fetchone()
         if doc is not None and doc[0] != "void":
-            remove(db, company, taken)
+            remove(db, company, taken, f"unapplied when {invoice_id} was voided")
         else:
             taken = Reversed()
         if taken:

@@ -323,6 +323,25 @@ def m0026_ledger_handover_and_marks(db: Database) -> None:
     db.execute("ALTER TABLE ledger_invoices ADD COLUMN qbo_number TEXT")
 
 
+def m0028_ledger_reversed(db: Database) -> None:
+    # Payments and credit applications taken off the ledger (QuickBooks voided or deleted what
+    # they came from, or a person voided their document with --unapply): a later import of the
+    # billing file that still lists one does not take it again (nor push it to QuickBooks).
+    db.execute(
+        """
+        CREATE TABLE ledger_reversed (
+            company TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            reversed_at TEXT NOT NULL,
+            PRIMARY KEY (company, kind, id),
+            CHECK (kind IN ('payment', 'credit_application'))
+        )
+        """
+    )
+
+
 STEPS = [
     m0020_ledger_catalog,
     m0021_ledger_documents,
@@ -331,4 +350,5 @@ STEPS = [
     m0024_ledger_tax,
     m0025_ledger_quickbooks_settlements,
     m0026_ledger_handover_and_marks,
+    m0028_ledger_reversed,
 ]
