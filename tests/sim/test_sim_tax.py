@@ -300,6 +300,27 @@ def test_uk_vat_inclusive_amounts(uk: Api) -> None:
     ]
 
 
+def test_uk_inclusive_with_a_discount_keeps_the_books_consistent(uk: Api) -> None:
+    """Tax-inclusive lines with a discount: the discount comes off the gross, the VAT is on
+    what remains, and the simulator's own invariants hold (TotalAmt is gross less discount,
+    not the net lines less discount plus tax)."""
+    items, codes = ids(uk, "Item"), ids(uk, "TaxCode")
+    inv = uk.create(
+        "Invoice",
+        uk_body(
+            uk,
+            [
+                line(items["Consulting"], "100.00", codes["20.0% S"], TaxInclusiveAmt="120.00"),
+                discount("12.00"),
+            ],
+            GlobalTaxCalculation="TaxInclusive",
+        ),
+    )
+    # 120.00 gross - 12.00 = 108.00, of which VAT at 20 %: 108 / 6 = 18.00
+    assert totals(inv) == (D("18.00"), D("108.00"), D("108.00"))
+    assert uk.sim.check_invariants() == []
+
+
 def test_uk_inclusive_line_amount_is_the_net(uk: Api) -> None:
     """Under TaxInclusive a line's Amount is net of tax: sent alone, the tax comes on top; a
     gross sent in Amount (and TaxInclusiveAmt) is taxed again, as reported of QuickBooks."""

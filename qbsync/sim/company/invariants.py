@@ -57,7 +57,15 @@ class Invariants(Balances):
                     ZERO,
                 )
                 tax = dec((doc.get("TxnTaxDetail") or {}).get("TotalTax"))
-                if dec(doc.get("TotalAmt")) != subtotal - discount + tax:
+                if doc.get("GlobalTaxCalculation") == "TaxInclusive":
+                    # Lines hold net amounts; the discount comes off the gross (tax included).
+                    gross = sum(
+                        (dec(ln["SalesItemLineDetail"].get("TaxInclusiveAmt")) for ln in sales),
+                        ZERO,
+                    )
+                    if dec(doc.get("TotalAmt")) != gross - discount:
+                        problems.append(f"{entity} {did} TotalAmt != gross lines - discount")
+                elif dec(doc.get("TotalAmt")) != subtotal - discount + tax:
                     problems.append(f"{entity} {did} TotalAmt != lines - discount + tax")
                 open_amt = dec(doc.get("TotalAmt")) - applied
                 if dec(doc.get("Balance")) != open_amt or open_amt < 0:
