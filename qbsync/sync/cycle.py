@@ -204,7 +204,8 @@ async def cycle(
     except Exception as err:
         # An unexpected error (a bug, a broken store): the cycle ends failed, not `running`
         # until the next one, and its claimed work is released. The error still propagates.
-        cycles.crashed(db, company, os.getpid(), redact(f"{type(err).__name__}: {err}"))
+        what = err.message if isinstance(err, QbsyncError) else f"{type(err).__name__}: {err}"
+        cycles.crashed(db, company, os.getpid(), redact(what))
         raise
     finally:
         if dry_run:
