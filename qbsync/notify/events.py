@@ -129,13 +129,14 @@ def expiry_event(
     """The refresh token (or its hard cap, `which`) of `company` ends at `ends_at`."""
     days = max(int(days_left), 0)
     what = "refresh token" if which == "refresh" else "refresh token's five-year cap"
-    title = f"{company}: the QuickBooks connection expires in {days} days"
+    left = f"{days} day{'s' * (days != 1)}"
+    title = f"{company}: the QuickBooks connection expires in {left}"
     hint = f"reconnect before then: qbsync connect --company {company}"
     return _event(
         TOKEN_EXPIRING,
         company,
         title,
-        f"The {what} of {company} ends at {ends_at} ({days} days left; warned at "
+        f"The {what} of {company} ends at {ends_at} ({left} left; warned at "
         f"{threshold} days).\n{hint}",
         hint=hint,
         expiry={
