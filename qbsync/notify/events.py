@@ -18,7 +18,8 @@ RECONNECT_NEEDED = "reconnect_needed"
 TOKEN_EXPIRING = "token_expiring"
 TEST = "test"
 # Exceptions with an event of their own, left out of the digest.
-OWN_EVENT_KINDS = ("connection_auth_failed", "connection_expiring")
+AUTH_FAILED_KIND = "connection_auth_failed"
+OWN_EVENT_KINDS = (AUTH_FAILED_KIND, "connection_expiring")
 DIGEST_LIMIT = 50  # exceptions listed in one digest; the rest are counted
 
 
@@ -58,14 +59,18 @@ def cycle_event(outcome: dict[str, Any], opened: list[dict[str, Any]]) -> dict[s
     """The one event of a finished cycle, or None when there is nothing to tell.
 
     `outcome`: the cycle's result (CycleResult.as_dict()); `opened`: the exceptions it opened.
-    A cycle that needs a reconnect, failed, or opened exceptions gives one event whose `events`
-    lists every reason; `event` is the most pressing one."""
+    A cycle that needs a reconnect (first found: it opened the auth exception), failed, or
+    opened exceptions gives one event whose `events` lists every reason; `event` is the most
+    pressing one."""
     company = str(outcome.get("company") or "")
     result = str(outcome.get("result") or "")
     digest = [e for e in opened if e.get("kind") not in OWN_EVENT_KINDS]
     reasons = []
     if result == "aborted":
-        reasons.append(RECONNECT_NEEDED)
+        # Told once per outage: when the cycle opened the auth exception, not on every run
+        # that finds it still open.
+        if any(e.get("kind") == AUTH_FAILED_KIND for e in opened):
+            reasons.append(RECONNECT_NEEDED)
     elif result == "failed":
         reasons.append(CYCLE_FAILED)
     if digest:

@@ -73,6 +73,8 @@ def test_failure_and_reconnect_come_first_in_one_event() -> None:
     assert aborted["events"] == ["reconnect_needed"] and aborted["exceptions"] == []
     assert "qbsync connect --company acme" in aborted["hint"]
     assert aborted["cycle"]["exit_code"] == 3
+    # the next runs that find the connection still refused say nothing more
+    assert events.cycle_event(outcome("aborted", error="refused"), []) is None
 
 
 def test_no_alert_carries_a_token_or_a_secret() -> None:
@@ -87,7 +89,7 @@ def test_no_alert_carries_a_token_or_a_secret() -> None:
     )
     payloads = [
         events.cycle_event(outcome("failed", error=leaky, summary=leaky), [exc(1)]),
-        events.cycle_event(outcome("aborted", error=leaky), []),
+        events.cycle_event(outcome("aborted", error=leaky), [exc(3, "connection_auth_failed")]),
         events.cycle_event(
             outcome("succeeded"),
             [{**exc(2), "message": leaky, "hint": leaky, "subject_id": refresh}],

@@ -112,3 +112,17 @@ def test_expiry_warnings_at_14_7_and_2_days_once_each(
     store_execute("UPDATE companies SET refresh_expires_at = ? WHERE key = ?", [later, "acme"])
     on_day(186.5)
     assert [e["expiry"]["threshold_days"] for e in receiver.received] == [14, 7, 2, 14]
+
+
+def test_reconnect_needed_once_per_outage(
+    connected_company: ConnectedCompany, receiver: Receiver
+) -> None:
+    hook(receiver)
+    connected_company.control.revoke_all_tokens(connected_company.realm_id)
+    store_execute("UPDATE companies SET access_expires_at = ?", ["2000-01-01T00:00:00+00:00"])
+    assert sync(code=3)["result"] == "aborted"
+    [told] = receiver.received
+    assert told["event"] == "reconnect_needed" and told["cycle"]["exit_code"] == 3
+    assert "qbsync connect --company acme" in told["hint"]
+    assert sync(code=3)["result"] == "aborted"  # cron's next run: still refused, not told again
+    assert len(receiver.received) == 1
