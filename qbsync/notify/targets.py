@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import importlib
 import json
-import smtplib
-import ssl
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from qbsync import __version__
 from qbsync.config import NotifyTarget
 from qbsync.redact import redact
+
+if TYPE_CHECKING:  # the libraries of each kind are imported when one sends, not by a cycle
+    from email.message import EmailMessage
+
+    import httpx
 
 APPRISE_INSTALL = "install the extra: uv tool install --force '.[apprise]' (or pip install apprise)"
 
@@ -76,6 +76,8 @@ def send_webhook(
 ) -> int:
     """POST the event; retried on 5xx, 429 and connection errors or timeouts, with a delay that
     doubles from `backoff`. Returns the attempts it took."""
+    import httpx
+
     target = r.target
     url = r.url or target.url or ""
     headers = {"User-Agent": f"qbsync/{__version__}", "Content-Type": "application/json"}
@@ -98,6 +100,8 @@ def send_webhook(
 
 
 def email_message(r: Resolved, event: dict[str, Any]) -> EmailMessage:
+    from email.message import EmailMessage
+
     message = EmailMessage()
     message["Subject"] = str(event.get("title") or "qbsync alert")
     message["From"] = r.target.sender or ""
@@ -110,6 +114,9 @@ def email_message(r: Resolved, event: dict[str, Any]) -> EmailMessage:
 
 
 def send_email(r: Resolved, event: dict[str, Any], *, smtp: Any = None) -> None:
+    import smtplib
+    import ssl
+
     target = r.target
     host = target.smtp_host or ""
     ssl_mode = target.security == "ssl"
