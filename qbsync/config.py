@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import pydantic
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
@@ -103,6 +104,62 @@ class TaxSettings(_Strict):
     )
 
 
+NotifyEvent = Literal["cycle_failed", "exceptions_opened", "reconnect_needed", "token_expiring"]
+NOTIFY_EVENTS: tuple[NotifyEvent, ...] = (
+    "cycle_failed",
+    "exceptions_opened",
+    "reconnect_needed",
+    "token_expiring",
+)
+
+
+class NotifyTarget(_Strict):
+    """Where an alert goes: a command, a webhook, SMTP e-mail or apprise URLs (qbsync[apprise]).
+    Secrets (an SMTP password, a webhook or apprise URL with a token in it) are named here and
+    kept in the secrets store (`qbsync notify secret NAME`), never written in this file."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+    type: Literal["command", "webhook", "email", "apprise"]
+    events: list[NotifyEvent] = Field(default_factory=lambda: list(NOTIFY_EVENTS))
+    timeout: Duration = Field(10.0, description="one delivery attempt")
+    command: list[str] | None = None
+    url: str | None = None
+    url_secret: str | None = None
+    retries: int = Field(3, ge=0, le=10, description="webhook: attempts after the first")
+    backoff: Duration = Field(1.0, description="webhook: first retry delay; doubles each time")
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(None, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password_secret: str | None = None
+    sender: str | None = None
+    to: list[str] = Field(default_factory=list)
+
+    @pydantic.model_validator(mode="after")
+    def _complete(self) -> NotifyTarget:
+        needs = {
+            "command": ("command",),
+            "webhook": ("url|url_secret",),
+            "email": ("smtp_host", "sender", "to"),
+            "apprise": ("url|url_secret",),
+        }[self.type]
+        for need in needs:
+            if not any(getattr(self, key) for key in need.split("|")):
+                raise ValueError(f"a {self.type} target needs {need.replace('|', ' or ')}")
+        if self.url and re.search(
+            r"(?i)(token|secret|key|password|sig)=|//[^/@]+:[^/@]+@", self.url
+        ):
+            raise ValueError(
+                "this url carries a secret: keep it in the secrets store and name it in "
+                "url_secret (qbsync notify secret NAME)"
+            )
+        return self
+
+
+class NotifySettings(_Strict):
+    targets: list[NotifyTarget] = Field(default_factory=list)
+
+
 class CompanySettings(_Strict):
     environment: Literal["production", "sandbox", "sim"] = "production"
     sim_url: str | None = None
@@ -115,6 +172,7 @@ class CompanySettings(_Strict):
     round_payments: bool = True
     on_cancel: Literal["void", "delete"] = "void"
     tax: TaxSettings = Field(default_factory=TaxSettings)
+    notify: NotifySettings | None = None  # replaces the global notify targets for this company
 
 
 class Config(_Strict):
@@ -127,6 +185,7 @@ class Config(_Strict):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     qbo: QboLimits = Field(default_factory=QboLimits)
     companies: dict[CompanyKey, CompanySettings] = Field(default_factory=dict)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     def company(self, key: str | None) -> tuple[str, CompanySettings]:
         """The named company, else the default, else the only one."""
@@ -216,7 +275,18 @@ def to_yaml_data(
             sync[key] = format_duration(sync[key])
     if data.get("keyring_timeout") is not None:
         data["keyring_timeout"] = format_duration(data["keyring_timeout"])
+    _format_notify_durations(data)
     return data
+
+
+def _format_notify_durations(data: dict[str, Any]) -> None:
+    """Notify targets' durations written back as text (`10s`), global and per company."""
+    sections = [data.get("notify")] + [c.get("notify") for c in data.get("companies", {}).values()]
+    for section in sections:
+        for target in (section or {}).get("targets") or []:
+            for key in ("timeout", "backoff"):
+                if isinstance(target.get(key), int | float):
+                    target[key] = format_duration(target[key])
 
 
 def _same_value(path: tuple[str, ...], old: Any, new: Any) -> bool:

@@ -32,6 +32,7 @@ OWNERS = {
     "events": "qbsync/companies/",
     "qbo_links": "qbsync/sync/links.py",
     "qbo_payments": "qbsync/sync/qbo_payments.py",
+    "notify_expiry_sent": "qbsync/notify/sent.py",
     "sync_cursors": "qbsync/sync/inbound/cursor.py",
     "sync_cycles": "qbsync/sync/cycles.py",
     "sync_exceptions": "qbsync/sync/exceptions.py",
@@ -204,6 +205,8 @@ FORBIDDEN = {
     ),
     "qbsync.sync": ("qbsync.wizard", "qbsync.demo", "qbsync.doctor", "qbsync.cli"),
     "qbsync.views": ("qbsync.wizard", "qbsync.cli"),
+    # Alerts are told plain data by the sync engine; they never reach back into it.
+    "qbsync.notify": ("qbsync.sync", "qbsync.wizard", "qbsync.views", "qbsync.cli"),
     "qbsync.wizard": ("qbsync.cli",),
     "qbsync.doctor": ("qbsync.cli",),
     "qbsync.demo": ("qbsync.cli",),

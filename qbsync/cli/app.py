@@ -32,6 +32,7 @@ GROUPS: list[tuple[str, str]] = [
     ("mappings", "qbsync.cli.mappings"),
     ("sim", "qbsync.cli.sim"),
     ("wizard", "qbsync.cli.wizard"),
+    ("notify", "qbsync.cli.notify"),
 ]
 
 TOP_LEVEL: list[tuple[tuple[str, ...], str]] = [

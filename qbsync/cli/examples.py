@@ -96,4 +96,8 @@ EXAMPLES: dict[str, str] = {
     "wizard customers": "qbsync wizard customers --plan-out customers.yaml",
     "wizard history": "qbsync wizard history --accept-confident",
     "wizard go-live": "qbsync wizard go-live --date 2026-01-01",
+    "notify": "qbsync notify test --target team-webhook",
+    "notify list": "qbsync notify list --format plain",
+    "notify test": "qbsync notify test -c acme --target team-webhook",
+    "notify secret": "printf '%s\\n' \"$SMTP_PASSWORD\" | qbsync notify secret smtp-password",
 }

@@ -25,7 +25,7 @@ from qbsync.store import open_store
 from qbsync.store.tx import transaction
 from qbsync.sync import context, cycles
 from qbsync.sync.context import CycleContext, Progress, Stats
-from qbsync.sync.exceptions import Kind, close_exceptions, list_exceptions
+from qbsync.sync.exceptions import Kind, close_exceptions, last_id, list_exceptions, opened_after
 from qbsync.sync.inbound import cursor
 from qbsync.sync.inbound.apply import apply_changes
 from qbsync.sync.inbound.drift import close_voided_in_ledger
@@ -196,20 +196,40 @@ async def cycle(
     (only the connection's tokens, if QuickBooks rotates them, since the old ones stop
     working)."""
     db = _scratch(ws.store) if dry_run else ws.store
+    first_exception = last_id(db)
     try:
         result = await _cycle(ws, db, company, settings, full, dry_run, trigger, progress, client)
         if dry_run:
             result.stats["would_open"] = _would_open(ws.store, db, company)
+        else:
+            await _alert(ws, company, settings, result.as_dict(), first_exception)
         return result
     except Exception as err:
         # An unexpected error (a bug, a broken store): the cycle ends failed, not `running`
         # until the next one, and its claimed work is released. The error still propagates.
         what = err.message if isinstance(err, QbsyncError) else f"{type(err).__name__}: {err}"
-        cycles.crashed(db, company, os.getpid(), redact(what))
+        ids = cycles.crashed(db, company, os.getpid(), redact(what))
+        if not dry_run:
+            crash = {"company": company, "cycle_id": ids[-1] if ids else None, "result": "failed"}
+            crash |= {"exit_code": 1, "error": redact(what)}
+            await _alert(ws, company, settings, crash, first_exception)
         raise
     finally:
         if dry_run:
             db.close()
+
+
+async def _alert(
+    ws: Workspace, company: str, settings: CompanySettings, outcome: dict[str, Any], first: int
+) -> None:
+    """Tell the people in `notify:` how the cycle ended (never raises: see qbsync.notify)."""
+    from qbsync.notify.dispatch import after_cycle
+
+    try:
+        opened = opened_after(ws.store, company, first)
+        await after_cycle(ws, company, settings, outcome, opened, get_row(ws.store, company))
+    except Exception:  # alerts never change what the sync decided
+        log.warning("alerts after the cycle of %s failed", company, exc_info=True)
 
 
 async def _cycle(

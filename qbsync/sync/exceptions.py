@@ -285,3 +285,26 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     )
     row["data"] = json.loads(row["data"]) if row.get("data") else None
     return row
+
+
+def last_id(db: Database) -> int:
+    """The newest exception's id (0: none yet): what a cycle notes at its start, so that
+    `opened_after` finds the exceptions it opened."""
+    row = db.execute("SELECT MAX(id) FROM sync_exceptions").fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def opened_after(db: Database, company: str, after_id: int) -> list[dict[str, Any]]:
+    """The company's exceptions opened after `after_id` that are still open, oldest first,
+    each with its kind's title."""
+    rows = db.query(
+        "SELECT * FROM sync_exceptions WHERE company = ? AND id > ? AND status = 'open' "
+        "ORDER BY id",
+        [company, after_id],
+    )
+    found = []
+    for row in rows:
+        decoded = _decode(row)
+        title = TITLES.get(Kind(decoded["kind"])) if decoded["kind"] in set(Kind) else None
+        found.append({**decoded, "title": title})
+    return found
