@@ -174,6 +174,9 @@ def main() -> None:
         if not argv:
             sys.exit(2)
         return
+    # qbsync uses no pydantic plugins; looking for them scans every installed package's entry
+    # points on the first model (tens of milliseconds on every start).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         build()(prog_name="qbsync")
     except KeyboardInterrupt:  # Ctrl-C outside a command (while starting up): the same exit
