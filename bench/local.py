@@ -162,7 +162,9 @@ def imports(sizes: list[int]) -> dict[int, dict[str, Any]]:
         with h.workspace() as home:
             h.ensure_company(KEY)
             folder = write_csv(home / "import", n)
-            out[n] = measure(cli_args("ledger", "import", str(folder), "--company", KEY), 1)
+            out[n] = measure(
+                cli_args("ledger", "import", str(folder), "--company", KEY, "--json"), 1
+            )
             summary = json.loads(out[n]["out"])["data"]
             print(f"import of {n} invoices (CSV): {summary.get('invoices', summary)}")
     return out
