@@ -97,6 +97,37 @@ def test_status_imports_neither_http_nor_the_simulator(sample_ledger: SampleLedg
     assert not imported & HEAVY, imported & HEAVY
 
 
+# Counts the looks at every installed package's metadata (plugin discovery) during a command.
+SCANS = """
+import contextlib, importlib.metadata as md, io, sys
+seen = []
+for name in ("distributions", "entry_points"):
+    real = getattr(md, name)
+    setattr(md, name, lambda *a, _real=real, _name=name, **k: seen.append(_name) or _real(*a, **k))
+sys.argv = ["qbsync", *sys.argv[1:]]
+from qbsync.cli.app import main
+try:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        main()
+except SystemExit:
+    pass
+print(len(seen))
+"""
+
+
+@pytest.mark.slow
+def test_status_looks_for_no_plugins(sample_ledger: SampleLedger) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    proc = subprocess.run(
+        [sys.executable, "-c", SCANS, "status", "--company", sample_ledger.company],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert proc.stdout.strip() == "0"
+
+
 @pytest.mark.slow
 def test_completion_loads_only_the_group_it_completes() -> None:
     watch = {"qbsync.cli.sync_cmd", "qbsync.cli.sim", "qbsync.cli.wizard", "qbsync.cli.status"}
