@@ -66,7 +66,7 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
 Loc = tuple[str | int, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class RawRecord:
     """One record as read, plus how to name any place inside it in an error message."""
 
@@ -334,10 +334,12 @@ def attach_csv_lines(records: list[RawRecord], lines: list[RawRecord]) -> list[R
                 f"{line.where(('invoice',))}: invoice {invoice_id!r} is not in an invoices.csv "
                 "of this import (lines in CSV belong to invoices in CSV)"
             )
+        # The line's fields move to its invoice (one dict, not a copy); the line record keeps
+        # only where it came from, for messages.
+        fields, line.data = line.data, None
+        del fields["invoice"]
         owner.children.setdefault("lines", []).append(line)
-        owner.data.setdefault("lines", []).append(
-            {k: v for k, v in line.data.items() if k != "invoice"}
-        )
+        owner.data.setdefault("lines", []).append(fields)
     return records
 
 
