@@ -40,6 +40,11 @@ COMMANDS: dict[str, list[str]] = {
     "status": ["status", "--company", KEY],
     "sync run (idle)": ["sync", "run", "--company", KEY, "--quiet"],
 }
+# Shell completion: what bash runs on TAB (the script with these variables set).
+COMPLETIONS: dict[str, dict[str, str]] = {
+    "TAB after `qbsync s`": {"COMP_WORDS": "qbsync s", "COMP_CWORD": "1"},
+    "TAB after `qbsync sync r`": {"COMP_WORDS": "qbsync sync r", "COMP_CWORD": "2"},
+}
 TARGETS = {"--version": 0.15, "--help": 0.15, "status": 0.2}
 
 
@@ -88,21 +93,24 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="qbsync-nopyc-") as empty:
             cold = {**warm, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": empty}
             python = [sys.executable, "-c", "pass"]
-            for label, argv in {"python -c pass": None, **COMMANDS}.items():
-                full = python if argv is None else [*base, *argv]
-                run_once(full, warm)  # writes the bytecode the warm runs read
-                results["warm"][label] = measure(full, warm, args.repeat)
-                results["cold"][label] = measure(full, cold, args.repeat)
+            runs: dict[str, tuple[list[str], dict[str, str]]] = {"python -c pass": (python, {})}
+            runs.update({label: ([*base, *argv], {}) for label, argv in COMMANDS.items()})
+            complete = {"_QBSYNC_COMPLETE": "complete_bash"}
+            runs.update({label: (base, {**complete, **v}) for label, v in COMPLETIONS.items()})
+            for label, (full, extra) in runs.items():
+                run_once(full, {**warm, **extra})  # writes the bytecode the warm runs read
+                results["warm"][label] = measure(full, {**warm, **extra}, args.repeat)
+                results["cold"][label] = measure(full, {**cold, **extra}, args.repeat)
     print("bytecode modes: warm = cached .pyc (PYTHONDONTWRITEBYTECODE unset); cold = no .pyc")
     print("(PYTHONDONTWRITEBYTECODE=1, PYTHONPYCACHEPREFIX=an empty directory)")
     print(f"load average at the start: {load:.2f}")
     print(
-        f"{'command':<18} {'warm wall':>10} {'warm CPU':>9} {'cold wall':>10} {'cold CPU':>9} RSS"
+        f"{'command':<26} {'warm wall':>10} {'warm CPU':>9} {'cold wall':>10} {'cold CPU':>9} RSS"
     )
     for label in results["warm"]:
         w, c = results["warm"][label], results["cold"][label]
         print(
-            f"{label:<18} {w['wall']:>9.3f}s {w['cpu']:>8.3f}s {c['wall']:>9.3f}s "
+            f"{label:<26} {w['wall']:>9.3f}s {w['cpu']:>8.3f}s {c['wall']:>9.3f}s "
             f"{c['cpu']:>8.3f}s {w['rss_mb']:.0f} MB"
         )
     checks = {
@@ -114,7 +122,7 @@ def main() -> None:
         f"{args.repeat}): "
         + ", ".join(
             f"{label} {results['warm'][label]['wall']:.3f}/{results['cold'][label]['wall']:.3f} s"
-            for label in COMMANDS
+            for label in [*COMMANDS, *COMPLETIONS]
         )
         + "; "
         + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in checks.items())
