@@ -42,8 +42,9 @@ class NextStep:
 
 def op_counts(db: Database, company: str, go_live: dt.date | None) -> dict[str, int]:
     """Ops by state; pending exports dated before go-live counted apart as `held`."""
-    by_state = outbox.count_by_state(db, company)
-    counts = {s: by_state.get(s, 0) for s in ("pending", "in_progress", "failed", "errored")}
+    waiting = ("pending", "in_progress", "failed", "errored")
+    by_state = outbox.count_by_state(db, company, waiting)
+    counts = {s: by_state.get(s, 0) for s in waiting}
     held = held_exports(db, company, go_live) if go_live is not None else 0
     # Waiting to go out: pending or failed-and-retrying, not held back by go-live.
     queued = counts["pending"] + counts["failed"] + counts["in_progress"] - held

@@ -324,14 +324,16 @@ def has_request(db: Database, company: str, request_id: str) -> bool:
     return row is not None
 
 
-def count_by_state(db: Database, company: str) -> dict[str, int]:
-    """The company's ops per state (states without any are left out)."""
-    return {
-        state: n
-        for state, n in db.execute(
-            "SELECT state, COUNT(*) FROM outbox WHERE company = ? GROUP BY state", [company]
-        )
-    }
+def count_by_state(
+    db: Database, company: str, states: tuple[str, ...] | None = None
+) -> dict[str, int]:
+    """The company's ops per state, of `states` only when given (states without any are left
+    out). Name the states you need: counting the done ones walks every op ever queued."""
+    sql, params = "SELECT state, COUNT(*) FROM outbox WHERE company = ?", [company]
+    if states:
+        sql += f" AND state IN ({_marks(list(states))})"
+        params += states
+    return {state: n for state, n in db.execute(sql + " GROUP BY state", params)}
 
 
 def exported_qbo_ids(db: Database, company: str) -> dict[str, str | None]:

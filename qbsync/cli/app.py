@@ -1,22 +1,25 @@
 """The qbsync command line: a registration table of command groups and top-level commands.
 
 Each entry names a module. Group modules expose `app` (a Typer group); top-level modules expose
-`register(root)`. Add a row when an issue lands its commands; `--help` lists what exists.
+`register(root)`. Add a row when an issue lands its commands, and its summary to
+qbsync/cli/root_help.py; `--help` lists what exists.
 
-A run imports only the module of the command it names (cron's `qbsync sync run` need not load
-the simulator or the wizard); root help, completion and unknown names build everything.
+The root group is lazy: a command's module is imported only when that command runs, its help is
+printed or it is completed, so cron's `qbsync sync run` never loads the simulator or the wizard.
+`--version` and the root help are answered before Typer is even imported (the root help from the
+static table in root_help.py, which a test holds to the real commands).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 import sys
-from typing import Annotated, Any
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from qbsync import __version__
+
+if TYPE_CHECKING:
+    import typer
 
 GROUPS: list[tuple[str, str]] = [
     # (group name, module)
@@ -47,42 +50,98 @@ TOP_LEVEL: list[tuple[tuple[str, ...], str]] = [
 ]
 
 
-def _named_command(argv: list[str]) -> str | None:
-    """The command a command line names, if it is one we know; else None (build everything)."""
-    if os.environ.get("_QBSYNC_COMPLETE"):
-        return None
-    first = next((arg for arg in argv if not arg.startswith("-")), None)
-    known = {name for name, _ in GROUPS} | {n for names, _ in TOP_LEVEL for n in names}
-    return first if first in known else None
+def _module_of(name: str) -> tuple[str, bool] | None:
+    """The module that registers command `name`, and whether it is a group."""
+    for group, module in GROUPS:
+        if group == name:
+            return module, True
+    for names, module in TOP_LEVEL:
+        if name in names:
+            return module, False
+    return None
+
+
+def command_names() -> list[str]:
+    """Every root command, in help order: the top-level commands, then the groups."""
+    return [n for names, _ in TOP_LEVEL for n in names] + [name for name, _ in GROUPS]
 
 
 def _version(value: bool) -> None:
     if value:
+        import typer
+
         typer.echo(f"qbsync {__version__}")
         raise typer.Exit()
 
 
-def build(argv: list[str] | None = None) -> typer.Typer:
-    """The whole app, or with `argv` only the part that command line needs."""
-    from qbsync.cli.command import HELP_OPTIONS, PolishedGroup
+def _load(name: str) -> Any:
+    """The click command for root command `name`, its module imported now; None if unknown."""
+    import typer
 
-    target = _named_command(argv) if argv is not None else None
+    found = _module_of(name)
+    if found is None:
+        return None
+    module, is_group = found
+    holder = typer.Typer(rich_markup_mode=None, pretty_exceptions_show_locals=False)
+    if is_group:
+        holder.add_typer(importlib.import_module(module).app, name=name)
+    else:
+        importlib.import_module(module).register(holder)
+    return typer.main.get_group(holder).commands.get(name)
+
+
+def _lazy_root() -> type:
+    """The root group's class: commands listed from the table, each loaded on first use."""
+    from qbsync.cli.command import PolishedGroup
+    from qbsync.cli.root_help import SUMMARIES, short_help
+
+    class LazyRoot(PolishedGroup):
+        def list_commands(self, ctx: Any) -> list[str]:
+            return command_names()
+
+        def get_command(self, ctx: Any, cmd_name: str) -> Any:
+            if cmd_name not in self.commands:
+                command = _load(cmd_name)
+                if command is None:
+                    return None
+                self.commands[cmd_name] = command
+            return self.commands[cmd_name]
+
+        def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+            # Root completion from the static table: a TAB imports no command's module.
+            from typer.core import CompletionItem, TyperGroup
+
+            items = [
+                CompletionItem(name, help=short_help(summary, 45))
+                for name, summary in SUMMARIES
+                if name.startswith(incomplete)
+            ]
+            return items + super(TyperGroup, self).shell_complete(ctx, incomplete)
+
+    return LazyRoot
+
+
+def build() -> typer.Typer:
+    """The whole app; each command's module is imported when that command is first used."""
+    import typer
+
+    from qbsync.cli.command import HELP_OPTIONS
+
     root = typer.Typer(
         name="qbsync",
         help="Keep a billing ledger and QuickBooks Online in two-way sync.",
         no_args_is_help=True,
         rich_markup_mode=None,
         pretty_exceptions_show_locals=False,  # locals could hold tokens
-        cls=PolishedGroup,
+        cls=_lazy_root(),
         context_settings={"help_option_names": HELP_OPTIONS},
     )
 
     @root.callback()
     def main_options(
-        version: Annotated[
-            bool,
-            typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
-        ] = False,
+        version: bool = typer.Option(  # not Annotated: typer is not a module global here
+            False, "--version", callback=_version, is_eager=True, help="Show the version."
+        ),
     ) -> None:
         """Keep a billing ledger and QuickBooks Online in two-way sync.
 
@@ -90,12 +149,6 @@ def build(argv: list[str] | None = None) -> typer.Typer:
         --format table|plain|csv|tsv|json.
         """
 
-    for name, module in GROUPS:
-        if target in (None, name):
-            root.add_typer(importlib.import_module(module).app, name=name)
-    for names, module in TOP_LEVEL:
-        if target is None or target in names:
-            importlib.import_module(module).register(root)
     return root
 
 
@@ -108,11 +161,25 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--version"]:  # nothing to build for it: the fastest answer
+    import os
+
+    argv = sys.argv[1:]
+    if argv == ["--version"]:  # nothing to build for it: the fastest answer
         print(f"qbsync {__version__}")
         return
+    if argv in ([], ["--help"], ["-h"]) and not os.environ.get("_QBSYNC_COMPLETE"):
+        from qbsync.cli.root_help import render
+
+        # Bare `qbsync` is a usage error that shows the help (stderr, exit 2), as Click does.
+        (sys.stdout if argv else sys.stderr).write(render())
+        if not argv:
+            sys.exit(2)
+        return
+    # qbsync uses no pydantic plugins; looking for them scans every installed package's entry
+    # points on the first model (tens of milliseconds on every start).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
-        build(sys.argv[1:])(prog_name="qbsync")
+        build()(prog_name="qbsync")
     except KeyboardInterrupt:  # Ctrl-C outside a command (while starting up): the same exit
         sys.stderr.write("error: interrupted (Ctrl-C)\n")
         sys.exit(130)

@@ -57,10 +57,9 @@ def list_(
         )
     with Workspace() as ws:
         key = ws.company(company)[0] if company or ws.config.companies else None
-        rows = exc_mod.list_exceptions(
-            ws.store, key, status="open" if open_only else None, kind=kind, limit=-1
-        )
-        return Page.of(rows, limit)
+        status = "open" if open_only else None
+        rows = exc_mod.list_exceptions(ws.store, key, status=status, kind=kind, limit=limit)
+        return Page(rows, exc_mod.count_exceptions(ws.store, key, status=status, kind=kind))
 
 
 @command(

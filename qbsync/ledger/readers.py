@@ -66,7 +66,7 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
 Loc = tuple[str | int, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class RawRecord:
     """One record as read, plus how to name any place inside it in an error message."""
 
@@ -190,6 +190,36 @@ def _pairs(source: str) -> Any:
 _FastComposer: Any = getattr(yaml, "CSafeLoader", _TextLoader)
 
 
+def _json_lines(text: str, source: str) -> dict[Loc, int]:
+    """The line of every key and item of a JSON text. JSON is (nearly) YAML, so the YAML
+    composer can place them; when it cannot (a construct YAML reads differently), none."""
+    lines: dict[Loc, int] = {}
+    try:
+        node = yaml.compose(text, Loader=_FastComposer)
+        if node is not None:
+            _walk(node, (), lines, source)
+    except (yaml.YAMLError, InputError):
+        lines = {}
+    return lines
+
+
+class _JsonLocated(LocatedYaml):
+    """A JSON document whose lines are found only when a message first asks for one: composing
+    a large file as a YAML node tree takes several times the memory and time of parsing it, and
+    an import without a mistake never needs a line."""
+
+    def __init__(self, data: Any, text: str, source: str) -> None:
+        super().__init__(data, {})
+        self._text: str | None = text
+        self._source = source
+
+    def line_of(self, path: Sequence[str | int]) -> int | None:
+        if self._text is not None:
+            self.lines = _json_lines(self._text, self._source)
+            self._text = None
+        return super().line_of(path)
+
+
 def load_json_text(text: str, source: str) -> LocatedYaml:
     try:
         data = json.loads(
@@ -199,16 +229,7 @@ def load_json_text(text: str, source: str) -> LocatedYaml:
         raise InputError(f"{source}:{exc.lineno}: not valid JSON: {exc.msg}") from None
     except ValueError as exc:
         raise InputError(f"{source}: not valid JSON: {exc}") from None
-    # Line numbers for messages: JSON is (nearly) YAML, so the YAML composer can place the keys.
-    # When it cannot (a construct YAML reads differently), messages fall back to the path alone.
-    lines: dict[Loc, int] = {}
-    try:
-        node = yaml.compose(text, Loader=_FastComposer)
-        if node is not None:
-            _walk(node, (), lines, source)
-    except (yaml.YAMLError, InputError):
-        lines = {}
-    return LocatedYaml(data, lines)
+    return _JsonLocated(data, text, source)
 
 
 # Files and directories ----------------------------------------------------------------------
@@ -238,13 +259,14 @@ def document_records(located: LocatedYaml, source: str) -> list[RawRecord]:
     for key, items in data.items():
         if key == "version":
             continue
-        line = located.line_of((key,))
         if key not in KINDS:
             known = ", ".join(KINDS)
+            line = located.line_of((key,))
             raise InputError(f"{source}:{line}: {key}: unknown section (known: {known})")
         if items is None:
             continue
         if not isinstance(items, list):
+            line = located.line_of((key,))
             raise InputError(f"{source}:{line}: {key}: expected a list of records")
         for index, item in enumerate(items):
             record = RawRecord(key, item, source, (key, index), located)
@@ -312,10 +334,12 @@ def attach_csv_lines(records: list[RawRecord], lines: list[RawRecord]) -> list[R
                 f"{line.where(('invoice',))}: invoice {invoice_id!r} is not in an invoices.csv "
                 "of this import (lines in CSV belong to invoices in CSV)"
             )
+        # The line's fields move to its invoice (one dict, not a copy); the line record keeps
+        # only where it came from, for messages.
+        fields, line.data = line.data, None
+        del fields["invoice"]
         owner.children.setdefault("lines", []).append(line)
-        owner.data.setdefault("lines", []).append(
-            {k: v for k, v in line.data.items() if k != "invoice"}
-        )
+        owner.data.setdefault("lines", []).append(fields)
     return records
 
 

@@ -28,11 +28,12 @@ def configure(db: Database) -> Database:
 def open_store(path: Path | None = None, *, memory: bool = False, migrate: bool = True) -> Database:
     """Open (and create, 0600) the store, apply pending migrations, return the Database."""
     if memory:
-        db = Database(memory=True)
+        db = Database(memory=True, execute_plugins=False)
     else:
         path = path or paths.database_file()
         paths.touch_private(path)
-        db = Database(path)
+        # No sqlite-utils plugins: loading them scans every installed package's entry points.
+        db = Database(path, execute_plugins=False)
     configure(db)
     if migrate:
         MIGRATIONS.apply(db)

@@ -212,6 +212,19 @@ def list_exceptions(
     return [_decode(r) for r in db.query(sql, [*params, limit])]
 
 
+def count_exceptions(
+    db: Database, company: str | None, *, status: str | None = None, kind: str | None = None
+) -> int:
+    """How many `list_exceptions` would list without a limit."""
+    where, params = ["1 = 1"], []
+    for column, value in (("company", company), ("status", status), ("kind", kind)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    sql = f"SELECT COUNT(*) FROM sync_exceptions WHERE {' AND '.join(where)}"
+    return int(db.execute(sql, params).fetchone()[0])
+
+
 def count_open(db: Database, company: str) -> int:
     return int(
         db.execute(

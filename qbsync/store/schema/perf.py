@@ -13,4 +13,33 @@ def m0090_ledger_invoices_date(db: Database) -> None:
     )
 
 
-STEPS = [m0090_ledger_invoices_date]
+def m0091_flat_paths(db: Database) -> None:
+    # An idle cycle asks for the ops that are due, oldest first: a partial index holds only the
+    # waiting ones, so the question costs the same at 1,000 ops as at 1,000,000 (on the state
+    # index the planner would rather walk every op in id order than sort).
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox(company, id) "
+        "WHERE state IN ('pending', 'failed')"
+    )
+    # `exceptions list` shows the newest first, all of them or one status: a page and a count
+    # straight from the index.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS sync_exceptions_company_id ON sync_exceptions(company, id)"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS sync_exceptions_company_status_id "
+        "ON sync_exceptions(company, status, id)"
+    )
+
+    # A cycle starts by closing the company's cycles still marked running (few, ever): not by
+    # walking its history of thousands.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS sync_cycles_running ON sync_cycles(company) "
+        "WHERE result = 'running'"
+    )
+    # Each cycle asks for the QuickBooks payments waiting to be applied (few) among every
+    # payment QuickBooks ever reported.
+    db.execute("CREATE INDEX IF NOT EXISTS qbo_payments_state ON qbo_payments(company, state)")
+
+
+STEPS = [m0090_ledger_invoices_date, m0091_flat_paths]

@@ -1,0 +1,159 @@
+"""Start-up: `--help`, `--version`, completion and `status` import only what they use.
+
+The root help comes from a static table (qbsync/cli/root_help.py) without importing Typer or
+any command; these tests hold it to the real command line, word for word, at several widths.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from qbsync.cli.app import build, command_names
+from qbsync.cli.root_help import SUMMARIES, help_width, render
+from tests.fixtures.ledger import SampleLedger
+
+# Runs main() with argv, then prints which of the watched modules were imported.
+PROBE = """
+import contextlib, io, sys
+sys.argv = ["qbsync", *sys.argv[1:]]
+from qbsync.cli.app import main
+try:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        main()
+except SystemExit:
+    pass
+print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in WATCH or m in WATCH)))
+"""
+HEAVY = {"httpx", "keyring", "qbsync.sim", "sqlite_utils.cli", "ruamel", "starlette", "uvicorn"}
+NOTHING_BUT_QBSYNC = {"typer", "click", "rich", "pydantic", "yaml", "sqlite_utils", *HEAVY}
+
+
+def _imported(*args: str, watch: set[str]) -> set[str]:
+    code = f"WATCH = {sorted(watch)!r}\n{PROBE}"
+    env = {**os.environ, "COLUMNS": "80"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True
+    )
+    return {m for m in proc.stdout.strip().split(",") if m}
+
+
+@pytest.mark.parametrize("width", [50, 62, 78])
+def test_static_root_help_is_the_command_lines_help(width: int) -> None:
+    real = CliRunner().invoke(build(), ["--help"], prog_name="qbsync", terminal_width=width)
+    assert real.exit_code == 0
+    assert render(width) == real.stdout
+
+
+@pytest.mark.parametrize("columns", ["30", "52", "64", "80", "200"])
+def test_help_width_follows_clicks_rule(columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.core import _click
+
+    monkeypatch.setenv("COLUMNS", columns)
+    assert help_width() == _click.HelpFormatter().width
+
+
+def test_every_summary_is_its_commands_help() -> None:
+    root = typer.main.get_command(build())
+    ctx = root.make_context("qbsync", ["status"])
+    real = {}
+    for name in root.list_commands(ctx):  # type: ignore[attr-defined]
+        cmd = root.get_command(ctx, name)  # type: ignore[attr-defined]
+        real[name] = " ".join((cmd.help or "").split("\n\n")[0].split())
+    assert [name for name, _ in SUMMARIES] == command_names() == list(real)
+    assert dict(SUMMARIES) == real
+
+
+def test_root_help_is_the_static_text(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qbsync.cli import app
+
+    for argv in (["--help"], ["-h"]):
+        monkeypatch.setattr(sys, "argv", ["qbsync", *argv])
+        app.main()
+        assert capsys.readouterr().out == render()
+    monkeypatch.setattr(sys, "argv", ["qbsync"])
+    with pytest.raises(SystemExit) as bare:
+        app.main()
+    assert bare.value.code == 2 and capsys.readouterr().err == render()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("argv", [["--help"], ["-h"], ["--version"], []])
+def test_help_and_version_import_no_library(argv: list[str]) -> None:
+    assert _imported(*argv, watch=NOTHING_BUT_QBSYNC) == set()
+
+
+@pytest.mark.slow
+def test_status_imports_neither_http_nor_the_simulator(sample_ledger: SampleLedger) -> None:
+    imported = _imported("status", "--company", sample_ledger.company, watch=HEAVY | {"typer"})
+    assert imported & {"typer"}  # it did run the command line
+    assert not imported & HEAVY, imported & HEAVY
+
+
+# Counts the looks at every installed package's metadata (plugin discovery) during a command.
+SCANS = """
+import contextlib, importlib.metadata as md, io, sys
+seen = []
+for name in ("distributions", "entry_points"):
+    real = getattr(md, name)
+    setattr(md, name, lambda *a, _real=real, _name=name, **k: seen.append(_name) or _real(*a, **k))
+sys.argv = ["qbsync", *sys.argv[1:]]
+from qbsync.cli.app import main
+try:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        main()
+except SystemExit:
+    pass
+print(len(seen))
+"""
+
+
+@pytest.mark.slow
+def test_status_looks_for_no_plugins(sample_ledger: SampleLedger) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    proc = subprocess.run(
+        [sys.executable, "-c", SCANS, "status", "--company", sample_ledger.company],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert proc.stdout.strip() == "0"
+
+
+@pytest.mark.slow
+def test_completion_loads_only_the_group_it_completes() -> None:
+    watch = {"qbsync.cli.sync_cmd", "qbsync.cli.sim", "qbsync.cli.wizard", "qbsync.cli.status"}
+    env = {**os.environ, "_QBSYNC_COMPLETE": "complete_bash", "COMP_CWORD": "1"}
+    code = f"WATCH = {sorted(watch)!r}\n{PROBE}"
+    root_tab = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "COMP_WORDS": "qbsync s"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert root_tab.stdout.strip() == ""
+    sub_tab = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "COMP_WORDS": "qbsync sync r", "COMP_CWORD": "2"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert sub_tab.stdout.strip() == "qbsync.cli.sync_cmd"
+
+
+def test_root_completion_lists_commands_from_the_table() -> None:
+    root = typer.main.get_command(build())
+    assert type(root).__name__ == "LazyRoot"
+    ctx = root.make_context("qbsync", [], resilient_parsing=True)
+    names = [item.value for item in root.shell_complete(ctx, "s")]
+    assert names == ["status", "sync", "sim"]
