@@ -64,6 +64,7 @@ SUMMARIES: list[tuple[str, str]] = [
         "wizard",
         "Reconcile before go-live: match customers, link invoice history, set the cutover.",
     ),
+    ("notify", "Alerts: the targets in config.yaml's notify: section, tested and listed."),
 ]
 
 OPTIONS: list[tuple[str, str]] = [
