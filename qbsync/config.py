@@ -103,6 +103,18 @@ class TaxSettings(_Strict):
     )
 
 
+class CustomerSettings(_Strict):
+    create: Literal["auto", "ask", "never"] = Field(
+        "ask",
+        description="a finalized invoice of a client with no QuickBooks customer. auto: qbsync "
+        "finds the customer by name and e-mail, or creates it; ask: a customer_missing "
+        "exception until someone maps it; never: the same, and qbsync never offers to create",
+    )
+    update: bool = Field(
+        False, description="push a client's changes to its QuickBooks customer (sparse update)"
+    )
+
+
 class CompanySettings(_Strict):
     environment: Literal["production", "sandbox", "sim"] = "production"
     sim_url: str | None = None
@@ -115,6 +127,7 @@ class CompanySettings(_Strict):
     round_payments: bool = True
     on_cancel: Literal["void", "delete"] = "void"
     tax: TaxSettings = Field(default_factory=TaxSettings)
+    customers: CustomerSettings = Field(default_factory=CustomerSettings)
 
 
 class Config(_Strict):

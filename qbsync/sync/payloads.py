@@ -12,6 +12,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from qbsync.config import CompanySettings
+from qbsync.ledger import clients as ledger_clients
 from qbsync.ledger import lookup
 from qbsync.mappings.store import lookup as mapping_lookup
 from qbsync.money import cents, dec, to_json_number
@@ -130,9 +131,15 @@ def document(
             )
         body["CurrencyRef"] = {"value": currency}
     if settings.send_bill_address:
-        client = lookup.client(db, company, inv["client_id"])
+        client = ledger_clients.get(db, company, inv["client_id"])
         if client and client.get("email"):
             body["BillEmail"] = {"Address": client["email"]}
+        if client and client.get("cc_email"):
+            body["BillEmailCc"] = {"Address": client["cc_email"]}
+        for key, field in (("bill_address", "BillAddr"), ("ship_address", "ShipAddr")):
+            value = address((client or {}).get(key))
+            if value and (field == "BillAddr" or entity == "Invoice"):
+                body[field] = value
 
     class_id = mapped(db, company, "defaults", "class")
     department_id = mapped(db, company, "defaults", "department")
@@ -261,3 +268,58 @@ def credit_application(
             },
         ],
     }
+
+
+ADDRESS_FIELDS = {
+    "line1": "Line1",
+    "line2": "Line2",
+    "city": "City",
+    "region": "CountrySubDivisionCode",
+    "postal_code": "PostalCode",
+    "country": "Country",
+}
+
+
+def address(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A ledger address as QuickBooks' BillAddr/ShipAddr (None when the client has none)."""
+    if not value:
+        return None
+    return {qbo: value[ours] for ours, qbo in ADDRESS_FIELDS.items() if value.get(ours)}
+
+
+def customer(
+    db: Database,
+    company: str,
+    facts: CompanyFacts,
+    client: dict[str, Any],
+    parent_qbo_id: str | None,
+) -> dict[str, Any]:
+    """The Customer body for a ledger client (qbsync.ledger.clients.get): the currency only on
+    create (QuickBooks fixes it afterwards), a parent as ParentRef with Job true."""
+    body: dict[str, Any] = {"DisplayName": client["name"], "CompanyName": client["name"]}
+    body |= contact(db, company, client)
+    if client.get("currency") and facts.multi_currency:
+        body["CurrencyRef"] = {"value": client["currency"]}
+    if parent_qbo_id is not None:
+        body["ParentRef"] = {"value": parent_qbo_id}
+        body["Job"] = True
+    return body
+
+
+def contact(db: Database, company: str, client: dict[str, Any]) -> dict[str, Any]:
+    """What a customer update may change: e-mail, phone, addresses, terms and taxability."""
+    body: dict[str, Any] = {}
+    if client.get("email"):
+        body["PrimaryEmailAddr"] = {"Address": client["email"]}
+    if client.get("phone"):
+        body["PrimaryPhone"] = {"FreeFormNumber": client["phone"]}
+    for key, field in (("bill_address", "BillAddr"), ("ship_address", "ShipAddr")):
+        value = address(client.get(key))
+        if value:
+            body[field] = value
+    terms = mapped(db, company, "terms", client.get("terms_id"))
+    if terms:
+        body["SalesTermRef"] = {"value": terms}
+    if client.get("tax_exempt"):
+        body["Taxable"] = False
+    return body

@@ -19,7 +19,7 @@ from qbsync.store.tx import transaction
 from qbsync.sync import links, payloads
 from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind, close_exceptions
-from qbsync.sync.outbound import numbers
+from qbsync.sync.outbound import customers, numbers
 from qbsync.sync.outbound.opstate import FATAL, claim, done, fail, fail_from_error
 from qbsync.sync.outbound.verify import after_refusal, currency_guard, verify
 from qbsync.sync.payloads import PayloadError
@@ -72,6 +72,8 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
         for op in unchecked:
             fail(ctx, op, f"could not look its number up in QuickBooks: {err.message}")
         creating = [op for op in creating if op.id in out.checked]
+    # A client with no QuickBooks customer: found or made first (customers.create), or waits.
+    creating = await customers.ensure(ctx, creating)
     ready: list[tuple[Op, str, dict[str, Any]]] = []
     for op in creating:
         verdict = verdicts.get(op.id)
