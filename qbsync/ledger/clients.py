@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from qbsync.ledger.models import ADDRESS_FIELDS, AddressIn, ClientIn
 from qbsync.ledger.readers import RawRecord
 from qbsync.ledger.validate import Problems
+from qbsync.timeutil import utc_now_iso
 
 COLUMNS = (
     "id",
@@ -172,3 +173,29 @@ EXPORT_COLUMNS = (
     "qbo_id",
     "updated_at",
 )
+
+
+def accept_from_quickbooks(
+    db: Database, company: str, client_id: str, fields: dict[str, Any]
+) -> None:
+    """Take a customer's name, e-mail, phone and addresses (as changed in QuickBooks) into the
+    client; `ledger export clients` then hands them to the billing system. Call inside a
+    transaction."""
+
+    def address(value: Any) -> str | None:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False) if value else None
+
+    db.execute(
+        "UPDATE ledger_clients SET name = ?, email = ?, phone = ?, bill_address = ?, "
+        "ship_address = ?, updated_at = ? WHERE company = ? AND id = ?",
+        [
+            fields.get("name"),
+            fields.get("email"),
+            fields.get("phone"),
+            address(fields.get("bill_address")),
+            address(fields.get("ship_address")),
+            utc_now_iso(),
+            company,
+            client_id,
+        ],
+    )

@@ -33,6 +33,7 @@ class Stats:
     exceptions_raised: int = 0
     customers_created: int = 0
     customers_linked: int = 0  # found in QuickBooks by name or e-mail, mapped
+    customers_updated: int = 0
     would_send: list[dict[str, Any]] = field(default_factory=list)  # a dry run's plan
     would_open: list[dict[str, Any]] = field(default_factory=list)
 

@@ -83,6 +83,7 @@ RESOLUTIONS: dict[Kind, tuple[str, ...]] = {
     Kind.QBO_PAYMENT_UNKNOWN_INVOICE: ("retry",),
     Kind.QBO_PAYMENT_SETTLED_INVOICE: ("retry",),
     Kind.CURRENCY_MISMATCH: ("retry",),
+    Kind.CUSTOMER_CHANGED: ("accept", "reexport"),
     Kind.CUSTOMER_MISSING: ("retry",),
     Kind.CUSTOMER_CLASH: ("retry",),
     # Send the ledger's version again; the verification that follows closes it, or not.

@@ -323,3 +323,32 @@ def contact(db: Database, company: str, client: dict[str, Any]) -> dict[str, Any
     if client.get("tax_exempt"):
         body["Taxable"] = False
     return body
+
+
+def client_shape(client: dict[str, Any]) -> dict[str, Any]:
+    """The fields a client and its customer are compared on (drift, updates)."""
+    return {
+        "name": client.get("name"),
+        "email": client.get("email") or None,
+        "phone": client.get("phone") or None,
+        "bill_address": client.get("bill_address") or None,
+        "ship_address": client.get("ship_address") or None,
+    }
+
+
+def qbo_shape(doc: dict[str, Any]) -> dict[str, Any]:
+    """The same fields as QuickBooks' customer holds them."""
+
+    def addr(value: Any) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            return None
+        out = {ours: value[qbo] for ours, qbo in ADDRESS_FIELDS.items() if value.get(qbo)}
+        return out or None
+
+    return {
+        "name": doc.get("DisplayName"),
+        "email": (doc.get("PrimaryEmailAddr") or {}).get("Address") or None,
+        "phone": (doc.get("PrimaryPhone") or {}).get("FreeFormNumber") or None,
+        "bill_address": addr(doc.get("BillAddr")),
+        "ship_address": addr(doc.get("ShipAddr")),
+    }

@@ -179,3 +179,82 @@ def test_a_name_held_by_an_inactive_customer_is_an_exception(
     assert "inactive" in exc["message"] and f"id {old['Id']}" in exc["message"]
     assert len(_customers(company, "Lyon Optique SARL")) == 1  # nothing new was made
     assert link(company.key, "invoice", "D-9301") is None
+
+
+def _created(company: ConnectedCompany, tmp_path: Path) -> dict[str, Any]:
+    _map_item(company)
+    set_config(f"companies.{company.key}.customers.create", "auto")
+    _import(tmp_path, company.key, CLIENTS[:1], [_invoice("D-9401", "C-LY", "10.00")])
+    cycle = _sync()
+    assert cycle["result"] == "succeeded", cycle
+    [made] = _customers(company, "Lyon Optique SARL")
+    return made
+
+
+def _client_export(key: str) -> dict[str, Any]:
+    rows = run_json("ledger", "export", "clients", "--company", key)
+    rows = rows if isinstance(rows, list) else rows["data"]
+    [row] = [r for r in rows if r["id"] == "C-LY"]
+    return row
+
+
+@MULTI
+def test_an_address_changed_in_quickbooks_comes_back_as_drift(
+    connected_company: ConnectedCompany, tmp_path: Path
+) -> None:
+    company = connected_company
+    made = _created(company, tmp_path)
+    assert _sync()["stats"]["drift_found"] == 0  # its own creation is no drift
+    moved = {"Line1": "5 quai Saint-Antoine", "City": "Lyon", "PostalCode": "69002"}
+    company.control.edit(company.realm_id, "Customer", made["Id"], {"BillAddr": moved})
+
+    cycle = _sync()
+    assert cycle["stats"]["drift_found"] == 1
+    [exc] = _open("customer_changed_in_qbo")
+    assert "billing address" in exc["message"] and "Lyon Optique SARL" in exc["message"]
+    assert _sync()["stats"]["drift_found"] == 0  # seen once
+
+    run_json("exceptions", "resolve", str(exc["id"]), "--accept")
+    row = _client_export(company.key)
+    assert row["bill_address"] == {
+        "line1": "5 quai Saint-Antoine",
+        "city": "Lyon",
+        "postal_code": "69002",
+    }
+    assert row["qbo_id"] == made["Id"]
+    assert _open("customer_changed_in_qbo") == []
+
+
+@MULTI
+def test_drift_overwritten_by_the_ledger_and_updates_pushed(
+    connected_company: ConnectedCompany, tmp_path: Path
+) -> None:
+    company = connected_company
+    made = _created(company, tmp_path)
+    company.control.edit(
+        company.realm_id, "Customer", made["Id"], {"PrimaryPhone": {"FreeFormNumber": "000"}}
+    )
+    _sync()
+    [exc] = _open("customer_changed_in_qbo")
+    assert "phone" in exc["message"]
+    run_json("exceptions", "resolve", str(exc["id"]), "--reexport")
+    cycle = _sync()
+    assert cycle["stats"]["customers_updated"] == 1
+    now = company.control.get(company.realm_id, "Customer", made["Id"])
+    assert now["PrimaryPhone"]["FreeFormNumber"] == "+33 4 12 34 56 78"
+
+    # customers.update off (the default): a client changed in the ledger is not pushed.
+    changed = [{**CLIENTS[0], "phone": "+33 4 99 99 99 99"}]
+    _import(tmp_path, company.key, changed, [_invoice("D-9401", "C-LY", "10.00")])
+    assert _sync()["stats"]["customers_updated"] == 0
+    now = company.control.get(company.realm_id, "Customer", made["Id"])
+    assert now["PrimaryPhone"]["FreeFormNumber"] == "+33 4 12 34 56 78"
+    # On: pushed as a sparse update, and its echo from QuickBooks is no drift.
+    set_config(f"companies.{company.key}.customers.update", "true")
+    cycle = _sync()
+    assert cycle["stats"]["customers_updated"] == 1
+    now = company.control.get(company.realm_id, "Customer", made["Id"])
+    assert now["PrimaryPhone"]["FreeFormNumber"] == "+33 4 99 99 99 99"
+    assert now["CurrencyRef"]["value"] == "EUR"
+    assert _sync()["stats"]["drift_found"] == 0
+    assert _open("customer_changed_in_qbo") == []

@@ -16,14 +16,15 @@ from typing import Any
 
 from qbsync.ledger import clients as ledger_clients
 from qbsync.ledger import lookup
-from qbsync.mappings.store import Mapping, apply_diff, diff_entries
+from qbsync.mappings.store import Mapping, apply_diff, diff_entries, list_mappings
 from qbsync.outbox import Op
 from qbsync.qbo.batch import BatchItem
 from qbsync.qbo.errors import QboError
 from qbsync.store.tx import transaction
+from qbsync.sync import customer_baselines as baselines
 from qbsync.sync import payloads
 from qbsync.sync.context import CycleContext
-from qbsync.sync.exceptions import Kind
+from qbsync.sync.exceptions import Kind, close_exceptions, open_data
 from qbsync.sync.outbound.opstate import FATAL, fail
 
 MISSING_HINT = (
@@ -112,6 +113,7 @@ def _save(ctx: CycleContext, client_id: str, doc: dict[str, Any]) -> None:
         diff = diff_entries(ctx.db, ctx.company, [entry])
         if not diff.empty:
             apply_diff(ctx.db, ctx.company, diff)
+        baselines.save(ctx.db, ctx.company, client_id, str(doc["Id"]), payloads.qbo_shape(doc))
 
 
 async def ensure(ctx: CycleContext, ops: list[Op]) -> list[Op]:
@@ -271,3 +273,50 @@ def _refused(client: dict[str, Any], err: QboError | None) -> Problem:
         "fix the client in the billing system (or the cause QuickBooks names), then: "
         "qbsync exceptions resolve ID --retry",
     )
+
+
+async def push_updates(ctx: CycleContext) -> None:
+    """Send each changed client to its customer (sparse update) when `customers.update` is on,
+    and any the accountant chose to overwrite QuickBooks' changes with. Only customers qbsync
+    created, adopted or accepted have a baseline to tell a change by; a customer with open
+    drift waits for the accountant unless told to overwrite."""
+    db, company = ctx.db, ctx.company
+    for mapping in list_mappings(db, company, "customers"):
+        cid = mapping.local_id
+        base = baselines.get(db, company, cid)
+        client = ledger_clients.get(db, company, cid)
+        if base is None or client is None or base.qbo_id != str(mapping.qbo_id):
+            continue
+        ours = payloads.client_shape(client)
+        if not base.push:
+            if not ctx.settings.customers.update or ours == base.shape:
+                continue
+            if open_data(db, company, Kind.CUSTOMER_CHANGED, "client", cid) is not None:
+                continue
+        try:
+            current = await ctx.client.read("Customer", base.qbo_id)
+            body = {"Id": base.qbo_id, "SyncToken": current.get("SyncToken")}
+            body |= {"DisplayName": client["name"]}
+            body |= payloads.contact(db, company, client)
+            doc = await ctx.client.update("Customer", body)
+        except FATAL:
+            raise
+        except QboError as err:
+            problem = _refused(client, err)
+            ctx.raise_exception(
+                problem.kind,
+                "client",
+                cid,
+                label=f"client {client['name']}",
+                qbo_entity="Customer",
+                qbo_id=base.qbo_id,
+                message=problem.message.replace("its customer", "the update of its customer"),
+                hint=problem.hint,
+            )
+            continue
+        with transaction(db):
+            baselines.save(db, company, cid, base.qbo_id, payloads.qbo_shape(doc))
+            close_exceptions(
+                db, company, [Kind.CUSTOMER_CHANGED, Kind.CUSTOMER_CLASH], "client", cid
+            )
+        ctx.stats.customers_updated += 1

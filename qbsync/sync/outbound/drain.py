@@ -14,7 +14,7 @@ from qbsync.qbo.errors import QboError, UnknownOutcome
 from qbsync.store.tx import transaction
 from qbsync.sync import links
 from qbsync.sync.context import CycleContext
-from qbsync.sync.outbound import exports, numbers, payments, voids
+from qbsync.sync.outbound import customers, exports, numbers, payments, voids
 from qbsync.sync.outbound.opstate import FATAL, fail, fail_from_error
 
 EXPORTS = (OpKind.EXPORT_INVOICE.value, OpKind.EXPORT_CREDIT_MEMO.value, OpKind.REEXPORT.value)
@@ -82,6 +82,8 @@ class Outbound:
         self.customer_currencies: dict[str, str] = {}
 
     async def drain(self, op_ids: list[int] | None = None) -> None:
+        if op_ids is None and not self.ctx.dry_run:
+            await customers.push_updates(self.ctx)  # clients changed since last written
         ops = due_ops(self.ctx, op_ids)
         total = len(ops)
         exported = [op for op in ops if op.kind in EXPORTS]
