@@ -103,6 +103,14 @@ class TaxSettings(_Strict):
     )
 
 
+def _qbo_id_text(value: object) -> object:
+    # `config set ... 42` reads 42 as a number; a QuickBooks id is text.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+QboIdText = Annotated[str | None, BeforeValidator(_qbo_id_text)]
+
+
 class CustomerSettings(_Strict):
     create: Literal["auto", "ask", "never"] = Field(
         "ask",
@@ -128,6 +136,24 @@ class CompanySettings(_Strict):
     on_cancel: Literal["void", "delete"] = "void"
     tax: TaxSettings = Field(default_factory=TaxSettings)
     customers: CustomerSettings = Field(default_factory=CustomerSettings)
+    payment_push: bool = Field(True, description="push ledger payments to QuickBooks")
+    payment_pull: bool = Field(True, description="take payments recorded in QuickBooks")
+    credit_memos: bool = Field(
+        True, description="export credit notes as credit memos and apply them"
+    )
+    customer_sync: bool = Field(
+        True, description="find, create, update customers and report their drift"
+    )
+    fallback_item: QboIdText = Field(
+        None, description="QuickBooks item id for a service with no mapping (a warning each use)"
+    )
+    fallback_tax_code: QboIdText = Field(
+        None, description="QuickBooks tax code for a tax region with no mapping (a warning)"
+    )
+    online_card_payment: bool = Field(
+        False, description="invoices allow online credit card payment"
+    )
+    online_ach_payment: bool = Field(False, description="invoices allow online bank (ACH) payment")
 
 
 class Config(_Strict):

@@ -41,6 +41,7 @@ class Kind(StrEnum):
     CUSTOMER_MISSING = "customer_missing"
     CUSTOMER_CLASH = "customer_name_clash"
     CUSTOMER_CHANGED = "customer_changed_in_qbo"
+    FALLBACK_USED = "fallback_used"
 
 
 TITLES: dict[Kind, str] = {
@@ -67,6 +68,7 @@ TITLES: dict[Kind, str] = {
     Kind.CUSTOMER_MISSING: "client has no QuickBooks customer",
     Kind.CUSTOMER_CLASH: "client's name is taken by another QuickBooks customer",
     Kind.CUSTOMER_CHANGED: "drift: customer changed in QuickBooks",
+    Kind.FALLBACK_USED: "warning: sent with a fallback item or tax code",
 }
 
 # How an exception of each kind may be resolved by hand (beyond --dismiss).

@@ -86,6 +86,23 @@ def _need(db: Database, company: str, kind: str, local_id: str, what: str) -> st
     return qbo_id
 
 
+def _or_fallback(
+    db: Database,
+    company: str,
+    kind: str,
+    local_id: str,
+    what: str,
+    fallback: str | None,
+    used: list[str] | None,
+) -> str:
+    """The mapped id, else the company's fallback (noted in `used`), else PayloadError."""
+    if fallback and mapped(db, company, kind, local_id) is None:
+        if used is not None:
+            used.append(f"{what} {local_id!r} has no mapping ({kind}): sent as {fallback}")
+        return fallback
+    return _need(db, company, kind, local_id, what)
+
+
 def document(
     db: Database,
     company: str,
@@ -93,8 +110,10 @@ def document(
     facts: CompanyFacts,
     invoice_id: str,
     request_id: str,
+    used: list[str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The Invoice or CreditMemo body for a finalized ledger document."""
+    """The Invoice or CreditMemo body for a finalized ledger document. A fallback item or tax
+    code the company set, used for want of a mapping, is noted in `used`."""
     inv = lookup.invoice(db, company, invoice_id)
     if inv is None:
         raise PayloadError(Kind.EXPORT_FAILING, f"invoice {invoice_id!r} is not in the ledger")
@@ -141,6 +160,11 @@ def document(
             if value and (field == "BillAddr" or entity == "Invoice"):
                 body[field] = value
 
+    if entity == "Invoice" and settings.online_card_payment:
+        body["AllowOnlineCreditCardPayment"] = True
+    if entity == "Invoice" and settings.online_ach_payment:
+        body["AllowOnlineACHPayment"] = True
+
     class_id = mapped(db, company, "defaults", "class")
     department_id = mapped(db, company, "defaults", "department")
     if department_id:
@@ -154,7 +178,17 @@ def document(
     lines = []
     for line in lookup.invoice_lines(db, company, invoice_id):
         detail: dict[str, Any] = {
-            "ItemRef": {"value": _need(db, company, "items", line["service_id"], "service")},
+            "ItemRef": {
+                "value": _or_fallback(
+                    db,
+                    company,
+                    "items",
+                    line["service_id"],
+                    "service",
+                    settings.fallback_item,
+                    used,
+                )
+            },
         }
         if settings.post_quantities:
             detail["Qty"] = to_json_number(dec(line["quantity"]))
@@ -164,7 +198,13 @@ def document(
         if class_id and not facts.class_per_txn:
             detail["ClassRef"] = {"value": class_id}
         region = line.get("tax_region_id")
-        code = _need(db, company, "tax_codes", region, "tax region") if region else None
+        code = (
+            _or_fallback(
+                db, company, "tax_codes", region, "tax region", settings.fallback_tax_code, used
+            )
+            if region
+            else None
+        )
         if us:
             if code is None or code == "NON":
                 detail["TaxCodeRef"] = {"value": "NON"}

@@ -54,7 +54,8 @@ def apply_customer(ctx: CycleContext, obj: dict[str, Any], clients: ClientsByCus
         )
     else:
         close_exceptions(ctx.db, ctx.company, [Kind.CUSTOMER_UNAVAILABLE], "client", client_id)
-        customer_drift(ctx, obj, client_id)
+        if ctx.settings.customer_sync:
+            customer_drift(ctx, obj, client_id)
 
 
 FIELD_NAMES = {

@@ -25,7 +25,7 @@ from qbsync.sync import customer_baselines as baselines
 from qbsync.sync import payloads
 from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind, close_exceptions, open_data
-from qbsync.sync.outbound.opstate import FATAL, fail
+from qbsync.sync.outbound.opstate import FATAL, fail, label
 
 MISSING_HINT = (
     "map it: qbsync mappings set customers {client} QBO_ID (or NAME); or let qbsync create "
@@ -130,7 +130,8 @@ async def ensure(ctx: CycleContext, ops: list[Op]) -> list[Op]:
     if not waiting:
         return ready
     problems: dict[str, Problem] = {}
-    if ctx.settings.customers.create != "auto" or ctx.dry_run:
+    auto = ctx.settings.customers.create == "auto" and ctx.settings.customer_sync
+    if not auto or ctx.dry_run:
         for client_id in waiting:
             problems[client_id] = Problem(
                 Kind.CUSTOMER_MISSING,
@@ -320,3 +321,19 @@ async def push_updates(ctx: CycleContext) -> None:
                 db, company, [Kind.CUSTOMER_CHANGED, Kind.CUSTOMER_CLASH], "client", cid
             )
         ctx.stats.customers_updated += 1
+
+
+def fallback_used(ctx: CycleContext, op: Op, used: list[str]) -> None:
+    """A warning in the exception list for each document sent with a fallback item or tax code:
+    never silent. Dismiss it once the mapping is right (later exports then need no fallback)."""
+    name = label(ctx, op)
+    with transaction(ctx.db):
+        ctx.raise_exception(
+            Kind.FALLBACK_USED,
+            op.subject_type,
+            op.subject_id,
+            label=name,
+            message=f"{name}: " + "; ".join(used),
+            hint="map them (qbsync mappings set), then: qbsync exceptions resolve ID --dismiss",
+            data={"op": op.id, "fallbacks": used},
+        )

@@ -80,13 +80,16 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
         if verdict is not None:
             settle_by_number(ctx, op, verdict)
             continue
+        used: list[str] = []
         try:
             entity, body = payloads.document(
-                db, ctx.company, ctx.settings, facts, op.subject_id, op.request_id
+                db, ctx.company, ctx.settings, facts, op.subject_id, op.request_id, used
             )
         except PayloadError as err:
             fail(ctx, op, err.message, hint=err.hint, needs_person=True)
             continue
+        if used and not ctx.dry_run:
+            customers.fallback_used(ctx, op, used)
         ready.append((op, entity, body))
     if not ready:
         return len(chunk)
