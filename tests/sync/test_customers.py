@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from qbsync.workspace import Workspace
 from tests.fixtures.qbo import ConnectedCompany
 from tests.fixtures.sim import SimOptions
 from tests.support import run_json
-from tests.sync.helpers import link, set_config, set_mapping, sim_docs
+from tests.sync.customers_helpers import map_item
+from tests.sync.helpers import link, set_config, sim_docs
 
 MULTI = pytest.mark.parametrize("sim_options", [SimOptions(seed="multi-currency")])
 
@@ -67,9 +67,7 @@ def _import(tmp_path: Path, key: str, clients: list[dict[str, Any]], invoices: l
 
 
 def _map_item(company: ConnectedCompany) -> None:
-    [item] = [d["Id"] for d in sim_docs(company.server, "Item") if d["Name"] == "Support Plan"]
-    with Workspace() as ws:
-        set_mapping(ws, company.key, "items", "S-SUP", str(item), "Support Plan")
+    map_item(company)
 
 
 def _sync() -> dict[str, Any]:
@@ -258,3 +256,26 @@ def test_drift_overwritten_by_the_ledger_and_updates_pushed(
     assert now["CurrencyRef"]["value"] == "EUR"
     assert _sync()["stats"]["drift_found"] == 0
     assert _open("customer_changed_in_qbo") == []
+
+
+@MULTI
+def test_a_name_held_by_a_vendor_is_refused_with_6240_as_an_exception(
+    connected_company: ConnectedCompany, tmp_path: Path
+) -> None:
+    company = connected_company
+    _map_item(company)
+    vendor = company.control.create(
+        company.realm_id, "Vendor", {"DisplayName": "Lyon Optique SARL"}
+    )
+    set_config(f"companies.{company.key}.customers.create", "auto")
+    _import(tmp_path, company.key, CLIENTS, [_invoice("D-9601", "C-LY-W", "10.00")])
+
+    cycle = _sync()
+    assert cycle["result"] != "failed", cycle
+    assert cycle["stats"]["customers_created"] == 0
+    clashes = _open("customer_name_clash")
+    [clash] = clashes
+    assert "its parent client C-LY has no customer" in clash["message"]
+    assert "6240" in clash["message"] and f"Id={vendor['Id']}" in clash["message"]
+    # The job waits for its parent: nothing made for it either.
+    assert _customers(company, "Lyon Optique SARL - Atelier") == []
