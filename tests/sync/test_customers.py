@@ -279,3 +279,22 @@ def test_a_name_held_by_a_vendor_is_refused_with_6240_as_an_exception(
     assert "6240" in clash["message"] and f"Id={vendor['Id']}" in clash["message"]
     # The job waits for its parent: nothing made for it either.
     assert _customers(company, "Lyon Optique SARL - Atelier") == []
+
+
+@MULTI
+def test_concurrent_batches_make_one_customer_for_a_client(
+    connected_company: ConnectedCompany, tmp_path: Path
+) -> None:
+    company = connected_company
+    _map_item(company)
+    set_config(f"companies.{company.key}.customers.create", "auto")
+    set_config("sync.batch_size", "1")  # each invoice in its own batch, three in flight
+    company.control.set_latency(per_request_ms=30)  # so that the batches overlap
+    invoices = [_invoice(f"D-97{n:02d}", "C-LY", "10.00") for n in range(6)]
+    _import(tmp_path, company.key, CLIENTS[:1], invoices)
+    cycle = _sync()
+    assert cycle["result"] == "succeeded", cycle
+    assert cycle["stats"]["customers_created"] == 1
+    assert len(_customers(company, "Lyon Optique SARL")) == 1
+    assert _open("customer_name_clash") == []
+    assert all(link(company.key, "invoice", inv["id"]) for inv in invoices)

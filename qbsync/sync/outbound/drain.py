@@ -96,6 +96,9 @@ class Outbound:
         self.checked: set[int] = set()
         # QuickBooks customer id -> its currency, read once per drain (verify.currency_guard).
         self.customer_currencies: dict[str, str] = {}
+        # One batch at a time finds or makes customers: concurrent batches holding invoices of
+        # the same new client would both try to create its customer.
+        self.customer_lock = asyncio.Lock()
 
     async def drain(self, op_ids: list[int] | None = None) -> None:
         if op_ids is None and not self.ctx.dry_run and self.ctx.settings.customer_sync:

@@ -73,7 +73,8 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
             fail(ctx, op, f"could not look its number up in QuickBooks: {err.message}")
         creating = [op for op in creating if op.id in out.checked]
     # A client with no QuickBooks customer: found or made first (customers.create), or waits.
-    creating = await customers.ensure(ctx, creating)
+    async with out.customer_lock:
+        creating = await customers.ensure(ctx, creating)
     ready: list[tuple[Op, str, dict[str, Any]]] = []
     for op in creating:
         verdict = verdicts.get(op.id)
