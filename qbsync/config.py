@@ -160,6 +160,26 @@ class NotifySettings(_Strict):
     targets: list[NotifyTarget] = Field(default_factory=list)
 
 
+def _qbo_id_text(value: object) -> object:
+    # `config set ... 42` reads 42 as a number; a QuickBooks id is text.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+QboIdText = Annotated[str | None, BeforeValidator(_qbo_id_text)]
+
+
+class CustomerSettings(_Strict):
+    create: Literal["auto", "ask", "never"] = Field(
+        "ask",
+        description="a finalized invoice of a client with no QuickBooks customer. auto: qbsync "
+        "finds the customer by name and e-mail, or creates it; ask: a customer_missing "
+        "exception until someone maps it; never: the same, and qbsync never offers to create",
+    )
+    update: bool = Field(
+        False, description="push a client's changes to its QuickBooks customer (sparse update)"
+    )
+
+
 class CompanySettings(_Strict):
     environment: Literal["production", "sandbox", "sim"] = "production"
     sim_url: str | None = None
@@ -173,6 +193,26 @@ class CompanySettings(_Strict):
     on_cancel: Literal["void", "delete"] = "void"
     tax: TaxSettings = Field(default_factory=TaxSettings)
     notify: NotifySettings | None = None  # replaces the global notify targets for this company
+
+    customers: CustomerSettings = Field(default_factory=CustomerSettings)
+    payment_push: bool = Field(True, description="push ledger payments to QuickBooks")
+    payment_pull: bool = Field(True, description="take payments recorded in QuickBooks")
+    credit_memos: bool = Field(
+        True, description="export credit notes as credit memos and apply them"
+    )
+    customer_sync: bool = Field(
+        True, description="find, create, update customers and report their drift"
+    )
+    fallback_item: QboIdText = Field(
+        None, description="QuickBooks item id for a service with no mapping (a warning each use)"
+    )
+    fallback_tax_code: QboIdText = Field(
+        None, description="QuickBooks tax code for a tax region with no mapping (a warning)"
+    )
+    online_card_payment: bool = Field(
+        False, description="invoices allow online credit card payment"
+    )
+    online_ach_payment: bool = Field(False, description="invoices allow online bank (ACH) payment")
 
 
 class Config(_Strict):

@@ -31,6 +31,7 @@ OWNERS = {
     "company_facts": "qbsync/companies/",
     "events": "qbsync/companies/",
     "qbo_links": "qbsync/sync/links.py",
+    "customer_baselines": "qbsync/sync/customer_baselines.py",
     "qbo_payments": "qbsync/sync/qbo_payments.py",
     "notify_expiry_sent": "qbsync/notify/sent.py",
     "sync_cursors": "qbsync/sync/inbound/cursor.py",

@@ -68,7 +68,10 @@ def _parse_since(value: str | None) -> dt.date | None:
 
 @command(app, "export")
 def export(
-    what: Annotated[Literal["payments", "invoices"], typer.Argument(help="payments or invoices.")],
+    what: Annotated[
+        Literal["payments", "invoices", "clients"],
+        typer.Argument(help="payments, invoices or clients."),
+    ],
     company: CompanyOption = None,
     since: Annotated[
         str | None,
@@ -86,14 +89,23 @@ def export(
     original_id, reason voided, deleted or reduced) when QuickBooks voids, deletes or reduces
     it. invoices: every finalized or void invoice and credit note with its status (open,
     partially_paid, paid, void), what was paid and credited, its balance, and the QuickBooks
-    id (and number, when QuickBooks numbers them) it holds now.
+    id (and number, when QuickBooks numbers them) it holds now. clients: every client in the
+    import file's fields (addresses, terms, parent, ...) with its QuickBooks customer id,
+    including changes accepted from QuickBooks.
     """
     from qbsync.ledger.export import payment_rows, render
     from qbsync.views.invoices import ledger_export_rows, payment_reasons
 
     with Workspace() as ws:
         key, _ = ws.company(company)
-        if what == "payments":
+        if what == "clients":
+            from qbsync.ledger.clients import export_rows
+            from qbsync.mappings.store import list_mappings
+
+            qbo_ids = {m.local_id: m.qbo_id for m in list_mappings(ws.store, key, "customers")}
+            since_date = _parse_since(since)
+            rows = export_rows(ws.store, key, qbo_ids, since_date.isoformat() if since_date else "")
+        elif what == "payments":
             reasons = payment_reasons(ws.store, key)
             rows = payment_rows(ws.store, key, _parse_since(since), reasons)
         else:

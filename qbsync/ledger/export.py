@@ -156,7 +156,11 @@ def render(rows: list[dict[str, Any]], what: str, fmt: str) -> str:
     """CSV with a header (amounts as exact text), or a JSON array (amounts as strings)."""
     if fmt == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
-    columns = PAYMENT_COLUMNS if what == "payments" else INVOICE_COLUMNS
+    columns: tuple[str, ...] = PAYMENT_COLUMNS if what == "payments" else INVOICE_COLUMNS
+    if what == "clients":
+        from qbsync.ledger.clients import EXPORT_COLUMNS, flat
+
+        columns, rows = EXPORT_COLUMNS, [flat(r) for r in rows]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", restval="")
     writer.writeheader()

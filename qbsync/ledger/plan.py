@@ -15,6 +15,8 @@ from sqlite_utils import Database
 from qbsync import money as m
 from qbsync.ledger import tax
 from qbsync.ledger.balances import settled
+from qbsync.ledger.clients import COLUMNS as CLIENT_COLUMNS
+from qbsync.ledger.clients import check_references, client_row
 from qbsync.ledger.content import (
     content_hash,
     first_difference,
@@ -120,7 +122,8 @@ def build_plan(db: Database, company: str, records: list[RawRecord]) -> Plan:
     payments = records_by_id(db, company, "payments")
     applications = records_by_id(db, company, "credit_applications")
 
-    _simple_kind(plan, "clients", parsed["clients"], clients, ("id", "name", "email", "currency"))
+    client_rows = [(record, AsAttributes(client_row(c))) for record, c in parsed["clients"]]
+    _simple_kind(plan, "clients", client_rows, clients, CLIENT_COLUMNS)
     _simple_kind(plan, "services", parsed["services"], services, ("id", "name"))
     region_rows = [
         (record, AsAttributes(region_row(region))) for record, region in parsed["tax_regions"]
@@ -135,6 +138,7 @@ def build_plan(db: Database, company: str, records: list[RawRecord]) -> Plan:
     region_rates.update({r.id: r.rates() for _, r in parsed["tax_regions"]})
     region_ids = set(region_rates)
     terms_ids = set(terms) | {t.id for _, t in parsed["terms"]}
+    check_references(problems, parsed["clients"], clients, terms_ids, region_ids)
 
     docs: dict[str, Document] = {
         iid: Document(row["type"], row["status"], row["client_id"]) for iid, row in invoices.items()

@@ -19,13 +19,26 @@ from typing import Any
 import yaml
 
 from qbsync.errors import InputError
+from qbsync.ledger.models import ADDRESS_FIELDS as ADDRESS_PARTS
 from qbsync.ledger.models import KINDS
 from qbsync.yamlfile import LocatedYaml, dotted
 
 SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".csv": "csv"}
 CSV_KINDS = (*KINDS, "invoice_lines")
 CSV_COLUMNS: dict[str, tuple[str, ...]] = {
-    "clients": ("id", "name", "email", "currency"),
+    "clients": (
+        "id",
+        "name",
+        "email",
+        "currency",
+        "cc_email",
+        "phone",
+        "terms",
+        "tax_region",
+        "tax_exempt",
+        "parent",
+        *(f"{kind}_{part}" for kind in ("bill", "ship") for part in ADDRESS_PARTS),
+    ),
     "services": ("id", "name"),
     "tax_regions": ("id", "name", "rate"),
     "terms": ("id", "name", "due_days"),

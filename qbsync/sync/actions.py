@@ -10,7 +10,7 @@ from qbsync.errors import InputError, NotFoundError, UsageError
 from qbsync.ledger import lookup, quickbooks
 from qbsync.outbox import OpKind, SubjectType, enqueue
 from qbsync.store.tx import transaction
-from qbsync.sync import context, cycles, links, qbo_payments
+from qbsync.sync import context, customer_baselines, cycles, links, qbo_payments
 from qbsync.sync import exceptions as exc_mod
 from qbsync.sync.exceptions import RESOLUTIONS, Kind, set_status
 from qbsync.sync.lock import company_lock
@@ -106,8 +106,15 @@ def resolve(ws: Workspace, exception_id: int, action: str, note: str | None) -> 
     if action == "dismiss":
         with transaction(db):
             set_status(db, exception_id, "dismissed", "dismiss", note)
+    elif action == "accept" and kind is Kind.CUSTOMER_CHANGED:
+        _accept_customer(ws, item, note)
     elif action == "accept":
         _accept(ws, item, note)
+    elif action == "reexport" and kind is Kind.CUSTOMER_CHANGED:
+        with transaction(db):
+            customer_baselines.request_push(db, company, item["subject_id"])
+            set_status(db, exception_id, "resolved", "reexport", note)
+        outcome["queued"] = "the ledger's version is sent to the customer on the next cycle"
     elif action == "reexport":
         with transaction(db):
             op_id = enqueue(db, company, OpKind.REEXPORT, SubjectType.INVOICE, item["subject_id"])
@@ -143,6 +150,20 @@ def resolve(ws: Workspace, exception_id: int, action: str, note: str | None) -> 
                 set_status(db, exception_id, "resolved", "retry", note)
             outcome["ops_requeued"] = count
     return outcome
+
+
+def _accept_customer(ws: Workspace, item: dict[str, Any], note: str | None) -> None:
+    """Take the customer's version (as QuickBooks held it when the drift was seen) into the
+    ledger's client, and make it the new baseline."""
+    from qbsync.ledger import clients as ledger_clients
+
+    db = ws.store
+    company, client_id = item["company"], item["subject_id"]
+    theirs = (item.get("data") or {}).get("qbo") or {}
+    with transaction(db):
+        ledger_clients.accept_from_quickbooks(db, company, client_id, theirs)
+        customer_baselines.save(db, company, client_id, str(item["qbo_id"]), theirs)
+        set_status(db, item["id"], "resolved", "accept", note)
 
 
 def _accept(ws: Workspace, item: dict[str, Any], note: str | None) -> None:

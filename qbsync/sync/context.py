@@ -31,6 +31,9 @@ class Stats:
     drift_found: int = 0
     payments_applied: int = 0
     exceptions_raised: int = 0
+    customers_created: int = 0
+    customers_linked: int = 0  # found in QuickBooks by name or e-mail, mapped
+    customers_updated: int = 0
     would_send: list[dict[str, Any]] = field(default_factory=list)  # a dry run's plan
     would_open: list[dict[str, Any]] = field(default_factory=list)
 

@@ -38,6 +38,10 @@ class Kind(StrEnum):
     DUPLICATE_NUMBER = "duplicate_number"
     CSV_NOT_IMPORTED = "csv_not_imported"
     QBO_VOID_REVERSED = "qbo_void_reversed"
+    CUSTOMER_MISSING = "customer_missing"
+    CUSTOMER_CLASH = "customer_name_clash"
+    CUSTOMER_CHANGED = "customer_changed_in_qbo"
+    FALLBACK_USED = "fallback_used"
 
 
 TITLES: dict[Kind, str] = {
@@ -61,6 +65,10 @@ TITLES: dict[Kind, str] = {
     Kind.DUPLICATE_NUMBER: "QuickBooks already holds another document with this number",
     Kind.CSV_NOT_IMPORTED: "written to the CSV file, not in QuickBooks yet",
     Kind.QBO_VOID_REVERSED: "reversed in the ledger: voided or deleted in QuickBooks",
+    Kind.CUSTOMER_MISSING: "client has no QuickBooks customer",
+    Kind.CUSTOMER_CLASH: "client's name is taken by another QuickBooks customer",
+    Kind.CUSTOMER_CHANGED: "drift: customer changed in QuickBooks",
+    Kind.FALLBACK_USED: "warning: sent with a fallback item or tax code",
 }
 
 # How an exception of each kind may be resolved by hand (beyond --dismiss).
@@ -77,6 +85,9 @@ RESOLUTIONS: dict[Kind, tuple[str, ...]] = {
     Kind.QBO_PAYMENT_UNKNOWN_INVOICE: ("retry",),
     Kind.QBO_PAYMENT_SETTLED_INVOICE: ("retry",),
     Kind.CURRENCY_MISMATCH: ("retry",),
+    Kind.CUSTOMER_CHANGED: ("accept", "reexport"),
+    Kind.CUSTOMER_MISSING: ("retry",),
+    Kind.CUSTOMER_CLASH: ("retry",),
     # Send the ledger's version again; the verification that follows closes it, or not.
     Kind.TOTAL_MISMATCH: ("reexport",),
     Kind.TAX_MISMATCH: ("reexport",),

@@ -12,6 +12,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from qbsync.config import CompanySettings
+from qbsync.ledger import clients as ledger_clients
 from qbsync.ledger import lookup
 from qbsync.mappings.store import lookup as mapping_lookup
 from qbsync.money import cents, dec, to_json_number
@@ -85,6 +86,23 @@ def _need(db: Database, company: str, kind: str, local_id: str, what: str) -> st
     return qbo_id
 
 
+def _or_fallback(
+    db: Database,
+    company: str,
+    kind: str,
+    local_id: str,
+    what: str,
+    fallback: str | None,
+    used: list[str] | None,
+) -> str:
+    """The mapped id, else the company's fallback (noted in `used`), else PayloadError."""
+    if fallback and mapped(db, company, kind, local_id) is None:
+        if used is not None:
+            used.append(f"{what} {local_id!r} has no mapping ({kind}): sent as {fallback}")
+        return fallback
+    return _need(db, company, kind, local_id, what)
+
+
 def document(
     db: Database,
     company: str,
@@ -92,8 +110,10 @@ def document(
     facts: CompanyFacts,
     invoice_id: str,
     request_id: str,
+    used: list[str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The Invoice or CreditMemo body for a finalized ledger document."""
+    """The Invoice or CreditMemo body for a finalized ledger document. A fallback item or tax
+    code the company set, used for want of a mapping, is noted in `used`."""
     inv = lookup.invoice(db, company, invoice_id)
     if inv is None:
         raise PayloadError(Kind.EXPORT_FAILING, f"invoice {invoice_id!r} is not in the ledger")
@@ -130,9 +150,20 @@ def document(
             )
         body["CurrencyRef"] = {"value": currency}
     if settings.send_bill_address:
-        client = lookup.client(db, company, inv["client_id"])
+        client = ledger_clients.get(db, company, inv["client_id"])
         if client and client.get("email"):
             body["BillEmail"] = {"Address": client["email"]}
+        if client and client.get("cc_email"):
+            body["BillEmailCc"] = {"Address": client["cc_email"]}
+        for key, field in (("bill_address", "BillAddr"), ("ship_address", "ShipAddr")):
+            value = address((client or {}).get(key))
+            if value and (field == "BillAddr" or entity == "Invoice"):
+                body[field] = value
+
+    if entity == "Invoice" and settings.online_card_payment:
+        body["AllowOnlineCreditCardPayment"] = True
+    if entity == "Invoice" and settings.online_ach_payment:
+        body["AllowOnlineACHPayment"] = True
 
     class_id = mapped(db, company, "defaults", "class")
     department_id = mapped(db, company, "defaults", "department")
@@ -147,7 +178,17 @@ def document(
     lines = []
     for line in lookup.invoice_lines(db, company, invoice_id):
         detail: dict[str, Any] = {
-            "ItemRef": {"value": _need(db, company, "items", line["service_id"], "service")},
+            "ItemRef": {
+                "value": _or_fallback(
+                    db,
+                    company,
+                    "items",
+                    line["service_id"],
+                    "service",
+                    settings.fallback_item,
+                    used,
+                )
+            },
         }
         if settings.post_quantities:
             detail["Qty"] = to_json_number(dec(line["quantity"]))
@@ -157,7 +198,13 @@ def document(
         if class_id and not facts.class_per_txn:
             detail["ClassRef"] = {"value": class_id}
         region = line.get("tax_region_id")
-        code = _need(db, company, "tax_codes", region, "tax region") if region else None
+        code = (
+            _or_fallback(
+                db, company, "tax_codes", region, "tax region", settings.fallback_tax_code, used
+            )
+            if region
+            else None
+        )
         if us:
             if code is None or code == "NON":
                 detail["TaxCodeRef"] = {"value": "NON"}
@@ -260,4 +307,88 @@ def credit_application(
                 "LinkedTxn": [{"TxnId": credit_memo_qbo_id, "TxnType": "CreditMemo"}],
             },
         ],
+    }
+
+
+ADDRESS_FIELDS = {
+    "line1": "Line1",
+    "line2": "Line2",
+    "city": "City",
+    "region": "CountrySubDivisionCode",
+    "postal_code": "PostalCode",
+    "country": "Country",
+}
+
+
+def address(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A ledger address as QuickBooks' BillAddr/ShipAddr (None when the client has none)."""
+    if not value:
+        return None
+    return {qbo: value[ours] for ours, qbo in ADDRESS_FIELDS.items() if value.get(ours)}
+
+
+def customer(
+    db: Database,
+    company: str,
+    facts: CompanyFacts,
+    client: dict[str, Any],
+    parent_qbo_id: str | None,
+) -> dict[str, Any]:
+    """The Customer body for a ledger client (qbsync.ledger.clients.get): the currency only on
+    create (QuickBooks fixes it afterwards), a parent as ParentRef with Job true."""
+    body: dict[str, Any] = {"DisplayName": client["name"], "CompanyName": client["name"]}
+    body |= contact(db, company, client)
+    if client.get("currency") and facts.multi_currency:
+        body["CurrencyRef"] = {"value": client["currency"]}
+    if parent_qbo_id is not None:
+        body["ParentRef"] = {"value": parent_qbo_id}
+        body["Job"] = True
+    return body
+
+
+def contact(db: Database, company: str, client: dict[str, Any]) -> dict[str, Any]:
+    """What a customer update may change: e-mail, phone, addresses, terms and taxability."""
+    body: dict[str, Any] = {}
+    if client.get("email"):
+        body["PrimaryEmailAddr"] = {"Address": client["email"]}
+    if client.get("phone"):
+        body["PrimaryPhone"] = {"FreeFormNumber": client["phone"]}
+    for key, field in (("bill_address", "BillAddr"), ("ship_address", "ShipAddr")):
+        value = address(client.get(key))
+        if value:
+            body[field] = value
+    terms = mapped(db, company, "terms", client.get("terms_id"))
+    if terms:
+        body["SalesTermRef"] = {"value": terms}
+    if client.get("tax_exempt"):
+        body["Taxable"] = False
+    return body
+
+
+def client_shape(client: dict[str, Any]) -> dict[str, Any]:
+    """The fields a client and its customer are compared on (drift, updates)."""
+    return {
+        "name": client.get("name"),
+        "email": client.get("email") or None,
+        "phone": client.get("phone") or None,
+        "bill_address": client.get("bill_address") or None,
+        "ship_address": client.get("ship_address") or None,
+    }
+
+
+def qbo_shape(doc: dict[str, Any]) -> dict[str, Any]:
+    """The same fields as QuickBooks' customer holds them."""
+
+    def addr(value: Any) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            return None
+        out = {ours: value[qbo] for ours, qbo in ADDRESS_FIELDS.items() if value.get(qbo)}
+        return out or None
+
+    return {
+        "name": doc.get("DisplayName"),
+        "email": (doc.get("PrimaryEmailAddr") or {}).get("Address") or None,
+        "phone": (doc.get("PrimaryPhone") or {}).get("FreeFormNumber") or None,
+        "bill_address": addr(doc.get("BillAddr")),
+        "ship_address": addr(doc.get("ShipAddr")),
     }

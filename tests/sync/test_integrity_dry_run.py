@@ -30,7 +30,7 @@ def dry_run() -> dict[str, Any]:
 
 @pytest.fixture
 def mapped(connected_company: ConnectedCompany, sample_ledger: SampleLedger) -> ConnectedCompany:
-    # CL-3 (Cedar Clinic) left unmapped: its invoice cannot be exported, an exception would say.
+    # CL-3 (Cedar Clinic) left unmapped: its invoice waits for a customer, an exception would say.
     map_demo(connected_company.key, skip=(("customers", "CL-3"),))
     return connected_company
 
@@ -52,14 +52,14 @@ def test_dry_run_leaves_the_store_byte_identical_and_says_what_would_happen(
     batches = [s["batch"] for s in sends if "create" in s]
     assert sorted(batches) == [1, 1, 2]  # two to a batch
     opened = {(e["kind"], e["subject_id"]) for e in cycle["stats"]["would_open"]}
-    assert ("export_failing", "INV-1003") in opened, cycle["stats"]["would_open"]
+    assert ("customer_missing", "INV-1003") in opened, cycle["stats"]["would_open"]
     assert run_json("exceptions", "list", "--open")["data"] == []
 
     # Human form: the same plan, in words.
     text = run("sync", "run", "--dry-run").stdout
     assert dump() == before
     assert "would create Invoice 1001 (batch 1)" in text, text
-    assert "would open export_failing: INV-1003" in text, text
+    assert "would open customer_missing: INV-1003" in text, text
 
 
 def test_dry_run_after_changes_in_quickbooks_applies_nothing(mapped: ConnectedCompany) -> None:

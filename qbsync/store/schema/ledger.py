@@ -342,6 +342,23 @@ def m0028_ledger_reversed(db: Database) -> None:
     )
 
 
+def m0027_ledger_client_details(db: Database) -> None:
+    # What a QuickBooks customer carries: a second e-mail, phone, default terms and tax region,
+    # tax exemption, a parent client (sub-customer / job), and the billing and shipping
+    # addresses as JSON text (line1, line2, city, region, postal_code, country).
+    for column, kind in (
+        ("cc_email", "TEXT"),
+        ("phone", "TEXT"),
+        ("terms_id", "TEXT"),
+        ("tax_region_id", "TEXT"),
+        ("tax_exempt", "INTEGER NOT NULL DEFAULT 0"),
+        ("parent_id", "TEXT"),
+        ("bill_address", "TEXT"),
+        ("ship_address", "TEXT"),
+    ):
+        db.execute(f"ALTER TABLE ledger_clients ADD COLUMN {column} {kind}")
+
+
 STEPS = [
     m0020_ledger_catalog,
     m0021_ledger_documents,
@@ -350,5 +367,6 @@ STEPS = [
     m0024_ledger_tax,
     m0025_ledger_quickbooks_settlements,
     m0026_ledger_handover_and_marks,
+    m0027_ledger_client_details,
     m0028_ledger_reversed,
 ]

@@ -214,6 +214,25 @@ def m0046_cycles_interrupted(db: Database) -> None:
     db.execute("CREATE INDEX sync_cycles_company ON sync_cycles(company, id)")
 
 
+def m0047_customer_baselines(db: Database) -> None:
+    # What a linked QuickBooks customer last held of a client's fields (name, e-mail, phone,
+    # addresses) as qbsync wrote or accepted it: a client that differs is pushed
+    # (customers.update), a customer that differs came back changed (drift).
+    db.execute(
+        """
+        CREATE TABLE customer_baselines (
+            company TEXT NOT NULL,
+            client_id TEXT NOT NULL,
+            qbo_id TEXT NOT NULL,
+            shape TEXT NOT NULL,
+            push INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (company, client_id)
+        )
+        """
+    )
+
+
 STEPS = [
     m0040_outbox,
     m0041_links,
@@ -222,4 +241,5 @@ STEPS = [
     m0044_inbound_payments,
     m0045_company_facts,
     m0046_cycles_interrupted,
+    m0047_customer_baselines,
 ]

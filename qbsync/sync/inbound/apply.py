@@ -19,7 +19,7 @@ def apply_changes(ctx: CycleContext, changes: list[Change]) -> None:
             apply_customer(ctx, obj, clients)
         elif entity in ("Invoice", "CreditMemo"):
             apply_document(ctx, entity, obj)
-        elif entity == "Payment":
+        elif entity == "Payment" and ctx.settings.payment_pull:
             apply_payment(ctx, obj)
     ctx.stats.inbound_changes += len(changes)
     retry_waiting_payments(ctx)

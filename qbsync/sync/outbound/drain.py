@@ -14,7 +14,7 @@ from qbsync.qbo.errors import QboError, UnknownOutcome
 from qbsync.store.tx import transaction
 from qbsync.sync import links
 from qbsync.sync.context import CycleContext
-from qbsync.sync.outbound import exports, numbers, payments, voids
+from qbsync.sync.outbound import customers, exports, numbers, payments, voids
 from qbsync.sync.outbound.opstate import FATAL, fail, fail_from_error
 
 EXPORTS = (OpKind.EXPORT_INVOICE.value, OpKind.EXPORT_CREDIT_MEMO.value, OpKind.REEXPORT.value)
@@ -56,8 +56,24 @@ def due_ops(ctx: CycleContext, op_ids: list[int] | None = None) -> list[Op]:
             ],
         )
         ops = [op for op in ops if not _held(op, dates, cutoff)]
+    off = switched_off(ctx)
+    ops = [op for op in ops if op.kind not in off]  # they wait until switched on
     ops.sort(key=lambda op: (ORDER.get(op.kind, 9), op.id))
     return ops
+
+
+def switched_off(ctx: CycleContext) -> set[str]:
+    """Op kinds the company's per-area switches hold back."""
+    off: set[str] = set()
+    if not ctx.settings.payment_push:
+        off.add(OpKind.PUSH_PAYMENT.value)
+    if not ctx.settings.credit_memos:
+        off |= {
+            OpKind.EXPORT_CREDIT_MEMO.value,
+            OpKind.DELETE_CREDIT_MEMO.value,
+            OpKind.APPLY_CREDIT.value,
+        }
+    return off
 
 
 def _held(op: Op, dates: dict[str, str], cutoff: str) -> bool:
@@ -80,8 +96,13 @@ class Outbound:
         self.checked: set[int] = set()
         # QuickBooks customer id -> its currency, read once per drain (verify.currency_guard).
         self.customer_currencies: dict[str, str] = {}
+        # One batch at a time finds or makes customers: concurrent batches holding invoices of
+        # the same new client would both try to create its customer.
+        self.customer_lock = asyncio.Lock()
 
     async def drain(self, op_ids: list[int] | None = None) -> None:
+        if op_ids is None and not self.ctx.dry_run and self.ctx.settings.customer_sync:
+            await customers.push_updates(self.ctx)  # clients changed since last written
         ops = due_ops(self.ctx, op_ids)
         total = len(ops)
         exported = [op for op in ops if op.kind in EXPORTS]

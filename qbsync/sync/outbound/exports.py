@@ -19,7 +19,7 @@ from qbsync.store.tx import transaction
 from qbsync.sync import links, payloads
 from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind, close_exceptions
-from qbsync.sync.outbound import numbers
+from qbsync.sync.outbound import customers, numbers
 from qbsync.sync.outbound.opstate import FATAL, claim, done, fail, fail_from_error
 from qbsync.sync.outbound.verify import after_refusal, currency_guard, verify
 from qbsync.sync.payloads import PayloadError
@@ -72,19 +72,25 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
         for op in unchecked:
             fail(ctx, op, f"could not look its number up in QuickBooks: {err.message}")
         creating = [op for op in creating if op.id in out.checked]
+    # A client with no QuickBooks customer: found or made first (customers.create), or waits.
+    async with out.customer_lock:
+        creating = await customers.ensure(ctx, creating)
     ready: list[tuple[Op, str, dict[str, Any]]] = []
     for op in creating:
         verdict = verdicts.get(op.id)
         if verdict is not None:
             settle_by_number(ctx, op, verdict)
             continue
+        used: list[str] = []
         try:
             entity, body = payloads.document(
-                db, ctx.company, ctx.settings, facts, op.subject_id, op.request_id
+                db, ctx.company, ctx.settings, facts, op.subject_id, op.request_id, used
             )
         except PayloadError as err:
             fail(ctx, op, err.message, hint=err.hint, needs_person=True)
             continue
+        if used and not ctx.dry_run:
+            customers.fallback_used(ctx, op, used)
         ready.append((op, entity, body))
     if not ready:
         return len(chunk)

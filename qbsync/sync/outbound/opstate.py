@@ -47,6 +47,8 @@ SETTLED_BY_DONE = [
     Kind.PAYMENT_PUSH_FAILING,
     Kind.DUPLICATE_NUMBER,
     Kind.CSV_NOT_IMPORTED,
+    Kind.CUSTOMER_MISSING,
+    Kind.CUSTOMER_CLASH,
 ]
 WAIT_RETRY = timedelta(minutes=1)
 

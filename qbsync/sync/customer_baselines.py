@@ -1,0 +1,54 @@
+"""What each linked QuickBooks customer last held of its client's fields, as qbsync wrote or
+accepted it (the shape of qbsync.sync.payloads.client_shape), and whether the ledger's version
+is to be pushed over it on the next cycle. The only code that names `customer_baselines`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from qbsync.timeutil import utc_now_iso
+
+
+@dataclass
+class Baseline:
+    client_id: str
+    qbo_id: str
+    shape: dict[str, Any]
+    push: bool
+
+
+def get(db: Database, company: str, client_id: str) -> Baseline | None:
+    rows = list(
+        db.query(
+            "SELECT * FROM customer_baselines WHERE company = ? AND client_id = ?",
+            [company, client_id],
+        )
+    )
+    if not rows:
+        return None
+    r = rows[0]
+    return Baseline(r["client_id"], r["qbo_id"], json.loads(r["shape"]), bool(r["push"]))
+
+
+def save(db: Database, company: str, client_id: str, qbo_id: str, shape: dict[str, Any]) -> None:
+    """Record what the customer holds now (and clear a pending push)."""
+    db.execute(
+        "INSERT INTO customer_baselines (company, client_id, qbo_id, shape, push, updated_at) "
+        "VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT (company, client_id) DO UPDATE SET "
+        "qbo_id = excluded.qbo_id, shape = excluded.shape, push = 0, "
+        "updated_at = excluded.updated_at",
+        [company, client_id, qbo_id, json.dumps(shape, sort_keys=True), utc_now_iso()],
+    )
+
+
+def request_push(db: Database, company: str, client_id: str) -> None:
+    """Send the ledger's version over the customer's on the next cycle."""
+    db.execute(
+        "UPDATE customer_baselines SET push = 1, updated_at = ? "
+        "WHERE company = ? AND client_id = ?",
+        [utc_now_iso(), company, client_id],
+    )
