@@ -29,7 +29,7 @@ from qbsync.qbo.errors import (
     parse_fault,
 )
 from qbsync.qbo.limits import Limits
-from qbsync.qbo.pacing import Pacer, pacer_for
+from qbsync.qbo.pacing import RealmPacer, pacer_for
 from qbsync.qbo.retry import RetryPolicy
 from qbsync.qbo.token_source import TokenSource
 
@@ -78,7 +78,7 @@ class QboClient:
         limits: Limits,
         timeout: float = 120,
         http: httpx.AsyncClient | None = None,
-        pacer: Pacer | None = None,
+        pacer: RealmPacer | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")

@@ -70,3 +70,17 @@ def test_acquire_waits_instead_of_exceeding() -> None:
 
     asyncio.run(burst())
     assert pacer.waited > 0.3  # seven sends at three per 0.2 s window wait about two windows
+
+
+def test_singles_leave_the_batch_lane_its_share_while_batches_are_in_use() -> None:
+    clock = FakeClock()
+    pacer = Pacer(Limits(), clock=clock)
+    assert pacer.try_acquire(batch=True) == 0
+    singles = run_schedule(pacer, clock, 460, batch=False)
+    # 460 singles in the minute (500 - 40), the 461st waits for the first to leave the window.
+    assert singles[-1] - singles[0] < 60
+    assert pacer.try_acquire() >= 60.5 - (singles[-1] - singles[0]) - 0.01
+    # Meanwhile the batch lane still has its 39 other batches of the minute.
+    assert pacer.batch_room() == 39
+    clock.now += 1.2
+    assert pacer.try_acquire(batch=True) == 0

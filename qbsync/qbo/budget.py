@@ -1,0 +1,164 @@
+"""A realm's request budget shared by every qbsync process on the machine.
+
+Cron's `sync run`, the daemon, the wizard and `qbsync qbo` lists each open their own client; a
+budget kept per process lets each believe it owns the company's 500 requests a minute. The send
+times of the last minute live instead in a small SQLite file under the state directory (not
+the main store: nothing here is worth keeping), one table keyed by realm. Each draw is one short
+write transaction, the write lock taken at its start (isolation level IMMEDIATE), so that two
+processes never both take the last slot of a window; the lane rules are qbsync.qbo.limits'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from qbsync.paths import ensure_dir, state_dir
+from qbsync.qbo.limits import MINUTE_MARGIN, SECOND_MARGIN, Limits, lane_delay
+
+BUSY_TIMEOUT = 30.0  # seconds a draw waits for another process's draw (each takes microseconds)
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS sends (realm TEXT NOT NULL, at REAL NOT NULL, "
+    "batch INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS sends_realm_at ON sends (realm, at)",
+)
+
+
+def default_budget_file() -> Path:
+    """The machine's budget file: under QBSYNC_HOME when set, else the platform's state dir."""
+    return state_dir() / "budget.db"
+
+
+class RealmPacer(Protocol):
+    """What the client needs of a pacer (the in-memory one and the shared one)."""
+
+    limits: Limits
+    waited: float
+
+    def try_acquire(self, batch: bool = False) -> float: ...
+
+    def batch_room(self) -> int: ...
+
+    async def acquire(self, batch: bool = False) -> None: ...
+
+    def reset(self) -> None: ...
+
+
+async def acquire_from(pacer: RealmPacer, batch: bool) -> None:
+    """Wait until the pacer records a send of this lane."""
+    while True:
+        delay = pacer.try_acquire(batch)
+        if delay <= 0:
+            return
+        pacer.waited += delay
+        await asyncio.sleep(delay)
+
+
+class SharedPacer:
+    """A realm's pacer whose windows are in `path`, shared with every process that opens it.
+
+    Times are wall-clock seconds (time.time), the one clock every process reads alike."""
+
+    def __init__(
+        self,
+        realm_id: str,
+        limits: Limits,
+        path: Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        second_window: float = 1.0 + SECOND_MARGIN,
+        minute_window: float = 60.0 + MINUTE_MARGIN,
+    ) -> None:
+        self.realm_id = realm_id
+        self.limits = limits
+        self.path = path
+        self._clock = clock
+        self._second = second_window
+        self._minute = minute_window
+        self._lock = threading.Lock()  # one connection, shared by the process's event loops
+        self._conn: sqlite3.Connection | None = None
+        self.waited = 0.0
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            ensure_dir(self.path.parent)
+            # isolation_level IMMEDIATE: the first write of a draw takes the write lock, and the
+            # connection's context manager ends the draw (commit, or rollback on an error).
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT,
+                isolation_level="IMMEDIATE",
+                check_same_thread=False,
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            with conn:
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+            self._conn = conn
+        return self._conn
+
+    def _window(self, conn: sqlite3.Connection, now: float) -> tuple[list[float], list[float]]:
+        """Drop sends older than the minute window (the first write: takes the lock), then
+        return the rest of the realm's sends, singles and batches, oldest first."""
+        conn.execute(
+            "DELETE FROM sends WHERE realm = ? AND at <= ?", (self.realm_id, now - self._minute)
+        )
+        rows = conn.execute(
+            "SELECT at, batch FROM sends WHERE realm = ? ORDER BY at", (self.realm_id,)
+        ).fetchall()
+        return [at for at, b in rows if not b], [at for at, b in rows if b]
+
+    def try_acquire(self, batch: bool = False) -> float:
+        """Record a send and return 0 when it fits; else the seconds to wait before trying again."""
+        with self._lock:
+            conn = self._db()
+            with conn:
+                now = self._clock()
+                singles, batches = self._window(conn, now)
+                delay = lane_delay(
+                    self.limits,
+                    singles,
+                    batches,
+                    now,
+                    batch,
+                    second=self._second,
+                    minute=self._minute,
+                )
+                if delay <= 0:
+                    conn.execute(
+                        "INSERT INTO sends (realm, at, batch) VALUES (?, ?, ?)",
+                        (self.realm_id, now, int(batch)),
+                    )
+            return delay
+
+    def batch_room(self) -> int:
+        """Batch requests the realm's minute window still allows now, all processes together."""
+        with self._lock:
+            conn = self._db()
+            (count,) = conn.execute(
+                "SELECT COUNT(*) FROM sends WHERE realm = ? AND batch = 1 AND at > ?",
+                (self.realm_id, self._clock() - self._minute),
+            ).fetchone()
+            return max(0, self.limits.batch_requests_per_minute - int(count))
+
+    async def acquire(self, batch: bool = False) -> None:
+        await acquire_from(self, batch)
+
+    def reset(self) -> None:
+        with self._lock:
+            conn = self._db()
+            with conn:
+                conn.execute("DELETE FROM sends WHERE realm = ?", (self.realm_id,))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
