@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from qbsync.paths import ensure_dir, state_dir
 from qbsync.qbo.limits import MINUTE_MARGIN, SECOND_MARGIN, Limits, lane_delay
@@ -43,19 +43,23 @@ class RealmPacer(Protocol):
 
     def try_acquire(self, batch: bool = False) -> float: ...
 
+    def draw(self, batch: bool = False) -> tuple[float, Any]: ...
+
+    def settle(self, ticket: Any) -> None: ...
+
     def batch_room(self) -> int: ...
 
-    async def acquire(self, batch: bool = False) -> None: ...
+    async def acquire(self, batch: bool = False) -> Any: ...
 
     def reset(self) -> None: ...
 
 
-async def acquire_from(pacer: RealmPacer, batch: bool) -> None:
-    """Wait until the pacer records a send of this lane."""
+async def acquire_from(pacer: RealmPacer, batch: bool) -> Any:
+    """Wait until the pacer records a send of this lane; its ticket for `settle`."""
     while True:
-        delay = pacer.try_acquire(batch)
+        delay, ticket = pacer.draw(batch)
         if delay <= 0:
-            return
+            return ticket
         pacer.waited += delay
         await asyncio.sleep(delay)
 
@@ -117,6 +121,11 @@ class SharedPacer:
 
     def try_acquire(self, batch: bool = False) -> float:
         """Record a send and return 0 when it fits; else the seconds to wait before trying again."""
+        return self.draw(batch)[0]
+
+    def draw(self, batch: bool = False) -> tuple[float, int | None]:
+        """As try_acquire, with the recorded send's row id (None when it must wait)."""
+        ticket = None
         with self._lock:
             conn = self._db()
             with conn:
@@ -132,11 +141,25 @@ class SharedPacer:
                     minute=self._minute,
                 )
                 if delay <= 0:
-                    conn.execute(
+                    ticket = conn.execute(
                         "INSERT INTO sends (realm, at, batch) VALUES (?, ?, ?)",
                         (self.realm_id, now, int(batch)),
-                    )
-            return delay
+                    ).lastrowid
+            return delay, ticket
+
+    def settle(self, ticket: Any) -> None:
+        """The request of `ticket` was answered: it counts from now on, since it reached
+        QuickBooks at some moment before its answer (a request slow to leave, or to arrive,
+        cannot then crowd the server's window)."""
+        if ticket is None:
+            return
+        with self._lock:
+            conn = self._db()
+            with conn:
+                now = self._clock()
+                conn.execute(
+                    "UPDATE sends SET at = ? WHERE rowid = ? AND at < ?", (now, ticket, now)
+                )
 
     def batch_room(self) -> int:
         """Batch requests the realm's minute window still allows now, all processes together."""
@@ -148,8 +171,8 @@ class SharedPacer:
             ).fetchone()
             return max(0, self.limits.batch_requests_per_minute - int(count))
 
-    async def acquire(self, batch: bool = False) -> None:
-        await acquire_from(self, batch)
+    async def acquire(self, batch: bool = False) -> Any:
+        return await acquire_from(self, batch)
 
     def reset(self) -> None:
         with self._lock:

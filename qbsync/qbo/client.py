@@ -139,7 +139,7 @@ class QboClient:
             if text_body is not None:
                 headers["Content-Type"] = "application/text"
                 content = text_body.encode()
-            await self.pacer.acquire(batch)
+            ticket = await self.pacer.acquire(batch)
             self.calls += 1
             started = time.monotonic()
             try:
@@ -152,7 +152,9 @@ class QboClient:
                     headers=headers,
                     timeout=self.timeout,
                 )
+                self.pacer.settle(ticket)
             except httpx.TransportError as exc:
+                self.pacer.settle(ticket)
                 sent = not isinstance(exc, _NOT_SENT)
                 _log.warning("%s failed: %s (attempt %d)", label, type(exc).__name__, attempt + 1)
                 if sent and write and not retry_ok:

@@ -53,6 +53,10 @@ class Pacer:
 
     def try_acquire(self, batch: bool = False) -> float:
         """Record a send and return 0 when it fits; else the seconds to wait before trying again."""
+        return self.draw(batch)[0]
+
+    def draw(self, batch: bool = False) -> tuple[float, tuple[bool, float] | None]:
+        """As try_acquire, with the recorded send (its lane and time) for `settle`."""
         with self._lock:
             now = self._clock()
             self._expire(now)
@@ -67,7 +71,19 @@ class Pacer:
             )
             if delay <= 0:
                 (self._batches if batch else self._singles).append(now)
-            return delay
+                return delay, (batch, now)
+            return delay, None
+
+    def settle(self, ticket: tuple[bool, float] | None) -> None:
+        """The request was answered: it counts from now on (see SharedPacer.settle)."""
+        if ticket is None:
+            return
+        batch, sent = ticket
+        window = self._batches if batch else self._singles
+        with self._lock:
+            if sent in window:
+                window.remove(sent)
+                window.append(max(self._clock(), window[-1] if window else sent))
 
     def batch_room(self) -> int:
         """Batch requests the minute window still allows now."""
@@ -75,8 +91,9 @@ class Pacer:
             self._expire(self._clock())
             return max(0, self.limits.batch_requests_per_minute - len(self._batches))
 
-    async def acquire(self, batch: bool = False) -> None:
-        await acquire_from(self, batch)
+    async def acquire(self, batch: bool = False) -> tuple[bool, float] | None:
+        ticket: tuple[bool, float] | None = await acquire_from(self, batch)
+        return ticket
 
     def reset(self) -> None:
         with self._lock:

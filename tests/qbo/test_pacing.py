@@ -84,3 +84,15 @@ def test_singles_leave_the_batch_lane_its_share_while_batches_are_in_use() -> No
     assert pacer.batch_room() == 39
     clock.now += 1.2
     assert pacer.try_acquire(batch=True) == 0
+
+
+def test_a_request_counts_from_its_answer_in_case_it_arrived_late() -> None:
+    clock = FakeClock()
+    pacer = Pacer(Limits(), clock=clock)
+    tickets = [pacer.draw()[1] for _ in range(10)]
+    clock.now += 0.3  # slow to leave (a new connection, a busy machine): answered 0.3 s later
+    for ticket in tickets:
+        pacer.settle(ticket)
+    clock.now += 0.9  # 1.2 s after the sends, 0.9 s after the answers
+    # They may have reached QuickBooks 0.3 s after they were sent: still within its second.
+    assert abs(pacer.try_acquire() - 0.25) < 1e-6
