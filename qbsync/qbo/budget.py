@@ -3,7 +3,8 @@
 Cron's `sync run`, the daemon, the wizard and `qbsync qbo` lists each open their own client; a
 budget kept per process lets each believe it owns the company's 500 requests a minute. The send
 times of the last minute live instead in a small SQLite file under the state directory (not
-the main store: nothing here is worth keeping), one table keyed by realm. Each draw is one short
+the main store: nothing here is worth keeping), one table keyed by realm. A request counts as in flight until
+its answer, so that the realm's concurrency cap holds across processes too. Each draw is one short
 write transaction, the write lock taken at its start (isolation level IMMEDIATE), so that two
 processes never both take the last slot of a window; the lane rules are qbsync.qbo.limits'.
 """
@@ -22,10 +23,12 @@ from qbsync.paths import ensure_dir, state_dir
 from qbsync.qbo.limits import MINUTE_MARGIN, SECOND_MARGIN, Limits, lane_delay
 
 BUSY_TIMEOUT = 30.0  # seconds a draw waits for another process's draw (each takes microseconds)
+CONCURRENCY_POLL = 0.05  # seconds between looks when the realm has its most requests in flight
+STALE = 130.0  # a request unanswered this long is counted out (its process died; timeout 120 s)
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS sends (realm TEXT NOT NULL, at REAL NOT NULL, "
-    "batch INTEGER NOT NULL)",
+    "batch INTEGER NOT NULL, sent REAL NOT NULL, open INTEGER NOT NULL DEFAULT 1)",
     "CREATE INDEX IF NOT EXISTS sends_realm_at ON sends (realm, at)",
 )
 
@@ -43,7 +46,7 @@ class RealmPacer(Protocol):
 
     def try_acquire(self, batch: bool = False) -> float: ...
 
-    def draw(self, batch: bool = False) -> tuple[float, Any]: ...
+    def draw(self, batch: bool = False, *, in_flight: bool = True) -> tuple[float, Any]: ...
 
     def settle(self, ticket: Any) -> None: ...
 
@@ -87,6 +90,7 @@ class SharedPacer:
         self._minute = minute_window
         self._lock = threading.Lock()  # one connection, shared by the process's event loops
         self._conn: sqlite3.Connection | None = None
+        self._open = 0  # the realm's requests in flight at the last draw
         self.waited = 0.0
 
     def _db(self) -> sqlite3.Connection:
@@ -112,19 +116,28 @@ class SharedPacer:
         """Drop sends older than the minute window (the first write: takes the lock), then
         return the rest of the realm's sends, singles and batches, oldest first."""
         conn.execute(
-            "DELETE FROM sends WHERE realm = ? AND at <= ?", (self.realm_id, now - self._minute)
+            "DELETE FROM sends WHERE realm = ? AND at <= ? AND (open = 0 OR sent <= ?)",
+            (self.realm_id, now - self._minute, now - STALE),
         )
         rows = conn.execute(
-            "SELECT at, batch FROM sends WHERE realm = ? ORDER BY at", (self.realm_id,)
+            "SELECT at, batch, open AND sent > ? FROM sends WHERE realm = ? ORDER BY at",
+            (now - STALE, self.realm_id),
         ).fetchall()
-        return [at for at, b in rows if not b], [at for at, b in rows if b]
+        horizon = now - self._minute
+        self._open = sum(1 for _, _, o in rows if o)
+        return (
+            [at for at, b, _ in rows if not b and at > horizon],
+            [at for at, b, _ in rows if b and at > horizon],
+        )
 
     def try_acquire(self, batch: bool = False) -> float:
-        """Record a send and return 0 when it fits; else the seconds to wait before trying again."""
-        return self.draw(batch)[0]
+        """Record a send and return 0 when it fits; else the seconds to wait before trying again.
+        (A send recorded so is not counted in flight: nothing will settle it.)"""
+        return self.draw(batch, in_flight=False)[0]
 
-    def draw(self, batch: bool = False) -> tuple[float, int | None]:
-        """As try_acquire, with the recorded send's row id (None when it must wait)."""
+    def draw(self, batch: bool = False, *, in_flight: bool = True) -> tuple[float, int | None]:
+        """As try_acquire, the send counted in flight until `settle(ticket)`; returns the row
+        id as its ticket (None when it must wait)."""
         ticket = None
         with self._lock:
             conn = self._db()
@@ -140,10 +153,12 @@ class SharedPacer:
                     second=self._second,
                     minute=self._minute,
                 )
+                if in_flight and delay <= 0 and self._open >= self.limits.concurrent_requests:
+                    delay = CONCURRENCY_POLL  # answers free the slots: look again shortly
                 if delay <= 0:
                     ticket = conn.execute(
-                        "INSERT INTO sends (realm, at, batch) VALUES (?, ?, ?)",
-                        (self.realm_id, now, int(batch)),
+                        "INSERT INTO sends (realm, at, batch, sent, open) VALUES (?, ?, ?, ?, ?)",
+                        (self.realm_id, now, int(batch), now, int(in_flight)),
                     ).lastrowid
             return delay, ticket
 
@@ -158,7 +173,7 @@ class SharedPacer:
             with conn:
                 now = self._clock()
                 conn.execute(
-                    "UPDATE sends SET at = ? WHERE rowid = ? AND at < ?", (now, ticket, now)
+                    "UPDATE sends SET at = max(at, ?), open = 0 WHERE rowid = ?", (now, ticket)
                 )
 
     def batch_room(self) -> int:

@@ -143,18 +143,19 @@ class QboClient:
             self.calls += 1
             started = time.monotonic()
             try:
-                response = await self.http.request(
-                    method,
-                    url,
-                    params=query,
-                    json=json_body,
-                    content=content,
-                    headers=headers,
-                    timeout=self.timeout,
-                )
-                self.pacer.settle(ticket)
+                try:
+                    response = await self.http.request(
+                        method,
+                        url,
+                        params=query,
+                        json=json_body,
+                        content=content,
+                        headers=headers,
+                        timeout=self.timeout,
+                    )
+                finally:
+                    self.pacer.settle(ticket)  # answered, failed or cancelled: no longer in flight
             except httpx.TransportError as exc:
-                self.pacer.settle(ticket)
                 sent = not isinstance(exc, _NOT_SENT)
                 _log.warning("%s failed: %s (attempt %d)", label, type(exc).__name__, attempt + 1)
                 if sent and write and not retry_ok:

@@ -18,6 +18,7 @@ class Limits:
     batch_requests_per_minute: int = 40
     batch_items: int = 30
     minor_version: int = 75
+    concurrent_requests: int = 10  # in flight at once, every process of the machine together
 
 
 SECOND_MARGIN = 0.15  # free: at 500/min the minute window binds long before this one

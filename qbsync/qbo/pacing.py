@@ -21,7 +21,13 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from qbsync.qbo.budget import RealmPacer, SharedPacer, acquire_from, default_budget_file
+from qbsync.qbo.budget import (
+    CONCURRENCY_POLL,
+    RealmPacer,
+    SharedPacer,
+    acquire_from,
+    default_budget_file,
+)
 from qbsync.qbo.limits import MINUTE_MARGIN, SECOND_MARGIN, Limits, lane_delay
 
 __all__ = ["MINUTE_MARGIN", "SECOND_MARGIN", "Pacer", "RealmPacer", "pacer_for", "reset_pacers"]
@@ -43,6 +49,7 @@ class Pacer:
         self._singles: deque[float] = deque()
         self._batches: deque[float] = deque()
         self._lock = threading.Lock()  # plain lock: pacers are shared across event loops
+        self._open = 0  # requests drawn and not yet answered
         self.waited = 0.0  # total seconds spent waiting, for diagnostics and tests
 
     def _expire(self, now: float) -> None:
@@ -53,10 +60,13 @@ class Pacer:
 
     def try_acquire(self, batch: bool = False) -> float:
         """Record a send and return 0 when it fits; else the seconds to wait before trying again."""
-        return self.draw(batch)[0]
+        return self.draw(batch, in_flight=False)[0]
 
-    def draw(self, batch: bool = False) -> tuple[float, tuple[bool, float] | None]:
-        """As try_acquire, with the recorded send (its lane and time) for `settle`."""
+    def draw(
+        self, batch: bool = False, *, in_flight: bool = True
+    ) -> tuple[float, tuple[bool, float] | None]:
+        """As try_acquire, the send counted in flight until `settle(ticket)`; its lane and time
+        as the ticket (None when it must wait)."""
         with self._lock:
             now = self._clock()
             self._expire(now)
@@ -69,8 +79,11 @@ class Pacer:
                 second=self._second,
                 minute=self._minute,
             )
+            if in_flight and delay <= 0 and self._open >= self.limits.concurrent_requests:
+                delay = CONCURRENCY_POLL
             if delay <= 0:
                 (self._batches if batch else self._singles).append(now)
+                self._open += int(in_flight)
                 return delay, (batch, now)
             return delay, None
 
@@ -81,6 +94,7 @@ class Pacer:
         batch, sent = ticket
         window = self._batches if batch else self._singles
         with self._lock:
+            self._open = max(0, self._open - 1)
             if sent in window:
                 window.remove(sent)
                 window.append(max(self._clock(), window[-1] if window else sent))
@@ -99,6 +113,7 @@ class Pacer:
         with self._lock:
             self._singles.clear()
             self._batches.clear()
+            self._open = 0
 
 
 _registry: dict[tuple[str, str], RealmPacer] = {}

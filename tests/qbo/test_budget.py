@@ -84,3 +84,39 @@ def test_processes_drawing_at_once_never_exceed_either_lane(tmp_path: Path) -> N
     assert sum(r["batch"] for r in results) == 40
     assert sum(r["single"] for r in results) == 460
     assert sum(1 for r in results if r["single"] > 0) >= 2, results  # they did race
+
+
+def test_requests_in_flight_are_capped_across_pacers_until_answered(tmp_path: Path) -> None:
+    path = tmp_path / "budget.db"
+    limits = Limits(concurrent_requests=3, requests_per_second=1000)
+    a = SharedPacer("123", limits, path)
+    b = SharedPacer("123", limits, path)
+    tickets = [a.draw()[1], b.draw()[1], a.draw(batch=True)[1]]
+    assert None not in tickets
+    delay, none = b.draw()
+    assert delay > 0 and none is None  # three in flight in the realm: a fourth waits
+    a.settle(tickets[1])  # b's first request answered (settled by any pacer of the realm)
+    assert b.draw()[0] == 0
+
+
+def test_a_dead_process_does_not_hold_its_slots(tmp_path: Path) -> None:
+    path = tmp_path / "budget.db"
+    clock = [1000.0]
+    limits = Limits(concurrent_requests=2, requests_per_second=1000)
+    dead = SharedPacer("123", limits, path, clock=lambda: clock[0])
+    dead.draw(), dead.draw()  # never answered: its process was killed
+    alive = SharedPacer("123", limits, path, clock=lambda: clock[0])
+    assert alive.draw()[0] > 0
+    clock[0] += 131  # past the request timeout: they are counted out
+    assert alive.draw()[0] == 0
+
+
+def test_the_in_memory_pacer_caps_requests_in_flight() -> None:
+    from qbsync.qbo.pacing import Pacer
+
+    pacer = Pacer(Limits(concurrent_requests=2, requests_per_second=1000))
+    first, second = pacer.draw()[1], pacer.draw()[1]
+    assert pacer.draw()[0] > 0
+    pacer.settle(first)
+    assert pacer.draw()[0] == 0
+    assert second is not None
