@@ -108,13 +108,16 @@ def qbsync_export(sim: h.Sim, home: Path, n: int, list_every: float) -> dict[str
     with Workspace() as ws, Lister(key, list_every) as lister:
         key, settings = ws.company(key)
         with company_lock(key, "bench"):
+            cpu0 = time.process_time()
             t0 = time.perf_counter()
             result = asyncio.run(cycle(ws, key, settings, trigger="bench", progress=progress))
             seconds = time.perf_counter() - t0
+            cpu = time.process_time() - cpu0
     counts = sim.control.counts(sim.realm_id)
     return {
         "n": n,
         "seconds": seconds,
+        "cpu": cpu,
         "exported": result.stats["exported"],
         "result": result.result,
         "per_min": result.stats["exported"] / seconds * 60,
@@ -260,7 +263,8 @@ def main() -> None:
             f"qbsync: {q['exported']}/{q['n']} invoices in {q['seconds']:.1f} s = "
             f"{q['per_min']:.0f}/min over the run ({q['result']}); {q['calls']} API calls "
             f"{q['endpoints']}; 429s: {q['throttled']}; `qbo items` beside it: "
-            f"{q['lister_runs']} runs, {q['lister_failed']} failed"
+            f"{q['lister_runs']} runs, {q['lister_failed']} failed; qbsync's CPU "
+            f"{q['cpu']:.1f} s ({q['cpu'] / q['seconds']:.0%} of the wall time)"
         )
         if q["sustained_per_min"]:
             print(

@@ -67,6 +67,27 @@ async def acquire_from(pacer: RealmPacer, batch: bool) -> Any:
         await asyncio.sleep(delay)
 
 
+class LatencyFloor:
+    """The quickest answer seen so far per lane, in this process. A request reached QuickBooks
+    at some moment before its answer: at the latest, its send time plus how much longer than
+    the quickest answer it took. A lane's first answers count from the answer itself (a
+    process's first requests, slow to open their connections, are the ones that can reach the
+    server later than their send time says)."""
+
+    WARM_UP = 10  # answers of a lane counted from the answer itself: a second's worth
+
+    def __init__(self) -> None:
+        self._floor: dict[bool, float] = {}
+        self._seen: dict[bool, int] = {}
+
+    def delay(self, batch: bool, latency: float) -> float:
+        """Seconds after its send from which an answered request counts."""
+        floor = min(self._floor.get(batch, latency), latency)
+        self._floor[batch] = floor
+        self._seen[batch] = seen = self._seen.get(batch, 0) + 1
+        return latency if seen <= self.WARM_UP else latency - floor
+
+
 class SharedPacer:
     """A realm's pacer whose windows are in `path`, shared with every process that opens it.
 
@@ -91,6 +112,7 @@ class SharedPacer:
         self._lock = threading.Lock()  # one connection, shared by the process's event loops
         self._conn: sqlite3.Connection | None = None
         self._open = 0  # the realm's requests in flight at the last draw
+        self._floors = LatencyFloor()
         self.waited = 0.0
 
     def _db(self) -> sqlite3.Connection:
@@ -163,17 +185,22 @@ class SharedPacer:
             return delay, ticket
 
     def settle(self, ticket: Any) -> None:
-        """The request of `ticket` was answered: it counts from now on, since it reached
-        QuickBooks at some moment before its answer (a request slow to leave, or to arrive,
-        cannot then crowd the server's window)."""
+        """The request of `ticket` was answered (see LatencyFloor: it counts from when it may
+        have reached QuickBooks, so that one slow to leave cannot crowd the server's window)."""
         if ticket is None:
             return
         with self._lock:
             conn = self._db()
             with conn:
                 now = self._clock()
+                row = conn.execute("SELECT sent, batch FROM sends WHERE rowid = ?", (ticket,))
+                found = row.fetchone()
+                if found is None:
+                    return
+                sent, batch = found
+                at = sent + self._floors.delay(bool(batch), now - sent)
                 conn.execute(
-                    "UPDATE sends SET at = max(at, ?), open = 0 WHERE rowid = ?", (now, ticket)
+                    "UPDATE sends SET at = max(at, ?), open = 0 WHERE rowid = ?", (at, ticket)
                 )
 
     def batch_room(self) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from qbsync.qbo.budget import (
     CONCURRENCY_POLL,
+    LatencyFloor,
     RealmPacer,
     SharedPacer,
     acquire_from,
@@ -50,6 +51,7 @@ class Pacer:
         self._batches: deque[float] = deque()
         self._lock = threading.Lock()  # plain lock: pacers are shared across event loops
         self._open = 0  # requests drawn and not yet answered
+        self._floors = LatencyFloor()
         self.waited = 0.0  # total seconds spent waiting, for diagnostics and tests
 
     def _expire(self, now: float) -> None:
@@ -88,7 +90,8 @@ class Pacer:
             return delay, None
 
     def settle(self, ticket: tuple[bool, float] | None) -> None:
-        """The request was answered: it counts from now on (see SharedPacer.settle)."""
+        """The request was answered: it counts from when it may have reached QuickBooks
+        (LatencyFloor)."""
         if ticket is None:
             return
         batch, sent = ticket
@@ -97,7 +100,10 @@ class Pacer:
             self._open = max(0, self._open - 1)
             if sent in window:
                 window.remove(sent)
-                window.append(max(self._clock(), window[-1] if window else sent))
+                at = sent + self._floors.delay(batch, self._clock() - sent)
+                # Kept in order: the windows are read as sorted lists.
+                index = next((i for i, t in enumerate(window) if t > at), len(window))
+                window.insert(index, at)
 
     def batch_room(self) -> int:
         """Batch requests the minute window still allows now."""
