@@ -96,3 +96,22 @@ def test_a_request_counts_from_its_answer_in_case_it_arrived_late() -> None:
     clock.now += 0.9  # 1.2 s after the sends, 0.9 s after the answers
     # They may have reached QuickBooks 0.3 s after they were sent: still within its second.
     assert abs(pacer.try_acquire() - 0.25) < 1e-6
+
+
+def test_once_warmed_up_an_answer_counts_from_its_send_plus_its_extra_delay() -> None:
+    clock = FakeClock()
+    pacer = Pacer(Limits(requests_per_second=1000), clock=clock)
+    for _ in range(10):  # a second's worth of answers, each 0.25 s after its send
+        ticket = pacer.draw()[1]
+        clock.now += 0.25
+        pacer.settle(ticket)
+    quick, slow = pacer.draw()[1], pacer.draw()[1]
+    clock.now += 0.25
+    pacer.settle(quick)
+    clock.now += 0.30
+    pacer.settle(slow)
+    sent = clock.now - 0.55
+    # The quick one counts from its send (no slot lost to the latency every request has); the
+    # slow one 0.3 s later, the longest it may have taken to reach QuickBooks.
+    assert any(abs(t - sent) < 1e-9 for t in pacer._singles)
+    assert any(abs(t - (sent + 0.30)) < 1e-9 for t in pacer._singles)
