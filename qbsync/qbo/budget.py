@@ -12,6 +12,7 @@ processes never both take the last slot of a window; the lane rules are qbsync.q
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 import time
@@ -28,7 +29,8 @@ STALE = 130.0  # a request unanswered this long is counted out (its process died
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS sends (realm TEXT NOT NULL, at REAL NOT NULL, "
-    "batch INTEGER NOT NULL, sent REAL NOT NULL, open INTEGER NOT NULL DEFAULT 1)",
+    "batch INTEGER NOT NULL, sent REAL NOT NULL, open INTEGER NOT NULL DEFAULT 1, "
+    "pid INTEGER NOT NULL DEFAULT 0)",
     "CREATE INDEX IF NOT EXISTS sends_realm_at ON sends (realm, at)",
 )
 
@@ -65,6 +67,16 @@ async def acquire_from(pacer: RealmPacer, batch: bool) -> Any:
             return ticket
         pacer.waited += delay
         await asyncio.sleep(delay)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class LatencyFloor:
@@ -176,13 +188,34 @@ class SharedPacer:
                     minute=self._minute,
                 )
                 if in_flight and delay <= 0 and self._open >= self.limits.concurrent_requests:
+                    self._open -= self._close_dead(conn)
+                if in_flight and delay <= 0 and self._open >= self.limits.concurrent_requests:
                     delay = CONCURRENCY_POLL  # answers free the slots: look again shortly
                 if delay <= 0:
                     ticket = conn.execute(
-                        "INSERT INTO sends (realm, at, batch, sent, open) VALUES (?, ?, ?, ?, ?)",
-                        (self.realm_id, now, int(batch), now, int(in_flight)),
+                        "INSERT INTO sends (realm, at, batch, sent, open, pid) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (self.realm_id, now, int(batch), now, int(in_flight), os.getpid()),
                     ).lastrowid
             return delay, ticket
+
+    def _close_dead(self, conn: sqlite3.Connection) -> int:
+        """Requests in flight of processes that died (killed mid-request) are no longer in
+        flight; returns how many were closed."""
+        pids = [
+            pid
+            for (pid,) in conn.execute(
+                "SELECT DISTINCT pid FROM sends WHERE realm = ? AND open = 1", (self.realm_id,)
+            )
+        ]
+        closed = 0
+        for pid in pids:
+            if pid and pid != os.getpid() and not _alive(pid):
+                closed += conn.execute(
+                    "UPDATE sends SET open = 0 WHERE realm = ? AND pid = ? AND open = 1",
+                    (self.realm_id, pid),
+                ).rowcount
+        return closed
 
     def settle(self, ticket: Any) -> None:
         """The request of `ticket` was answered (see LatencyFloor: it counts from when it may

@@ -120,3 +120,18 @@ def test_the_in_memory_pacer_caps_requests_in_flight() -> None:
     pacer.settle(first)
     assert pacer.draw()[0] == 0
     assert second is not None
+
+
+@pytest.mark.slow
+def test_a_killed_process_does_not_hold_its_slots(tmp_path: Path) -> None:
+    path = tmp_path / "budget.db"
+    limits = Limits(concurrent_requests=2, requests_per_second=1000)
+    draw = (
+        "import sys; from pathlib import Path; from qbsync.qbo.budget import SharedPacer; "
+        "from qbsync.qbo.limits import Limits; "
+        "p = SharedPacer('123', Limits(concurrent_requests=2, requests_per_second=1000), "
+        "Path(sys.argv[1])); assert p.draw()[0] == 0 and p.draw()[0] == 0"
+    )
+    subprocess.run([sys.executable, "-c", draw, str(path)], check=True, timeout=60)
+    # Its two requests were never answered (the process is gone): the slots are free at once.
+    assert SharedPacer("123", limits, path).draw()[0] == 0
