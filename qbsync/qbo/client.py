@@ -29,7 +29,7 @@ from qbsync.qbo.errors import (
     parse_fault,
 )
 from qbsync.qbo.limits import Limits
-from qbsync.qbo.pacing import Pacer, pacer_for
+from qbsync.qbo.pacing import RealmPacer, pacer_for
 from qbsync.qbo.retry import RetryPolicy
 from qbsync.qbo.token_source import TokenSource
 
@@ -78,7 +78,7 @@ class QboClient:
         limits: Limits,
         timeout: float = 120,
         http: httpx.AsyncClient | None = None,
-        pacer: Pacer | None = None,
+        pacer: RealmPacer | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -139,19 +139,22 @@ class QboClient:
             if text_body is not None:
                 headers["Content-Type"] = "application/text"
                 content = text_body.encode()
-            await self.pacer.acquire(batch)
+            ticket = await self.pacer.acquire(batch)
             self.calls += 1
             started = time.monotonic()
             try:
-                response = await self.http.request(
-                    method,
-                    url,
-                    params=query,
-                    json=json_body,
-                    content=content,
-                    headers=headers,
-                    timeout=self.timeout,
-                )
+                try:
+                    response = await self.http.request(
+                        method,
+                        url,
+                        params=query,
+                        json=json_body,
+                        content=content,
+                        headers=headers,
+                        timeout=self.timeout,
+                    )
+                finally:
+                    self.pacer.settle(ticket)  # answered, failed or cancelled: no longer in flight
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, _NOT_SENT)
                 _log.warning("%s failed: %s (attempt %d)", label, type(exc).__name__, attempt + 1)

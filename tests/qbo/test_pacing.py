@@ -70,3 +70,48 @@ def test_acquire_waits_instead_of_exceeding() -> None:
 
     asyncio.run(burst())
     assert pacer.waited > 0.3  # seven sends at three per 0.2 s window wait about two windows
+
+
+def test_singles_leave_the_batch_lane_its_share_while_batches_are_in_use() -> None:
+    clock = FakeClock()
+    pacer = Pacer(Limits(), clock=clock)
+    assert pacer.try_acquire(batch=True) == 0
+    singles = run_schedule(pacer, clock, 460, batch=False)
+    # 460 singles in the minute (500 - 40), the 461st waits for the first to leave the window.
+    assert singles[-1] - singles[0] < 60
+    assert pacer.try_acquire() >= 60.5 - (singles[-1] - singles[0]) - 0.01
+    # Meanwhile the batch lane still has its 39 other batches of the minute.
+    assert pacer.batch_room() == 39
+    clock.now += 1.2
+    assert pacer.try_acquire(batch=True) == 0
+
+
+def test_a_request_counts_from_its_answer_in_case_it_arrived_late() -> None:
+    clock = FakeClock()
+    pacer = Pacer(Limits(), clock=clock)
+    tickets = [pacer.draw()[1] for _ in range(10)]
+    clock.now += 0.3  # slow to leave (a new connection, a busy machine): answered 0.3 s later
+    for ticket in tickets:
+        pacer.settle(ticket)
+    clock.now += 0.9  # 1.2 s after the sends, 0.9 s after the answers
+    # They may have reached QuickBooks 0.3 s after they were sent: still within its second.
+    assert abs(pacer.try_acquire() - 0.25) < 1e-6
+
+
+def test_once_warmed_up_an_answer_counts_from_its_send_plus_its_extra_delay() -> None:
+    clock = FakeClock()
+    pacer = Pacer(Limits(requests_per_second=1000), clock=clock)
+    for _ in range(10):  # a second's worth of answers, each 0.25 s after its send
+        ticket = pacer.draw()[1]
+        clock.now += 0.25
+        pacer.settle(ticket)
+    quick, slow = pacer.draw()[1], pacer.draw()[1]
+    clock.now += 0.25
+    pacer.settle(quick)
+    clock.now += 0.30
+    pacer.settle(slow)
+    sent = clock.now - 0.55
+    # The quick one counts from its send (no slot lost to the latency every request has); the
+    # slow one 0.3 s later, the longest it may have taken to reach QuickBooks.
+    assert any(abs(t - sent) < 1e-9 for t in pacer._singles)
+    assert any(abs(t - (sent + 0.30)) < 1e-9 for t in pacer._singles)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from qbsync.ledger import lookup
 from qbsync.outbox import Op, OpKind
-from qbsync.qbo.batch import BatchItem
+from qbsync.qbo.batch import BatchItem, BatchResult
 from qbsync.qbo.errors import QboError, UnknownOutcome
 from qbsync.store.tx import transaction
 from qbsync.sync import links, payloads
@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 LOOKUP_DATES = 50  # dates per marker lookup query
 
 
-async def export_batch(out: Outbound, chunk: list[Op]) -> int:
-    """Export up to one batch; returns how many ops of `chunk` were handled."""
+async def export_batch(out: Outbound, chunk: list[Op], *, single: bool = False) -> int:
+    """Export up to one batch; returns how many ops of `chunk` were handled. `single`: one op
+    sent as a plain create under its own requestid (the single-request lane), not a batch."""
     ctx = out.ctx
     db = ctx.db
     facts = await ctx.facts()
@@ -116,11 +117,15 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
         :36
     ]
     try:
-        results = await ctx.client.batch(items, request_id=batch_rid)
+        if single and len(ready) == 1:
+            results = await create_one(ctx, ready[0])
+        else:
+            results = await ctx.client.batch(items, request_id=batch_rid)
     except FATAL:
         raise
     except UnknownOutcome as err:
-        out.batch_size = max(1, out.batch_size // 2)  # smaller after timeouts
+        if not single:
+            out.batch_size = max(1, out.batch_size // 2)  # smaller after timeouts
         for op, _, _ in ready:
             fail(ctx, op, err.message, code=err.qbo_code, tid=err.intuit_tid, uncertain=True)
         return len(chunk)
@@ -151,6 +156,14 @@ async def export_batch(out: Outbound, chunk: list[Op]) -> int:
                 ctx.stats.exported += 1
     await after_refusal(ctx, refusals)
     return len(chunk)
+
+
+async def create_one(ctx: CycleContext, item: tuple[Op, str, dict[str, Any]]) -> list[BatchResult]:
+    """One document created by a plain POST under its op's requestid, answered as a batch item
+    would be (a refusal is raised, as a refused batch request is)."""
+    op, entity, body = item
+    doc = await ctx.client.create(entity, body, request_id=op.request_id)
+    return [BatchResult(str(op.id), entity, doc, None)]
 
 
 def settle_by_number(ctx: CycleContext, op: Op, verdict: numbers.Verdict) -> None:
