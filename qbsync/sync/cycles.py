@@ -76,49 +76,50 @@ def request_cancel_of_process(db: Database, pid: int) -> None:
     )
 
 
-def interrupt(db: Database, pid: int) -> list[int]:
-    """The cycles this process runs, stopped by Ctrl-C: each is recorded as `interrupted`, and
-    the ops it claimed go back to pending (still uncertain, so the next
-    cycle first looks for what their requests may have created). Returns the cycles' ids."""
+def _stop_running(
+    db: Database,
+    pid: int,
+    company: str | None,
+    result: str,
+    error: str,
+    summary: str,
+    released: str,
+) -> list[int]:
+    """End the cycles this process runs (of `company`, or all) with `result` and `error`; the
+    ops each claimed go back to pending, still uncertain, so that the next cycle first looks
+    for what their requests may have created. Returns the cycles' ids."""
+    where = "result = 'running' AND pid = ?"
+    params: list[Any] = [pid]
+    if company is not None:
+        where += " AND company = ?"
+        params.append(company)
     with transaction(db):
         ids = [
             int(r[0])
-            for r in db.execute(
-                "SELECT id FROM sync_cycles WHERE result = 'running' AND pid = ?", [pid]
-            ).fetchall()
+            for r in db.execute(f"SELECT id FROM sync_cycles WHERE {where}", params).fetchall()
         ]
         for cycle_id in ids:
             for op_id in outbox.claimed(db, cycle_id):
-                outbox.release(db, op_id, utc_now(), "interrupted (Ctrl-C)")
+                outbox.release(db, op_id, utc_now(), released)
             db.execute(
-                "UPDATE sync_cycles SET result = 'interrupted', finished_at = ?, "
-                "error = 'interrupted (Ctrl-C)', summary = COALESCE(summary, ?) WHERE id = ?",
-                [utc_now_iso(), f"cycle {cycle_id} interrupted (Ctrl-C)", cycle_id],
+                "UPDATE sync_cycles SET result = ?, finished_at = ?, error = ?, "
+                "summary = COALESCE(summary, ?) WHERE id = ?",
+                [result, utc_now_iso(), error, f"cycle {cycle_id} {summary}", cycle_id],
             )
     return ids
+
+
+def interrupt(db: Database, pid: int) -> list[int]:
+    """The cycles this process runs, stopped by Ctrl-C: each is recorded as `interrupted`."""
+    stopped = "interrupted (Ctrl-C)"
+    return _stop_running(db, pid, None, "interrupted", stopped, stopped, stopped)
 
 
 def crashed(db: Database, company: str, pid: int, error: str) -> list[int]:
-    """The company's cycles this process runs, stopped by an unexpected error: each is recorded
-    as failed with the error, and the ops it claimed go back to pending (their outcome unknown,
-    so the next cycle first looks for what their requests may have created)."""
-    with transaction(db):
-        ids = [
-            int(r[0])
-            for r in db.execute(
-                "SELECT id FROM sync_cycles WHERE result = 'running' AND company = ? AND pid = ?",
-                [company, pid],
-            ).fetchall()
-        ]
-        for cycle_id in ids:
-            for op_id in outbox.claimed(db, cycle_id):
-                outbox.release(db, op_id, utc_now(), f"cycle failed: {error}")
-            db.execute(
-                "UPDATE sync_cycles SET result = 'failed', finished_at = ?, error = ?, "
-                "summary = COALESCE(summary, ?) WHERE id = ?",
-                [utc_now_iso(), error, f"cycle {cycle_id} failed: {error}", cycle_id],
-            )
-    return ids
+    """The company's cycles this process runs, stopped by an unexpected error: each is
+    recorded as failed with the error."""
+    failed = f"failed: {error}"
+    return _stop_running(db, pid, company, "failed", error, failed, f"cycle {failed}")
 
 
 def cancel_requested(db: Database, cycle_id: int) -> bool:

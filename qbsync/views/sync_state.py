@@ -91,9 +91,3 @@ def _all_invoices(db: Database, company: str) -> int:
     """The company's invoices, counted on an index (no sync state derived for each)."""
     sql = "SELECT COUNT(*) FROM ledger_invoices WHERE company = ?"
     return int(db.execute(sql, [company]).fetchone()[0])
-
-
-def paid_amount(db: Database, company: str, invoice_id: str) -> Any:
-    """Payments and applied credit, to the cent (the ledger's own reckoning)."""
-    paid, credited = settled(db, company, invoice_id)
-    return cents(paid + credited)
