@@ -33,13 +33,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.errors import InputError, NotFoundError
 from qbsync.ledger import csvmarks, lookup, queries
 from qbsync.mappings.store import list_mappings
 from qbsync.money import dec, number_text
 from qbsync.outbox import reset_for_retry
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.sync import links
 from qbsync.sync.exceptions import Kind, close_exceptions

@@ -13,11 +13,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlite_utils import Database
-
 from qbsync import outbox
 from qbsync.companies.records import get_row
 from qbsync.config import CompanySettings, Config
+from qbsync.store.database import Database
 from qbsync.sync import cycles, links
 from qbsync.sync import exceptions as exc_mod
 from qbsync.timeutil import parse_iso, utc_now

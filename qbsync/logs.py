@@ -13,7 +13,7 @@ import logging.handlers
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from qbsync import paths
 from qbsync.redact import RedactingFilter
@@ -40,12 +40,19 @@ class SharedFileHandler(logging.FileHandler):
     """A log file that many processes append to and rotate safely."""
 
     def __init__(self, path: Path, max_bytes: int = MAX_BYTES, backups: int = BACKUPS) -> None:
-        from filelock import FileLock  # here: commands that only read pay nothing for it
-
         super().__init__(path, mode="a", encoding="utf-8")
         self.max_bytes = max_bytes
         self.backups = backups
-        self.lock_file = FileLock(str(path) + ".lock", mode=0o600)
+        self._lock_file: Any = None
+
+    @property
+    def lock_file(self) -> Any:
+        # Made at the first line written: a command that logs nothing never loads filelock.
+        if self._lock_file is None:
+            from filelock import FileLock
+
+            self._lock_file = FileLock(self.baseFilename + ".lock", mode=0o600)
+        return self._lock_file
 
     def _reopen_if_moved(self) -> TextIO:
         """The open stream of the file now at the path (another process may have rotated)."""

@@ -20,8 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlite_utils import Database
-
+from qbsync.store.database import Database
 from qbsync.timeutil import utc_now_iso
 
 

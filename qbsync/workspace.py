@@ -6,12 +6,11 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from qbsync import config as config_mod
 from qbsync.config import CompanySettings, Config
 from qbsync.logs import setup_logging
 from qbsync.store import open_store
+from qbsync.store.database import Database
 
 if TYPE_CHECKING:
     from qbsync.secrets import SecretStore

@@ -97,6 +97,14 @@ def test_status_imports_neither_http_nor_the_simulator(sample_ledger: SampleLedg
     assert not imported & HEAVY, imported & HEAVY
 
 
+@pytest.mark.slow
+def test_a_migrated_store_opens_without_sqlite_utils(sample_ledger: SampleLedger) -> None:
+    # sqlite-utils (with click, pluggy and dateutil) is loaded only to apply schema steps; the
+    # lock library only while a cycle holds the lock.
+    watch = {"sqlite_utils", "click", "pluggy", "dateutil", "filelock"}
+    assert _imported("status", "--company", sample_ledger.company, watch=watch) == set()
+
+
 # Counts the looks at every installed package's metadata (plugin discovery) during a command.
 SCANS = """
 import contextlib, importlib.metadata as md, io, sys

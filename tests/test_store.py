@@ -5,24 +5,24 @@ import sqlite3
 import stat
 
 import pytest
-from sqlite_utils import Database
 
 from qbsync import paths
 from qbsync.store import open_store
-from qbsync.store.db import configure, pending_migrations
-from qbsync.store.schema import MIGRATIONS
+from qbsync.store.database import Database
+from qbsync.store.db import applied_migrations, apply_migrations, configure, pending_migrations
+from qbsync.store.schema import STEPS
 from qbsync.store.tx import transaction
 
 
 def test_every_migration_step_applies_alone_on_an_in_memory_database() -> None:
-    names = [m.name for m in MIGRATIONS._migrations]
+    names = [name for name, _ in STEPS]
     assert names == sorted(names), "steps must be appended in order"
     db = configure(Database(memory=True))
     for step_index in range(len(names)):
-        MIGRATIONS.apply(
+        apply_migrations(
             db, stop_before=names[step_index + 1] if step_index + 1 < len(names) else None
         )
-        applied = [m.name for m in MIGRATIONS.applied(db)]
+        applied = applied_migrations(db)
         assert applied == names[: step_index + 1]
     assert pending_migrations(db) == []
 
@@ -31,18 +31,18 @@ def test_a_failing_step_rolls_back_and_stays_pending() -> None:
     db = open_store(memory=True)
     before = set(db.table_names())
 
-    @MIGRATIONS(name="9999_broken")
     def broken(db: Database) -> None:
         db.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("boom")
 
+    STEPS.append(("9999_broken", broken))
     try:
         with pytest.raises(RuntimeError):
-            MIGRATIONS.apply(db)
+            apply_migrations(db)
         assert set(db.table_names()) == before
         assert "9999_broken" in pending_migrations(db)
     finally:
-        MIGRATIONS._migrations.pop()
+        STEPS.pop()
 
 
 def test_store_is_wal_private_and_migrated_on_open() -> None:
@@ -64,8 +64,8 @@ def test_reopening_applies_nothing_twice() -> None:
     open_store().close()
     db = open_store()
     try:
-        names = [m.name for m in MIGRATIONS.applied(db)]
-        assert len(names) == len(set(names)) == len(MIGRATIONS._migrations)
+        names = applied_migrations(db)
+        assert len(names) == len(set(names)) == len(STEPS)
     finally:
         db.close()
 
@@ -129,14 +129,14 @@ def test_a_lone_write_commits_without_leaving_a_transaction_open() -> None:
 
 def test_cycles_stored_as_cancelled_by_ctrl_c_become_interrupted() -> None:
     db = configure(Database(memory=True))
-    MIGRATIONS.apply(db, stop_before="0046_cycles_interrupted")
+    apply_migrations(db, stop_before="0046_cycles_interrupted")
     rows = [("cancelled", "interrupted"), ("cancelled", None), ("succeeded", None)]
     for result, error in rows:
         db.execute(
             "INSERT INTO sync_cycles (company, started_at, result, error) VALUES ('acme', 't', ?, ?)",
             [result, error],
         )
-    MIGRATIONS.apply(db)
+    apply_migrations(db)
     got = db.execute("SELECT result, error FROM sync_cycles ORDER BY id").fetchall()
     assert got == [("interrupted", "interrupted"), ("cancelled", None), ("succeeded", None)]
     index = db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'sync_cycles'").fetchall()

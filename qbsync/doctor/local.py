@@ -39,8 +39,7 @@ def check_store(ws: Workspace, company: str | None) -> list[Check]:
 
 
 def check_migrations(ws: Workspace, company: str | None) -> list[Check]:
-    from qbsync.store.db import pending_migrations
-    from qbsync.store.schema import MIGRATIONS
+    from qbsync.store.db import applied_migrations, pending_migrations
 
     db = ws.store
     pending = pending_migrations(db)
@@ -53,8 +52,8 @@ def check_migrations(ws: Workspace, company: str | None) -> list[Check]:
                 "run any command that opens the store (e.g. qbsync status) to apply them",
             )
         ]
-    applied = MIGRATIONS.applied(db)
-    latest = applied[-1].name if applied else "none"
+    applied = applied_migrations(db)
+    latest = applied[-1] if applied else "none"
     return [Check("migrations", "ok", f"{len(applied)} steps applied, latest {latest}")]
 
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.errors import NotFoundError
 from qbsync.ledger.models import InvoiceStatus
+from qbsync.store.database import Database
 
 
 def _one(db: Database, sql: str, params: list[Any]) -> dict[str, Any] | None:

@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.ledger.models import ADDRESS_FIELDS, AddressIn, ClientIn
 from qbsync.ledger.readers import RawRecord
 from qbsync.ledger.validate import Problems
+from qbsync.store.database import Database
 from qbsync.timeutil import utc_now_iso
 
 COLUMNS = (

@@ -13,11 +13,10 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync import money as m
 from qbsync.ledger.models import DiscountLineIn, InvoiceIn, LineIn
 from qbsync.ledger.queries import invoice_discounts, invoice_lines
+from qbsync.store.database import Database
 
 
 def opt_text(value: Any) -> str | None:

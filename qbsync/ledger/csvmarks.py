@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
+from qbsync.store.database import Database
 from qbsync.timeutil import utc_now_iso
 
 

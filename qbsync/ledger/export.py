@@ -18,11 +18,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync import money as m
 from qbsync.ledger import handover
 from qbsync.ledger.balances import balance_of, settled, status_of
+from qbsync.store.database import Database
 
 PAYMENT_COLUMNS = (
     "id",

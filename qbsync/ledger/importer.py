@@ -7,11 +7,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.ledger.plan import build_plan
 from qbsync.ledger.readers import expand, read_files
 from qbsync.ledger.store import apply_plan
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
+from qbsync.store.database import Database
 
 ID_CHUNK = 500  # ids per `IN (...)`, well under SQLite's limit on bound parameters
 

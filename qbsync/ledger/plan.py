@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync import money as m
 from qbsync.ledger import tax
 from qbsync.ledger.balances import settled
@@ -49,6 +47,7 @@ from qbsync.ledger.rules import (
 from qbsync.ledger.tax import Rates
 from qbsync.ledger.validate import Problems, parse_records
 from qbsync.outbox import OpKind, SubjectType
+from qbsync.store.database import Database
 
 
 @dataclass

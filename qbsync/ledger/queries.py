@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlite_utils import Database
+from qbsync.store.database import Database
 
 # The ledger's lists, by record kind.
 LIST_TABLES = {

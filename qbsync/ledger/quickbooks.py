@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.ledger import reversals
 from qbsync.ledger.reversals import Reversed
 from qbsync.money import cents, dec
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlite_utils import Database
-
 from qbsync.money import allocate, cents, dec
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
 

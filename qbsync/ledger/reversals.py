@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync import money as m
 from qbsync import outbox
 from qbsync.ledger.store import void_invoice
 from qbsync.outbox import SubjectType
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
 

@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlite_utils import Database
 
 from qbsync.errors import InputError, NotFoundError
 from qbsync.ledger.balances import amount_due as amount_due
@@ -35,6 +34,7 @@ from qbsync.ledger.rules import (
     void_refusal,
 )
 from qbsync.outbox import OpKind, SubjectType, enqueue
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlite_utils import Database
-
 from qbsync.errors import InputError
 from qbsync.mappings.kinds import check_local_id, check_qbo_id, kind, looks_like_id
 from qbsync.mappings.resolve import ListSource, ResolveError, Resolver
 from qbsync.mappings.store import Diff, Mapping, apply_diff, diff_entries
 from qbsync.mappings.yamlio import MappingsFile, resolve
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
 

@@ -8,8 +8,7 @@ whose end moved further (rotated, or reconnected) is a new one and is warned abo
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
 

@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.ledger import lookup
 from qbsync.ledger.queries import records_by_id
 from qbsync.ledger.store import invoice_balance, invoice_status
 from qbsync.mappings.store import lookup as mapping_lookup
 from qbsync.money import cents
+from qbsync.store.database import Database
 from qbsync.sync import links, qbo_payments
 
 ZERO = Decimal("0.00")

@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlite_utils import Database
+from qbsync.store.database import Database
 
 _savepoints = itertools.count(1)
 

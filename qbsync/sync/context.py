@@ -10,10 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.companies.records import read_facts, write_facts
 from qbsync.config import CompanySettings, SyncSettings
+from qbsync.store.database import Database
 from qbsync.sync import cycles
 from qbsync.sync.exceptions import Kind, Raised, open_exception
 from qbsync.sync.payloads import CompanyFacts

@@ -13,8 +13,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.companies.records import get_row
 from qbsync.config import CompanySettings
 from qbsync.errors import QbsyncError, ReconnectRequired
@@ -22,6 +20,7 @@ from qbsync.logs import get_logger
 from qbsync.qbo.errors import QboError
 from qbsync.redact import redact
 from qbsync.store import open_store
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.sync import context, cycles
 from qbsync.sync.context import CycleContext, Progress, Stats

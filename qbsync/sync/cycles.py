@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync import outbox
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now, utc_now_iso
 

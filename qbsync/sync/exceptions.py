@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlite_utils import Database
-
+from qbsync.store.database import Database
 from qbsync.timeutil import utc_now_iso
 
 

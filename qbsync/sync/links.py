@@ -7,9 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.money import cents, dec, number_text
+from qbsync.store.database import Database
 from qbsync.timeutil import utc_now_iso
 
 

@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from qbsync import paths
 from qbsync.errors import LockHeld
 from qbsync.timeutil import utc_now_iso
@@ -34,6 +32,8 @@ def holder(company: str) -> dict[str, Any] | None:
             info: dict[str, Any] = json.load(fh)
     except (OSError, ValueError):
         return None
+    from filelock import FileLock, Timeout  # here: `status` without a cycle running needs none
+
     probe = FileLock(lock_path, timeout=0, mode=0o600)
     try:
         probe.acquire()
@@ -47,6 +47,8 @@ def holder(company: str) -> dict[str, Any] | None:
 
 @contextmanager
 def company_lock(company: str, purpose: str) -> Iterator[None]:
+    from filelock import FileLock, Timeout
+
     lock_path, holder_path = _paths(company)
     lock = FileLock(lock_path, timeout=0, mode=0o600)
     try:

@@ -26,11 +26,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from qbsync.ledger import queries
 from qbsync.mappings.store import lookup as mapping_lookup
 from qbsync.money import cents, dec, to_json_number
+from qbsync.store.database import Database
 from qbsync.sync.exceptions import Kind
 
 if TYPE_CHECKING:

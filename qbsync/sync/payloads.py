@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.config import CompanySettings
 from qbsync.ledger import clients as ledger_clients
 from qbsync.ledger import lookup
 from qbsync.mappings.store import lookup as mapping_lookup
 from qbsync.money import cents, dec, to_json_number
+from qbsync.store.database import Database
 from qbsync.sync.exceptions import Kind
 from qbsync.sync.payload_tax import discount_line, inclusive_amounts, is_us, tax_and_currency
 

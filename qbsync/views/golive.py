@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.outbox import EXPORT_KINDS
+from qbsync.store.database import Database
 
 
 def held_exports(db: Database, company: str, go_live: dt.date) -> int:

@@ -10,12 +10,11 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync import outbox
 from qbsync.errors import NotFoundError
 from qbsync.ledger import csvmarks, export, handover, queries
 from qbsync.money import cents
+from qbsync.store.database import Database
 from qbsync.sync import links
 from qbsync.views import sync_state
 

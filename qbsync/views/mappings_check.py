@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.ledger.queries import names
 from qbsync.mappings.store import list_mappings, lookup
+from qbsync.store.database import Database
 
 _PENDING = """
     SELECT i.id FROM ledger_invoices i

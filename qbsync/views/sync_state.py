@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.ledger.balances import balance_of
 from qbsync.ledger.store import settled
 from qbsync.money import cents, dec
+from qbsync.store.database import Database
 
 SYNC_STATE_SQL = """
 CASE

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
+from qbsync.store.database import Database
 
 
 def unlinked_documents(db: Database, company: str) -> list[dict[str, Any]]:

@@ -6,12 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.errors import InputError
 from qbsync.ledger import lookup
 from qbsync.qbo.errors import DuplicateNameError
 from qbsync.qbo.lists import fetch_list
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.wizard import decisions
 from qbsync.wizard.matching import Client, Customer, Proposal, match_customers

@@ -3,9 +3,8 @@ the mappings' store in the shape the sync engine reads (kind 'customers')."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
 from qbsync.mappings.store import Change, Diff, apply_diff, list_mappings
+from qbsync.store.database import Database
 from qbsync.timeutil import utc_now_iso
 
 _UPSERT = (

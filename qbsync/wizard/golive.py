@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync import config as config_mod
 from qbsync.money import cents
+from qbsync.store.database import Database
 from qbsync.sync import links
 from qbsync.views.golive import queued_exports
 from qbsync.workspace import Workspace

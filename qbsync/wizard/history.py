@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.ledger.quickbooks import DocumentTotals, document_totals
 from qbsync.money import cents
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.sync import links, qbo_payments
 from qbsync.sync.context import CycleContext

@@ -37,9 +37,9 @@ def test_doctor_on_a_healthy_company(healthy: ConnectedCompany) -> None:
     ):
         assert found[name]["status"] == "ok", found[name]
     assert "integrity ok" in found["store"]["detail"]
-    from qbsync.store.schema import MIGRATIONS
+    from qbsync.store.schema import STEPS
 
-    latest = MIGRATIONS._migrations[-1].name
+    latest = STEPS[-1][0]
     assert f"latest {latest}" in found["migrations"]["detail"]
     assert "invoices waiting for export are fully mapped" in found["mappings"]["detail"]
     # The simulator's demo company keeps QuickBooks' defaults: credits applied automatically,

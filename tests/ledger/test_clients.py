@@ -9,10 +9,9 @@ import io
 import json
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from qbsync.ledger.clients import get
 from qbsync.store import open_store
+from qbsync.store.database import Database
 from tests.fixtures.ledger import ensure_company
 from tests.ledger.util import fingerprint
 from tests.support import run, run_json
@@ -142,17 +141,15 @@ def test_bad_clients_name_file_line_field_and_write_nothing(
 
 
 def test_an_existing_store_migrates_its_clients() -> None:
-    from sqlite_utils import Database as Db
+    from qbsync.store.db import apply_migrations, configure
 
-    from qbsync.store.schema import MIGRATIONS
-
-    db = Db(memory=True)
-    MIGRATIONS.apply(db, stop_before="0027_ledger_client_details")
+    db = configure(Database(memory=True))
+    apply_migrations(db, stop_before="0027_ledger_client_details")
     db.execute(
         "INSERT INTO ledger_clients (company, id, name, email, currency, created_at, updated_at) "
         "VALUES ('acme', 'C-OLD', 'Old Client', 'a@old.example', 'USD', 'x', 'x')"
     )
-    MIGRATIONS.apply(db)
+    apply_migrations(db)
     old = get(db, "acme", "C-OLD")
     assert old is not None
     assert (old["email"], old["tax_exempt"], old["bill_address"], old["parent_id"]) == (

@@ -5,8 +5,7 @@ import io
 import json
 from pathlib import Path
 
-from sqlite_utils import Database
-
+from qbsync.store.database import Database
 from qbsync.sync import links
 from tests.fixtures.ledger import SampleLedger
 from tests.support import run, run_json

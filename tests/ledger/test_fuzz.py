@@ -15,9 +15,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlite_utils import Database
 
 from qbsync.ledger.readers import CSV_COLUMNS
+from qbsync.store.database import Database
 from tests.fixtures.ledger import SampleLedger
 from tests.ledger.util import fingerprint
 from tests.support import run_json

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlite_utils import Database
-
 from qbsync.ledger import handover
-from qbsync.store.db import configure
-from qbsync.store.schema import MIGRATIONS
+from qbsync.store.database import Database
+from qbsync.store.db import apply_migrations, configure
 
 STEP = "0026_ledger_handover_and_marks"
 NOW = "2026-11-01T09:00:00+00:00"
@@ -47,7 +45,7 @@ def _rows(db: Database) -> list[tuple[str, str, str, str | None]]:
 
 def test_payments_recorded_before_the_step_count_as_handed_over() -> None:
     db = configure(Database(memory=True))
-    MIGRATIONS.apply(db, stop_before=STEP)
+    apply_migrations(db, stop_before=STEP)
     _ledger(db)
     _pay(db, "qbo-41", "INV-1", "120.50", "41")
     db.execute(
@@ -56,7 +54,7 @@ def test_payments_recorded_before_the_step_count_as_handed_over() -> None:
         "'local', ?, ?)",
         [NOW, NOW],
     )
-    MIGRATIONS.apply(db)
+    apply_migrations(db)
     assert _rows(db) == [("qbo-41", "payment", "120.50", None)]  # local payments are not
 
     # Deleted in QuickBooks before any export after the upgrade: billing may hold it, so it is
@@ -69,7 +67,7 @@ def test_payments_recorded_before_the_step_count_as_handed_over() -> None:
 
 def test_rows_of_a_payment_add_up_to_what_quickbooks_holds() -> None:
     db = configure(Database(memory=True))
-    MIGRATIONS.apply(db)
+    apply_migrations(db)
     _ledger(db)
     _pay(db, "qbo-7-1", "INV-1", "300.00", "7")
     reasons = {"7": "reduced"}
@@ -108,7 +106,7 @@ def test_rows_of_a_payment_add_up_to_what_quickbooks_holds() -> None:
 
 def test_a_foreign_currency_payment_is_handed_over_and_reversed_in_both_currencies() -> None:
     db = configure(Database(memory=True))
-    MIGRATIONS.apply(db)
+    apply_migrations(db)
     _ledger(db)
     _pay(db, "qbo-9-1", "INV-2", "103.98", "9")
     db.execute("UPDATE ledger_payments SET home_amount = '116.81' WHERE id = 'qbo-9-1'")

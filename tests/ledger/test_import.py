@@ -6,10 +6,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlite_utils import Database
 
 from qbsync.ledger.store import get_invoice, invoice_balance, invoice_status
 from qbsync.store import open_store
+from qbsync.store.database import Database
 from tests.fixtures.ledger import SAMPLE_LEDGER, SampleLedger, ensure_company
 from tests.ledger.util import dump, fingerprint
 from tests.support import run, run_json

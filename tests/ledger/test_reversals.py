@@ -9,12 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlite_utils import Database
 
 from qbsync.errors import InputError
 from qbsync.ledger import quickbooks
 from qbsync.ledger.reversals import Reversed, less, on_document, void_unapplying
 from qbsync.ledger.store import invoice_balance, invoice_status, void_invoice
+from qbsync.store.database import Database
 from tests.support import run_json
 
 LISTS = {

@@ -4,7 +4,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlite_utils import Database
 
 from qbsync import outbox
 from qbsync.errors import InputError, NotFoundError
@@ -17,6 +16,7 @@ from qbsync.ledger.store import (
     record_local_payment,
     void_invoice,
 )
+from qbsync.store.database import Database
 from tests.fixtures.ledger import SampleLedger
 from tests.ledger.util import fingerprint
 from tests.support import run_json

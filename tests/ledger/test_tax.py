@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlite_utils import Database
 
 from qbsync.errors import InputError
 from qbsync.ledger import quickbooks
@@ -22,7 +21,8 @@ from qbsync.ledger.store import (
     record_local_payment,
 )
 from qbsync.store import open_store
-from qbsync.store.schema import MIGRATIONS
+from qbsync.store.database import Database
+from qbsync.store.db import apply_migrations
 from tests.fixtures.ledger import ensure_company
 from tests.ledger.util import fingerprint
 from tests.support import run_json
@@ -338,10 +338,15 @@ def test_paying_the_total_partly_in_full_and_over(tmp_path: Path) -> None:
     assert (rows["INV-B"]["status"], rows["INV-B"]["balance"]) == ("overpaid", "-0.09")
 
 
+def _insert(db: Database, table: str, row: dict[str, Any]) -> None:
+    marks = ", ".join("?" for _ in row)
+    db.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks})", list(row.values()))
+
+
 def test_a_store_from_before_tax_migrates(tmp_path: Path) -> None:
     ensure_company("acme")
     db = open_store(migrate=False)
-    MIGRATIONS.apply(db, stop_before="0024_ledger_tax")
+    apply_migrations(db, stop_before="0024_ledger_tax")
     assert "ledger_invoice_taxes" not in db.table_names()
     now = "2026-10-01T00:00:00+00:00"
     # An invoice as the ledger stored it before tax, with the hash of its content then.
@@ -373,8 +378,10 @@ def test_a_store_from_before_tax_migrates(tmp_path: Path) -> None:
         ("ledger_services", {"id": "S-1", "name": "Managed services"}),
         ("ledger_tax_regions", {"id": "TR-NYC", "name": "New York City"}),
     ):
-        db.table(table).insert({"company": "acme", **row, "created_at": now, "updated_at": now})
-    db.table("ledger_invoices").insert(
+        _insert(db, table, {"company": "acme", **row, "created_at": now, "updated_at": now})
+    _insert(
+        db,
+        "ledger_invoices",
         {
             "company": "acme",
             "id": "INV-OLD",
@@ -387,9 +394,11 @@ def test_a_store_from_before_tax_migrates(tmp_path: Path) -> None:
             "content_hash": digest,
             "created_at": now,
             "updated_at": now,
-        }
+        },
     )
-    db.table("ledger_invoice_lines").insert(
+    _insert(
+        db,
+        "ledger_invoice_lines",
         {
             "company": "acme",
             "invoice_id": "INV-OLD",
@@ -399,7 +408,7 @@ def test_a_store_from_before_tax_migrates(tmp_path: Path) -> None:
             "unit_price": "125.50",
             "amount": "251.00",
             "tax_region_id": "TR-NYC",
-        }
+        },
     )
     db.conn.commit()
     db.close()

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlite_utils import Database
+from qbsync.store.database import Database
 
 VOLATILE = {"created_at", "updated_at", "finalized_at", "voided_at", "request_id"}
 

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from sqlite_utils import Database
-
 from qbsync.doctor.mappings import check_mappings
+from qbsync.store.database import Database
 from qbsync.workspace import Workspace
 from tests.fixtures.ledger import SAMPLE_MAPPINGS, SampleLedger
 from tests.mappings.lists import CountingSource

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from qbsync.mappings.live import open_source
 from qbsync.mappings.store import list_mappings
+from qbsync.store.database import Database
 from qbsync.workspace import Workspace
 from tests.fixtures.ledger import SAMPLE_LEDGER, SAMPLE_MAPPINGS, SampleLedger
 from tests.fixtures.qbo import ConnectedCompany

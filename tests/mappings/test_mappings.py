@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlite_utils import Database
 
 from qbsync.errors import ReconnectRequired
 from qbsync.mappings import live
@@ -13,6 +12,7 @@ from qbsync.mappings.ops import import_mappings
 from qbsync.mappings.resolve import ListSource, Resolver, static_source
 from qbsync.mappings.store import list_mappings, lookup
 from qbsync.mappings.yamlio import parse
+from qbsync.store.database import Database
 from tests.fixtures.ledger import SAMPLE_MAPPINGS, ensure_company
 from tests.ledger.util import fingerprint
 from tests.mappings.lists import DEMO_LISTS, CountingSource

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from qbsync.mappings.store import lookup
+from qbsync.store.database import Database
 from tests.fixtures.ledger import ensure_company
 from tests.ledger.test_readme import _yaml_block
 from tests.mappings.lists import CountingSource

@@ -14,8 +14,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlite_utils import Database
-
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 
 CLIENTS = 500

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlite_utils import Database
-
+from qbsync.store.database import Database
 from qbsync.wizard.golive import preview
 from tests.fixtures.ledger import SampleLedger
 

@@ -1,9 +1,9 @@
-"""The store's schema, as ordered sqlite-utils migration steps.
+"""The store's schema, as ordered migration steps (applied by sqlite-utils' Migrations).
 
-Each area module lists its steps in STEPS; this package registers them in the order below, which
-is the order they are applied in (each step in its own transaction, when the store opens). A
-step's name is its function's name without the leading `m` (`m0040_outbox` is `0040_outbox`),
-as recorded in stores that applied it. Never edit a step that has shipped; append a new one.
+Each area module lists its steps in STEPS; STEPS here holds them in the order below, which is the
+order they are applied in (each step in its own transaction, when the store opens). A step's name
+is its function's name without the leading `m` (`m0040_outbox` is `0040_outbox`), as recorded in
+stores that applied it. Never edit a step that has shipped; append a new one.
 
 Ranges: 0001-0009 core, 0020-0039 ledger and mappings, 0040-0069 sync, 0070-0079 wizard,
 0080-0089 health, 0090-0099 performance. Money columns hold integer cents or decimal text,
@@ -12,14 +12,17 @@ never REAL.
 
 from __future__ import annotations
 
-from sqlite_utils import Migrations
+from collections.abc import Callable
 
+from qbsync.store.database import Database
 from qbsync.store.schema import core, health, ledger, perf, sync, wizard
 
-MIGRATIONS = Migrations("qbsync")
+Step = Callable[[Database], None]
 
-for _area in (core, ledger, sync, wizard, health, perf):
-    for _step in _area.STEPS:
-        MIGRATIONS(name=_step.__name__.removeprefix("m"))(_step)
+STEPS: list[tuple[str, Step]] = [
+    (step.__name__.removeprefix("m"), step)
+    for area in (core, ledger, sync, wizard, health, perf)
+    for step in area.STEPS
+]
 
-__all__ = ["MIGRATIONS"]
+__all__ = ["STEPS", "Step"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from qbsync.store.database import Database
 
 
 def m0001_companies(db: Database) -> None:

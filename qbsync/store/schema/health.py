@@ -3,7 +3,7 @@ on large ledgers, and the alerts already sent about a token's expiry."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from qbsync.store.database import Database
 
 
 def m0080_health_indexes(db: Database) -> None:

@@ -6,7 +6,7 @@ unique per company. Money and quantities are exact decimal text (never REAL).
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from qbsync.store.database import Database
 
 
 def m0020_ledger_catalog(db: Database) -> None:

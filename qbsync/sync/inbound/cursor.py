@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlite_utils import Database
-
+from qbsync.store.database import Database
 from qbsync.timeutil import parse_iso, utc_now, utc_now_iso
 
 
