@@ -14,16 +14,17 @@ import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import keyring
-import keyring.backend
-import keyring.errors
 from filelock import FileLock
 
 from qbsync import paths
 from qbsync.errors import SecretsUnavailable
 from qbsync.redact import register_secret
+
+if TYPE_CHECKING:
+    import keyring.backend
 
 SERVICE = "qbsync"
 T = TypeVar("T")
@@ -53,12 +54,23 @@ def _usable(backend: keyring.backend.KeyringBackend) -> bool:
         return False
 
 
+def _keyring() -> ModuleType:
+    """The keyring package, loaded by the keyring store alone (a `secrets: file` host, and a
+    command that reads no secret, never pays its 15-20 ms)."""
+    import keyring
+    import keyring.backend
+    import keyring.errors
+
+    return keyring
+
+
 class KeyringStore:
     """The OS keyring through the keyring API, each call bounded by a timeout (D-Bus can hang)."""
 
     def __init__(self, timeout: float = 10.0):
         self.timeout = timeout
-        self._backend = keyring.get_keyring()
+        self._keyring: Any = _keyring()
+        self._backend = self._keyring.get_keyring()
         self.backend_name = (
             f"keyring ({type(self._backend).__module__}.{type(self._backend).__name__})"
         )
@@ -82,9 +94,10 @@ class KeyringStore:
                 f"the keyring did not answer within {self.timeout:g} s", NO_BACKEND_HINT
             )
         error = box.get("error")
-        if isinstance(error, keyring.errors.NoKeyringError | keyring.errors.InitError):
+        errors = self._keyring.errors
+        if isinstance(error, errors.NoKeyringError | errors.InitError):
             raise SecretsUnavailable("no usable keyring backend for secrets", NO_BACKEND_HINT)
-        if isinstance(error, keyring.errors.KeyringError):
+        if isinstance(error, errors.KeyringError):
             raise SecretsUnavailable(
                 f"the keyring refused: {type(error).__name__}", NO_BACKEND_HINT
             )
@@ -93,18 +106,18 @@ class KeyringStore:
         return box.get("value")  # type: ignore[return-value]
 
     def get(self, name: str) -> str | None:
-        value = self._call(lambda: keyring.get_password(SERVICE, name))
+        value = self._call(lambda: self._keyring.get_password(SERVICE, name))
         register_secret(value)
         return value
 
     def set(self, name: str, value: str) -> None:
         register_secret(value)
-        self._call(lambda: keyring.set_password(SERVICE, name, value))
+        self._call(lambda: self._keyring.set_password(SERVICE, name, value))
 
     def delete(self, name: str) -> None:
         def remove() -> None:
-            with contextlib.suppress(keyring.errors.PasswordDeleteError):  # already gone
-                keyring.delete_password(SERVICE, name)
+            with contextlib.suppress(self._keyring.errors.PasswordDeleteError):  # already gone
+                self._keyring.delete_password(SERVICE, name)
 
         self._call(remove)
 

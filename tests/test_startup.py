@@ -165,3 +165,16 @@ def test_root_completion_lists_commands_from_the_table() -> None:
     ctx = root.make_context("qbsync", [], resilient_parsing=True)
     names = [item.value for item in root.shell_complete(ctx, "s")]
     assert names == ["status", "sync", "sim"]
+
+
+@pytest.mark.slow
+def test_httpx_and_the_secrets_module_load_nothing_they_do_not_use() -> None:
+    # httpx's own command line (click, pygments) is never used; keyring only by the keyring
+    # store, which a `secrets: file` host never opens.
+    code = (
+        "import sys, qbsync, httpx, qbsync.secrets\n"
+        "httpx.AsyncClient()\n"
+        "print(sorted(m for m in ('click', 'pygments', 'keyring') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"

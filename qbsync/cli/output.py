@@ -83,11 +83,14 @@ class _Console(Console):
 
 def console(stderr: bool = False, plain: bool = False) -> Console:
     # Built per call: tests swap stdout, and NO_COLOR / terminal detection must be re-read.
+    # emoji=False: a name or memo that says `:warning:` is printed as written.
     if plain:
-        out = _Console(stderr=stderr, color_system=None, highlight=False)
+        out = _Console(stderr=stderr, color_system=None, highlight=False, emoji=False)
         out.plain = True
         return out
-    return _Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+    return _Console(
+        stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False, emoji=False
+    )
 
 
 def safe(value: Any) -> str:

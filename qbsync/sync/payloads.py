@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from qbsync.config import CompanySettings
-from qbsync.ledger import clients as ledger_clients
 from qbsync.ledger import lookup
 from qbsync.mappings.store import lookup as mapping_lookup
 from qbsync.money import cents, dec, to_json_number
@@ -149,6 +148,8 @@ def document(
             )
         body["CurrencyRef"] = {"value": currency}
     if settings.send_bill_address:
+        from qbsync.ledger import clients as ledger_clients  # loads the import models
+
         client = ledger_clients.get(db, company, inv["client_id"])
         if client and client.get("email"):
             body["BillEmail"] = {"Address": client["email"]}

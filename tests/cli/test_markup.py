@@ -119,3 +119,12 @@ def test_the_wizard_shows_names_and_numbers_verbatim() -> None:
     shown = buffer.getvalue()
     for text in (*NAMES, "search: [old account]", "[/]INV-1", "[bold]1001", "1620.00"):
         assert text in shown, (text, shown)
+
+
+def test_emoji_codes_in_user_data_stay_text(capsys: pytest.CaptureFixture[str]) -> None:
+    # A memo or file name that says `:warning:` is printed as written, inside markup too.
+    from qbsync.cli.output import console, safe
+
+    for plain in (False, True):
+        console(plain=plain).print(f"[bold]memo[/]: {safe('late fee :warning: :smile:')}")
+        assert capsys.readouterr().out.strip() == "memo: late fee :warning: :smile:"
