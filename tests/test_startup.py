@@ -28,7 +28,8 @@ try:
         main()
 except SystemExit:
     pass
-print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in WATCH or m in WATCH)))
+loaded = [m for m, mod in sys.modules.items() if mod is not None]  # None: an import refused
+print(",".join(sorted(m for m in loaded if m.split(".")[0] in WATCH or m in WATCH)))
 """
 HEAVY = {"httpx", "keyring", "qbsync.sim", "sqlite_utils.cli", "ruamel", "starlette", "uvicorn"}
 NOTHING_BUT_QBSYNC = {"typer", "click", "rich", "pydantic", "yaml", "sqlite_utils", *HEAVY}
