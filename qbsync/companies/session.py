@@ -38,7 +38,7 @@ def open_client(
     row = records.require_connected(ws.store, key)
     limits = qbo_limits(ws.config)
     return QboClient(
-        base_url=oauth.endpoints(settings.environment, settings.sim_url).api_base,
+        base_url=oauth.api_base(settings.environment, settings.sim_url),
         realm_id=row["realm_id"],
         tokens=CompanyTokens(ws, key),
         limits=limits,

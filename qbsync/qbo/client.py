@@ -88,7 +88,12 @@ class QboClient:
         self.pacer = pacer or pacer_for(realm_id, limits)
         self.retry = retry or DEFAULT_RETRY
         self._own_http = http is None
-        self.http = http or httpx.AsyncClient(timeout=timeout, verify=_ssl_context())
+        # Every request goes to base_url, and redirects are not followed: over plain HTTP (the
+        # local simulator) there is no certificate to check, and no CA bundle to load.
+        verify: ssl.SSLContext | bool = (
+            _ssl_context() if self.base_url.startswith("https://") else False
+        )
+        self.http = http or httpx.AsyncClient(timeout=timeout, verify=verify)
         self.timeout = timeout
         self.last_server_time: dt.datetime | None = None
         self.calls = 0

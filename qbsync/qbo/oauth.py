@@ -45,12 +45,20 @@ class Endpoints:
 _sim_cache: dict[str, Endpoints] = {}
 
 
+def api_base(environment: str, sim_url: str | None = None) -> str:
+    """Where the accounting API answers: Intuit's, or the simulator at its own address (no
+    discovery call: a sync cycle that only needs the API makes none)."""
+    if environment != "sim":
+        return API_BASE[environment]
+    return (sim_url or "").rstrip("/")
+
+
 def endpoints(environment: str, sim_url: str | None = None) -> Endpoints:
     """Intuit's fixed endpoints (production, sandbox), or the simulator's (sim, at `sim_url`),
     read from its discovery document."""
+    base = api_base(environment, sim_url)
     if environment != "sim":
-        return Endpoints(AUTHORIZE_URL, TOKEN_URL, REVOKE_URL, API_BASE[environment])
-    base = (sim_url or "").rstrip("/")
+        return Endpoints(AUTHORIZE_URL, TOKEN_URL, REVOKE_URL, base)
     cached = _sim_cache.get(base)
     if cached is not None:
         return cached
