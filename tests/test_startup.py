@@ -99,6 +99,18 @@ def test_status_imports_neither_http_nor_the_simulator(sample_ledger: SampleLedg
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "argv",
+    [["sync", "history", "--json"], ["sync", "history", "-q"], ["sync", "status", "--json"]],
+)
+def test_json_and_quiet_load_no_renderer(sample_ledger: SampleLedger, argv: list[str]) -> None:
+    # rich is for people: cron's `sync run --quiet` and a script's --json never load it.
+    imported = _imported(*argv, "--company", sample_ledger.company, watch={"rich", "typer"})
+    assert imported & {"typer"}  # it did run the command line
+    assert not imported & {"rich"}, imported
+
+
+@pytest.mark.slow
 def test_a_migrated_store_opens_without_sqlite_utils(sample_ledger: SampleLedger) -> None:
     # sqlite-utils (with click, pluggy and dateutil) is loaded only to apply schema steps; the
     # lock library only while a cycle holds the lock.

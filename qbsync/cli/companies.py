@@ -8,7 +8,8 @@ import typer
 
 from qbsync.cli.command import command, group
 from qbsync.cli.confirm import YesOption, confirm
-from qbsync.cli.output import Console, Page, rows_table
+from qbsync.cli.output import Page
+from qbsync.cli.render import Console, rows_table
 from qbsync.companies import records
 from qbsync.companies.credentials import has_client_secret
 from qbsync.workspace import Workspace

@@ -9,7 +9,7 @@ import typer
 from qbsync import config as config_mod
 from qbsync import paths
 from qbsync.cli.command import command, group
-from qbsync.cli.output import Console
+from qbsync.cli.render import Console
 from qbsync.workspace import Workspace
 
 app = group("Show and change settings in config.yaml.")

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import command
-from qbsync.cli.output import MODE, Console, console, progress_bars, safe, show_progress
+from qbsync.cli.output import MODE, show_progress
+from qbsync.cli.render import Console, console, progress_bars, safe
 from qbsync.cli.status import panel
 from qbsync.demo.story import Progress, Step, run_story
 

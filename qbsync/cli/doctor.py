@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command
-from qbsync.cli.output import Console, Outcome
+from qbsync.cli.output import Outcome
+from qbsync.cli.render import Console
 from qbsync.doctor.runner import run_checks
 from qbsync.errors import ExitCode
 from qbsync.workspace import Workspace

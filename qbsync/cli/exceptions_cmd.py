@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
-from qbsync.cli.output import Console, Page, cells, key_value_table, styled
+from qbsync.cli.output import Page
+from qbsync.cli.render import Console, cells, key_value_table, styled
 from qbsync.errors import NotFoundError, UsageError
 from qbsync.sync import exceptions as exc_mod
 from qbsync.sync.actions import resolve as resolve_exception

@@ -12,7 +12,8 @@ import typer
 
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.confirm import YesOption, confirm
-from qbsync.cli.output import MODE, Console, Page, cells, key_value_table, rows_table, styled
+from qbsync.cli.output import MODE, Page
+from qbsync.cli.render import Console, cells, key_value_table, rows_table, styled
 from qbsync.errors import NotFoundError, UsageError
 from qbsync.sync import context, links
 from qbsync.sync.context import CycleContext

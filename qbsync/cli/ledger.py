@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
-from qbsync.cli.output import MODE, Console, rows_table
+from qbsync.cli.output import MODE
+from qbsync.cli.render import Console, rows_table
 from qbsync.workspace import Workspace
 
 app = group("Import the billing system's ledger; export what came back from QuickBooks.")

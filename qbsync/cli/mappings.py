@@ -9,7 +9,8 @@ import typer
 
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.confirm import YesOption, confirm
-from qbsync.cli.output import MODE, Console, Outcome, Page, rows_table
+from qbsync.cli.output import MODE, Outcome, Page
+from qbsync.cli.render import Console, rows_table
 from qbsync.errors import ExitCode, NotFoundError, UsageError
 from qbsync.workspace import Workspace
 

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
-from qbsync.cli.output import Console, Outcome, Page, can_prompt, rows_table
+from qbsync.cli.output import Outcome, Page, can_prompt
+from qbsync.cli.render import Console, rows_table
 from qbsync.config import NotifyTarget
 from qbsync.errors import ExitCode, NotFoundError, UsageError
 from qbsync.redact import MASK, redact

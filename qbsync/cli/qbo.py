@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
-from qbsync.cli.output import Console, Page, rows_table
+from qbsync.cli.output import Page
+from qbsync.cli.render import Console, rows_table
 from qbsync.companies.session import open_client, run
 from qbsync.qbo.lists import LIST_KINDS, fetch_list
 from qbsync.workspace import Workspace

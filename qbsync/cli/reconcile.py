@@ -9,7 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 from qbsync.cli.command import CompanyOption, command
-from qbsync.cli.output import MODE, Console, Outcome
+from qbsync.cli.output import MODE, Outcome
+from qbsync.cli.render import Console
 from qbsync.errors import ExitCode
 from qbsync.workspace import Workspace
 

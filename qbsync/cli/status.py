@@ -12,7 +12,8 @@ from rich.panel import Panel
 from rich.text import Text
 
 from qbsync.cli.command import CompanyOption, command
-from qbsync.cli.output import MODE, Console, Outcome, console
+from qbsync.cli.output import MODE, Outcome
+from qbsync.cli.render import Console, console
 from qbsync.config import format_duration
 from qbsync.errors import ExitCode, UsageError
 from qbsync.health import workspace_health

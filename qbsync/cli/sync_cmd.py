@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import os
 from contextlib import ExitStack
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
-from qbsync.cli.output import (
-    Console,
-    Outcome,
-    Page,
-    cells,
-    key_value_table,
-    progress_bars,
-    show_progress,
-    styled,
-)
+from qbsync.cli.output import Outcome, Page, show_progress
 from qbsync.errors import ExitCode, LockHeld, NotFoundError, UsageError
 from qbsync.sync import cycles
 from qbsync.workspace import Workspace
+
+if TYPE_CHECKING:  # rendering loads rich: cron's `sync run --quiet` never does
+    from rich.console import Console
 
 # The cycle and the actions load the QuickBooks client (httpx): imported by the commands that
 # talk to QuickBooks, so that `sync status` and `sync history` start fast.
@@ -104,6 +98,8 @@ class _Bars:
         self.progress = None
         self.tasks: dict[str, Any] = {}
         if show_progress():
+            from qbsync.cli.render import progress_bars
+
             self.progress = stack.enter_context(progress_bars())
 
     def __call__(self, stage: str, done: int, total: int) -> None:
@@ -182,6 +178,8 @@ def worst_exit(codes: list[int]) -> int:
 
 
 def _render_cycle(out: Console, data: dict[str, Any]) -> None:
+    from qbsync.cli.render import key_value_table
+
     out.print(key_value_table(data, title=f"cycle {data['id']}"))
 
 
@@ -209,6 +207,8 @@ def _bar(value: int, peak: int, width: int = 20) -> str:
 
 
 def _render_history(out: Console, data: list[dict[str, Any]]) -> None:
+    from qbsync.cli.render import cells, styled
+
     if not data:
         out.print("no cycles yet")
         return

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, command
-from qbsync.cli.output import Console
+from qbsync.cli.render import Console
 from qbsync.companies import records
 from qbsync.companies.session import run
 from qbsync.companies.tokens import CompanyTokens

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 import typer
 
 from qbsync.cli.command import CompanyOption, PolishedGroup, command, run_command
-from qbsync.cli.output import Console, can_prompt, console, plural, rows_table
+from qbsync.cli.output import can_prompt, plural
+from qbsync.cli.render import Console, console, rows_table
 from qbsync.errors import UsageError
 from qbsync.wizard import golive, service
 from qbsync.wizard.interactive import Quit, Wizard, render_go_live

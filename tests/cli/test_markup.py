@@ -123,7 +123,7 @@ def test_the_wizard_shows_names_and_numbers_verbatim() -> None:
 
 def test_emoji_codes_in_user_data_stay_text(capsys: pytest.CaptureFixture[str]) -> None:
     # A memo or file name that says `:warning:` is printed as written, inside markup too.
-    from qbsync.cli.output import console, safe
+    from qbsync.cli.render import console, safe
 
     for plain in (False, True):
         console(plain=plain).print(f"[bold]memo[/]: {safe('late fee :warning: :smile:')}")

@@ -14,7 +14,7 @@ import time
 import pytest
 from rich.console import Console
 
-from qbsync.cli import output
+from qbsync.cli import output, render
 from tests.fixtures.ledger import SampleLedger
 from tests.fixtures.qbo import ConnectedCompany
 from tests.support import run
@@ -22,7 +22,7 @@ from tests.sync.helpers import cli_env, map_demo, qbsync_cmd
 
 
 def test_bars_show_rate_elapsed_and_eta_and_stay_on_screen() -> None:
-    bars = output.progress_bars()
+    bars = render.progress_bars()
     assert bars.live.transient is False
     screen = io.StringIO()
     bars.live.console = Console(file=screen, force_terminal=True, width=120, color_system=None)
