@@ -9,7 +9,6 @@ under that lock, while the others notice and reopen the new file.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import sys
 from pathlib import Path
