@@ -309,3 +309,46 @@ def test_theirs_deleted_then_retry_creates_ours_at_once(
         {"1001": 1, "1002": 1, "1003": 1}
     )
     assert exceptions("duplicate_number") == []
+
+
+def test_lookup_queries_run_side_by_side(
+    connected_company: ConnectedCompany,
+    mapped: dict[tuple[str, str], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One number per query: the three invoices and the credit memo take four queries, which
+    # go out together (not one after another, which cost 26 s before the first create of
+    # 10,000 invoices), and decide the same as one query would.
+    from qbsync.qbo.client import QboClient
+    from qbsync.sync.outbound import numbers
+
+    monkeypatch.setattr(numbers, "LOOKUP_NUMBERS", 1)
+    flight = {"now": 0, "peak": 0}
+    real = QboClient.query_all
+
+    async def counted(self: QboClient, entity: str, where: str | None = None, **kw: Any) -> Any:
+        lookup = where is not None and "DocNumber IN" in where
+        if lookup:
+            flight["now"] += 1
+            flight["peak"] = max(flight["peak"], flight["now"])
+        try:
+            return await real(self, entity, where, **kw)
+        finally:
+            if lookup:
+                flight["now"] -= 1
+
+    monkeypatch.setattr(QboClient, "query_all", counted)
+    theirs = key_by_hand(
+        connected_company, mapped, "Invoice", "1001", "Acme Dental", subtotal("INV-1001")
+    )
+    connected_company.control.set_latency(per_request_ms=300)  # longer than the pacer's gap
+    try:
+        sync()
+    finally:
+        connected_company.control.set_latency(0)
+    assert flight["peak"] > 1, flight
+    row = link(connected_company.key, "invoice", "INV-1001")
+    assert row is not None and row["qbo_id"] == str(theirs["Id"])
+    assert numbers_held(connected_company.server, "Invoice") == Counter(
+        {"1001": 1, "1002": 1, "1003": 1}
+    )
