@@ -101,6 +101,34 @@ def enqueue(
     return int(cursor.lastrowid or 0)
 
 
+def enqueue_many(db: Database, company: str, ops: list[tuple[OpKind, SubjectType, str]]) -> None:
+    """enqueue() for many ops at once (an import's chunk): each is queued unless a pending op
+    of the same kind and subject is there already."""
+    now = utc_now_iso()
+    db.conn.executemany(
+        "INSERT INTO outbox (company, kind, subject_type, subject_id, state, request_id, "
+        "created_at, updated_at) SELECT ?, ?, ?, ?, 'pending', ?, ?, ? WHERE NOT EXISTS ("
+        "SELECT 1 FROM outbox WHERE company = ? AND kind = ? AND subject_type = ? "
+        "AND subject_id = ? AND state IN ('pending', 'in_progress', 'failed'))",
+        [
+            (
+                company,
+                k.value,
+                t.value,
+                sid,
+                uuid.uuid4().hex,
+                now,
+                now,
+                company,
+                k.value,
+                t.value,
+                sid,
+            )
+            for k, t, sid in ops
+        ],
+    )
+
+
 # --- the sync engine's transitions ---------------------------------------------------------
 
 

@@ -13,8 +13,6 @@ from typing import Any
 from qbsync import money as m
 from qbsync.ledger import tax
 from qbsync.ledger.balances import settled
-from qbsync.ledger.clients import COLUMNS as CLIENT_COLUMNS
-from qbsync.ledger.clients import check_references, client_row
 from qbsync.ledger.content import (
     content_hash,
     first_difference,
@@ -29,9 +27,8 @@ from qbsync.ledger.models import (
     LineIn,
     PaymentIn,
 )
-from qbsync.ledger.queries import records_by_id, reversed_ids
 from qbsync.ledger.readers import RawRecord
-from qbsync.ledger.rows import AsAttributes, Rows, invoice_rows, region_row, stored_rates
+from qbsync.ledger.rows import Rows, invoice_rows
 from qbsync.ledger.rules import (
     Document,
     NoPayment,
@@ -45,7 +42,7 @@ from qbsync.ledger.rules import (
     void_refusal,
 )
 from qbsync.ledger.tax import Rates
-from qbsync.ledger.validate import Problems, parse_records
+from qbsync.ledger.validate import Problems
 from qbsync.outbox import OpKind, SubjectType
 from qbsync.store.database import Database
 
@@ -73,22 +70,46 @@ class Plan:
     ops: list[tuple[OpKind, SubjectType, str]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        counts = {
-            kind: {"added": len(p.added), "updated": len(p.updated), "unchanged": p.unchanged}
-            | ({"reversed": p.reversed} if p.reversed else {})
-            for kind, p in self.kinds.items()
-        }
-        ops: dict[str, int] = {}
-        for kind, _, _ in self.ops:
-            ops[kind.value] = ops.get(kind.value, 0) + 1
-        return {"counts": counts, "ops": ops}
+        return Summary().add(self).as_dict()
 
     @property
     def changes(self) -> int:
         return sum(len(p.added) + len(p.updated) for p in self.kinds.values())
 
 
-def _simple_kind(
+@dataclass
+class Summary:
+    """What an import changes, added up over its chunks' plans."""
+
+    counts: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {
+            k: {"added": 0, "updated": 0, "unchanged": 0, "reversed": 0} for k in KINDS
+        }
+    )
+    ops: dict[str, int] = field(default_factory=dict)
+    changes: int = 0
+
+    def add(self, plan: Plan) -> Summary:
+        for kind, p in plan.kinds.items():
+            count = self.counts[kind]
+            count["added"] += len(p.added)
+            count["updated"] += len(p.updated)
+            count["unchanged"] += p.unchanged
+            count["reversed"] += p.reversed
+        for kind, _, _ in plan.ops:
+            self.ops[kind.value] = self.ops.get(kind.value, 0) + 1
+        self.changes += plan.changes
+        return self
+
+    def as_dict(self) -> dict[str, Any]:
+        counts = {
+            kind: {k: v for k, v in c.items() if k != "reversed" or v}
+            for kind, c in self.counts.items()
+        }
+        return {"counts": counts, "ops": self.ops}
+
+
+def simple_kind(
     plan: Plan,
     kind: str,
     parsed: list[tuple[RawRecord, Any]],
@@ -106,77 +127,7 @@ def _simple_kind(
             plan.kinds[kind].unchanged += 1
 
 
-def build_plan(db: Database, company: str, records: list[RawRecord]) -> Plan:
-    """Validate every record, its references and its transition; return what to write."""
-    problems = Problems()
-    parsed = parse_records(records, problems)
-    problems.raise_if_any()
-
-    plan = Plan(company)
-    clients = records_by_id(db, company, "clients")
-    services = records_by_id(db, company, "services")
-    regions = records_by_id(db, company, "tax_regions")
-    terms = records_by_id(db, company, "terms")
-    invoices = records_by_id(db, company, "invoices")
-    payments = records_by_id(db, company, "payments")
-    applications = records_by_id(db, company, "credit_applications")
-
-    client_rows = [(record, AsAttributes(client_row(c))) for record, c in parsed["clients"]]
-    _simple_kind(plan, "clients", client_rows, clients, CLIENT_COLUMNS)
-    _simple_kind(plan, "services", parsed["services"], services, ("id", "name"))
-    region_rows = [
-        (record, AsAttributes(region_row(region))) for record, region in parsed["tax_regions"]
-    ]
-    _simple_kind(plan, "tax_regions", region_rows, regions, ("id", "name", "rate", "components"))
-    _simple_kind(plan, "terms", parsed["terms"], terms, ("id", "name", "due_days"))
-
-    client_currency: dict[str, str | None] = {cid: row["currency"] for cid, row in clients.items()}
-    client_currency.update({c.id: c.currency for _, c in parsed["clients"]})
-    service_ids = set(services) | {s.id for _, s in parsed["services"]}
-    region_rates: dict[str, Rates | None] = {rid: stored_rates(row) for rid, row in regions.items()}
-    region_rates.update({r.id: r.rates() for _, r in parsed["tax_regions"]})
-    region_ids = set(region_rates)
-    terms_ids = set(terms) | {t.id for _, t in parsed["terms"]}
-    check_references(problems, parsed["clients"], clients, terms_ids, region_ids)
-
-    docs: dict[str, Document] = {
-        iid: Document(row["type"], row["status"], row["client_id"]) for iid, row in invoices.items()
-    }
-    for record, inv in parsed["invoices"]:
-        _plan_invoice(
-            db,
-            plan,
-            problems,
-            record,
-            inv,
-            invoices.get(inv.id),
-            client_currency,
-            service_ids,
-            region_ids,
-            terms_ids,
-            region_rates,
-        )
-        docs[inv.id] = Document(inv.type, inv.status, inv.client)
-
-    # A payment or credit application the ledger took off (QuickBooks voided what it came
-    # from, or its document was voided with --unapply) stays off: the file may still list it.
-    gone = {kind: reversed_ids(db, company, kind) for kind in ("payment", "credit_application")}
-    for record, pay in parsed["payments"]:
-        if pay.id not in payments and pay.id in gone["payment"]:
-            plan.kinds["payments"].reversed += 1
-            continue
-        _plan_payment(plan, problems, record, pay, payments.get(pay.id), docs)
-    for record, app in parsed["credit_applications"]:
-        if app.id not in applications and app.id in gone["credit_application"]:
-            plan.kinds["credit_applications"].reversed += 1
-            continue
-        _plan_application(plan, problems, record, app, applications.get(app.id), docs)
-
-    problems.raise_if_any()
-    return plan
-
-
-def _plan_invoice(
+def plan_invoice(
     db: Database,
     plan: Plan,
     problems: Problems,
@@ -324,7 +275,7 @@ def _plan_rows(plan: Plan, invoice_id: str, rows: tuple[Rows, Rows, Rows]) -> No
     plan.lines[invoice_id], plan.discounts[invoice_id], plan.taxes[invoice_id] = rows
 
 
-def _plan_payment(
+def plan_payment(
     plan: Plan,
     problems: Problems,
     record: RawRecord,
@@ -367,7 +318,7 @@ def _plan_payment(
     plan.ops.append((OpKind.PUSH_PAYMENT, SubjectType.PAYMENT, pay.id))
 
 
-def _plan_application(
+def plan_application(
     plan: Plan,
     problems: Problems,
     record: RawRecord,

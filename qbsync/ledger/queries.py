@@ -36,6 +36,23 @@ def records_by_id(db: Database, company: str, kind: str) -> dict[str, dict[str, 
     return {row[columns.index("id")]: dict(zip(columns, row, strict=True)) for row in cursor}
 
 
+def records_by_ids(
+    db: Database, company: str, kind: str, ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The stored records of a kind with these ids (an import's chunk), all columns, by id."""
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ", ".join("?" for _ in part)
+        cursor = db.execute(
+            f"SELECT * FROM {TABLES[kind]} WHERE company = ? AND id IN ({marks})", [company, *part]
+        )
+        columns = [d[0] for d in cursor.description]
+        at = columns.index("id")
+        found.update({row[at]: dict(zip(columns, row, strict=True)) for row in cursor})
+    return found
+
+
 def names(db: Database, company: str, kind: str) -> dict[str, str]:
     """Local id -> name, for one of the ledger's lists (clients, services, ...)."""
     table = LIST_TABLES[kind]

@@ -7,8 +7,6 @@ are parsed as int or Decimal.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,63 +17,10 @@ from typing import Any
 import yaml
 
 from qbsync.errors import InputError
-from qbsync.ledger.models import ADDRESS_FIELDS as ADDRESS_PARTS
 from qbsync.ledger.models import KINDS
 from qbsync.yamlfile import LocatedYaml, dotted
 
 SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".csv": "csv"}
-CSV_KINDS = (*KINDS, "invoice_lines")
-CSV_COLUMNS: dict[str, tuple[str, ...]] = {
-    "clients": (
-        "id",
-        "name",
-        "email",
-        "currency",
-        "cc_email",
-        "phone",
-        "terms",
-        "tax_region",
-        "tax_exempt",
-        "parent",
-        *(f"{kind}_{part}" for kind in ("bill", "ship") for part in ADDRESS_PARTS),
-    ),
-    "services": ("id", "name"),
-    "tax_regions": ("id", "name", "rate"),
-    "terms": ("id", "name", "due_days"),
-    "invoices": (
-        "id",
-        "number",
-        "client",
-        "date",
-        "due_date",
-        "terms",
-        "status",
-        "type",
-        "currency",
-        "memo",
-        "amounts",
-        "tax_total",
-        "exchange_rate",
-    ),
-    "invoice_lines": (
-        "invoice",
-        "service",
-        "description",
-        "quantity",
-        "unit_price",
-        "tax_region",
-        "service_date",
-        "tax_amount",
-        "kind",
-        "amount",
-        "percent",
-        "taxable",
-    ),
-    "payments": ("id", "invoice", "amount", "date", "method", "reference", "home_amount"),
-    "credit_applications": ("id", "credit_note", "invoice", "amount", "date"),
-}
-
-
 Loc = tuple[str | int, ...]
 
 
@@ -248,7 +193,7 @@ def load_json_text(text: str, source: str) -> LocatedYaml:
 # Files and directories ----------------------------------------------------------------------
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -289,73 +234,6 @@ def document_records(located: LocatedYaml, source: str) -> list[RawRecord]:
     return records
 
 
-def csv_kind(path: Path) -> str:
-    kind = path.stem.lower()
-    if kind not in CSV_KINDS:
-        names = ", ".join(f"{k}.csv" for k in CSV_KINDS)
-        raise InputError(f"{path}: cannot tell what this CSV holds (name it one of: {names})")
-    return kind
-
-
-def csv_records(text: str, source: str, kind: str) -> list[RawRecord]:
-    reader = csv.DictReader(io.StringIO(text, newline=""), restkey="\0extra", strict=True)
-    try:
-        header = reader.fieldnames
-        if not header:
-            raise InputError(f"{source}:1: empty file (expected a header row)")
-        columns = [c.strip() for c in header]
-        allowed = CSV_COLUMNS[kind]
-        unknown = [c for c in columns if c not in allowed]
-        if unknown:
-            raise InputError(
-                f"{source}:1: unknown column {unknown[0]!r} (columns: {', '.join(allowed)})"
-            )
-        if len(set(columns)) != len(columns):
-            raise InputError(f"{source}:1: a column is named twice")
-        reader.fieldnames = columns
-        records: list[RawRecord] = []
-        start = reader.line_num + 1
-        for row_no, row in enumerate(reader, start=1):
-            if "\0extra" in row:
-                raise InputError(f"{source}:{start} (row {row_no}): more cells than columns")
-            if not any((v or "").strip() for v in row.values()):
-                start = reader.line_num + 1
-                continue  # blank line
-            data = {k: v for k, v in row.items() if v is not None and v.strip() != ""}
-            records.append(RawRecord(kind, data, source, row=row_no, line=start))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise InputError(f"{source}:{reader.line_num}: not valid CSV: {exc}") from None
-    return records
-
-
-def attach_csv_lines(records: list[RawRecord], lines: list[RawRecord]) -> list[RawRecord]:
-    """Give CSV invoices their lines from invoice_lines.csv (keyed by the invoice id), in file
-    order. A line whose invoice is not in an invoices.csv of the same import is an error."""
-    invoices = {
-        str(r.data.get("id", "")).strip(): r
-        for r in records
-        if r.kind == "invoices" and r.row is not None
-    }
-    for line in lines:
-        invoice_id = str(line.data.get("invoice", "")).strip()
-        if not invoice_id:
-            raise InputError(f"{line.where(('invoice',))}: Field required")
-        owner = invoices.get(invoice_id)
-        if owner is None:
-            raise InputError(
-                f"{line.where(('invoice',))}: invoice {invoice_id!r} is not in an invoices.csv "
-                "of this import (lines in CSV belong to invoices in CSV)"
-            )
-        # The line's fields move to its invoice (one dict, not a copy); the line record keeps
-        # only where it came from, for messages.
-        fields, line.data = line.data, None
-        del fields["invoice"]
-        owner.children.setdefault("lines", []).append(line)
-        owner.data.setdefault("lines", []).append(fields)
-    return records
-
-
 def expand(paths: Iterable[Path]) -> list[Path]:
     """Files to import: each file given, and every .yaml/.yml/.json/.csv in a directory given."""
     files: list[Path] = []
@@ -374,28 +252,3 @@ def expand(paths: Iterable[Path]) -> list[Path]:
         else:
             raise InputError(f"{path}: no such file or directory")
     return files
-
-
-def read_files(paths: Iterable[Path]) -> list[RawRecord]:
-    """All records of all files, CSV invoice lines attached to their invoices."""
-    records: list[RawRecord] = []
-    csv_lines: list[RawRecord] = []
-    seen: set[Path] = set()
-    for path in expand(paths):
-        if path.resolve() in seen:
-            continue
-        seen.add(path.resolve())
-        fmt = SUFFIXES.get(path.suffix.lower())
-        source = str(path)
-        if fmt is None:
-            raise InputError(f"{path}: unknown format (use .yaml, .yml, .json or .csv)")
-        text = _read_text(path)
-        if fmt == "yaml":
-            records.extend(document_records(load_yaml_text(text, source), source))
-        elif fmt == "json":
-            records.extend(document_records(load_json_text(text, source), source))
-        else:
-            kind = csv_kind(path)
-            rows = csv_records(text, source, kind)
-            (csv_lines if kind == "invoice_lines" else records).extend(rows)
-    return attach_csv_lines(records, csv_lines)

@@ -33,7 +33,7 @@ from qbsync.ledger.rules import (
     void_op,
     void_refusal,
 )
-from qbsync.outbox import OpKind, SubjectType, enqueue
+from qbsync.outbox import OpKind, SubjectType, enqueue, enqueue_many
 from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
@@ -51,7 +51,8 @@ def _upsert(db: Database, table: str, company: str, row: dict[str, Any], now: st
 
 
 def apply_plan(db: Database, plan: Plan) -> None:
-    """Write a validated import plan and queue its ops, all in one transaction."""
+    """Write a validated import plan (or one chunk of it) and queue its ops, in one
+    transaction: rows of a kind go in one executemany each."""
     company = plan.company
     now = utc_now_iso()
     with transaction(db):
@@ -61,10 +62,10 @@ def apply_plan(db: Database, plan: Plan) -> None:
         invoices = plan.kinds["invoices"]
         columns = ", ".join(_INVOICE_COLUMNS)
         marks = ", ".join("?" for _ in _INVOICE_COLUMNS)
-        for row in invoices.added:
-            db.execute(
-                f"INSERT INTO ledger_invoices (company, {columns}, finalized_at, voided_at, "
-                f"created_at, updated_at) VALUES (?, {marks}, ?, ?, ?, ?)",
+        db.conn.executemany(
+            f"INSERT INTO ledger_invoices (company, {columns}, finalized_at, voided_at, "
+            f"created_at, updated_at) VALUES (?, {marks}, ?, ?, ?, ?)",
+            [
                 [
                     company,
                     *(row[c] for c in _INVOICE_COLUMNS),
@@ -72,15 +73,17 @@ def apply_plan(db: Database, plan: Plan) -> None:
                     now if row["status"] == "void" else None,
                     now,
                     now,
-                ],
-            )
+                ]
+                for row in invoices.added
+            ],
+        )
         sets = ", ".join(f"{c} = ?" for c in _INVOICE_COLUMNS[1:])
-        for row in invoices.updated:
-            db.execute(
-                f"UPDATE ledger_invoices SET {sets}, "
-                "finalized_at = CASE WHEN ? = 'finalized' THEN ? ELSE finalized_at END, "
-                "voided_at = CASE WHEN ? = 'void' THEN ? ELSE voided_at END, updated_at = ? "
-                "WHERE company = ? AND id = ?",
+        db.conn.executemany(
+            f"UPDATE ledger_invoices SET {sets}, "
+            "finalized_at = CASE WHEN ? = 'finalized' THEN ? ELSE finalized_at END, "
+            "voided_at = CASE WHEN ? = 'void' THEN ? ELSE voided_at END, updated_at = ? "
+            "WHERE company = ? AND id = ?",
+            [
                 [
                     *(row[c] for c in _INVOICE_COLUMNS[1:]),
                     row["status"],
@@ -90,25 +93,30 @@ def apply_plan(db: Database, plan: Plan) -> None:
                     now,
                     company,
                     row["id"],
-                ],
-            )
+                ]
+                for row in invoices.updated
+            ],
+        )
+        # A new invoice has no rows to replace; an updated one whose rows were planned has.
+        added = {row["id"] for row in invoices.added}
+        replaced = [[company, iid] for iid in plan.lines if iid not in added]
         for table, by_invoice in (
             ("ledger_invoice_lines", plan.lines),
             ("ledger_invoice_discounts", plan.discounts),
             ("ledger_invoice_taxes", plan.taxes),
         ):
-            for invoice_id, rows in by_invoice.items():
-                db.execute(
-                    f"DELETE FROM {table} WHERE company = ? AND invoice_id = ?",
-                    [company, invoice_id],
-                )
-                if not rows:
-                    continue
-                names = ", ".join(rows[0])
+            db.conn.executemany(
+                f"DELETE FROM {table} WHERE company = ? AND invoice_id = ?", replaced
+            )
+            by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
+            for rows in by_invoice.values():
+                for r in rows:
+                    by_columns.setdefault(tuple(r), []).append([company, *r.values()])
+            for names, values in by_columns.items():
                 db.conn.executemany(
-                    f"INSERT INTO {table} (company, {names}) "
-                    f"VALUES (?, {', '.join('?' for _ in rows[0])})",
-                    [[company, *r.values()] for r in rows],
+                    f"INSERT INTO {table} (company, {', '.join(names)}) "
+                    f"VALUES (?, {', '.join('?' for _ in names)})",
+                    values,
                 )
         for row in plan.kinds["payments"].added:
             _insert_payment(db, company, row, now)
@@ -118,8 +126,7 @@ def apply_plan(db: Database, plan: Plan) -> None:
                 "invoice_id, amount, date, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [company, *row.values(), now],
             )
-        for kind, subject_type, subject_id in plan.ops:
-            enqueue(db, company, kind, subject_type, subject_id)
+        enqueue_many(db, company, plan.ops)
 
 
 _INVOICE_COLUMNS = (

@@ -80,11 +80,15 @@ def _place(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def parse_records(
-    records: list[RawRecord], problems: Problems
+    records: list[RawRecord],
+    problems: Problems,
+    first_seen: dict[tuple[str, str], RawRecord] | None = None,
 ) -> dict[str, list[tuple[RawRecord, Any]]]:
-    """Each record parsed into its model, by kind; an id seen twice for a kind is a problem."""
+    """Each record parsed into its model, by kind; an id seen twice for a kind is a problem
+    (`first_seen` carries the ids already read, when an import is read in chunks)."""
     parsed: dict[str, list[tuple[RawRecord, Any]]] = {k: [] for k in KINDS}
-    first_seen: dict[tuple[str, str], RawRecord] = {}
+    if first_seen is None:
+        first_seen = {}
     for record in records:
         item = parse_record(record, problems)
         if item is None:

@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qbsync.ledger.readers import CSV_COLUMNS
+from qbsync.ledger.csvfiles import CSV_COLUMNS
 from qbsync.store.database import Database
 from tests.fixtures.ledger import SampleLedger
 from tests.ledger.util import fingerprint

@@ -130,15 +130,17 @@ def test_void_refused_while_money_is_against_the_document(
     assert fingerprint(ledger_db) == before
 
 
-def _fail_after_enqueue(monkeypatch: pytest.MonkeyPatch, module: object) -> None:
+def _fail_after_enqueue(
+    monkeypatch: pytest.MonkeyPatch, module: object, name: str = "enqueue"
+) -> None:
     """Make the op write succeed, then fail: everything in the transaction must roll back."""
-    real = outbox.enqueue
+    real = getattr(outbox, name)
 
     def enqueue_then_fail(*args, **kwargs):  # type: ignore[no-untyped-def]
         real(*args, **kwargs)
         raise RuntimeError("injected failure after the ledger write")
 
-    monkeypatch.setattr(module, "enqueue", enqueue_then_fail)
+    monkeypatch.setattr(module, name, enqueue_then_fail)
 
 
 def test_failure_after_write_rolls_back_payment_and_op(
@@ -171,7 +173,7 @@ def test_failure_during_import_rolls_back_finalize_and_op(
     path = tmp_path / "ledger.yaml"
     path.write_text(text)
     before = fingerprint(ledger_db)
-    _fail_after_enqueue(monkeypatch, ledger_store)
+    _fail_after_enqueue(monkeypatch, ledger_store, "enqueue_many")
     with pytest.raises(RuntimeError, match="injected"):
         import_files(ledger_db, "acme", [path])
     assert fingerprint(ledger_db) == before

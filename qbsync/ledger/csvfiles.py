@@ -1,0 +1,199 @@
+"""CSV ledger files, read row by row: a file of 100,000 invoices is never held whole.
+
+invoice_lines.csv is indexed first, in a private temporary SQLite database (on disk, gone when
+closed), so that each chunk of invoices takes its lines from there whatever the order of the
+lines file; a line whose invoice no invoices.csv of the import holds is an error.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from qbsync.errors import InputError
+from qbsync.ledger.client_models import ADDRESS_FIELDS as ADDRESS_PARTS
+from qbsync.ledger.models import KINDS
+from qbsync.ledger.readers import RawRecord
+
+CSV_KINDS = (*KINDS, "invoice_lines")
+CSV_COLUMNS: dict[str, tuple[str, ...]] = {
+    "clients": (
+        "id",
+        "name",
+        "email",
+        "currency",
+        "cc_email",
+        "phone",
+        "terms",
+        "tax_region",
+        "tax_exempt",
+        "parent",
+        *(f"{kind}_{part}" for kind in ("bill", "ship") for part in ADDRESS_PARTS),
+    ),
+    "services": ("id", "name"),
+    "tax_regions": ("id", "name", "rate"),
+    "terms": ("id", "name", "due_days"),
+    "invoices": (
+        "id",
+        "number",
+        "client",
+        "date",
+        "due_date",
+        "terms",
+        "status",
+        "type",
+        "currency",
+        "memo",
+        "amounts",
+        "tax_total",
+        "exchange_rate",
+    ),
+    "invoice_lines": (
+        "invoice",
+        "service",
+        "description",
+        "quantity",
+        "unit_price",
+        "tax_region",
+        "service_date",
+        "tax_amount",
+        "kind",
+        "amount",
+        "percent",
+        "taxable",
+    ),
+    "payments": ("id", "invoice", "amount", "date", "method", "reference", "home_amount"),
+    "credit_applications": ("id", "credit_note", "invoice", "amount", "date"),
+}
+
+
+def csv_kind(path: Path) -> str:
+    kind = path.stem.lower()
+    if kind not in CSV_KINDS:
+        names = ", ".join(f"{k}.csv" for k in CSV_KINDS)
+        raise InputError(f"{path}: cannot tell what this CSV holds (name it one of: {names})")
+    return kind
+
+
+def csv_rows(path: Path, kind: str) -> Iterator[RawRecord]:
+    """The file's records, one at a time (blank rows skipped), each knowing its row and line."""
+    source = str(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            yield from _rows(handle, source, kind)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+
+
+def _rows(handle: Iterator[str], source: str, kind: str) -> Iterator[RawRecord]:
+    reader = csv.DictReader(handle, restkey="\0extra", strict=True)
+    try:
+        header = reader.fieldnames
+        if not header:
+            raise InputError(f"{source}:1: empty file (expected a header row)")
+        columns = [c.strip() for c in header]
+        allowed = CSV_COLUMNS[kind]
+        unknown = [c for c in columns if c not in allowed]
+        if unknown:
+            raise InputError(
+                f"{source}:1: unknown column {unknown[0]!r} (columns: {', '.join(allowed)})"
+            )
+        if len(set(columns)) != len(columns):
+            raise InputError(f"{source}:1: a column is named twice")
+        reader.fieldnames = columns
+        start = reader.line_num + 1
+        for row_no, row in enumerate(reader, start=1):
+            if "\0extra" in row:
+                raise InputError(f"{source}:{start} (row {row_no}): more cells than columns")
+            if not any((v or "").strip() for v in row.values()):
+                start = reader.line_num + 1
+                continue  # blank line
+            data = {k: v for k, v in row.items() if v is not None and v.strip() != ""}
+            yield RawRecord(kind, data, source, row=row_no, line=start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"{source}:{reader.line_num}: not valid CSV: {exc}") from None
+
+
+class LineIndex:
+    """invoice_lines.csv rows by invoice id, in a temporary on-disk SQLite database."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("")  # private, on disk once past its cache, deleted on close
+        self.db.execute("PRAGMA journal_mode = OFF")
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.execute(
+            "CREATE TABLE lines (seq INTEGER PRIMARY KEY, invoice TEXT NOT NULL, "
+            "source TEXT NOT NULL, row INTEGER NOT NULL, line INTEGER NOT NULL, data TEXT)"
+        )
+        self.db.execute("CREATE INDEX lines_invoice ON lines (invoice, seq)")
+        self.count = 0
+        self.taken: set[str] = set()  # invoices whose lines went to them
+
+    def add(self, path: Path) -> None:
+        batch: list[tuple[str, str, int, int, str]] = []
+        for record in csv_rows(path, "invoice_lines"):
+            invoice_id = str(record.data.get("invoice", "")).strip()
+            if not invoice_id:
+                raise InputError(f"{record.where(('invoice',))}: Field required")
+            del record.data["invoice"]
+            assert record.row is not None and record.line is not None
+            batch.append(
+                (invoice_id, record.source, record.row, record.line, json.dumps(record.data))
+            )
+            if len(batch) >= 5_000:
+                self._insert(batch)
+        self._insert(batch)
+
+    def _insert(self, batch: list[tuple[str, str, int, int, str]]) -> None:
+        self.db.executemany(
+            "INSERT INTO lines (invoice, source, row, line, data) VALUES (?, ?, ?, ?, ?)", batch
+        )
+        self.count += len(batch)
+        batch.clear()
+
+    def attach(self, invoices: list[RawRecord]) -> None:
+        """Give these CSV invoices their lines, in file order (the line keeps only where it came
+        from, for messages; its fields move to the invoice)."""
+        if not self.count:
+            return
+        owners = {str(r.data.get("id", "")).strip(): r for r in invoices if r.row is not None}
+        ids = list(owners)
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            found = self.db.execute(
+                f"SELECT seq, invoice, source, row, line, data FROM lines "
+                f"WHERE invoice IN ({marks}) ORDER BY seq",
+                part,
+            ).fetchall()
+            for _, invoice_id, source, row, line, data in found:
+                owner = owners[invoice_id]
+                owner.children.setdefault("lines", []).append(
+                    RawRecord("invoice_lines", None, source, row=row, line=line)
+                )
+                owner.data.setdefault("lines", []).append(json.loads(data))
+        self.taken.update(ids)
+
+    def raise_if_orphans(self) -> None:
+        """A line left over belongs to no invoice of the import: the first one is an error."""
+        if not self.count:
+            return
+        rows = self.db.execute("SELECT invoice, source, row, line FROM lines ORDER BY seq")
+        orphan = next((r for r in rows if r[0] not in self.taken), None)
+        if orphan is None:
+            return
+        invoice_id, source, row, line = orphan
+        where = RawRecord("invoice_lines", None, source, row=row, line=line).where(("invoice",))
+        raise InputError(
+            f"{where}: invoice {invoice_id!r} is not in an invoices.csv of this import (lines in "
+            "CSV belong to invoices in CSV)"
+        )
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,145 @@
+"""Planning an import in chunks (see Planner); plan.py decides each record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qbsync.ledger.clients import COLUMNS as CLIENT_COLUMNS
+from qbsync.ledger.clients import check_references, client_row
+from qbsync.ledger.models import CreditApplicationIn, InvoiceIn, PaymentIn
+from qbsync.ledger.plan import Plan, plan_application, plan_invoice, plan_payment, simple_kind
+from qbsync.ledger.queries import records_by_id, records_by_ids, reversed_ids
+from qbsync.ledger.readers import RawRecord
+from qbsync.ledger.rows import AsAttributes, region_row, stored_rates
+from qbsync.ledger.rules import Document
+from qbsync.ledger.tax import Rates
+from qbsync.ledger.validate import Problems, parse_records
+from qbsync.store.database import Database
+
+LIST_KINDS = ("clients", "services", "tax_regions", "terms")
+
+
+class Planner:
+    """An import planned chunk by chunk: the ledger's lists first (all at once: clients refer
+    to terms, tax regions and each other), then invoices, payments and credit applications in
+    chunks, each checked against only the stored records its ids name. What later chunks need
+    of earlier ones is kept small: the lists, and each invoice's type, status and client.
+    Problems are collected across chunks; `finish` raises them together."""
+
+    def __init__(self, db: Database, company: str) -> None:
+        self.db = db
+        self.company = company
+        self.problems = Problems()
+        self.first_seen: dict[tuple[str, str], RawRecord] = {}  # ids unique within the import
+        self.client_currency: dict[str, str | None] = {}
+        self.service_ids: set[str] = set()
+        self.region_ids: set[str] = set()
+        self.terms_ids: set[str] = set()
+        self.region_rates: dict[str, Rates | None] = {}
+        self.docs: dict[str, Document] = {}  # the import's invoices, as payments see them
+        self.gone: dict[str, dict[str, str]] | None = None
+        self.lists_done = False
+
+    def plan(self, kind: str, records: list[RawRecord]) -> Plan:
+        """The writes for one chunk of one kind ("lists": every record of the four lists)."""
+        if kind != "lists" and not self.lists_done:
+            self.plan("lists", [])
+        parsed = parse_records(records, self.problems, self.first_seen)
+        plan = Plan(self.company)
+        if kind == "lists":
+            self._lists(plan, parsed)
+        elif kind == "invoices":
+            self._invoices(plan, parsed["invoices"])
+        elif kind == "payments":
+            self._payments(plan, parsed["payments"])
+        else:
+            self._applications(plan, parsed["credit_applications"])
+        for record in records:  # only where each record came from stays (for duplicates)
+            record.data, record.children = None, {}
+        return plan
+
+    def finish(self) -> None:
+        if not self.lists_done:
+            self.plan("lists", [])
+        self.problems.raise_if_any()
+
+    def _lists(self, plan: Plan, parsed: dict[str, list[tuple[RawRecord, Any]]]) -> None:
+        self.lists_done = True
+        db, company = self.db, self.company
+        clients = records_by_id(db, company, "clients")
+        services = records_by_id(db, company, "services")
+        regions = records_by_id(db, company, "tax_regions")
+        terms = records_by_id(db, company, "terms")
+        client_rows = [(record, AsAttributes(client_row(c))) for record, c in parsed["clients"]]
+        simple_kind(plan, "clients", client_rows, clients, CLIENT_COLUMNS)
+        simple_kind(plan, "services", parsed["services"], services, ("id", "name"))
+        region_rows = [
+            (record, AsAttributes(region_row(region))) for record, region in parsed["tax_regions"]
+        ]
+        simple_kind(plan, "tax_regions", region_rows, regions, ("id", "name", "rate", "components"))
+        simple_kind(plan, "terms", parsed["terms"], terms, ("id", "name", "due_days"))
+        self.client_currency = {cid: row["currency"] for cid, row in clients.items()}
+        self.client_currency.update({c.id: c.currency for _, c in parsed["clients"]})
+        self.service_ids = set(services) | {s.id for _, s in parsed["services"]}
+        self.region_rates = {rid: stored_rates(row) for rid, row in regions.items()}
+        self.region_rates.update({r.id: r.rates() for _, r in parsed["tax_regions"]})
+        self.region_ids = set(self.region_rates)
+        self.terms_ids = set(terms) | {t.id for _, t in parsed["terms"]}
+        check_references(self.problems, parsed["clients"], clients, self.terms_ids, self.region_ids)
+
+    def _invoices(self, plan: Plan, parsed: list[tuple[RawRecord, InvoiceIn]]) -> None:
+        stored = records_by_ids(self.db, self.company, "invoices", [i.id for _, i in parsed])
+        for record, inv in parsed:
+            plan_invoice(
+                self.db,
+                plan,
+                self.problems,
+                record,
+                inv,
+                stored.get(inv.id),
+                self.client_currency,
+                self.service_ids,
+                self.region_ids,
+                self.terms_ids,
+                self.region_rates,
+            )
+            self.docs[inv.id] = Document(inv.type, inv.status, inv.client)
+
+    def _documents(self, ids: set[str]) -> dict[str, Document]:
+        """The import's invoices, and the stored ones it does not hold among `ids`."""
+        missing = sorted(i for i in ids if i not in self.docs)
+        stored = records_by_ids(self.db, self.company, "invoices", missing)
+        found = {i: Document(r["type"], r["status"], r["client_id"]) for i, r in stored.items()}
+        return {**found, **{i: self.docs[i] for i in ids if i in self.docs}}
+
+    def _reversed(self, kind: str) -> dict[str, str]:
+        # A payment or credit application the ledger took off (QuickBooks voided what it came
+        # from, or its document was voided with --unapply) stays off: the file may still list it.
+        if self.gone is None:
+            self.gone = {
+                k: reversed_ids(self.db, self.company, k) for k in ("payment", "credit_application")
+            }
+        return self.gone[kind]
+
+    def _payments(self, plan: Plan, parsed: list[tuple[RawRecord, PaymentIn]]) -> None:
+        stored = records_by_ids(self.db, self.company, "payments", [p.id for _, p in parsed])
+        docs = self._documents({p.invoice for _, p in parsed})
+        gone = self._reversed("payment")
+        for record, pay in parsed:
+            if pay.id not in stored and pay.id in gone:
+                plan.kinds["payments"].reversed += 1
+                continue
+            plan_payment(plan, self.problems, record, pay, stored.get(pay.id), docs)
+
+    def _applications(
+        self, plan: Plan, parsed: list[tuple[RawRecord, CreditApplicationIn]]
+    ) -> None:
+        ids = [a.id for _, a in parsed]
+        stored = records_by_ids(self.db, self.company, "credit_applications", ids)
+        docs = self._documents({d for _, a in parsed for d in (a.credit_note, a.invoice)})
+        gone = self._reversed("credit_application")
+        for record, app in parsed:
+            if app.id not in stored and app.id in gone:
+                plan.kinds["credit_applications"].reversed += 1
+                continue
+            plan_application(plan, self.problems, record, app, stored.get(app.id), docs)
