@@ -48,7 +48,7 @@ def import_files(
         for kind, records in read_chunks(files):
             plan = planner.plan(kind, records)
             summary.add(plan)
-            if not dry_run and not planner.problems.items and (plan.changes or plan.ops):
+            if not dry_run and not planner.problems.count and (plan.changes or plan.ops):
                 apply_plan(db, plan)
         planner.finish()  # raises every problem found: the transaction writes nothing
     return {

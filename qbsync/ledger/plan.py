@@ -140,7 +140,7 @@ def plan_invoice(
     terms_ids: set[str],
     region_rates: dict[str, Rates | None],
 ) -> None:
-    before = len(problems.items)
+    before = problems.count
     if inv.client not in client_currency:
         problems.add(record.where(("client",)), f"unknown client {inv.client!r}")
     if inv.terms is not None and inv.terms not in terms_ids:
@@ -177,7 +177,7 @@ def plan_invoice(
             f"{what} subtotal must be {need} (it is {m.text(subtotal)}); "
             "credit notes carry positive amounts",
         )
-    if len(problems.items) > before:
+    if problems.count > before:
         return
 
     # No currency in the file: the client's; for an invoice already issued, the one it was
@@ -345,7 +345,7 @@ def plan_application(
         else:
             plan.kinds["credit_applications"].unchanged += 1
         return
-    before = len(problems.items)
+    before = problems.count
     note, invoice = docs.get(app.credit_note), docs.get(app.invoice)
     if note is None:
         problems.add(record.where(("credit_note",)), f"unknown credit note {app.credit_note!r}")
@@ -371,7 +371,7 @@ def plan_application(
             f"credit note {app.credit_note} (client {note.client}) and invoice {app.invoice} "
             f"(client {invoice.client}) belong to different clients",
         )
-    if len(problems.items) > before:
+    if problems.count > before:
         return
     plan.kinds["credit_applications"].added.append(row)
     plan.ops.append((OpKind.APPLY_CREDIT, SubjectType.CREDIT_APPLICATION, app.id))

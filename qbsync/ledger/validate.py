@@ -19,20 +19,23 @@ MAX_REPORTED = 10
 
 
 class Problems:
-    """Problems found so far, each as `where: what`; raised together as one InputError."""
+    """Problems found so far, each as `where: what`; raised together as one InputError. Only
+    the first MAX_REPORTED are kept (a file of 100,000 bad rows is not held twice over)."""
 
     def __init__(self) -> None:
         self.items: list[str] = []
+        self.count = 0
 
     def add(self, where: str, message: str) -> None:
-        self.items.append(f"{where}: {message}")
+        self.count += 1
+        if len(self.items) < MAX_REPORTED:
+            self.items.append(f"{where}: {message}")
 
     def raise_if_any(self, hint: str | None = None) -> None:
-        if not self.items:
+        if not self.count:
             return
-        shown = self.items[:MAX_REPORTED]
-        more = len(self.items) - len(shown)
-        message = "; ".join(shown) + (f" (and {more} more)" if more else "")
+        more = self.count - len(self.items)
+        message = "; ".join(self.items) + (f" (and {more} more)" if more else "")
         raise InputError(message, hint or "fix the file and import again; nothing was written")
 
 
