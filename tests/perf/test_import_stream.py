@@ -147,3 +147,19 @@ def test_memory_grows_by_a_few_hundred_bytes_an_invoice(
     small = _peak(ledger_db, _folder(tmp_path, 500))
     large = _peak(ledger_db, _folder(tmp_path, 2_000))
     assert (large - small) / 1_500 < 1_024, (small, large)
+
+
+def test_many_problems_name_the_first_ten_and_count_the_rest(
+    ledger_db: Database, tmp_path: Path, small_chunks: None
+) -> None:
+    folder = _folder(tmp_path, 120)
+    with (folder / "invoices.csv").open(newline="") as f:
+        rows = list(csv.reader(f))
+    for row in rows[1:26]:  # 25 invoices, across chunks, name a client nobody has
+        row[2] = "CL-NOBODY"
+    _write(folder / "invoices.csv", rows[0], rows[1:])
+    with pytest.raises(InputError) as raised:
+        import_files(ledger_db, "acme", [folder])
+    message = str(raised.value)
+    assert message.count("unknown client 'CL-NOBODY'") == 10
+    assert message.endswith("(and 15 more)")
