@@ -163,3 +163,41 @@ def test_many_problems_name_the_first_ten_and_count_the_rest(
     message = str(raised.value)
     assert message.count("unknown client 'CL-NOBODY'") == 10
     assert message.endswith("(and 15 more)")
+
+
+def _set_status(folder: Path, status: str) -> None:
+    with (folder / "invoices.csv").open(newline="") as f:
+        rows = list(csv.reader(f))
+    for row in rows[1:]:
+        row[4] = status
+    _write(folder / "invoices.csv", rows[0], rows[1:])
+
+
+def _lines(db: Database) -> list[tuple[str, int, str]]:
+    return db.execute(
+        "SELECT invoice_id, line_no, quantity FROM ledger_invoice_lines ORDER BY 1, 2"
+    ).fetchall()
+
+
+def test_an_edited_draft_replaces_its_lines_and_a_void_keeps_them(
+    ledger_db: Database, tmp_path: Path, small_chunks: None
+) -> None:
+    folder = _folder(tmp_path, 120)
+    _set_status(folder, "draft")
+    import_files(ledger_db, "acme", [folder])
+    with (folder / "invoice_lines.csv").open(newline="") as f:
+        rows = list(csv.reader(f))
+    for row in rows[1:]:
+        row[2] = "7"  # every quantity changes
+    _write(folder / "invoice_lines.csv", rows[0], rows[1:])
+    out = import_files(ledger_db, "acme", [folder])
+    assert out["counts"]["invoices"]["updated"] == 120
+    edited = _lines(ledger_db)
+    assert len(edited) == 180 and {q for _, _, q in edited} == {"7"}
+    _set_status(folder, "finalized")
+    import_files(ledger_db, "acme", [folder])
+    _set_status(folder, "void")
+    out = import_files(ledger_db, "acme", [folder])
+    assert out["counts"]["invoices"]["updated"] == 120
+    assert out["ops"] == {"void_invoice": 120}
+    assert _lines(ledger_db) == edited  # a void document keeps what it said
