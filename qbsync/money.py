@@ -117,7 +117,7 @@ def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
     """Split `total` (to the cent) over `weights` in proportion, each share rounded half-up and
     the last non-zero weight taking what rounding left, so the shares sum to `total` exactly."""
     whole = sum(weights, Decimal(0))
-    if whole == 0:
+    if whole == 0 or total == 0:  # nothing to split (most invoices carry no discount)
         return [Decimal("0.00") for _ in weights]
     shares = [cents(total * w / whole) for w in weights]
     last = max(i for i, w in enumerate(weights) if w != 0)
