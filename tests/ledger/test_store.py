@@ -188,3 +188,19 @@ def test_a_callers_transaction_decides(sample_ledger: SampleLedger, ledger_db: D
     void_invoice(ledger_db, "acme", "INV-1003", "inside a caller's transaction")
     ledger_db.conn.rollback()
     assert fingerprint(ledger_db) == before
+
+
+def test_enqueue_many_queues_an_op_once(ledger_db: Database) -> None:
+    # Like enqueue(): a pending op of the same kind and subject is not queued again, whether
+    # it was queued before or earlier in the same batch.
+    export = (outbox.OpKind.EXPORT_INVOICE, outbox.SubjectType.INVOICE, "INV-9")
+    void = (outbox.OpKind.VOID_INVOICE, outbox.SubjectType.INVOICE, "INV-9")
+    outbox.enqueue(ledger_db, "acme", *export)
+    outbox.enqueue_many(ledger_db, "acme", [export, void, void])
+    rows = ledger_db.execute(
+        "SELECT kind, subject_id, state FROM outbox WHERE company = 'acme' ORDER BY id"
+    ).fetchall()
+    assert rows == [
+        ("export_invoice", "INV-9", "pending"),
+        ("void_invoice", "INV-9", "pending"),
+    ]
