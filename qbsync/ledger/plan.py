@@ -69,9 +69,6 @@ class Plan:
     taxes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # same, tax per rate
     ops: list[tuple[OpKind, SubjectType, str]] = field(default_factory=list)
 
-    def summary(self) -> dict[str, Any]:
-        return Summary().add(self).as_dict()
-
     @property
     def changes(self) -> int:
         return sum(len(p.added) + len(p.updated) for p in self.kinds.values())

@@ -1,8 +1,7 @@
 """Opening the store: WAL, a busy timeout, foreign keys, and migrations applied on open.
 
 Which steps a store has applied is read with one query; sqlite-utils' Migrations (and with it
-sqlite-utils) is loaded only when a step is pending: on a new store, after an upgrade, or by
-`doctor`.
+sqlite-utils) is loaded only when a step is pending: on a new store, or after an upgrade.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from qbsync import paths
 from qbsync.store.database import Database
-from qbsync.store.schema import STEPS
+from qbsync.store.schema import STEPS, Step
 
 if TYPE_CHECKING:
     from sqlite_utils import Migrations
@@ -59,7 +58,7 @@ def migrations() -> Migrations:
     return registry
 
 
-def _over_connection(step: Any, name: str) -> Any:
+def _over_connection(step: Step, name: str) -> Any:
     def run(sdb: Any) -> None:
         step(Database(conn=sdb.conn))
 

@@ -30,6 +30,16 @@ def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
         writer.writerows(rows)
 
 
+def _read(path: Path) -> list[list[str]]:
+    with path.open(newline="") as f:
+        return list(csv.reader(f))
+
+
+def _append(path: Path, row: list[str]) -> None:
+    with path.open("a", newline="") as f:
+        csv.writer(f).writerow(row)
+
+
 def _folder(tmp_path: Path, n: int, *, reverse_lines: bool = False) -> Path:
     """n finalized invoices of one or two taxed lines, as CSV files."""
     folder = tmp_path / f"import-{n}"
@@ -93,10 +103,8 @@ def test_a_problem_in_the_last_chunk_leaves_nothing_written(
     ledger_db: Database, tmp_path: Path, small_chunks: None
 ) -> None:
     folder = _folder(tmp_path, 230)
-    with (folder / "invoices.csv").open("a", newline="") as f:
-        csv.writer(f).writerow(["INV-X", "NX", "CL-NOBODY", "2026-11-02", "finalized"])
-    with (folder / "invoice_lines.csv").open("a", newline="") as f:
-        csv.writer(f).writerow(["INV-X", "S-1", "1", "1.00", "TR-1"])
+    _append(folder / "invoices.csv", ["INV-X", "NX", "CL-NOBODY", "2026-11-02", "finalized"])
+    _append(folder / "invoice_lines.csv", ["INV-X", "S-1", "1", "1.00", "TR-1"])
     before = fingerprint(ledger_db)
     with pytest.raises(InputError) as raised:
         import_files(ledger_db, "acme", [folder])
@@ -109,8 +117,7 @@ def test_a_duplicate_id_in_a_later_chunk_names_the_first(
     ledger_db: Database, tmp_path: Path, small_chunks: None
 ) -> None:
     folder = _folder(tmp_path, 120)
-    with (folder / "invoices.csv").open("a", newline="") as f:
-        csv.writer(f).writerow(["INV-7", "N7", "CL-1", "2026-11-02", "finalized"])
+    _append(folder / "invoices.csv", ["INV-7", "N7", "CL-1", "2026-11-02", "finalized"])
     with pytest.raises(InputError) as raised:
         import_files(ledger_db, "acme", [folder])
     assert "row 121): id: duplicate id 'INV-7' (also at" in str(raised.value)
@@ -121,8 +128,7 @@ def test_a_line_of_no_invoice_is_an_error_and_nothing_is_written(
     ledger_db: Database, tmp_path: Path, small_chunks: None
 ) -> None:
     folder = _folder(tmp_path, 120)
-    with (folder / "invoice_lines.csv").open("a", newline="") as f:
-        csv.writer(f).writerow(["INV-GONE", "S-1", "1", "1.00", "TR-1"])
+    _append(folder / "invoice_lines.csv", ["INV-GONE", "S-1", "1", "1.00", "TR-1"])
     before = fingerprint(ledger_db)
     with pytest.raises(InputError, match=r"invoice 'INV-GONE' is not in an invoices\.csv"):
         import_files(ledger_db, "acme", [folder])
@@ -153,8 +159,7 @@ def test_many_problems_name_the_first_ten_and_count_the_rest(
     ledger_db: Database, tmp_path: Path, small_chunks: None
 ) -> None:
     folder = _folder(tmp_path, 120)
-    with (folder / "invoices.csv").open(newline="") as f:
-        rows = list(csv.reader(f))
+    rows = _read(folder / "invoices.csv")
     for row in rows[1:26]:  # 25 invoices, across chunks, name a client nobody has
         row[2] = "CL-NOBODY"
     _write(folder / "invoices.csv", rows[0], rows[1:])
@@ -166,8 +171,7 @@ def test_many_problems_name_the_first_ten_and_count_the_rest(
 
 
 def _set_status(folder: Path, status: str) -> None:
-    with (folder / "invoices.csv").open(newline="") as f:
-        rows = list(csv.reader(f))
+    rows = _read(folder / "invoices.csv")
     for row in rows[1:]:
         row[4] = status
     _write(folder / "invoices.csv", rows[0], rows[1:])
@@ -185,8 +189,7 @@ def test_an_edited_draft_replaces_its_lines_and_a_void_keeps_them(
     folder = _folder(tmp_path, 120)
     _set_status(folder, "draft")
     import_files(ledger_db, "acme", [folder])
-    with (folder / "invoice_lines.csv").open(newline="") as f:
-        rows = list(csv.reader(f))
+    rows = _read(folder / "invoice_lines.csv")
     for row in rows[1:]:
         row[2] = "7"  # every quantity changes
     _write(folder / "invoice_lines.csv", rows[0], rows[1:])
@@ -201,3 +204,86 @@ def test_an_edited_draft_replaces_its_lines_and_a_void_keeps_them(
     assert out["counts"]["invoices"]["updated"] == 120
     assert out["ops"] == {"void_invoice": 120}
     assert _lines(ledger_db) == edited  # a void document keeps what it said
+
+
+MONEY = """\
+version: 1
+clients:
+  - {id: CL-US, name: Hudson Dental, currency: USD}
+  - {id: CL-DE, name: Spree Praxis, currency: EUR}
+services:
+  - {id: S-1, name: Managed services}
+tax_regions:
+  - id: TR-NYC
+    name: New York City
+    components: [{name: NY State, rate: 4.5}, {name: NYC, rate: 4.375}]
+  - {id: TR-DE, name: Germany VAT, rate: 19}
+invoices:
+  - id: INV-NYC
+    number: "5001"
+    client: CL-US
+    date: 2026-11-02
+    status: finalized
+    lines:
+      - {service: S-1, quantity: 10, unit_price: 45.00, tax_region: TR-NYC}
+      - {service: S-1, quantity: 1, unit_price: 50.00, tax_region: TR-NYC}
+      - {kind: discount, description: Loyalty, percent: 10}
+      - {kind: discount, description: Voucher, amount: 15.00, taxable: false}
+  - id: CN-NYC
+    number: CN-5001
+    type: credit_note
+    client: CL-US
+    date: 2026-11-05
+    status: finalized
+    lines:
+      - {service: S-1, quantity: 1, unit_price: 100.00, tax_region: TR-NYC}
+  - id: INV-DE
+    number: "5004"
+    client: CL-DE
+    date: 2026-11-02
+    status: finalized
+    exchange_rate: 1.0825
+    lines:
+      - {service: S-1, quantity: 1, unit_price: 1000.00, tax_region: TR-DE}
+payments:
+  - {id: PAY-DE, invoice: INV-DE, amount: 500.00, date: 2026-11-10}
+credit_applications:
+  - {id: CA-1, credit_note: CN-NYC, invoice: INV-NYC, amount: 108.88, date: 2026-11-06}
+"""
+
+
+def test_tax_discounts_a_credit_and_a_second_currency_come_out_the_same_one_record_a_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qbsync.store import open_store
+    from tests.fixtures.ledger import ensure_company
+    from tests.ledger.util import dump
+
+    path = tmp_path / "ledger.yaml"
+    path.write_text(MONEY)
+    results = []
+    for chunk in (2_000, 1):
+        monkeypatch.setenv("QBSYNC_HOME", str(tmp_path / f"home-{chunk}"))
+        monkeypatch.setattr(importer, "CHUNK", chunk)
+        ensure_company("acme")
+        db = open_store()
+        out = import_files(db, "acme", [path])
+        assert out["ops"] == {
+            "export_invoice": 2,
+            "export_credit_memo": 1,
+            "push_payment": 1,
+            "apply_credit": 1,
+        }
+        results.append(dump(db, stable=True))
+        totals = db.execute(
+            "SELECT id, currency, discount, tax, total FROM ledger_invoices ORDER BY id"
+        ).fetchall()
+        db.close()
+    assert results[0] == results[1]
+    # Worked by hand: 500.00 of items, 10 % (50.00) before tax and 15.00 after; tax on 450.00
+    # at 4.5 % + 4.375 % = 20.25 + 19.69; the credit note 100.00 + 8.88; the EUR invoice 19 %.
+    assert totals == [
+        ("CN-NYC", "USD", "0.00", "8.88", "108.88"),
+        ("INV-DE", "EUR", "0.00", "190.00", "1190.00"),
+        ("INV-NYC", "USD", "65.00", "39.94", "474.94"),
+    ]
