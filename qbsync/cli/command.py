@@ -9,6 +9,7 @@ Help reads the same everywhere: `-h` is `--help`, metavars are plain words (`KEY
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import os
@@ -100,42 +101,42 @@ class _OneLineUsageError(UsageErrorBase):  # type: ignore[valid-type,misc]
 def _option_metavar(option: TyperOption) -> str:
     """A plain word for an option's value: its choices, FILE, DIR, DATE, N, SECONDS, or its
     name (`--reason REASON`)."""
-    desc = option.type_descriptor
-    if desc.is_choice:
-        return "[" + "|".join(str(getattr(c, "value", c)) for c in desc.choices or ()) + "]"
+    kind = option.type
+    choices = getattr(kind, "choices", None)
+    if choices:
+        return "[" + "|".join(str(getattr(c, "value", c)) for c in choices) + "]"
     name = (option.name or "value").upper()
-    if desc.is_path:
+    if kind.name in ("file", "directory", "path"):
         return "DIR" if name == "HOME" else "FILE"
-    if desc.is_datetime:
-        return "DATE"
-    if desc.annotation is int:
-        return "N"
-    if desc.annotation is float:
-        return "SECONDS"
-    return name
+    words = {"datetime": "DATE", "int": "N", "int range": "N", "float": "SECONDS"}
+    return words.get(kind.name, "SECONDS" if kind.name == "float range" else name)
 
 
 class _Option(TyperOption):
     def display_type_rich(self, ctx: Any) -> str | None:
         return self.metavar if self.metavar is not None else _option_metavar(self)
 
+    def make_metavar(self, ctx: Any) -> str:
+        word = self.metavar if self.metavar is not None else _option_metavar(self)
+        return word if self.nargs == 1 else f"{word}..."
+
 
 class _Argument(TyperArgument):
     """An argument written as its name in capitals (`KIND`, `[ID]`, `PATH...`), no type."""
 
-    @property
-    def display_name_raw(self) -> str:
-        return self.metavar or (self.name or "arg").upper()
+    def make_metavar(self, ctx: Any, *, usage: bool = False) -> str:
+        word = (self.metavar or (self.name or "arg").upper()) + ("..." if self.nargs != 1 else "")
+        return f"[{word}]" if usage and not self.required else word
 
-    def display_type_rich(self, ctx: Any) -> str | None:
-        return None
 
-    def _rich_display_name(self) -> str:
-        return self.display_name_raw + ("..." if self.nargs != 1 else "")
+_WORDLESS: dict[type, type] = {}
 
-    def _usage_display_name(self) -> str:
-        name = self._rich_display_name()
-        return name if self.required else f"[{name}]"
+
+def _wordless(kind: type) -> type:
+    """An argument's type that adds no word of its own to the help (`<str>`, `[a|b]`)."""
+    if kind not in _WORDLESS:
+        _WORDLESS[kind] = type(kind.__name__, (kind,), {"get_metavar": lambda s, param, ctx: ""})
+    return _WORDLESS[kind]
 
 
 def _polish(params: list[Any], context_settings: MutableMapping[str, Any]) -> None:
@@ -145,6 +146,9 @@ def _polish(params: list[Any], context_settings: MutableMapping[str, Any]) -> No
             param.__class__ = _Option
         elif type(param) is TyperArgument:
             param.__class__ = _Argument
+            param.metavar = param.metavar or (param.name or "arg").upper()
+            param.type = copy.copy(param.type)
+            param.type.__class__ = _wordless(type(param.type))
 
 
 def _path_of(ctx: Any) -> str:
