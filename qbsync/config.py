@@ -1,6 +1,6 @@
 """config.yaml: companies, the default company, sync settings and QBO limits.
 
-Validated with pydantic so that every error names the key (and the line, when read from the
+Checked by qbsync.records, so that every error names the key (and the line, when read from the
 file). Secrets never live here.
 """
 
@@ -12,12 +12,11 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import pydantic
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo
 
 from qbsync import paths
 from qbsync.errors import ConfigError, NotFoundError
+from qbsync.records import Check, Record, RecordError, field
 from qbsync.yamlfile import LocatedYaml, dotted, load_located, round_trip_update
 
 EXAMPLE_HINT = "`qbsync config example` shows every key, annotated"
@@ -50,10 +49,9 @@ _NO_UNIT = (
 )
 
 
-def _written_duration(value: Any, info: ValidationInfo) -> float:
+def _written_duration(value: Any, written: bool) -> float:
     """A duration as the user wrote it (config.yaml, `config set`): a bare number is refused,
     naming the fix, on every run until the file says what it means."""
-    written = bool(info.context and info.context.get("written"))
     if written and isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError(_NO_UNIT.format(value=f"{value:g}"))
     return parse_duration(value)
@@ -66,38 +64,34 @@ def format_duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-Duration = Annotated[float, BeforeValidator(_written_duration)]
+Duration = Annotated[float, Check(parse=_written_duration)]
 COMPANY_KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 COMPANY_KEY_RULE = (
     "a company key is 1 to 40 lowercase letters, digits, '-' or '_', "
     "starting with a letter or digit"
 )
-CompanyKey = Annotated[str, Field(pattern=COMPANY_KEY_PATTERN)]
+CompanyKey = Annotated[str, Check(pattern=COMPANY_KEY_PATTERN, rule=COMPANY_KEY_RULE)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+class SyncSettings(Record):
+    interval: Duration = field(900.0, description="time between daemon cycles")
+    overlap: Duration = field(300.0, description="re-read this much before the inbound cursor")
+    attempt_cap: int = field(5, ge=1, le=100, description="attempts before an op is errored")
+    backoff: Duration = field(60.0, description="first retry delay; doubles per attempt")
+    batch_size: int = field(30, ge=1, le=30, description="documents per QBO batch request")
+    request_timeout: Duration = field(120.0, description="QBO request timeout")
 
 
-class SyncSettings(_Strict):
-    interval: Duration = Field(900.0, description="time between daemon cycles")
-    overlap: Duration = Field(300.0, description="re-read this much before the inbound cursor")
-    attempt_cap: int = Field(5, ge=1, le=100, description="attempts before an op is errored")
-    backoff: Duration = Field(60.0, description="first retry delay; doubles per attempt")
-    batch_size: int = Field(30, ge=1, le=30, description="documents per QBO batch request")
-    request_timeout: Duration = Field(120.0, description="QBO request timeout")
+class QboLimits(Record):
+    requests_per_minute: int = field(500, ge=1)
+    requests_per_second: int = field(10, ge=1)
+    batch_requests_per_minute: int = field(40, ge=1)
+    batch_items: int = field(30, ge=1, le=30)
+    minor_version: int = field(75, ge=75)
 
 
-class QboLimits(_Strict):
-    requests_per_minute: int = Field(500, ge=1)
-    requests_per_second: int = Field(10, ge=1)
-    batch_requests_per_minute: int = Field(40, ge=1)
-    batch_items: int = Field(30, ge=1, le=30)
-    minor_version: int = Field(75, ge=75)
-
-
-class TaxSettings(_Strict):
-    source: Literal["ledger", "quickbooks"] = Field(
+class TaxSettings(Record):
+    source: Literal["ledger", "quickbooks"] = field(
         "ledger",
         description="whose tax wins: the ledger's (a difference is a tax_mismatch exception) "
         "or QuickBooks' (written into the ledger after each export)",
@@ -113,30 +107,29 @@ NOTIFY_EVENTS: tuple[NotifyEvent, ...] = (
 )
 
 
-class NotifyTarget(_Strict):
+class NotifyTarget(Record):
     """Where an alert goes: a command, a webhook, SMTP e-mail or apprise URLs (qbsync[apprise]).
     Secrets (an SMTP password, a webhook or apprise URL with a token in it) are named here and
     kept in the secrets store (`qbsync notify secret NAME`), never written in this file."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+    name: str = field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
     type: Literal["command", "webhook", "email", "apprise"]
-    events: list[NotifyEvent] = Field(default_factory=lambda: list(NOTIFY_EVENTS))
-    timeout: Duration = Field(10.0, description="one delivery attempt")
+    events: list[NotifyEvent] = field(factory=lambda: list(NOTIFY_EVENTS))
+    timeout: Duration = field(10.0, description="one delivery attempt")
     command: list[str] | None = None
     url: str | None = None
     url_secret: str | None = None
-    retries: int = Field(3, ge=0, le=10, description="webhook: attempts after the first")
-    backoff: Duration = Field(1.0, description="webhook: first retry delay; doubles each time")
+    retries: int = field(3, ge=0, le=10, description="webhook: attempts after the first")
+    backoff: Duration = field(1.0, description="webhook: first retry delay; doubles each time")
     smtp_host: str | None = None
-    smtp_port: int | None = Field(None, ge=1, le=65535)
+    smtp_port: int | None = field(None, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
     password_secret: str | None = None
     sender: str | None = None
-    to: list[str] = Field(default_factory=list)
+    to: list[str] = field(factory=list)
 
-    @pydantic.model_validator(mode="after")
-    def _complete(self) -> NotifyTarget:
+    def check(self) -> None:
         needs = {
             "command": ("command",),
             "webhook": ("url|url_secret",),
@@ -153,34 +146,33 @@ class NotifyTarget(_Strict):
                 "this url carries a secret: keep it in the secrets store and name it in "
                 "url_secret (qbsync notify secret NAME)"
             )
-        return self
 
 
-class NotifySettings(_Strict):
-    targets: list[NotifyTarget] = Field(default_factory=list)
+class NotifySettings(Record):
+    targets: list[NotifyTarget] = field(factory=list)
 
 
-def _qbo_id_text(value: object) -> object:
+def _qbo_id_text(value: object, written: bool) -> object:
     # `config set ... 42` reads 42 as a number; a QuickBooks id is text.
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-QboIdText = Annotated[str | None, BeforeValidator(_qbo_id_text)]
+QboIdText = Annotated[str | None, Check(parse=_qbo_id_text)]
 
 
-class CustomerSettings(_Strict):
-    create: Literal["auto", "ask", "never"] = Field(
+class CustomerSettings(Record):
+    create: Literal["auto", "ask", "never"] = field(
         "ask",
         description="a finalized invoice of a client with no QuickBooks customer. auto: qbsync "
         "finds the customer by name and e-mail, or creates it; ask: a customer_missing "
         "exception until someone maps it; never: the same, and qbsync never offers to create",
     )
-    update: bool = Field(
+    update: bool = field(
         False, description="push a client's changes to its QuickBooks customer (sparse update)"
     )
 
 
-class CompanySettings(_Strict):
+class CompanySettings(Record):
     environment: Literal["production", "sandbox", "sim"] = "production"
     sim_url: str | None = None
     redirect_uri: str | None = None
@@ -191,41 +183,41 @@ class CompanySettings(_Strict):
     post_quantities: bool = True
     round_payments: bool = True
     on_cancel: Literal["void", "delete"] = "void"
-    tax: TaxSettings = Field(default_factory=TaxSettings)
+    tax: TaxSettings = field(factory=TaxSettings)
     notify: NotifySettings | None = None  # replaces the global notify targets for this company
 
-    customers: CustomerSettings = Field(default_factory=CustomerSettings)
-    payment_push: bool = Field(True, description="push ledger payments to QuickBooks")
-    payment_pull: bool = Field(True, description="take payments recorded in QuickBooks")
-    credit_memos: bool = Field(
+    customers: CustomerSettings = field(factory=CustomerSettings)
+    payment_push: bool = field(True, description="push ledger payments to QuickBooks")
+    payment_pull: bool = field(True, description="take payments recorded in QuickBooks")
+    credit_memos: bool = field(
         True, description="export credit notes as credit memos and apply them"
     )
-    customer_sync: bool = Field(
+    customer_sync: bool = field(
         True, description="find, create, update customers and report their drift"
     )
-    fallback_item: QboIdText = Field(
+    fallback_item: QboIdText = field(
         None, description="QuickBooks item id for a service with no mapping (a warning each use)"
     )
-    fallback_tax_code: QboIdText = Field(
+    fallback_tax_code: QboIdText = field(
         None, description="QuickBooks tax code for a tax region with no mapping (a warning)"
     )
-    online_card_payment: bool = Field(
+    online_card_payment: bool = field(
         False, description="invoices allow online credit card payment"
     )
-    online_ach_payment: bool = Field(False, description="invoices allow online bank (ACH) payment")
+    online_ach_payment: bool = field(False, description="invoices allow online bank (ACH) payment")
 
 
-class Config(_Strict):
+class Config(Record):
     version: Literal[1] = 1
     default_company: CompanyKey | None = None
     secrets: Literal["keyring", "file"] = "keyring"
     keyring_timeout: Duration = 10.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    fuzzy_threshold: int = Field(85, ge=0, le=100)
-    sync: SyncSettings = Field(default_factory=SyncSettings)
-    qbo: QboLimits = Field(default_factory=QboLimits)
-    companies: dict[CompanyKey, CompanySettings] = Field(default_factory=dict)
-    notify: NotifySettings = Field(default_factory=NotifySettings)
+    fuzzy_threshold: int = field(85, ge=0, le=100)
+    sync: SyncSettings = field(factory=SyncSettings)
+    qbo: QboLimits = field(factory=QboLimits)
+    companies: dict[CompanyKey, CompanySettings] = field(factory=dict)
+    notify: NotifySettings = field(factory=NotifySettings)
 
     def company(self, key: str | None) -> tuple[str, CompanySettings]:
         """The named company, else the default, else the only one."""
@@ -266,17 +258,12 @@ def secrets_backend(config: Config) -> str:
     return chosen
 
 
-def _describe(exc: ValidationError, located: LocatedYaml | None, source: str) -> str:
+def _describe(exc: RecordError, located: LocatedYaml | None, source: str) -> str:
     problems = []
-    for err in exc.errors():
-        loc = [p for p in err["loc"] if not isinstance(p, str) or not p.startswith("function-")]
-        key = dotted(loc) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
+    for loc, message in exc.problems:
         line = located.line_of(loc) if located else None
         where = f"{source}:{line}" if line else source
-        problems.append(f"{where}: {key}: {msg}")
+        problems.append(f"{where}: {dotted(loc) or '(top level)'}: {message}")
     return "; ".join(problems)
 
 
@@ -286,8 +273,8 @@ def validate(data: Any, located: LocatedYaml | None = None, source: str = "confi
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of settings at the top level")
     try:
-        return Config.model_validate(data, context={"written": True})
-    except ValidationError as exc:
+        return Config.model_validate(data, written=True)
+    except RecordError as exc:
         raise ConfigError(_describe(exc, located, source), EXAMPLE_HINT) from None
 
 

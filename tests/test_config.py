@@ -119,10 +119,10 @@ def test_example_config_documents_every_key_and_validates() -> None:
 
     def keys(model: type, prefix: str = "") -> list[str]:
         out = []
-        for name, field in model.model_fields.items():
+        for name, field in model.record_fields().items():
             out.append(name)
             annotation = field.annotation
-            if isinstance(annotation, type) and issubclass(annotation, config.BaseModel):
+            if isinstance(annotation, type) and issubclass(annotation, config.Record):
                 out += keys(annotation)
         return out
 

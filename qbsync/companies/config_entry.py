@@ -29,7 +29,7 @@ def company_entry(
     current = cfg.companies.get(key)
     settings = current.model_copy() if current else CompanySettings()
     if environment is not None and (current is None or environment != settings.environment):
-        settings.environment = environment  # type: ignore[assignment]
+        settings.environment = environment
     if sim_url is not None and sim_url.rstrip("/") != settings.sim_url:
         settings.sim_url = sim_url.rstrip("/")
     if settings.environment == "sim" and not settings.sim_url:

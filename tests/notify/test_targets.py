@@ -29,7 +29,7 @@ EVENT = events.sample_event("acme")
 
 
 def target(**fields: Any) -> NotifyTarget:
-    return NotifyTarget.model_validate({"name": "t", **fields}, context={"written": False})
+    return NotifyTarget.model_validate({"name": "t", **fields})
 
 
 def test_command_gets_the_json_event_on_stdin(tmp_path: Path) -> None:
