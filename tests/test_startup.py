@@ -194,3 +194,15 @@ def test_httpx_and_the_secrets_module_load_nothing_they_do_not_use() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_the_sync_cycle_loads_no_pydantic() -> None:
+    # pydantic is for the ledger's import models; a cycle reads stored rows, and cron runs
+    # one 96 times a day per company.
+    code = (
+        "import sys, qbsync.sync.cycle, qbsync.cli.sync_cmd\n"
+        "print(sorted(m for m in ('pydantic', 'qbsync.ledger.models') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"

@@ -5,11 +5,23 @@ payments and applied credit, balance and status. store.py re-exports these for i
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from qbsync.errors import NotFoundError
-from qbsync.ledger.models import InvoiceStatus
 from qbsync.store.database import Database
+
+
+class InvoiceStatus(StrEnum):
+    """Where an invoice stands, ledger-side, against its total including tax. A credit note is
+    `paid` once fully applied."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    OVERPAID = "overpaid"
+    VOID = "void"
 
 
 def _one(db: Database, sql: str, params: list[Any]) -> dict[str, Any] | None:

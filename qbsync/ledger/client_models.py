@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from qbsync.ledger.addresses import ADDRESS_FIELDS, ADDRESS_KINDS
 from qbsync.ledger.fields import (
     Currency,
     Id,
@@ -38,8 +39,6 @@ AddressText = Annotated[
     BeforeValidator(_blank_is_none),
     BeforeValidator(_strip),
 ]
-ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
-ADDRESS_KINDS = ("bill", "ship")
 
 
 class AddressIn(_Record):

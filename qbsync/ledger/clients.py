@@ -6,12 +6,15 @@ and the client read back whole for the customer sync and `ledger export clients`
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qbsync.ledger.models import ADDRESS_FIELDS, AddressIn, ClientIn
-from qbsync.ledger.readers import RawRecord
-from qbsync.ledger.validate import Problems
+from qbsync.ledger.addresses import ADDRESS_FIELDS
 from qbsync.store.database import Database
+
+if TYPE_CHECKING:  # the import models (pydantic): a cycle reading a client never loads them
+    from qbsync.ledger.models import AddressIn, ClientIn
+    from qbsync.ledger.readers import RawRecord
+    from qbsync.ledger.validate import Problems
 from qbsync.timeutil import utc_now_iso
 
 COLUMNS = (

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,6 +21,7 @@ from pydantic import (
 )
 
 from qbsync import money as m
+from qbsync.ledger.balances import InvoiceStatus as InvoiceStatus
 from qbsync.ledger.client_models import ADDRESS_FIELDS as ADDRESS_FIELDS
 from qbsync.ledger.client_models import AddressIn as AddressIn
 from qbsync.ledger.client_models import ClientIn as ClientIn
@@ -231,18 +231,6 @@ RECORD_MODELS: dict[str, type[_Record]] = {
 
 
 # What the store hands back -------------------------------------------------------------------
-
-
-class InvoiceStatus(StrEnum):
-    """Where an invoice stands, ledger-side, against its total including tax. A credit note is
-    `paid` once fully applied."""
-
-    DRAFT = "draft"
-    OPEN = "open"
-    PARTIALLY_PAID = "partially_paid"
-    PAID = "paid"
-    OVERPAID = "overpaid"
-    VOID = "void"
 
 
 @dataclass(frozen=True)

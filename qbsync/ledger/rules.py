@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qbsync import money as m
-from qbsync.ledger.models import PaymentIn
 from qbsync.outbox import OpKind
+
+if TYPE_CHECKING:
+    from qbsync.ledger.models import PaymentIn
 
 
 @dataclass(frozen=True)

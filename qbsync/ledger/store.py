@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from qbsync.errors import InputError, NotFoundError
 from qbsync.ledger.balances import amount_due as amount_due
@@ -20,8 +18,6 @@ from qbsync.ledger.balances import invoice_balance as invoice_balance
 from qbsync.ledger.balances import invoice_status as invoice_status
 from qbsync.ledger.balances import settled as settled
 from qbsync.ledger.balances import status_of as status_of
-from qbsync.ledger.models import Invoice, InvoiceLine, Payment, PaymentIn
-from qbsync.ledger.plan import Plan
 from qbsync.ledger.queries import LIST_TABLES, invoice_lines
 from qbsync.ledger.rules import (
     Document,
@@ -37,6 +33,10 @@ from qbsync.outbox import OpKind, SubjectType, enqueue, enqueue_many
 from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
+
+if TYPE_CHECKING:  # the ledger's models load pydantic: only the functions that build them do
+    from qbsync.ledger.models import Invoice, Payment
+    from qbsync.ledger.plan import Plan
 
 
 def _upsert(db: Database, table: str, company: str, row: dict[str, Any], now: str) -> None:
@@ -198,6 +198,8 @@ def _date(value: str | None) -> dt.date | None:
 
 def get_invoice(db: Database, company: str, id: str) -> Invoice:
     """An invoice or credit note with its lines; NotFoundError when there is none."""
+    from qbsync.ledger.models import Invoice, InvoiceLine
+
     row = _one(db, "SELECT * FROM ledger_invoices WHERE company = ? AND id = ?", [company, id])
     if row is None:
         raise NotFoundError(f"no invoice {id!r} in the ledger of {company}")
@@ -251,6 +253,8 @@ def _opt_decimal(value: str | None) -> Decimal | None:
 
 
 def get_payment(db: Database, company: str, id: str) -> Payment:
+    from qbsync.ledger.models import Payment
+
     row = _one(db, "SELECT * FROM ledger_payments WHERE company = ? AND id = ?", [company, id])
     if row is None:
         raise NotFoundError(f"no payment {id!r} in the ledger of {company}")
@@ -288,6 +292,10 @@ def record_local_payment(
     """Record a payment taken outside QuickBooks (stripe, check, ...) and queue PUSH_PAYMENT in
     the same transaction. `home_amount`: a foreign-currency payment in the home currency. Recording the identical payment again is a no-op; the same id with
     different details is an InputError (payments are immutable)."""
+    from pydantic import ValidationError
+
+    from qbsync.ledger.models import PaymentIn
+
     try:
         pay = PaymentIn.model_validate(
             {
