@@ -8,7 +8,6 @@ lines file; a line whose invoice no invoices.csv of the import holds is an error
 from __future__ import annotations
 
 import csv
-import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -120,6 +119,9 @@ def _rows(handle: Iterator[str], source: str, kind: str) -> Iterator[RawRecord]:
         raise InputError(f"{source}:{reader.line_num}: not valid CSV: {exc}") from None
 
 
+_LINE_FIELDS = CSV_COLUMNS["invoice_lines"][1:]  # a line's fields, its invoice apart
+
+
 class LineIndex:
     """invoice_lines.csv rows by invoice id, in a temporary on-disk SQLite database."""
 
@@ -127,32 +129,37 @@ class LineIndex:
         self.db = sqlite3.connect("")  # private, on disk once past its cache, deleted on close
         self.db.execute("PRAGMA journal_mode = OFF")
         self.db.execute("PRAGMA synchronous = OFF")
+        # A column per CSV column (NULL: the cell was empty): no JSON to write and read back.
         self.db.execute(
             "CREATE TABLE lines (seq INTEGER PRIMARY KEY, invoice TEXT NOT NULL, "
-            "source TEXT NOT NULL, row INTEGER NOT NULL, line INTEGER NOT NULL, data TEXT)"
+            "source TEXT NOT NULL, row INTEGER NOT NULL, line INTEGER NOT NULL, "
+            + ", ".join(f"c_{name} TEXT" for name in _LINE_FIELDS)
+            + ")"
         )
         self.db.execute("CREATE INDEX lines_invoice ON lines (invoice, seq)")
         self.count = 0
         self.taken: set[str] = set()  # invoices whose lines went to them
 
     def add(self, path: Path) -> None:
-        batch: list[tuple[str, str, int, int, str]] = []
+        batch: list[tuple[str | int | None, ...]] = []
         for record in csv_rows(path, "invoice_lines"):
             invoice_id = str(record.data.get("invoice", "")).strip()
             if not invoice_id:
                 raise InputError(f"{record.where(('invoice',))}: Field required")
-            del record.data["invoice"]
-            assert record.row is not None and record.line is not None
-            batch.append(
-                (invoice_id, record.source, record.row, record.line, json.dumps(record.data))
-            )
+            data = record.data
+            cells = (data.get(name) for name in _LINE_FIELDS)
+            batch.append((invoice_id, record.source, record.row, record.line, *cells))
             if len(batch) >= 5_000:
                 self._insert(batch)
         self._insert(batch)
 
-    def _insert(self, batch: list[tuple[str, str, int, int, str]]) -> None:
+    def _insert(self, batch: list[tuple[str | int | None, ...]]) -> None:
+        columns = ", ".join(f"c_{name}" for name in _LINE_FIELDS)
+        marks = ", ".join("?" for _ in _LINE_FIELDS)
         self.db.executemany(
-            "INSERT INTO lines (invoice, source, row, line, data) VALUES (?, ?, ?, ?, ?)", batch
+            f"INSERT INTO lines (invoice, source, row, line, {columns}) "
+            f"VALUES (?, ?, ?, ?, {marks})",
+            batch,
         )
         self.count += len(batch)
         batch.clear()
@@ -167,17 +174,20 @@ class LineIndex:
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             marks = ", ".join("?" for _ in part)
+            columns = ", ".join(f"c_{name}" for name in _LINE_FIELDS)
             found = self.db.execute(
-                f"SELECT seq, invoice, source, row, line, data FROM lines "
-                f"WHERE invoice IN ({marks}) ORDER BY seq",
+                f"SELECT invoice, source, row, line, {columns} FROM lines "
+                f"WHERE invoice IN ({marks}) ORDER BY invoice, seq",  # the index's order
                 part,
             ).fetchall()
-            for _, invoice_id, source, row, line, data in found:
+            for invoice_id, source, row, line, *values in found:
                 owner = owners[invoice_id]
                 owner.children.setdefault("lines", []).append(
                     RawRecord("invoice_lines", None, source, row=row, line=line)
                 )
-                owner.data.setdefault("lines", []).append(json.loads(data))
+                owner.data.setdefault("lines", []).append(
+                    {k: v for k, v in zip(_LINE_FIELDS, values, strict=True) if v is not None}
+                )
         self.taken.update(ids)
 
     def raise_if_orphans(self) -> None:
