@@ -9,6 +9,7 @@ whole (their parser holds a document anyway); CSV files are read row by row.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -43,7 +44,7 @@ def import_files(
     summary = Summary()
     # Validated inside the write transaction, so that what was checked (a payment id still
     # free, an invoice still a draft) is what gets written, whatever runs alongside.
-    with nullcontext() if dry_run else transaction(db), _larger_cache(db):
+    with nullcontext() if dry_run else transaction(db), _larger_cache(db), _no_cycle_collector():
         planner = Planner(db, company)
         for kind, records in read_chunks(files):
             plan = planner.plan(kind, records)
@@ -70,6 +71,21 @@ def _larger_cache(db: Database) -> Iterator[None]:
         yield
     finally:
         db.execute(f"PRAGMA cache_size = {before}")
+
+
+@contextmanager
+def _no_cycle_collector() -> Iterator[None]:
+    """The cycle collector off while an import runs. An import makes millions of short-lived
+    containers and keeps the ids it has seen: the collector kept walking them all, a quarter of
+    the time of a 100,000-invoice import. Nothing an import makes depends on it (records free
+    themselves when their chunk is done); it is back on, as it was, when the import ends."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _files(paths: Iterable[Path]) -> list[Path]:
