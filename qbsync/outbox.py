@@ -103,30 +103,43 @@ def enqueue(
 
 def enqueue_many(db: Database, company: str, ops: list[tuple[OpKind, SubjectType, str]]) -> None:
     """enqueue() for many ops at once (an import's chunk): each is queued unless a pending op
-    of the same kind and subject is there already."""
+    of the same kind and subject is there already, or earlier in `ops`. The ops waiting are
+    found with one query per 500 subjects: a check per insert took twice the insert's time."""
     now = utc_now_iso()
+    seen = _waiting(db, company, ops)
+    rows = []
+    for kind, subject_type, subject_id in ops:
+        key = (kind.value, subject_type.value, subject_id)
+        if key not in seen:
+            seen.add(key)
+            rows.append((company, *key, uuid.uuid4().hex, now, now))
     db.conn.executemany(
         "INSERT INTO outbox (company, kind, subject_type, subject_id, state, request_id, "
-        "created_at, updated_at) SELECT ?, ?, ?, ?, 'pending', ?, ?, ? WHERE NOT EXISTS ("
-        "SELECT 1 FROM outbox WHERE company = ? AND kind = ? AND subject_type = ? "
-        "AND subject_id = ? AND state IN ('pending', 'in_progress', 'failed'))",
-        [
-            (
-                company,
-                k.value,
-                t.value,
-                sid,
-                uuid.uuid4().hex,
-                now,
-                now,
-                company,
-                k.value,
-                t.value,
-                sid,
-            )
-            for k, t, sid in ops
-        ],
+        "created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+        rows,
     )
+
+
+def _waiting(
+    db: Database, company: str, ops: list[tuple[OpKind, SubjectType, str]]
+) -> set[tuple[str, str, str]]:
+    """(kind, subject type, subject id) of the ops on these subjects not yet settled."""
+    subjects: dict[str, set[str]] = {}
+    for _, subject_type, subject_id in ops:
+        subjects.setdefault(subject_type.value, set()).add(subject_id)
+    found: set[tuple[str, str, str]] = set()
+    for subject_type, ids in subjects.items():
+        listed = sorted(ids)
+        for start in range(0, len(listed), 500):
+            part = listed[start : start + 500]
+            rows = db.execute(
+                "SELECT kind, subject_type, subject_id FROM outbox WHERE company = ? "
+                f"AND subject_type = ? AND subject_id IN ({', '.join('?' for _ in part)}) "
+                "AND state IN ('pending', 'in_progress', 'failed')",
+                [company, subject_type, *part],
+            ).fetchall()
+            found.update((k, t, s) for k, t, s in rows)
+    return found
 
 
 # --- the sync engine's transitions ---------------------------------------------------------
