@@ -128,7 +128,7 @@ def _waiting(
     for _, subject_type, subject_id in ops:
         subjects.setdefault(subject_type.value, set()).add(subject_id)
     found: set[tuple[str, str, str]] = set()
-    for subject_type, ids in subjects.items():
+    for type_name, ids in subjects.items():
         listed = sorted(ids)
         for start in range(0, len(listed), 500):
             part = listed[start : start + 500]
@@ -136,7 +136,7 @@ def _waiting(
                 "SELECT kind, subject_type, subject_id FROM outbox WHERE company = ? "
                 f"AND subject_type = ? AND subject_id IN ({', '.join('?' for _ in part)}) "
                 "AND state IN ('pending', 'in_progress', 'failed')",
-                [company, subject_type, *part],
+                [company, type_name, *part],
             ).fetchall()
             found.update((k, t, s) for k, t, s in rows)
     return found
