@@ -84,22 +84,26 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
         for _, d in discount_lines
     ]
     discount = _sum(discounts)
-    taxable_discount = _sum(
-        [v for v, (_, d) in zip(discounts, discount_lines, strict=True) if d.taxable]
-    )
-    if discount_lines and discount > subtotal:
-        problems.append(
-            (
-                ("lines", discount_lines[-1][0]),
-                f"the discounts ({m.text(discount)}) exceed the item lines' sum "
-                f"({m.text(subtotal)})",
-            )
+    if discount_lines:
+        taxable_discount = _sum(
+            [v for v, (_, d) in zip(discounts, discount_lines, strict=True) if d.taxable]
         )
-        taxable_discount = discount = min(discount, subtotal)
-    weights = [a if a > 0 else ZERO for a in amounts]
-    line_discounts = m.allocate(discount, weights)
-    taxable_shares = m.allocate(taxable_discount, weights)
-    nets = [a - s for a, s in zip(amounts, taxable_shares, strict=True)]
+        if discount > subtotal:
+            problems.append(
+                (
+                    ("lines", discount_lines[-1][0]),
+                    f"the discounts ({m.text(discount)}) exceed the item lines' sum "
+                    f"({m.text(subtotal)})",
+                )
+            )
+            taxable_discount = discount = min(discount, subtotal)
+        weights = [a if a > 0 else ZERO for a in amounts]
+        line_discounts = m.allocate(discount, weights)
+        taxable_shares = m.allocate(taxable_discount, weights)
+        nets = [a - s for a, s in zip(amounts, taxable_shares, strict=True)]
+    else:  # most invoices: no discount to spread, each line's net is its amount
+        line_discounts = [ZERO for _ in amounts]
+        nets = amounts
 
     given_lines = [line.tax_amount for _, line in items]
     taxes: list[TaxLine] = []
