@@ -70,7 +70,8 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-Id = Annotated[str, BeforeValidator(_ident), Field(min_length=1, max_length=100)]
+# Lengths before the parse step: pydantic checks them in its core, not in Python per value.
+Id = Annotated[str, Field(min_length=1, max_length=100), BeforeValidator(_ident)]
 OptId = Annotated[Id | None, BeforeValidator(_blank_is_none)]
 Name = Annotated[
     str, BeforeValidator(_strip), Field(min_length=1, max_length=500), AfterValidator(_one_line)
