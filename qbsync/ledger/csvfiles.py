@@ -90,9 +90,9 @@ def csv_rows(path: Path, kind: str) -> Iterator[RawRecord]:
 
 
 def _rows(handle: Iterator[str], source: str, kind: str) -> Iterator[RawRecord]:
-    reader = csv.DictReader(handle, restkey="\0extra", strict=True)
+    reader = csv.reader(handle, strict=True)
     try:
-        header = reader.fieldnames
+        header = next(reader, None)
         if not header:
             raise InputError(f"{source}:1: empty file (expected a header row)")
         columns = [c.strip() for c in header]
@@ -104,16 +104,21 @@ def _rows(handle: Iterator[str], source: str, kind: str) -> Iterator[RawRecord]:
             )
         if len(set(columns)) != len(columns):
             raise InputError(f"{source}:1: a column is named twice")
-        reader.fieldnames = columns
+        width, row_no = len(columns), 0
         start = reader.line_num + 1
-        for row_no, row in enumerate(reader, start=1):
-            if "\0extra" in row:
-                raise InputError(f"{source}:{start} (row {row_no}): more cells than columns")
-            if not any((v or "").strip() for v in row.values()):
+        for cells in reader:
+            if not cells:  # an empty line: not a row
                 start = reader.line_num + 1
-                continue  # blank line
-            data = {k: v for k, v in row.items() if v is not None and v.strip() != ""}
-            yield RawRecord(kind, data, source, row=row_no, line=start)
+                continue
+            row_no += 1
+            if len(cells) > width:
+                raise InputError(f"{source}:{start} (row {row_no}): more cells than columns")
+            # Empty and blank cells are absent fields (so are cells a short row leaves out); a
+            # row of nothing but those is skipped.
+            pairs = zip(columns, cells, strict=False)
+            data = {k: v for k, v in pairs if v and not v.isspace()}
+            if data:
+                yield RawRecord(kind, data, source, row=row_no, line=start)
             start = reader.line_num + 1
     except csv.Error as exc:
         raise InputError(f"{source}:{reader.line_num}: not valid CSV: {exc}") from None
@@ -136,7 +141,7 @@ class LineIndex:
             + ", ".join(f"c_{name} TEXT" for name in _LINE_FIELDS)
             + ")"
         )
-        self.db.execute("CREATE INDEX lines_invoice ON lines (invoice, seq)")
+        self.indexed = False  # the index is built once every line is in: one sort, not 200,000
         self.count = 0
         self.taken: set[str] = set()  # invoices whose lines went to them
 
@@ -146,8 +151,7 @@ class LineIndex:
             invoice_id = str(record.data.get("invoice", "")).strip()
             if not invoice_id:
                 raise InputError(f"{record.where(('invoice',))}: Field required")
-            data = record.data
-            cells = (data.get(name) for name in _LINE_FIELDS)
+            cells = map(record.data.get, _LINE_FIELDS)
             batch.append((invoice_id, record.source, record.row, record.line, *cells))
             if len(batch) >= 5_000:
                 self._insert(batch)
@@ -169,6 +173,9 @@ class LineIndex:
         from, for messages; its fields move to the invoice)."""
         if not self.count:
             return
+        if not self.indexed:
+            self.db.execute("CREATE INDEX lines_invoice ON lines (invoice, seq)")
+            self.indexed = True
         owners = {str(r.data.get("id", "")).strip(): r for r in invoices if r.row is not None}
         ids = list(owners)
         for start in range(0, len(ids), 500):

@@ -309,3 +309,18 @@ def test_a_client_currency_change_does_not_alter_issued_invoices(
     }
     message = _error(_write(tmp_path, "new.json", json.dumps(new)))
     assert "invoices[0].currency: USD differs from client CL-1's currency CAD" in message
+
+
+def test_csv_problems_name_the_right_line_after_empty_and_blank_lines(
+    ledger_company: str, tmp_path: Path
+) -> None:
+    # Line 3 is empty (not a row), so the bad row is on line 4 and is the second row; line 5
+    # has blank cells only (a row, skipped), so the next bad one is line 6, the fourth row.
+    folder = tmp_path / "csv"
+    shutil.copytree(DATA / "csv", folder)
+    terms = folder / "terms.csv"
+    header, first, *_ = terms.read_text().splitlines()
+    terms.write_text("\n".join([header, first, "", "T-BAD,Bad,soon", ",,", "T-BAD2,Bad,later"]))
+    message = _error(folder)
+    assert f"{terms}:4 (row 2): due_days" in message, message
+    assert f"{terms}:6 (row 4): due_days" in message, message
