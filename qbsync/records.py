@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import math
 import re
 import types
 import typing
@@ -108,20 +109,59 @@ def _no_converter(value: Any, loc: Loc, written: bool, problems: list[Problem]) 
     raise TypeError("the record's types are not resolved")
 
 
-def _simple(kind: type, expected: str) -> Converter:
-    def convert(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
-        if isinstance(value, kind) and not (kind is not bool and isinstance(value, bool)):
-            return value
-        problems.append(Problem(loc, expected))
-        return INVALID
+def _str(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
+    if isinstance(value, str):
+        return value
+    problems.append(Problem(loc, "expected text"))
+    return INVALID
 
-    return convert
+
+# What a hand-edited file may say for a number or a flag, as pydantic's lax mode (which checked
+# config.yaml before) took it: quoted numbers, a whole float, yes/no words. A bool is no number.
+def _int(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = _number(value)
+    if number is not None and number.is_integer():
+        return int(number)
+    problems.append(Problem(loc, "expected a whole number"))
+    return INVALID
 
 
 def _float(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+    number = _number(value)
+    if number is not None:
+        return number
     problems.append(Problem(loc, "expected a number"))
+    return INVALID
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+_FLAGS = {"true": True, "t": True, "yes": True, "y": True, "on": True, "1": True}
+_FLAGS |= {"false": False, "f": False, "no": False, "n": False, "off": False, "0": False}
+
+
+def _bool(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _FLAGS:
+        return _FLAGS[value.strip().lower()]
+    problems.append(Problem(loc, "expected true or false"))
     return INVALID
 
 
@@ -239,9 +279,9 @@ def converter(annotation: Any) -> Converter:
     if isinstance(annotation, type) and issubclass(annotation, Record):
         return _record(annotation)
     simple: dict[Any, Converter] = {
-        str: _simple(str, "expected text"),
-        int: _simple(int, "expected a whole number"),
-        bool: _simple(bool, "expected true or false"),
+        str: _str,
+        int: _int,
+        bool: _bool,
         float: _float,
         dt.date: _date,
     }

@@ -63,7 +63,7 @@ def test_defaults_and_plain_values() -> None:
 def test_every_problem_is_named_by_its_key() -> None:
     found = problems(
         {
-            "flag": "yes",
+            "flag": "maybe",
             "nope": 1,
             "inner": {"tries": 0, "wait": 5},
             "targets": [{"kind": "c"}, {"name": "x", "kind": "b"}],
@@ -88,9 +88,23 @@ def test_every_problem_is_named_by_its_key() -> None:
     assert str(RecordError([])) == ""
 
 
-def test_types_are_not_coerced() -> None:
+def test_hand_written_numbers_and_flags_are_read_as_before() -> None:
+    # pydantic's lax mode checked config.yaml before: a file it took is still taken.
+    outer = Outer.model_validate(
+        {"flag": "no", "inner": {"tries": "7", "wait": "2s"}, "by_key": {"a": {"tries": 4.0}}}
+    )
+    assert outer.flag is False and outer.inner.tries == 7 and outer.by_key["a"].tries == 4
+    assert Outer.model_validate({"flag": 1}).flag is True
+    assert Outer.model_validate({"flag": " Off "}).flag is False
+
+
+def test_what_is_not_a_value_of_the_type_is_refused() -> None:
     assert problems({"inner": {"tries": True}}) == [(("inner", "tries"), "expected a whole number")]
-    assert problems({"inner": {"tries": "3"}}) == [(("inner", "tries"), "expected a whole number")]
+    assert problems({"inner": {"tries": 2.5}}) == [(("inner", "tries"), "expected a whole number")]
+    assert problems({"inner": {"tries": "x"}}) == [(("inner", "tries"), "expected a whole number")]
+    assert problems({"flag": "maybe"}) == [(("flag",), "expected true or false")]
+    assert problems({"flag": 2}) == [(("flag",), "expected true or false")]
+    assert problems({"targets": [{"name": 5}]}) == [(("targets", 0, "name"), "expected text")]
     assert problems({"targets": {"name": "x"}}) == [(("targets",), "expected a list")]
     assert problems({"inner": 3}) == [(("inner",), "expected a mapping of settings")]
     assert problems([]) == [((), "expected a mapping of settings")]
@@ -124,7 +138,7 @@ def test_dump_of_what_was_set_at_every_level() -> None:
     assert copy.model_dump(exclude_unset=True)["flag"] is False
     assert outer.flag is True and "flag" not in outer.model_dump(exclude_unset=True)
     with pytest.raises(RecordError, match="flag: expected true or false"):
-        outer.model_copy(update={"flag": "no"})
+        outer.model_copy(update={"flag": "perhaps"})
 
 
 def test_a_record_is_taken_as_it_is_where_one_is_expected() -> None:
