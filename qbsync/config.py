@@ -393,7 +393,7 @@ def set_value(
         raise ConfigError("empty key")
     try:
         value = yaml.safe_load(raw) if raw != "" else None
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: a date that is no date (2026-13-01)
         value = raw
     if data is None:
         data = to_yaml_data(config, only_set=True)

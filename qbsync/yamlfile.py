@@ -43,11 +43,27 @@ def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: dict) -> None:
             _walk(item, (*path, index), lines)
 
 
+class _Loader(yaml.SafeLoader):
+    """The safe loader, whose impossible dates (2026-13-01) are errors at their line instead of
+    a bare "month must be in 1..12" from the date constructor."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a date ({exc})", node.start_mark
+            ) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
 def load_located(text: str, source: str) -> LocatedYaml:
     """Parse YAML text; a syntax error becomes an InputError naming `source` and the line."""
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: no Python objects
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{source}:{mark.line + 1}" if mark else source

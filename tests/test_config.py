@@ -225,3 +225,20 @@ def test_config_example_prints_the_packaged_example() -> None:
     result = run("config", "example")
     assert result.exit_code == 0 and result.stdout == example.read_text()
     assert "# Durations need a unit" in result.stdout
+
+
+def test_an_impossible_date_names_the_file_and_line() -> None:
+    paths.ensure_dir(paths.config_dir())
+    paths.config_file().write_text("companies:\n  acme:\n    go_live: 2026-13-01\n")
+    with pytest.raises(ConfigError) as err:
+        config.load()
+    assert "config.yaml:3:" in err.value.message
+    assert "'2026-13-01' is not a date" in err.value.message
+
+
+def test_set_refuses_an_impossible_date_naming_the_key() -> None:
+    result = run("config", "set", "companies.acme.go_live", "2026-13-01", "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["message"] == "config set: companies.acme.go_live: expected a date (YYYY-MM-DD)"
+    assert not paths.config_file().exists()
