@@ -143,7 +143,7 @@ class NotifyTarget(Record):
             r"(?i)(token|secret|key|password|sig)=|//[^/@]+:[^/@]+@", self.url
         ):
             raise ValueError(
-                "this url carries a secret: keep it in the secrets store and name it in "
+                "this url carries a secret; keep it in the secrets store and name it in "
                 "url_secret (qbsync notify secret NAME)"
             )
 

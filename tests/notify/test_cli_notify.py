@@ -69,3 +69,18 @@ def test_notify_test_without_targets_says_where_to_add_them() -> None:
     result = run("notify", "test")
     assert result.exit_code == 2 and "no alert targets" in result.stderr
     assert "docs/alerts.md" in result.stderr
+
+
+def test_a_url_holding_a_secret_is_refused_in_words_the_masking_leaves_whole() -> None:
+    from qbsync import paths
+
+    target = "  - {name: ops, type: webhook, url: 'https://h.example.com/?token=abc'}\n"
+    paths.ensure_dir(paths.config_dir())
+    paths.config_file().write_text("notify:\n  targets:\n" + target)
+    result = run("notify", "list")
+    assert result.exit_code == 2
+    assert "abc" not in result.stderr
+    assert (
+        "notify.targets[0]: this url carries a secret; keep it in the secrets store and name it "
+        "in url_secret (qbsync notify secret NAME)" in result.stderr
+    ), result.stderr
