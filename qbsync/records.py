@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
+from qbsync.yamlfile import dotted
+
 Loc = tuple[str | int, ...]
 
 
@@ -35,20 +37,13 @@ class Problem(NamedTuple):
     message: str
 
 
-def _dotted(loc: Loc) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 class RecordError(ValueError):
     """One or more problems, each at its key."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__(
-            "; ".join(f"{_dotted(p.loc) or '(top level)'}: {p.message}" for p in problems)
+            "; ".join(f"{dotted(p.loc) or '(top level)'}: {p.message}" for p in problems)
         )
 
 
@@ -121,6 +116,8 @@ def _str(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
 def _int(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)  # exactly, however long
     number = _number(value)
     if number is not None and number.is_integer():
         return int(number)
@@ -137,17 +134,13 @@ def _float(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None  # no nan, no inf
 
 
 _FLAGS = {"true": True, "t": True, "yes": True, "y": True, "on": True, "1": True}
