@@ -64,9 +64,10 @@ class Plan:
 
     company: str
     kinds: dict[str, KindPlan] = field(default_factory=lambda: {k: KindPlan() for k in KINDS})
-    lines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # invoice id -> rows
-    discounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # same, discounts
-    taxes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # same, tax per rate
+    # Invoice id -> its rows (rows.invoice_rows): item lines, discount lines, tax per rate.
+    lines: dict[str, Rows] = field(default_factory=dict)
+    discounts: dict[str, Rows] = field(default_factory=dict)
+    taxes: dict[str, Rows] = field(default_factory=dict)
     ops: list[tuple[OpKind, SubjectType, str]] = field(default_factory=list)
 
     @property
@@ -207,7 +208,7 @@ def plan_invoice(
 
     if old is None:
         kind_plan.added.append(row)
-        _plan_rows(plan, inv.id, invoice_rows(inv, figures))
+        _plan_rows(plan, inv.id, invoice_rows(plan.company, inv, figures))
         if inv.status == "finalized":
             plan.ops.append((export_op(inv.type), SubjectType.INVOICE, inv.id))
         return
@@ -219,7 +220,7 @@ def plan_invoice(
             kind_plan.unchanged += 1
             return
         kind_plan.updated.append(row)
-        _plan_rows(plan, inv.id, invoice_rows(inv, figures))
+        _plan_rows(plan, inv.id, invoice_rows(plan.company, inv, figures))
         if inv.status == "finalized":
             plan.ops.append((export_op(inv.type), SubjectType.INVOICE, inv.id))
         return

@@ -8,6 +8,7 @@ Used by `qbsync ledger import`, the payment and invoice commands, and the sync e
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -66,14 +67,14 @@ def apply_plan(db: Database, plan: Plan) -> None:
             f"INSERT INTO ledger_invoices (company, {columns}, finalized_at, voided_at, "
             f"created_at, updated_at) VALUES (?, {marks}, ?, ?, ?, ?)",
             [
-                [
+                (
                     company,
-                    *(row[c] for c in _INVOICE_COLUMNS),
+                    *_invoice_values(row),
                     now if row["status"] == "finalized" else None,
                     now if row["status"] == "void" else None,
                     now,
                     now,
-                ]
+                )
                 for row in invoices.added
             ],
         )
@@ -84,8 +85,8 @@ def apply_plan(db: Database, plan: Plan) -> None:
             "voided_at = CASE WHEN ? = 'void' THEN ? ELSE voided_at END, updated_at = ? "
             "WHERE company = ? AND id = ?",
             [
-                [
-                    *(row[c] for c in _INVOICE_COLUMNS[1:]),
+                (
+                    *_invoice_values(row)[1:],
                     row["status"],
                     now,
                     row["status"],
@@ -93,31 +94,26 @@ def apply_plan(db: Database, plan: Plan) -> None:
                     now,
                     company,
                     row["id"],
-                ]
+                )
                 for row in invoices.updated
             ],
         )
         # A new invoice has no rows to replace; an updated one whose rows were planned has.
         added = {row["id"] for row in invoices.added}
         replaced = [[company, iid] for iid in plan.lines if iid not in added]
-        for table, by_invoice in (
-            ("ledger_invoice_lines", plan.lines),
-            ("ledger_invoice_discounts", plan.discounts),
-            ("ledger_invoice_taxes", plan.taxes),
+        for table, names, by_invoice in (
+            ("ledger_invoice_lines", LINE_COLUMNS, plan.lines),
+            ("ledger_invoice_discounts", DISCOUNT_COLUMNS, plan.discounts),
+            ("ledger_invoice_taxes", TAX_COLUMNS, plan.taxes),
         ):
             db.conn.executemany(
                 f"DELETE FROM {table} WHERE company = ? AND invoice_id = ?", replaced
             )
-            by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
-            for rows in by_invoice.values():
-                for r in rows:
-                    by_columns.setdefault(tuple(r), []).append([company, *r.values()])
-            for names, values in by_columns.items():
-                db.conn.executemany(
-                    f"INSERT INTO {table} (company, {', '.join(names)}) "
-                    f"VALUES (?, {', '.join('?' for _ in names)})",
-                    values,
-                )
+            db.conn.executemany(
+                f"INSERT INTO {table} (company, {', '.join(names)}) "
+                f"VALUES (?, {', '.join('?' for _ in names)})",
+                [row for rows in by_invoice.values() for row in rows],
+            )
         for row in plan.kinds["payments"].added:
             _insert_payment(db, company, row, now)
         for row in plan.kinds["credit_applications"].added:
@@ -150,6 +146,35 @@ _INVOICE_COLUMNS = (
     "exchange_rate",
     "home_total",
 )
+_invoice_values = operator.itemgetter(*_INVOICE_COLUMNS)  # a planned row's values, in order
+
+# The columns of an invoice's rows, in the order rows.invoice_rows gives their values (after
+# the company).
+LINE_COLUMNS = (
+    "invoice_id",
+    "line_no",
+    "service_id",
+    "description",
+    "quantity",
+    "unit_price",
+    "amount",
+    "tax_region_id",
+    "service_date",
+    "tax_amount",
+    "discount",
+    "tax",
+    "total",
+)
+DISCOUNT_COLUMNS = (
+    "invoice_id",
+    "line_no",
+    "description",
+    "amount",
+    "percent",
+    "taxable",
+    "discount",
+)
+TAX_COLUMNS = ("invoice_id", "tax_region_id", "name", "rate", "base", "amount")
 
 
 def _insert_payment(db: Database, company: str, row: dict[str, Any], now: str) -> None:
