@@ -119,6 +119,8 @@ def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
     whole = sum(weights, Decimal(0))
     if whole == 0 or total == 0:  # nothing to split (most invoices carry no discount)
         return [Decimal("0.00") for _ in weights]
+    if len(weights) == 1:  # one line takes it all (a region's tax on its only line)
+        return [total - Decimal("0.00")]
     shares = [cents(total * w / whole) for w in weights]
     last = max(i for i, w in enumerate(weights) if w != 0)
     shares[last] = total - sum((s for i, s in enumerate(shares) if i != last), Decimal("0.00"))

@@ -37,3 +37,30 @@ def test_nothing_to_split_gives_zeros() -> None:
         Decimal("3.33"),
         Decimal("3.34"),
     ]
+
+
+def _general_rule(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    # The rule as written before its shortcuts: each share half-up, the last weighted line
+    # taking what rounding left.
+    whole = sum(weights, Decimal(0))
+    if whole == 0:
+        return [Decimal("0.00") for _ in weights]
+    shares = [
+        (total * w / whole).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP") for w in weights
+    ]
+    last = max(i for i, w in enumerate(weights) if w != 0)
+    shares[last] = total - sum((s for i, s in enumerate(shares) if i != last), Decimal("0.00"))
+    return shares
+
+
+@given(cents_, weights_)
+def test_shortcuts_give_the_general_rule_digit_for_digit(
+    total: Decimal, weights: list[Decimal]
+) -> None:
+    # Stored as text: 8.25 and 8.250 are different rows, so equal is not enough.
+    assert [str(s) for s in allocate(total, weights)] == [
+        str(s) for s in _general_rule(total, weights)
+    ]
+    assert [str(s) for s in allocate(total, weights[:1])] == [
+        str(s) for s in _general_rule(total, weights[:1])
+    ]

@@ -83,9 +83,12 @@ def invoice_content(inv: InvoiceIn, currency: str | None) -> dict[str, Any]:
     return content
 
 
+# One encoder for every hash: json.dumps with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def content_hash(content: dict[str, Any]) -> str:
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(content).encode()).hexdigest()
 
 
 def _stored_item(ln: dict[str, Any]) -> dict[str, Any]:
