@@ -33,6 +33,17 @@ def get(db: Database, company: str, client_id: str) -> Baseline | None:
     return Baseline(r["client_id"], r["qbo_id"], json.loads(r["shape"]), bool(r["push"]))
 
 
+def candidates(db: Database, company: str, *, every: bool) -> list[Baseline]:
+    """The baselines a cycle may push over, in client order: every one (customers.update: a
+    changed client is sent), or only those marked to push (an indexed look-up that costs the
+    same for ten customers as for ten thousand)."""
+    sql = "SELECT * FROM customer_baselines WHERE company = ?"
+    rows = db.query(sql + ("" if every else " AND push = 1") + " ORDER BY client_id", [company])
+    return [
+        Baseline(r["client_id"], r["qbo_id"], json.loads(r["shape"]), bool(r["push"])) for r in rows
+    ]
+
+
 def save(db: Database, company: str, client_id: str, qbo_id: str, shape: dict[str, Any]) -> None:
     """Record what the customer holds now (and clear a pending push)."""
     db.execute(

@@ -147,3 +147,39 @@ def test_the_paths_use_indexes_and_stay_flat(
         if after > allowed(name, before)
     }
     assert grown == {}, growth
+
+
+def _link_customers(company: str, start: int, stop: int) -> None:
+    """Clients CL-G<start>..<stop-1> linked to customers with a baseline, as a cycle that
+    created or adopted them leaves them."""
+    from qbsync.mappings.store import Mapping, apply_diff, diff_entries
+    from qbsync.sync import customer_baselines
+
+    db = open_store()
+    entries = [Mapping("customers", f"CL-G{i}", str(9000 + i), None) for i in range(start, stop)]
+    apply_diff(db, company, diff_entries(db, company, entries))
+    for i in range(start, stop):
+        shape = {"name": f"Client {i}", "email": f"ap{i}@example.com"}
+        shape |= {"phone": None, "bill_address": None, "ship_address": None}
+        customer_baselines.save(db, company, f"CL-G{i}", str(9000 + i), shape)
+    db.close()
+
+
+def test_an_idle_cycle_does_not_read_every_linked_customer(
+    connected_company: ConnectedCompany, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With customers.update off (the default) a cycle sends only the customers the accountant
+    # chose to overwrite: it finds them on an index, however many customers are linked. (It
+    # read each linked customer's baseline and client, two statements a customer, every cycle.)
+    company = connected_company.key
+    run("sync", "run", "--company", company)
+    _grow(company, 100, "C")  # 500 clients
+    _link_customers(company, 0, 10)
+    few = _run(monkeypatch, COMMANDS["sync run (idle)"](company))
+    _link_customers(company, 10, 400)
+    many = _run(monkeypatch, COMMANDS["sync run (idle)"](company))
+    assert len(many.statements) == len(few.statements), (
+        len(few.statements),
+        len(many.statements),
+    )
+    assert not [s for s in many.statements if "customer_baselines" in s and "push = 1" not in s]

@@ -42,4 +42,13 @@ def m0091_flat_paths(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS qbo_payments_state ON qbo_payments(company, state)")
 
 
-STEPS = [m0090_ledger_invoices_date, m0091_flat_paths]
+def m0092_customers_to_push(db: Database) -> None:
+    # Each cycle asks which customers the accountant chose to overwrite with the ledger's
+    # version (few, ever): not by reading every linked customer's baseline.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS customer_baselines_push ON customer_baselines(company, "
+        "client_id) WHERE push = 1"
+    )
+
+
+STEPS = [m0090_ledger_invoices_date, m0091_flat_paths, m0092_customers_to_push]

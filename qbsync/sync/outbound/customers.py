@@ -16,7 +16,8 @@ from typing import Any
 
 from qbsync.ledger import clients as ledger_clients
 from qbsync.ledger import lookup
-from qbsync.mappings.store import Mapping, apply_diff, diff_entries, list_mappings
+from qbsync.mappings.store import Mapping, apply_diff, diff_entries
+from qbsync.mappings.store import lookup as mapped_id
 from qbsync.outbox import Op
 from qbsync.qbo.batch import BatchItem
 from qbsync.qbo.errors import QboError
@@ -282,11 +283,11 @@ async def push_updates(ctx: CycleContext) -> None:
     created, adopted or accepted have a baseline to tell a change by; a customer with open
     drift waits for the accountant unless told to overwrite."""
     db, company = ctx.db, ctx.company
-    for mapping in list_mappings(db, company, "customers"):
-        cid = mapping.local_id
-        base = baselines.get(db, company, cid)
+    for base in baselines.candidates(db, company, every=ctx.settings.customers.update):
+        cid = base.client_id
+        mapped = mapped_id(db, company, "customers", cid)
         client = ledger_clients.get(db, company, cid)
-        if base is None or client is None or base.qbo_id != str(mapping.qbo_id):
+        if client is None or mapped is None or base.qbo_id != str(mapped):
             continue
         ours = payloads.client_shape(client)
         if not base.push:
