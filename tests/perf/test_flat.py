@@ -183,3 +183,13 @@ def test_an_idle_cycle_does_not_read_every_linked_customer(
         len(many.statements),
     )
     assert not [s for s in many.statements if "customer_baselines" in s and "push = 1" not in s]
+    # With customers.update on, every linked client is compared with its customer's baseline:
+    # read together, in the same few statements whatever their number.
+    run("config", "set", f"companies.{company}.customers.update", "true")
+    few_compared = _run(monkeypatch, COMMANDS["sync run (idle)"](company))
+    _link_customers(company, 400, 500)
+    many_compared = _run(monkeypatch, COMMANDS["sync run (idle)"](company))
+    assert len(many_compared.statements) == len(few_compared.statements), (
+        len(few_compared.statements),
+        len(many_compared.statements),
+    )

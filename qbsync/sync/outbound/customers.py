@@ -12,15 +12,17 @@ written as the customer is found or made, so the invoices export in the same cyc
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from qbsync.ledger import clients as ledger_clients
 from qbsync.ledger import lookup
-from qbsync.mappings.store import Mapping, apply_diff, diff_entries
+from qbsync.mappings.store import Mapping, apply_diff, diff_entries, list_mappings
 from qbsync.mappings.store import lookup as mapped_id
 from qbsync.outbox import Op
 from qbsync.qbo.batch import BatchItem
 from qbsync.qbo.errors import QboError
+from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.sync import customer_baselines as baselines
 from qbsync.sync import payloads
@@ -283,10 +285,13 @@ async def push_updates(ctx: CycleContext) -> None:
     created, adopted or accepted have a baseline to tell a change by; a customer with open
     drift waits for the accountant unless told to overwrite."""
     db, company = ctx.db, ctx.company
-    for base in baselines.candidates(db, company, every=ctx.settings.customers.update):
+    every = ctx.settings.customers.update
+    candidates = baselines.candidates(db, company, every=every)
+    mapped_of, client_of = _lookups(db, company, together=every and bool(candidates))
+    for base in candidates:
         cid = base.client_id
-        mapped = mapped_id(db, company, "customers", cid)
-        client = ledger_clients.get(db, company, cid)
+        mapped = mapped_of(cid)
+        client = client_of(cid)
         if client is None or mapped is None or base.qbo_id != str(mapped):
             continue
         ours = payloads.client_shape(client)
@@ -322,6 +327,21 @@ async def push_updates(ctx: CycleContext) -> None:
                 db, company, [Kind.CUSTOMER_CHANGED, Kind.CUSTOMER_CLASH], "client", cid
             )
         ctx.stats.customers_updated += 1
+
+
+def _lookups(
+    db: Database, company: str, *, together: bool
+) -> tuple[Callable[[str], str | None], Callable[[str], dict[str, Any] | None]]:
+    """A client's mapped customer and the client: read together when every linked client is
+    compared (two statements, not two a client), else one at a time (the few marked to push)."""
+    if not together:
+        return (
+            lambda cid: mapped_id(db, company, "customers", cid),
+            lambda cid: ledger_clients.get(db, company, cid),
+        )
+    mapped = {m.local_id: m.qbo_id for m in list_mappings(db, company, "customers")}
+    clients = {c["id"]: c for c in ledger_clients.all_clients(db, company)}
+    return mapped.get, clients.get
 
 
 def fallback_used(ctx: CycleContext, op: Op, used: list[str]) -> None:
