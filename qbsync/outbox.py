@@ -104,7 +104,8 @@ def enqueue(
 def enqueue_many(db: Database, company: str, ops: list[tuple[OpKind, SubjectType, str]]) -> None:
     """enqueue() for many ops at once (an import's chunk): each is queued unless a pending op
     of the same kind and subject is there already, or earlier in `ops`. The ops waiting are
-    found with one query per 500 subjects: a check per insert took twice the insert's time."""
+    found with one query per 500 subjects (a check per insert took twice the insert's time);
+    called inside the caller's transaction, as enqueue() is, so nothing comes in between."""
     now = utc_now_iso()
     seen = _waiting(db, company, ops)
     rows = []
