@@ -45,7 +45,8 @@ def _render_run(out: Console, data: dict[str, Any]) -> None:
 
 def _plan_line(send: dict[str, Any]) -> str:
     if "create" in send:
-        number = (send.get("body") or {}).get("DocNumber") or f"operation {send['op']}"
+        body = send.get("body") or {}
+        number = body.get("DocNumber") or body.get("DisplayName") or f"operation {send['op']}"
         return f"would create {send['create']} {number} (batch {send['batch']})"
     if "void" in send:
         return f"would void {send['void']} {send['id']}"

@@ -16,7 +16,7 @@ import pytest
 
 from tests.fixtures.qbo import ConnectedCompany
 from tests.fixtures.sim import SimOptions
-from tests.support import run_json
+from tests.support import run, run_json
 from tests.sync.customers_helpers import map_item
 from tests.sync.helpers import link, set_config, sim_docs
 
@@ -298,3 +298,39 @@ def test_concurrent_batches_make_one_customer_for_a_client(
     assert len(_customers(company, "Lyon Optique SARL")) == 1
     assert _open("customer_name_clash") == []
     assert all(link(company.key, "invoice", inv["id"]) for inv in invoices)
+
+
+@MULTI
+def test_a_dry_run_says_it_would_create_the_customer_and_export_the_invoice(
+    connected_company: ConnectedCompany, tmp_path: Path
+) -> None:
+    # Under `customers.create: auto` a dry run plans what the cycle would do: create the
+    # customer, then the invoice naming it. (It said a customer_missing exception would open,
+    # which the real cycle never does.) Nothing is sent or saved.
+    company = connected_company
+    _map_item(company)
+    set_config(f"companies.{company.key}.customers.create", "auto")
+    _import(tmp_path, company.key, CLIENTS, [_invoice("D-9101", "C-LY", "250.00")])
+
+    cycle = run_json("sync", "run", "--dry-run")["data"]["cycles"][0]
+    sends = cycle["stats"]["would_send"]
+    [customer] = [s for s in sends if s["create"] == "Customer"]
+    assert customer["client"] == "C-LY" and customer["batch"] == 1
+    assert customer["body"]["DisplayName"] == "Lyon Optique SARL"
+    [invoice] = [s for s in sends if s["create"] == "Invoice"]
+    assert invoice["body"]["DocNumber"] == "9101" and invoice["batch"] == 2
+    assert invoice["body"]["CustomerRef"]["value"] == "new:C-LY"
+    assert cycle["stats"]["would_open"] == []
+    assert _customers(company, "Lyon Optique SARL") == []
+    assert sim_docs(company.server, "Invoice") == []
+    mapped = run_json("mappings", "list", "customers", "--company", company.key)["data"]
+    rows = mapped if isinstance(mapped, list) else mapped["mappings"]
+    assert not [m for m in rows if m["local_id"] == "C-LY"]
+
+    text = run("sync", "run", "--dry-run").stdout
+    assert "would create Customer Lyon Optique SARL (batch 1)" in text, text
+    assert "would create Invoice 9101 (batch 2)" in text, text
+
+    cycle = _sync()  # the real cycle does what the dry run said
+    assert cycle["stats"]["customers_created"] == 1
+    assert len(_customers(company, "Lyon Optique SARL")) == 1

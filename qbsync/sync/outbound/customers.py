@@ -134,7 +134,7 @@ async def ensure(ctx: CycleContext, ops: list[Op]) -> list[Op]:
         return ready
     problems: dict[str, Problem] = {}
     auto = ctx.settings.customers.create == "auto" and ctx.settings.customer_sync
-    if not auto or ctx.dry_run:
+    if not auto:
         for client_id in waiting:
             problems[client_id] = Problem(
                 Kind.CUSTOMER_MISSING,
@@ -228,6 +228,9 @@ async def _create(
 ) -> dict[str, Problem]:
     problems: dict[str, Problem] = {}
     size = max(1, ctx.client.limits.batch_items)
+    if ctx.dry_run:
+        _would_create(ctx, directory, creating, size)
+        return problems
     for start in range(0, len(creating), size):
         chunk = creating[start : start + size]
         items = [
@@ -253,6 +256,26 @@ async def _create(
             _save(ctx, client["id"], doc)
             ctx.stats.customers_created += 1
     return problems
+
+
+def _would_create(
+    ctx: CycleContext,
+    directory: Directory,
+    creating: list[tuple[dict[str, Any], dict[str, Any]]],
+    size: int,
+) -> None:
+    """A dry run says which customers it would create, in which batches, and goes on as if it
+    had: in its private copy of the store each client gets a stand-in id (`new:CLIENT`), so
+    that its invoices are planned too and show whose customer they would name."""
+    first = 1 + max((s.get("batch", 0) for s in ctx.stats.would_send), default=0)
+    for n, (client, body) in enumerate(creating):
+        ctx.stats.would_send.append(
+            {"create": "Customer", "client": client["id"], "batch": first + n // size, "body": body}
+        )
+        stand_in = {"Id": f"new:{client['id']}", "DisplayName": body.get("DisplayName")}
+        directory.add(stand_in)
+        _save(ctx, client["id"], stand_in)
+        ctx.stats.customers_created += 1
 
 
 def _refused(client: dict[str, Any], err: QboError | None) -> Problem:
