@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from qbsync.ledger.addresses import ADDRESS_FIELDS
 from qbsync.store.database import Database
+from qbsync.timeutil import utc_now_iso
 
 if TYPE_CHECKING:  # the import models (pydantic): a cycle reading a client never loads them
     from qbsync.ledger.models import AddressIn, ClientIn
     from qbsync.ledger.readers import RawRecord
     from qbsync.ledger.validate import Problems
-from qbsync.timeutil import utc_now_iso
 
 COLUMNS = (
     "id",
