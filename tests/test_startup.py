@@ -104,10 +104,21 @@ def test_status_imports_neither_http_nor_the_simulator(sample_ledger: SampleLedg
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "argv",
-    [["sync", "history", "--json"], ["sync", "history", "-q"], ["sync", "status", "--json"]],
+    [
+        ["sync", "history", "--json"],
+        ["sync", "history", "-q"],
+        ["sync", "status", "--json"],
+        ["status", "--json"],
+        ["status", "-q"],
+        ["exceptions", "list", "--json"],
+        ["invoices", "list", "--json"],
+        ["mappings", "list", "--json"],
+        ["reconcile", "--json"],
+    ],
 )
 def test_json_and_quiet_load_no_renderer(sample_ledger: SampleLedger, argv: list[str]) -> None:
-    # rich is for people: cron's `sync run --quiet` and a script's --json never load it.
+    # rich is for people: cron's `sync run --quiet` or `status --quiet` and a script's --json
+    # never load it.
     imported = _imported(*argv, "--company", sample_ledger.company, watch={"rich", "typer"})
     assert imported & {"typer"}  # it did run the command line
     assert not imported & {"rich"}, imported

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from qbsync.cli.command import command, group
 from qbsync.cli.confirm import YesOption, confirm
 from qbsync.cli.output import Page
-from qbsync.cli.render import Console, rows_table
 from qbsync.companies import records
 from qbsync.companies.credentials import has_client_secret
 from qbsync.workspace import Workspace
+
+if TYPE_CHECKING:  # rich is loaded only to draw for a person: --json and --quiet never do
+    from qbsync.cli.render import Console
 
 app = group("Connected QuickBooks companies and the default one.")
 
@@ -44,6 +46,8 @@ def _describe(ws: Workspace, key: str) -> dict[str, Any]:
 
 
 def _render_list(out: Console, data: list[dict[str, Any]]) -> None:
+    from qbsync.cli.render import rows_table
+
     # A terminal gets the columns a person scans; --json has every field.
     if not data:
         out.print("no company yet: qbsync app set --company KEY ..., then qbsync connect")

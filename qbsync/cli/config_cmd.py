@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from qbsync import config as config_mod
 from qbsync import paths
 from qbsync.cli.command import command, group
-from qbsync.cli.render import Console
 from qbsync.workspace import Workspace
+
+if TYPE_CHECKING:  # rich is loaded only to draw for a person: --json and --quiet never do
+    from qbsync.cli.render import Console
 
 app = group("Show and change settings in config.yaml.")
 

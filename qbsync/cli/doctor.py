@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from qbsync.cli.command import CompanyOption, command
 from qbsync.cli.output import Outcome
-from qbsync.cli.render import Console
 from qbsync.doctor.runner import run_checks
 from qbsync.errors import ExitCode
 from qbsync.workspace import Workspace
+
+if TYPE_CHECKING:  # rich is loaded only to draw for a person: --json and --quiet never do
+    from qbsync.cli.render import Console
 
 _MARK = {"ok": "[green]  ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]fail[/]"}
 

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.output import Page
-from qbsync.cli.render import Console, cells, key_value_table, styled
 from qbsync.errors import NotFoundError, UsageError
 from qbsync.sync import exceptions as exc_mod
 from qbsync.sync.actions import resolve as resolve_exception
 from qbsync.workspace import Workspace
 
+if TYPE_CHECKING:  # rich is loaded only to draw for a person: --json and --quiet never do
+    from qbsync.cli.render import Console
+
 app = group("What the sync could not reconcile on its own, and its resolution.")
 
 
 def _render_list(out: Console, rows: list[dict[str, Any]]) -> None:
+    from qbsync.cli.render import cells, styled
+
     if not rows:
         out.print("no exceptions")
         return
@@ -63,9 +67,13 @@ def list_(
         return Page(rows, exc_mod.count_exceptions(ws.store, key, status=status, kind=kind))
 
 
-@command(
-    app, "show", render=lambda out, d: out.print(key_value_table(d, title=f"exception {d['id']}"))
-)
+def _render_show(out: Console, data: dict[str, Any]) -> None:
+    from qbsync.cli.render import key_value_table
+
+    out.print(key_value_table(data, title=f"exception {data['id']}"))
+
+
+@command(app, "show", render=_render_show)
 def show(exception_id: Annotated[int, typer.Argument(metavar="ID")]) -> dict[str, Any]:
     """Everything about one exception: subject, QuickBooks id, what happened, how to resolve."""
     with Workspace() as ws:

@@ -6,19 +6,21 @@ import datetime as dt
 import sys
 import webbrowser
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.confirm import YesOption, confirm
 from qbsync.cli.output import MODE, Page
-from qbsync.cli.render import Console, cells, key_value_table, rows_table, styled
 from qbsync.errors import NotFoundError, UsageError
 from qbsync.sync import context, links
 from qbsync.sync.context import CycleContext
 from qbsync.views import sync_state as views
 from qbsync.workspace import Workspace
+
+if TYPE_CHECKING:  # rich is loaded only to draw for a person: --json and --quiet never do
+    from qbsync.cli.render import Console
 
 app = group("Ledger invoices and credit notes, with their QuickBooks sync state.")
 
@@ -33,6 +35,8 @@ _STATE_COLOR = {
 
 
 def _render_list(out: Console, rows: list[dict[str, Any]]) -> None:
+    from qbsync.cli.render import cells, styled
+
     if not rows:
         out.print("no invoices")
         return
@@ -102,6 +106,8 @@ def list_(
 
 
 def _render_show(out: Console, data: dict[str, Any]) -> None:
+    from qbsync.cli.render import key_value_table, rows_table
+
     lines = data.pop("lines")
     ops = data.pop("ops")
     out.print(key_value_table(data, title=f"invoice {data['number']}"))

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.output import MODE
-from qbsync.cli.render import Console, rows_table
 from qbsync.workspace import Workspace
+
+if TYPE_CHECKING:  # rich is loaded only to draw for a person: --json and --quiet never do
+    from qbsync.cli.render import Console
 
 app = group("Import the billing system's ledger; export what came back from QuickBooks.")
 
 
 def _render_import(out: Console, data: dict[str, Any]) -> None:
+    from qbsync.cli.render import rows_table
+
     rows = [
         {"kind": kind, **counts} for kind, counts in data["counts"].items() if any(counts.values())
     ]

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.confirm import YesOption, confirm
 from qbsync.cli.output import MODE, Outcome, Page
-from qbsync.cli.render import Console, rows_table
 from qbsync.errors import ExitCode, NotFoundError, UsageError
 from qbsync.workspace import Workspace
+
+if TYPE_CHECKING:  # rich is loaded only to draw for a person: --json and --quiet never do
+    from qbsync.cli.render import Console
 
 app = group(
     "Map services, tax regions, terms, clients, payment methods, the deposit and discount "
@@ -35,6 +37,8 @@ def _source(ws: Workspace, company: str) -> Any:
 
 
 def _render_list(out: Console, data: list[dict[str, Any]]) -> None:
+    from qbsync.cli.render import rows_table
+
     if not data:
         out.print("no mappings yet (qbsync mappings set, or mappings import FILE)")
         return
@@ -186,6 +190,8 @@ def export(
 
 
 def _render_check(out: Console, data: dict[str, Any]) -> None:
+    from qbsync.cli.render import rows_table
+
     for note in data.get("notes", []):
         shown = ", ".join(note["invoices"][:5]) + (" ..." if len(note["invoices"]) > 5 else "")
         out.print(f"note: {note['note']} (invoices {shown})", markup=False)

@@ -4,18 +4,20 @@ alert to check them, and the secrets they name (kept in the secrets store, never
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.output import Outcome, Page, can_prompt
-from qbsync.cli.render import Console, rows_table
 from qbsync.config import NotifyTarget
 from qbsync.errors import ExitCode, NotFoundError, UsageError
 from qbsync.redact import MASK, redact
 from qbsync.workspace import Workspace
+
+if TYPE_CHECKING:  # rich is loaded only to draw for a person: --json and --quiet never do
+    from qbsync.cli.render import Console
 
 app = group("Alerts: the targets in config.yaml's notify: section, tested and listed.")
 
@@ -63,6 +65,8 @@ def _describe(ws: Workspace, target: NotifyTarget, scope: str) -> dict[str, Any]
 
 
 def _render_list(out: Console, data: list[dict[str, Any]]) -> None:
+    from qbsync.cli.render import rows_table
+
     if not data:
         out.print("no alert targets: add a notify: section to config.yaml (docs/alerts.md)")
         return

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from qbsync.cli.command import CompanyOption, command
 from qbsync.cli.output import MODE, Outcome
-from qbsync.cli.render import Console
 from qbsync.errors import ExitCode
 from qbsync.workspace import Workspace
+
+if TYPE_CHECKING:  # rich is loaded only to draw for a person: --json and --quiet never do
+    from rich.text import Text
+
+    from qbsync.cli.render import Console
 
 _SHOWN = ("number", "ledger_id", "qbo_id", "differences")
 _MONEY_ONLY = ("payment", "credit_application")  # compared on amount, customer, currency
@@ -21,6 +23,8 @@ _STYLE = {"differs": "yellow", "not_linked": "yellow"}
 
 def _text(value: Any) -> Text:
     """A cell: user data is shown as written (Text, so no markup in it is ever run)."""
+    from rich.text import Text
+
     if value is None:
         return Text("-")
     if isinstance(value, list):
@@ -29,6 +33,9 @@ def _text(value: Any) -> Text:
 
 
 def _render(out: Console, data: dict[str, Any]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     summary = data["summary"]
     out.print(
         Text(

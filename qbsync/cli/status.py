@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Group
-from rich.panel import Panel
-from rich.text import Text
 
 from qbsync.cli.command import CompanyOption, command
 from qbsync.cli.output import MODE, Outcome
-from qbsync.cli.render import Console, console
 from qbsync.config import format_duration
 from qbsync.errors import ExitCode, UsageError
 from qbsync.health import workspace_health
 from qbsync.timeutil import parse_iso, utc_now
 from qbsync.workspace import Workspace
+
+if TYPE_CHECKING:  # rich is loaded only to draw for a person: --json and --quiet never do
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from qbsync.cli.render import Console
 
 _BORDER = {"green": "green", "yellow": "yellow", "red": "red"}
 _LABEL = {"green": "healthy", "yellow": "needs a look", "red": "needs attention"}
@@ -65,6 +68,10 @@ def _token_line(tokens: dict[str, Any]) -> str:
 
 
 def panel(data: dict[str, Any], now: dt.datetime | None = None) -> Panel:
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.text import Text
+
     now = now or utc_now()
     level = data["level"]
     rows = Text()
@@ -173,7 +180,11 @@ def health_exit(items: list[dict[str, Any]]) -> int:
 
 
 def _watch(company: str | None, all_: bool, every: float) -> None:
+    from rich.console import Group
     from rich.live import Live
+    from rich.text import Text
+
+    from qbsync.cli.render import console
 
     def frame() -> Group:
         with Workspace() as ws:
