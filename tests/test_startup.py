@@ -125,6 +125,24 @@ def test_json_and_quiet_load_no_renderer(sample_ledger: SampleLedger, argv: list
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["status", "--json"],
+        ["exceptions", "list", "--json"],
+        ["invoices", "list", "--json"],
+        ["mappings", "list", "--json"],
+    ],
+)
+def test_listings_load_no_sync_engine(sample_ledger: SampleLedger, argv: list[str]) -> None:
+    # A listing reads the store: the sync engine, asyncio and httpx are for commands that act.
+    watch = {"asyncio", "httpx", "qbsync.sync.context", "qbsync.sync.outbound", "typer"}
+    imported = _imported(*argv, "--company", sample_ledger.company, watch=watch)
+    assert imported & {"typer"}  # it did run the command line
+    assert not {m for m in imported if m.split(".")[0] != "typer"}, imported
+
+
+@pytest.mark.slow
 def test_a_migrated_store_opens_without_sqlite_utils(sample_ledger: SampleLedger) -> None:
     # sqlite-utils (with click, pluggy and dateutil) is loaded only to apply schema steps; the
     # lock library only while a cycle holds the lock.

@@ -10,7 +10,6 @@ from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.output import Page
 from qbsync.errors import NotFoundError, UsageError
 from qbsync.sync import exceptions as exc_mod
-from qbsync.sync.actions import resolve as resolve_exception
 from qbsync.workspace import Workspace
 
 if TYPE_CHECKING:  # rich is loaded only to draw for a person: --json and --quiet never do
@@ -110,5 +109,8 @@ def resolve(
     ]
     if len(chosen) != 1:
         raise UsageError("give exactly one of --accept, --reexport, --retry, --dismiss")
+    # The sync engine (and asyncio) only for a resolution: `list` and `show` read the store.
+    from qbsync.sync.actions import resolve as resolve_exception
+
     with Workspace() as ws:
         return resolve_exception(ws, exception_id, chosen[0], note)

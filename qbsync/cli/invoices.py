@@ -14,13 +14,13 @@ from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.confirm import YesOption, confirm
 from qbsync.cli.output import MODE, Page
 from qbsync.errors import NotFoundError, UsageError
-from qbsync.sync import context, links
-from qbsync.sync.context import CycleContext
+from qbsync.sync import links
 from qbsync.views import sync_state as views
 from qbsync.workspace import Workspace
 
 if TYPE_CHECKING:  # rich is loaded only to draw for a person: --json and --quiet never do
     from qbsync.cli.render import Console
+    from qbsync.sync.context import CycleContext
 
 app = group("Ledger invoices and credit notes, with their QuickBooks sync state.")
 
@@ -131,6 +131,9 @@ def show(
 
 
 def _ctx(ws: Workspace, key: str) -> CycleContext:
+    # The sync engine (and asyncio) only for the commands that act: a listing reads the store.
+    from qbsync.sync import context
+
     return context.for_company(ws, key)
 
 
