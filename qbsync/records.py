@@ -113,10 +113,13 @@ def _str(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
 
 # What a hand-edited file may say for a number or a flag, as pydantic's lax mode (which checked
 # config.yaml before) took it: quoted numbers, a whole float, yes/no words. A bool is no number.
+_WHOLE = re.compile(r"\s*[+-]?\d+\s*\Z")
+
+
 def _int(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+    if isinstance(value, str) and _WHOLE.match(value):
         return int(value)  # exactly, however long
     number = _number(value)
     if number is not None and number.is_integer():

@@ -102,6 +102,9 @@ def test_what_is_not_a_value_of_the_type_is_refused() -> None:
     assert problems({"inner": {"tries": True}}) == [(("inner", "tries"), "expected a whole number")]
     assert problems({"inner": {"tries": 2.5}}) == [(("inner", "tries"), "expected a whole number")]
     assert problems({"inner": {"tries": "x"}}) == [(("inner", "tries"), "expected a whole number")]
+    assert problems({"inner": {"tries": "--5"}}) == [
+        (("inner", "tries"), "expected a whole number")
+    ]
     assert problems({"inner": {"wait": float("nan")}}) == [(("inner", "wait"), "expected a number")]
     assert problems({"flag": "maybe"}) == [(("flag",), "expected true or false")]
     assert problems({"flag": 2}) == [(("flag",), "expected true or false")]
