@@ -112,7 +112,7 @@ class NotifyTarget(Record):
     Secrets (an SMTP password, a webhook or apprise URL with a token in it) are named here and
     kept in the secrets store (`qbsync notify secret NAME`), never written in this file."""
 
-    name: str = field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+    name: Annotated[str, Check(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
     type: Literal["command", "webhook", "email", "apprise"]
     events: list[NotifyEvent] = field(factory=lambda: list(NOTIFY_EVENTS))
     timeout: Duration = field(10.0, description="one delivery attempt")

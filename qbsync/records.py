@@ -19,22 +19,26 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-import math
-import re
 import types
 import typing
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
+from qbsync.record_values import (
+    INVALID,
+    SCALARS,
+    Converter,
+    Loc,
+    Problem,
+    bounded,
+    checked,
+    dict_of,
+    list_of,
+    literal,
+    optional,
+)
+from qbsync.record_values import Check as Check  # records are declared with it
 from qbsync.yamlfile import dotted
-
-Loc = tuple[str | int, ...]
-
-
-class Problem(NamedTuple):
-    loc: Loc
-    message: str
 
 
 class RecordError(ValueError):
@@ -45,17 +49,6 @@ class RecordError(ValueError):
         super().__init__(
             "; ".join(f"{dotted(p.loc) or '(top level)'}: {p.message}" for p in problems)
         )
-
-
-@dataclass(frozen=True)
-class Check:
-    """Annotated metadata. `parse(value, written)` runs first (`written`: the value comes from
-    the user's file or `config set`, not from code); `pattern` is checked on the result, and
-    `rule` is what a mismatch says."""
-
-    parse: Callable[[Any, bool], Any] | None = None
-    pattern: str | None = None
-    rule: str | None = None
 
 
 _MISSING: Any = object()
@@ -69,14 +62,12 @@ class FieldInfo:
         factory: Callable[[], Any] | None = None,
         ge: int | None = None,
         le: int | None = None,
-        pattern: str | None = None,
         description: str = "",
     ):
         self.default, self.factory = default, factory
         self.ge, self.le, self.description = ge, le, description
-        self.pattern = re.compile(pattern) if pattern else None
         self.annotation: Any = None  # the resolved type, set with the class's spec
-        self.convert: Converter = _no_converter
+        self.convert: Converter = _no_converter  # the type's converter, then ge and le
 
     @property
     def required(self) -> bool:
@@ -87,160 +78,12 @@ class FieldInfo:
 
 
 def field(default: Any = _MISSING, **options: Any) -> Any:
-    """A field's default and constraints: `factory`, `ge`, `le`, `pattern`, `description`."""
+    """A field's default and constraints: `factory`, `ge`, `le`, `description`."""
     return FieldInfo(default, **options)
-
-
-class _Invalid:
-    pass
-
-
-INVALID: Any = _Invalid()
-# A converter turns an input into the field's value, or records its problems and gives INVALID.
-Converter = Callable[[Any, Loc, bool, list[Problem]], Any]
 
 
 def _no_converter(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
     raise TypeError("the record's types are not resolved")
-
-
-def _str(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
-    if isinstance(value, str):
-        return value
-    problems.append(Problem(loc, "expected text"))
-    return INVALID
-
-
-# What a hand-edited file may say for a number or a flag, as pydantic's lax mode (which checked
-# config.yaml before) took it: quoted numbers, a whole float, yes/no words. A bool is no number.
-_WHOLE = re.compile(r"\s*[+-]?\d+\s*\Z")
-
-
-def _int(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and _WHOLE.match(value):
-        return int(value)  # exactly, however long
-    number = _number(value)
-    if number is not None and number.is_integer():
-        return int(number)
-    problems.append(Problem(loc, "expected a whole number"))
-    return INVALID
-
-
-def _float(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
-    number = _number(value)
-    if number is not None:
-        return number
-    problems.append(Problem(loc, "expected a number"))
-    return INVALID
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value.strip() if isinstance(value, str) else value)
-    except (ValueError, OverflowError):
-        return None
-    return number if math.isfinite(number) else None  # no nan, no inf
-
-
-_FLAGS = {"true": True, "t": True, "yes": True, "y": True, "on": True, "1": True}
-_FLAGS |= {"false": False, "f": False, "no": False, "n": False, "off": False, "0": False}
-
-
-def _bool(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _FLAGS:
-        return _FLAGS[value.strip().lower()]
-    problems.append(Problem(loc, "expected true or false"))
-    return INVALID
-
-
-def _date(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    problems.append(Problem(loc, "expected a date (YYYY-MM-DD)"))
-    return INVALID
-
-
-def _literal(allowed: tuple[Any, ...]) -> Converter:
-    words = [repr(a) if isinstance(a, str) else str(a) for a in allowed]
-    expected = "expected " + (
-        words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-    )
-
-    def convert(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
-        for option in allowed:
-            if value == option and type(value) is type(option):
-                return option
-        problems.append(Problem(loc, expected))
-        return INVALID
-
-    return convert
-
-
-def _optional(inner: Converter) -> Converter:
-    def convert(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
-        return None if value is None else inner(value, loc, written, problems)
-
-    return convert
-
-
-def _list(item: Converter) -> Converter:
-    def convert(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
-        if not isinstance(value, list | tuple):
-            problems.append(Problem(loc, "expected a list"))
-            return INVALID
-        before = len(problems)
-        out = [item(v, (*loc, i), written, problems) for i, v in enumerate(value)]
-        return out if len(problems) == before else INVALID
-
-    return convert
-
-
-def _dict(key: Converter, item: Converter) -> Converter:
-    def convert(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
-        if not isinstance(value, dict):
-            problems.append(Problem(loc, "expected a mapping"))
-            return INVALID
-        before = len(problems)
-        out = {}
-        for k, v in value.items():
-            out[key(k, (*loc, k), written, problems)] = item(v, (*loc, k), written, problems)
-        return out if len(problems) == before else INVALID
-
-    return convert
-
-
-def _checked(inner: Converter, checks: list[Check]) -> Converter:
-    def convert(value: Any, loc: Loc, written: bool, problems: list[Problem]) -> Any:
-        for check in checks:
-            if check.parse is not None:
-                try:
-                    value = check.parse(value, written)
-                except ValueError as exc:
-                    problems.append(Problem(loc, str(exc)))
-                    return INVALID
-        value = inner(value, loc, written, problems)
-        if value is INVALID or value is None:
-            return value
-        for check in checks:
-            if check.pattern is not None and not re.match(check.pattern, value):
-                problems.append(Problem(loc, check.rule or f"does not match {check.pattern}"))
-                return INVALID
-        return value
-
-    return convert
 
 
 def _record(cls: type[Record]) -> Converter:
@@ -260,45 +103,23 @@ def converter(annotation: Any) -> Converter:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
         checks = [m for m in annotation.__metadata__ if isinstance(m, Check)]
-        return _checked(converter(args[0]), checks)
+        return checked(converter(args[0]), checks)
     if origin is typing.Literal:
-        return _literal(args)
+        return literal(args)
     if origin in (typing.Union, types.UnionType):
         rest = [a for a in args if a is not type(None)]
         if len(rest) != 1 or len(rest) == len(args):
             raise TypeError(f"unsupported union {annotation!r}")
-        return _optional(converter(rest[0]))
+        return optional(converter(rest[0]))
     if origin is list:
-        return _list(converter(args[0]))
+        return list_of(converter(args[0]))
     if origin is dict:
-        return _dict(converter(args[0]), converter(args[1]))
+        return dict_of(converter(args[0]), converter(args[1]))
     if isinstance(annotation, type) and issubclass(annotation, Record):
         return _record(annotation)
-    simple: dict[Any, Converter] = {
-        str: _str,
-        int: _int,
-        bool: _bool,
-        float: _float,
-        dt.date: _date,
-    }
-    if annotation in simple:
-        return simple[annotation]
+    if annotation in SCALARS:
+        return SCALARS[annotation]
     raise TypeError(f"unsupported field type {annotation!r}")
-
-
-def _constrain(info: FieldInfo, value: Any, loc: Loc, problems: list[Problem]) -> Any:
-    if value is INVALID or value is None:
-        return value
-    if info.ge is not None and value < info.ge:
-        problems.append(Problem(loc, f"must be at least {info.ge}"))
-        return INVALID
-    if info.le is not None and value > info.le:
-        problems.append(Problem(loc, f"must be at most {info.le}"))
-        return INVALID
-    if info.pattern is not None and not info.pattern.match(value):
-        problems.append(Problem(loc, f"does not match {info.pattern.pattern}"))
-        return INVALID
-    return value
 
 
 class Record:
@@ -324,7 +145,7 @@ class Record:
                     raw = klass.__dict__.get(name, _MISSING)
                     info = raw if isinstance(raw, FieldInfo) else FieldInfo(raw)
                     info.annotation = hints[name]
-                    info.convert = converter(hints[name])
+                    info.convert = bounded(converter(hints[name]), info.ge, info.le)
                     fields[name] = info
             cls._fields = fields
         assert cls._fields is not None
@@ -343,8 +164,7 @@ class Record:
         values: dict[str, Any] = {}
         for name, info in fields.items():
             if name in data:
-                value = info.convert(data[name], (*loc, name), written, problems)
-                values[name] = _constrain(info, value, (*loc, name), problems)
+                values[name] = info.convert(data[name], (*loc, name), written, problems)
             elif info.required:
                 problems.append(Problem((*loc, name), "required"))
             else:
@@ -381,8 +201,7 @@ class Record:
         if name not in fields:
             raise RecordError([Problem((name,), "unknown key")])
         problems: list[Problem] = []
-        info = fields[name]
-        value = _constrain(info, info.convert(value, (name,), False, problems), (name,), problems)
+        value = fields[name].convert(value, (name,), False, problems)
         if problems:
             raise RecordError(problems)
         old = self.__dict__.get(name, _MISSING)

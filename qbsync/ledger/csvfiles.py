@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from qbsync.errors import InputError
-from qbsync.ledger.client_models import ADDRESS_FIELDS as ADDRESS_PARTS
+from qbsync.ledger.addresses import ADDRESS_FIELDS as ADDRESS_PARTS
 from qbsync.ledger.models import KINDS
 from qbsync.ledger.readers import RawRecord
 
@@ -125,6 +125,7 @@ def _rows(handle: Iterator[str], source: str, kind: str) -> Iterator[RawRecord]:
 
 
 _LINE_FIELDS = CSV_COLUMNS["invoice_lines"][1:]  # a line's fields, its invoice apart
+_LINE_COLUMNS = ", ".join(f"c_{name}" for name in _LINE_FIELDS)
 
 
 class LineIndex:
@@ -158,10 +159,9 @@ class LineIndex:
         self._insert(batch)
 
     def _insert(self, batch: list[tuple[str | int | None, ...]]) -> None:
-        columns = ", ".join(f"c_{name}" for name in _LINE_FIELDS)
         marks = ", ".join("?" for _ in _LINE_FIELDS)
         self.db.executemany(
-            f"INSERT INTO lines (invoice, source, row, line, {columns}) "
+            f"INSERT INTO lines (invoice, source, row, line, {_LINE_COLUMNS}) "
             f"VALUES (?, ?, ?, ?, {marks})",
             batch,
         )
@@ -181,9 +181,8 @@ class LineIndex:
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             marks = ", ".join("?" for _ in part)
-            columns = ", ".join(f"c_{name}" for name in _LINE_FIELDS)
             found = self.db.execute(
-                f"SELECT invoice, source, row, line, {columns} FROM lines "
+                f"SELECT invoice, source, row, line, {_LINE_COLUMNS} FROM lines "
                 f"WHERE invoice IN ({marks}) ORDER BY invoice, seq",  # the index's order
                 part,
             ).fetchall()

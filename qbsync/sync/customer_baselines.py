@@ -29,8 +29,7 @@ def get(db: Database, company: str, client_id: str) -> Baseline | None:
     )
     if not rows:
         return None
-    r = rows[0]
-    return Baseline(r["client_id"], r["qbo_id"], json.loads(r["shape"]), bool(r["push"]))
+    return _baseline(rows[0])
 
 
 def candidates(db: Database, company: str, *, every: bool) -> list[Baseline]:
@@ -39,9 +38,11 @@ def candidates(db: Database, company: str, *, every: bool) -> list[Baseline]:
     same for ten customers as for ten thousand)."""
     sql = "SELECT * FROM customer_baselines WHERE company = ?"
     rows = db.query(sql + ("" if every else " AND push = 1") + " ORDER BY client_id", [company])
-    return [
-        Baseline(r["client_id"], r["qbo_id"], json.loads(r["shape"]), bool(r["push"])) for r in rows
-    ]
+    return [_baseline(r) for r in rows]
+
+
+def _baseline(row: dict[str, Any]) -> Baseline:
+    return Baseline(row["client_id"], row["qbo_id"], json.loads(row["shape"]), bool(row["push"]))
 
 
 def save(db: Database, company: str, client_id: str, qbo_id: str, shape: dict[str, Any]) -> None:
