@@ -178,6 +178,7 @@ class LineIndex:
             self.indexed = True
         owners = {str(r.data.get("id", "")).strip(): r for r in invoices if r.row is not None}
         ids = list(owners)
+        children: dict[str, dict[str, list[RawRecord]]] = {}
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             marks = ", ".join("?" for _ in part)
@@ -188,10 +189,13 @@ class LineIndex:
             ).fetchall()
             for invoice_id, source, row, line, *values in found:
                 owner = owners[invoice_id]
-                owner.children.setdefault("lines", []).append(
+                if invoice_id not in children:
+                    children[invoice_id] = owner.children = {"lines": []}
+                    owner.data["lines"] = []
+                children[invoice_id]["lines"].append(
                     RawRecord("invoice_lines", None, source, row=row, line=line)
                 )
-                owner.data.setdefault("lines", []).append(
+                owner.data["lines"].append(
                     {k: v for k, v in zip(_LINE_FIELDS, values, strict=True) if v is not None}
                 )
         self.taken.update(ids)

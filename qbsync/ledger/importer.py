@@ -10,15 +10,14 @@ whole (their parser holds a document anyway); CSV files are read row by row.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from qbsync.errors import InputError
+from qbsync.ledger.changes import KINDS, Plan, Summary
 from qbsync.ledger.csvfiles import LineIndex, csv_kind, csv_rows
-from qbsync.ledger.models import KINDS
-from qbsync.ledger.plan import Summary
 from qbsync.ledger.planner import LIST_KINDS, Planner
 from qbsync.ledger.readers import (
     SUFFIXES,
@@ -30,11 +29,14 @@ from qbsync.ledger.readers import (
     read_text,
 )
 from qbsync.ledger.store import apply_plan
+from qbsync.ledger.writer import IMPORT_CACHE_KB, HelperWriter, store_file
 from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 
 CHUNK = 2_000  # records planned and written at a time
-IMPORT_CACHE_KB = 24_576
+# From this size on, a helper process writes while the import plans (writer.py). Below it an
+# import takes under a second, and starting the helper would be most of it.
+HELPER_FROM_BYTES = 1_000_000
 
 
 def import_files(
@@ -42,16 +44,16 @@ def import_files(
 ) -> dict[str, Any]:
     files = _files(paths)
     summary = Summary()
-    # Validated inside the write transaction, so that what was checked (a payment id still
+    # Validated while the write lock is held, so that what was checked (a payment id still
     # free, an invoice still a draft) is what gets written, whatever runs alongside.
-    with nullcontext() if dry_run else transaction(db), _larger_cache(db), _no_cycle_collector():
+    with _writes(db, files, dry_run) as write, _no_cycle_collector():
         planner = Planner(db, company)
         for kind, records in read_chunks(files):
             plan = planner.plan(kind, records)
             summary.add(plan)
-            if not dry_run and not planner.problems.count and (plan.changes or plan.ops):
-                apply_plan(db, plan)
-        planner.finish()  # raises every problem found: the transaction writes nothing
+            if not planner.problems.count and (plan.changes or plan.ops):
+                write(plan)
+        planner.finish()  # raises every problem found: nothing is committed
     return {
         "company": company,
         "files": [str(p) for p in files],
@@ -59,6 +61,27 @@ def import_files(
         "changed": summary.changes > 0,
         **summary.as_dict(),
     }
+
+
+@contextmanager
+def _writes(db: Database, files: list[Path], dry_run: bool) -> Iterator[Callable[[Plan], None]]:
+    """Where the plans go: nowhere (a dry run), a helper process (a large import into a store
+    on disk), or this connection, each in one transaction committed when the block ends well."""
+    if dry_run:
+        yield lambda plan: None
+        return
+    path = store_file(db)
+    if path is not None and not db.conn.in_transaction and _size(files) >= HELPER_FROM_BYTES:
+        with HelperWriter(path) as helper:
+            yield helper.write
+            helper.finish()
+        return
+    with transaction(db), _larger_cache(db):
+        yield lambda plan: apply_plan(db, plan)
+
+
+def _size(files: list[Path]) -> int:
+    return sum(path.stat().st_size for path in files)
 
 
 @contextmanager

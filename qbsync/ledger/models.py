@@ -22,6 +22,7 @@ from pydantic import (
 
 from qbsync import money as m
 from qbsync.ledger.balances import InvoiceStatus as InvoiceStatus
+from qbsync.ledger.changes import KINDS as KINDS
 from qbsync.ledger.client_models import ADDRESS_FIELDS as ADDRESS_FIELDS
 from qbsync.ledger.client_models import AddressIn as AddressIn
 from qbsync.ledger.client_models import ClientIn as ClientIn
@@ -45,17 +46,6 @@ from qbsync.ledger.fields import (
     _Record,
     _whole,
 )
-
-KINDS = (
-    "clients",
-    "services",
-    "tax_regions",
-    "terms",
-    "invoices",
-    "payments",
-    "credit_applications",
-)
-"""Record kinds in dependency order (a kind refers only to kinds before it)."""
 
 
 class ServiceIn(_Record):

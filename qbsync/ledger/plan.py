@@ -7,12 +7,12 @@ together, so a file is fixed in one pass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from qbsync import money as m
 from qbsync.ledger import tax
 from qbsync.ledger.balances import settled
+from qbsync.ledger.changes import Plan, Rows
 from qbsync.ledger.content import (
     content_hash,
     first_difference,
@@ -20,15 +20,9 @@ from qbsync.ledger.content import (
     opt_text,
     stored_content,
 )
-from qbsync.ledger.models import (
-    KINDS,
-    CreditApplicationIn,
-    InvoiceIn,
-    LineIn,
-    PaymentIn,
-)
+from qbsync.ledger.models import CreditApplicationIn, InvoiceIn, LineIn, PaymentIn
 from qbsync.ledger.readers import RawRecord
-from qbsync.ledger.rows import Rows, invoice_rows
+from qbsync.ledger.rows import invoice_rows
 from qbsync.ledger.rules import (
     Document,
     NoPayment,
@@ -45,66 +39,6 @@ from qbsync.ledger.tax import Rates
 from qbsync.ledger.validate import Problems
 from qbsync.outbox import OpKind, SubjectType
 from qbsync.store.database import Database
-
-
-@dataclass
-class KindPlan:
-    """One kind's rows to insert and to update, and how many stand as they are."""
-
-    added: list[dict[str, Any]] = field(default_factory=list)
-    updated: list[dict[str, Any]] = field(default_factory=list)
-    unchanged: int = 0
-    # Listed again, but taken off the ledger since (reversed): not taken back.
-    reversed: int = 0
-
-
-@dataclass
-class Plan:
-    """Everything an import will write for a company, and the ops it will queue."""
-
-    company: str
-    kinds: dict[str, KindPlan] = field(default_factory=lambda: {k: KindPlan() for k in KINDS})
-    # Invoice id -> its rows (rows.invoice_rows): item lines, discount lines, tax per rate.
-    lines: dict[str, Rows] = field(default_factory=dict)
-    discounts: dict[str, Rows] = field(default_factory=dict)
-    taxes: dict[str, Rows] = field(default_factory=dict)
-    ops: list[tuple[OpKind, SubjectType, str]] = field(default_factory=list)
-
-    @property
-    def changes(self) -> int:
-        return sum(len(p.added) + len(p.updated) for p in self.kinds.values())
-
-
-@dataclass
-class Summary:
-    """What an import changes, added up over its chunks' plans."""
-
-    counts: dict[str, dict[str, int]] = field(
-        default_factory=lambda: {
-            k: {"added": 0, "updated": 0, "unchanged": 0, "reversed": 0} for k in KINDS
-        }
-    )
-    ops: dict[str, int] = field(default_factory=dict)
-    changes: int = 0
-
-    def add(self, plan: Plan) -> Summary:
-        for kind, p in plan.kinds.items():
-            count = self.counts[kind]
-            count["added"] += len(p.added)
-            count["updated"] += len(p.updated)
-            count["unchanged"] += p.unchanged
-            count["reversed"] += p.reversed
-        for kind, _, _ in plan.ops:
-            self.ops[kind.value] = self.ops.get(kind.value, 0) + 1
-        self.changes += plan.changes
-        return self
-
-    def as_dict(self) -> dict[str, Any]:
-        counts = {
-            kind: {k: v for k, v in c.items() if k != "reversed" or v}
-            for kind, c in self.counts.items()
-        }
-        return {"counts": counts, "ops": self.ops}
 
 
 def simple_kind(

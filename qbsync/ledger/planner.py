@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from qbsync.ledger.changes import Plan
 from qbsync.ledger.clients import COLUMNS as CLIENT_COLUMNS
 from qbsync.ledger.clients import check_references, client_row
 from qbsync.ledger.models import CreditApplicationIn, InvoiceIn, PaymentIn
-from qbsync.ledger.plan import Plan, plan_application, plan_invoice, plan_payment, simple_kind
+from qbsync.ledger.plan import plan_application, plan_invoice, plan_payment, simple_kind
 from qbsync.ledger.queries import records_by_id, records_by_ids, reversed_ids
-from qbsync.ledger.readers import RawRecord
+from qbsync.ledger.readers import NO_CHILDREN, RawRecord
 from qbsync.ledger.rows import AsAttributes, region_row, stored_rates
 from qbsync.ledger.rules import Document
 from qbsync.ledger.tax import Rates
@@ -55,7 +56,7 @@ class Planner:
         else:
             self._applications(plan, parsed["credit_applications"])
         for record in records:  # only where each record came from stays (for duplicates)
-            record.data, record.children = None, {}
+            record.data, record.children = None, NO_CHILDREN
         return plan
 
     def finish(self) -> None:

@@ -8,10 +8,11 @@ are parsed as int or Decimal.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -20,6 +21,9 @@ from qbsync.errors import InputError
 from qbsync.ledger.models import KINDS
 from qbsync.yamlfile import LocatedYaml, dotted
 
+# What a record keeps of its children once planned: where it came from is all that stays of it
+# (for a duplicate's message), and an empty dict apiece is 64 bytes an invoice.
+NO_CHILDREN: Mapping[str, list[RawRecord]] = MappingProxyType({})
 SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".csv": "csv"}
 Loc = tuple[str | int, ...]
 
@@ -35,7 +39,7 @@ class RawRecord:
     located: LocatedYaml | None = None
     row: int | None = None  # CSV: data row number (1 = the first row after the header)
     line: int | None = None  # CSV: the file line the row starts on
-    children: dict[str, list[RawRecord]] = field(default_factory=dict)  # CSV invoice lines
+    children: Mapping[str, list[RawRecord]] = field(default_factory=dict)  # CSV invoice lines
 
     def where(self, loc: Sequence[str | int] = ()) -> str:
         """`file:LINE: dotted.path` (YAML/JSON) or `file:LINE (row N): field` (CSV)."""

@@ -9,11 +9,10 @@ from typing import Any
 
 from qbsync import money as m
 from qbsync.ledger import tax
+from qbsync.ledger.changes import Rows
 from qbsync.ledger.content import opt_text
 from qbsync.ledger.models import InvoiceIn, LineIn, TaxRegionIn
 from qbsync.ledger.tax import Rates
-
-Rows = list[tuple[Any, ...]]
 
 
 def region_row(region: TaxRegionIn) -> dict[str, Any]:

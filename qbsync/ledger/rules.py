@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from qbsync.ledger.models import PaymentIn
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     """What the rules need to know of an invoice or credit note."""
 

@@ -36,8 +36,8 @@ from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
 
 if TYPE_CHECKING:  # the ledger's models load pydantic: only the functions that build them do
+    from qbsync.ledger.changes import Plan
     from qbsync.ledger.models import Invoice, Payment
-    from qbsync.ledger.plan import Plan
 
 
 def _upsert(db: Database, table: str, company: str, row: dict[str, Any], now: str) -> None:
