@@ -1,8 +1,12 @@
 """CSV ledger files, read row by row: a file of 100,000 invoices is never held whole.
 
-invoice_lines.csv is indexed first, in a private temporary SQLite database (on disk, gone when
-closed), so that each chunk of invoices takes its lines from there whatever the order of the
-lines file; a line whose invoice no invoices.csv of the import holds is an error.
+Each chunk of invoices takes its lines from invoice_lines.csv in one of two ways:
+- StreamedLines reads the lines file alongside, for a file that lists lines in the invoices'
+  order (what billing systems export). Nothing is held but the next line. A line that comes
+  after its invoice has been planned raises LinesOutOfOrder, and the import starts again with:
+- LineIndex, which indexes the lines file first, in a private temporary SQLite database (on
+  disk, gone when closed), and serves any order.
+Either way a line whose invoice no invoices.csv of the import holds is an error.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import csv
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from qbsync.errors import InputError
 from qbsync.ledger.addresses import ADDRESS_FIELDS as ADDRESS_PARTS
@@ -124,6 +129,105 @@ def _rows(handle: Iterator[str], source: str, kind: str) -> Iterator[RawRecord]:
         raise InputError(f"{source}:{reader.line_num}: not valid CSV: {exc}") from None
 
 
+class LinesOutOfOrder(Exception):
+    """A line came after its invoice was planned: the import is read again with a LineIndex."""
+
+
+def _line_owner(record: RawRecord) -> str:
+    invoice_id = str(record.data.get("invoice", "")).strip()
+    if not invoice_id:
+        raise InputError(f"{record.where(('invoice',))}: Field required")
+    return invoice_id
+
+
+class _Owners:
+    """A chunk's invoices that take lines from CSV (those read from CSV), by id. An id listed
+    twice gives both its lines: the second is then named as a duplicate, not as lineless."""
+
+    def __init__(self, invoices: list[RawRecord]) -> None:
+        self.by_id: dict[str, list[RawRecord]] = {}
+        for record in invoices:
+            if record.row is not None:
+                self.by_id.setdefault(str(record.data.get("id", "")).strip(), []).append(record)
+        self.lines: dict[str, tuple[list[RawRecord], list[dict[str, Any]]]] = {}
+
+    def give(self, invoice_id: str, line: RawRecord, fields: dict[str, Any]) -> None:
+        """The line (where it came from, for messages) and its fields, in file order."""
+        if invoice_id not in self.lines:
+            places: list[RawRecord] = []
+            values: list[dict[str, Any]] = []
+            self.lines[invoice_id] = (places, values)
+            for owner in self.by_id[invoice_id]:
+                owner.children = {"lines": places}
+                owner.data["lines"] = values
+        places, values = self.lines[invoice_id]
+        places.append(line)
+        values.append(fields)
+
+
+def _orphan(invoice_id: str, where: RawRecord) -> InputError:
+    return InputError(
+        f"{where.where(('invoice',))}: invoice {invoice_id!r} is not in an invoices.csv of this "
+        "import (lines in CSV belong to invoices in CSV)"
+    )
+
+
+class StreamedLines:
+    """invoice_lines.csv read alongside the invoices, when it lists them in the same order."""
+
+    def __init__(self) -> None:
+        self.files: list[Path] = []
+        self.seen: set[str] = set()  # invoices of the chunks already given their lines
+        self._next: tuple[str, RawRecord] | None = None
+        self._rows: Iterator[tuple[str, RawRecord]] | None = None
+
+    def add(self, path: Path) -> None:
+        self.files.append(path)
+
+    def _read(self) -> Iterator[tuple[str, RawRecord]]:
+        for path in self.files:
+            for record in csv_rows(path, "invoice_lines"):
+                yield _line_owner(record), record
+
+    def _peek(self) -> tuple[str, RawRecord] | None:
+        if self._rows is None:
+            self._rows = self._read()
+            self._next = next(self._rows, None)
+        return self._next
+
+    def attach(self, invoices: list[RawRecord]) -> None:
+        """Give these invoices the lines that come next, up to one of an invoice still to come
+        (or of none: raise_if_orphans says so once every invoice is read)."""
+        owners = _Owners(invoices)
+        if not self.seen.isdisjoint(owners.by_id):  # an id again: its lines are behind us
+            raise LinesOutOfOrder(next(i for i in owners.by_id if i in self.seen))
+        while (upcoming := self._peek()) is not None:
+            invoice_id, record = upcoming
+            if invoice_id not in owners.by_id:
+                if invoice_id in self.seen:
+                    raise LinesOutOfOrder(invoice_id)
+                break
+            fields = record.data
+            del fields["invoice"]
+            record.data = None  # where it came from stays, for messages; its fields move
+            owners.give(invoice_id, record, fields)
+            assert self._rows is not None
+            self._next = next(self._rows, None)
+        self.seen.update(owners.by_id)
+
+    def raise_if_orphans(self) -> None:
+        upcoming = self._peek()
+        if upcoming is None:
+            return
+        invoice_id, record = upcoming
+        if invoice_id in self.seen:
+            raise LinesOutOfOrder(invoice_id)
+        raise _orphan(invoice_id, record)
+
+    def close(self) -> None:
+        self._rows = None
+
+
 _LINE_FIELDS = CSV_COLUMNS["invoice_lines"][1:]  # a line's fields, its invoice apart
 _LINE_COLUMNS = ", ".join(f"c_{name}" for name in _LINE_FIELDS)
 
@@ -149,9 +253,7 @@ class LineIndex:
     def add(self, path: Path) -> None:
         batch: list[tuple[str | int | None, ...]] = []
         for record in csv_rows(path, "invoice_lines"):
-            invoice_id = str(record.data.get("invoice", "")).strip()
-            if not invoice_id:
-                raise InputError(f"{record.where(('invoice',))}: Field required")
+            invoice_id = _line_owner(record)
             cells = map(record.data.get, _LINE_FIELDS)
             batch.append((invoice_id, record.source, record.row, record.line, *cells))
             if len(batch) >= 5_000:
@@ -176,9 +278,8 @@ class LineIndex:
         if not self.indexed:
             self.db.execute("CREATE INDEX lines_invoice ON lines (invoice, seq)")
             self.indexed = True
-        owners = {str(r.data.get("id", "")).strip(): r for r in invoices if r.row is not None}
-        ids = list(owners)
-        children: dict[str, dict[str, list[RawRecord]]] = {}
+        owners = _Owners(invoices)
+        ids = list(owners.by_id)
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             marks = ", ".join("?" for _ in part)
@@ -188,15 +289,10 @@ class LineIndex:
                 part,
             ).fetchall()
             for invoice_id, source, row, line, *values in found:
-                owner = owners[invoice_id]
-                if invoice_id not in children:
-                    children[invoice_id] = owner.children = {"lines": []}
-                    owner.data["lines"] = []
-                children[invoice_id]["lines"].append(
-                    RawRecord("invoice_lines", None, source, row=row, line=line)
-                )
-                owner.data["lines"].append(
-                    {k: v for k, v in zip(_LINE_FIELDS, values, strict=True) if v is not None}
+                owners.give(
+                    invoice_id,
+                    RawRecord("invoice_lines", None, source, row=row, line=line),
+                    {k: v for k, v in zip(_LINE_FIELDS, values, strict=True) if v is not None},
                 )
         self.taken.update(ids)
 
@@ -209,11 +305,7 @@ class LineIndex:
         if orphan is None:
             return
         invoice_id, source, row, line = orphan
-        where = RawRecord("invoice_lines", None, source, row=row, line=line).where(("invoice",))
-        raise InputError(
-            f"{where}: invoice {invoice_id!r} is not in an invoices.csv of this import (lines in "
-            "CSV belong to invoices in CSV)"
-        )
+        raise _orphan(invoice_id, RawRecord("invoice_lines", None, source, row=row, line=line))
 
     def close(self) -> None:
         self.db.close()

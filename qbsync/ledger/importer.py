@@ -17,7 +17,13 @@ from typing import Any
 
 from qbsync.errors import InputError
 from qbsync.ledger.changes import KINDS, Plan, Summary
-from qbsync.ledger.csvfiles import LineIndex, csv_kind, csv_rows
+from qbsync.ledger.csvfiles import (
+    LineIndex,
+    LinesOutOfOrder,
+    StreamedLines,
+    csv_kind,
+    csv_rows,
+)
 from qbsync.ledger.planner import LIST_KINDS, Planner
 from qbsync.ledger.readers import (
     SUFFIXES,
@@ -33,6 +39,7 @@ from qbsync.ledger.writer import IMPORT_CACHE_KB, HelperWriter, store_file
 from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 
+Lines = LineIndex | StreamedLines
 CHUNK = 2_000  # records planned and written at a time
 # From this size on, a helper process writes while the import plans (writer.py). Below it an
 # import takes under a second, and starting the helper would be most of it.
@@ -43,17 +50,10 @@ def import_files(
     db: Database, company: str, paths: Iterable[Path], *, dry_run: bool = False
 ) -> dict[str, Any]:
     files = _files(paths)
-    summary = Summary()
-    # Validated while the write lock is held, so that what was checked (a payment id still
-    # free, an invoice still a draft) is what gets written, whatever runs alongside.
-    with _writes(db, files, dry_run) as write, _no_cycle_collector():
-        planner = Planner(db, company)
-        for kind, records in read_chunks(files):
-            plan = planner.plan(kind, records)
-            summary.add(plan)
-            if not planner.problems.count and (plan.changes or plan.ops):
-                write(plan)
-        planner.finish()  # raises every problem found: nothing is committed
+    try:
+        summary = _import(db, company, files, dry_run, StreamedLines)
+    except LinesOutOfOrder:  # nothing was written: read it all again, lines indexed first
+        summary = _import(db, company, files, dry_run, LineIndex)
     return {
         "company": company,
         "files": [str(p) for p in files],
@@ -61,6 +61,23 @@ def import_files(
         "changed": summary.changes > 0,
         **summary.as_dict(),
     }
+
+
+def _import(
+    db: Database, company: str, files: list[Path], dry_run: bool, lines: type[Lines]
+) -> Summary:
+    summary = Summary()
+    # Validated while the write lock is held, so that what was checked (a payment id still
+    # free, an invoice still a draft) is what gets written, whatever runs alongside.
+    with _writes(db, files, dry_run) as write, _no_cycle_collector():
+        planner = Planner(db, company)
+        for kind, records in read_chunks(files, lines=lines):
+            plan = planner.plan(kind, records)
+            summary.add(plan)
+            if not planner.problems.count and (plan.changes or plan.ops):
+                write(plan)
+        planner.finish()  # raises every problem found: nothing is committed
+    return summary
 
 
 @contextmanager
@@ -129,10 +146,10 @@ def _files(paths: Iterable[Path]) -> list[Path]:
 
 
 def read_chunks(
-    files: list[Path], size: int | None = None
+    files: list[Path], size: int | None = None, *, lines: type[Lines] = LineIndex
 ) -> Iterator[tuple[str, list[RawRecord]]]:
     """("lists", every list record), then each kind after the lists in chunks of `size`
-    (CHUNK), in file order within a kind."""
+    (CHUNK), in file order within a kind; CSV invoices with their lines read by `lines`."""
     size = size or CHUNK
     documents: dict[Path, list[RawRecord]] = {}
     csv_files: dict[Path, str] = {}
@@ -153,27 +170,27 @@ def read_chunks(
                 yield from csv_rows(path, csv_files[path])
 
     yield "lists", list(of_kind(LIST_KINDS))
-    lines = LineIndex()
+    reader = lines()
     try:
         for path, kind in csv_files.items():
             if kind == "invoice_lines":
-                lines.add(path)
+                reader.add(path)
         for kind in KINDS[len(LIST_KINDS) :]:
             chunk: list[RawRecord] = []
             for record in of_kind((kind,)):
                 chunk.append(record)
                 if len(chunk) >= size:
-                    yield kind, _with_lines(kind, chunk, lines)
+                    yield kind, _with_lines(kind, chunk, reader)
                     chunk = []
             if chunk:
-                yield kind, _with_lines(kind, chunk, lines)
+                yield kind, _with_lines(kind, chunk, reader)
             if kind == "invoices":
-                lines.raise_if_orphans()
+                reader.raise_if_orphans()
     finally:
-        lines.close()
+        reader.close()
 
 
-def _with_lines(kind: str, chunk: list[RawRecord], lines: LineIndex) -> list[RawRecord]:
+def _with_lines(kind: str, chunk: list[RawRecord], lines: Lines) -> list[RawRecord]:
     if kind == "invoices":
         lines.attach(chunk)
     return chunk

@@ -23,7 +23,7 @@ from qbsync.store import open_store
 from qbsync.store.database import Database
 from tests.fixtures.ledger import ensure_company
 from tests.ledger.util import dump, fingerprint
-from tests.perf.test_import_stream import MONEY, _append, _folder
+from tests.perf.test_import_stream import MONEY, _append, _folder, _read, _write
 
 pytestmark = pytest.mark.slow  # each starts a helper process
 
@@ -60,7 +60,7 @@ def test_the_helper_leaves_the_store_the_importer_alone_would(
 ) -> None:
     money = tmp_path / "ledger.yaml"
     money.write_text(MONEY)  # tax per rate, discounts, a credit note, a payment, a second currency
-    folder = _folder(tmp_path, 230, reverse_lines=True)
+    folder = _folder(tmp_path, 230)
     here = _store(tmp_path, monkeypatch, "here")
     monkeypatch.setattr(importer, "CHUNK", 50)
     first = [import_files(here, "acme", [money]), import_files(here, "acme", [folder])]
@@ -73,6 +73,31 @@ def test_the_helper_leaves_the_store_the_importer_alone_would(
     assert second == first
     assert dump(helped, stable=True) == dump(here, stable=True)
     assert helped.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 235
+
+
+def test_lines_out_of_order_start_the_import_again_with_a_helper_of_its_own(
+    ledger_db: Database,
+    tmp_path: Path,
+    helpers: list[HelperWriter],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = _folder(tmp_path, 230)
+    rows = _read(folder / "invoice_lines.csv")
+    _write(folder / "invoice_lines.csv", rows[0], [*rows[1:2], *rows[3:], rows[2]])
+    written: list[HelperWriter] = []
+    write = HelperWriter.write
+    monkeypatch.setattr(
+        HelperWriter, "write", lambda self, plan: (written.append(self), write(self, plan))[1]
+    )
+    out = import_files(ledger_db, "acme", [folder])
+    # INV-1's line at the end of the file was met while the last chunk took its lines: the
+    # first helper had the lists and four chunks, and, told nothing more, rolled them back.
+    assert len(helpers) == 2
+    assert [written.count(h) for h in helpers] == [5, 6]  # the lists and 4 (then 5) chunks
+    assert all(h.proc.returncode == 0 for h in helpers)
+    assert out["counts"]["invoices"]["added"] == 230
+    assert ledger_db.execute("SELECT COUNT(*) FROM ledger_invoices").fetchone()[0] == 230
+    assert ledger_db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 230
 
 
 def test_a_problem_leaves_nothing_written_and_no_helper_running(
