@@ -17,6 +17,7 @@ MONEY_PLACES = 2
 RATE_PLACES = 4
 EXCHANGE_PLACES = 8
 MAX_ABS = Decimal("1000000000000")  # no billing amount reaches a trillion; catches typos
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(9)}  # 1, 0.1, ... 0.00000001
 
 
 # Reading what QuickBooks sent (and the store's own decimal text) ----------------------------
@@ -24,6 +25,8 @@ MAX_ABS = Decimal("1000000000000")  # no billing amount reaches a trillion; catc
 
 def dec(value: Any) -> Decimal:
     """A Decimal from text, int, Decimal, or a float QBO sent (via its shortest repr)."""
+    if value.__class__ is Decimal:  # first: most values are (a sum, a product)
+        return value
     if value is None or value == "":
         return Decimal(0)
     if isinstance(value, Decimal):
@@ -41,19 +44,17 @@ def cents(value: Any) -> Decimal:
     return dec(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _quantum(places: int) -> Decimal:
+    return _QUANTA.get(places) or Decimal(1).scaleb(-places)
+
+
 # Reading the billing system's files: exact or refused ----------------------------------------
 
 
 def to_decimal(value: Any, places: int) -> Decimal:
     """Read a number without ever passing through float. Accepts Decimal, int and text; a float
     (or a bool) is refused, so a caller cannot smuggle binary rounding in."""
-    if isinstance(value, bool | float):
-        raise ValueError("expected an exact decimal number (write it as text, e.g. '10.50')")
-    if isinstance(value, Decimal):
-        number = value
-    elif isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, str):
+    if isinstance(value, str):  # first: files hold text
         text = value.strip()
         if "_" in text:  # Decimal() would accept 1_000; a billing export never means that
             raise ValueError(f"{value!r} is not a number")
@@ -61,13 +62,19 @@ def to_decimal(value: Any, places: int) -> Decimal:
             number = Decimal(text)
         except InvalidOperation:
             raise ValueError(f"{value!r} is not a number") from None
+    elif isinstance(value, bool | float):
+        raise ValueError("expected an exact decimal number (write it as text, e.g. '10.50')")
+    elif isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
     else:
         raise ValueError("expected a number")
     if not number.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
     if abs(number) >= MAX_ABS:
         raise ValueError(f"{value} is out of range")
-    if number != number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
+    if number != number.quantize(_quantum(places), rounding=ROUND_HALF_UP):
         raise ValueError(f"{value} has more than {places} decimal places")
     return number
 
@@ -90,10 +97,10 @@ def unit_price(value: Any) -> Decimal:
 def normalize(number: Decimal, min_places: int) -> Decimal:
     """One value, one text: 1.5000 and 1.5 both become 1.50 (min_places 2) or 1.5 (0)."""
     number = number + 0  # -0 becomes 0
-    trimmed = number.normalize()
-    if -trimmed.as_tuple().exponent < min_places:  # type: ignore[operator]
-        return number.quantize(Decimal(1).scaleb(-min_places))
-    return trimmed
+    shortest = number.quantize(_quantum(min_places))
+    # Exact at min_places (10 -> 10, 1.5000 -> 1.50): that text; more places hold digits
+    # (0.0125): those, without trailing zeros.
+    return shortest if shortest == number else number.normalize()
 
 
 def percent(value: Any) -> Decimal:
