@@ -17,6 +17,7 @@ MONEY_PLACES = 2
 RATE_PLACES = 4
 EXCHANGE_PLACES = 8
 MAX_ABS = Decimal("1000000000000")  # no billing amount reaches a trillion; catches typos
+_NOTHING, _NO_CENTS = Decimal(0), Decimal("0.00")
 _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(9)}  # 1, 0.1, ... 0.00000001
 
 
@@ -123,20 +124,20 @@ def exchange_rate(value: Any) -> Decimal:
 def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
     """Split `total` (to the cent) over `weights` in proportion, each share rounded half-up and
     the last non-zero weight taking what rounding left, so the shares sum to `total` exactly."""
-    whole = sum(weights, Decimal(0))
+    whole = sum(weights, _NOTHING)
     if whole == 0 or total == 0:  # nothing to split (most invoices carry no discount)
-        return [Decimal("0.00") for _ in weights]
+        return [_NO_CENTS] * len(weights)
     if len(weights) == 1:  # one line takes it all (a region's tax on its only line)
-        return [total - Decimal("0.00")]
+        return [total - _NO_CENTS]
     shares = [cents(total * w / whole) for w in weights]
     last = max(i for i, w in enumerate(weights) if w != 0)
-    shares[last] = total - sum((s for i, s in enumerate(shares) if i != last), Decimal("0.00"))
+    shares[last] = total - sum((s for i, s in enumerate(shares) if i != last), _NO_CENTS)
     return shares
 
 
 def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
     """quantity x unit price, rounded to the cent half-up (as invoices are printed)."""
-    return cents(quantity * unit_price)
+    return (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # Writing ------------------------------------------------------------------------------------

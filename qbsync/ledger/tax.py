@@ -27,6 +27,7 @@ from qbsync import money as m
 from qbsync.ledger.models import DiscountLineIn, InvoiceIn, LineIn
 
 ZERO = Decimal("0.00")
+HUNDRED = Decimal(100)
 
 Rates = list[tuple[str, Decimal]]
 
@@ -68,15 +69,20 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
     """The invoice's figures; `rates` gives each tax region's rates (None: no rate). Problems
     (a discount above the subtotal, tax_total disagreeing with the lines) are returned with the
     place in the file they concern."""
-    items: list[tuple[int, LineIn]] = []
+    items: list[LineIn] = []
     discount_lines: list[tuple[int, DiscountLineIn]] = []
+    amounts: list[Decimal] = []
+    given = False  # a line carries the billing system's tax_amount
     for index, line in enumerate(inv.lines):
-        if isinstance(line, LineIn):
-            items.append((index, line))
+        if line.__class__ is LineIn:
+            assert isinstance(line, LineIn)
+            items.append(line)
+            amounts.append(m.line_amount(line.quantity, line.unit_price))
+            given = given or line.tax_amount is not None
         else:
+            assert isinstance(line, DiscountLineIn)
             discount_lines.append((index, line))
     problems: list[tuple[tuple[str | int, ...], str]] = []
-    amounts = [m.line_amount(line.quantity, line.unit_price) for _, line in items]
     subtotal = _sum(amounts)
 
     discounts = [
@@ -102,16 +108,15 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
         taxable_shares = m.allocate(taxable_discount, weights)
         nets = [a - s for a, s in zip(amounts, taxable_shares, strict=True)]
     else:  # most invoices: no discount to spread, each line's net is its amount
-        line_discounts = [ZERO for _ in amounts]
+        line_discounts = [ZERO] * len(amounts)
         nets = amounts
 
-    given_lines = [line.tax_amount for _, line in items]
     taxes: list[TaxLine] = []
     unrated: list[str] = []
-    line_taxes = [ZERO for _ in items]
-    if any(t is not None for t in given_lines) or inv.tax_total is not None:
-        if any(t is not None for t in given_lines):
-            line_taxes = [t if t is not None else ZERO for t in given_lines]
+    if given or inv.tax_total is not None:
+        line_taxes = [ZERO] * len(items)
+        if given:
+            line_taxes = [line.tax_amount if line.tax_amount is not None else ZERO for line in items]
             if inv.tax_total is not None and inv.tax_total != _sum(line_taxes):
                 problems.append(
                     (
@@ -124,13 +129,13 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
             assert inv.tax_total is not None
             taxed = [
                 n if line.tax_region is not None else ZERO
-                for n, (_, line) in zip(nets, items, strict=True)
+                for n, line in zip(nets, items, strict=True)
             ]
             if _sum(taxed) == 0:
                 taxed = nets
             line_taxes = m.allocate(inv.tax_total, taxed)
         by_region: dict[str, tuple[Decimal, Decimal]] = {}
-        for (_, line), net, tax in zip(items, nets, line_taxes, strict=True):
+        for line, net, tax in zip(items, nets, line_taxes, strict=True):
             if line.tax_region is not None or tax != 0:
                 key = line.tax_region or ""
                 base, amount = by_region.get(key, (ZERO, ZERO))
@@ -138,8 +143,9 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
         for region, (base, amount) in by_region.items():
             taxes.append(TaxLine(region, region, None, base, amount))
     else:
+        line_taxes = [ZERO] * len(items)
         regions: dict[str, list[int]] = {}
-        for position, (_, line) in enumerate(items):
+        for position, line in enumerate(items):
             if line.tax_region is not None:
                 regions.setdefault(line.tax_region, []).append(position)
         for region, positions in regions.items():
@@ -148,8 +154,10 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
                 unrated.append(region)
                 continue
             base = _sum([nets[p] for p in positions])
-            combined = sum((r for _, r in region_rates), Decimal(0))
-            divisor = 100 + combined if inv.amounts == "inclusive" else Decimal(100)
+            if inv.amounts == "inclusive":
+                divisor = 100 + sum((r for _, r in region_rates), Decimal(0))
+            else:
+                divisor = HUNDRED
             region_tax = ZERO
             for name, rate in region_rates:
                 amount = m.cents(base * rate / divisor)
@@ -160,25 +168,27 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
                 line_taxes[p] = share
 
     tax = _sum(line_taxes)
-    inclusive = inv.amounts == "inclusive"
-    line_totals = [
-        a - d + (ZERO if inclusive else t)
-        for a, d, t in zip(amounts, line_discounts, line_taxes, strict=True)
-    ]
-    total = subtotal - discount + (ZERO if inclusive else tax)
+    if inv.amounts == "inclusive":
+        line_totals = [a - d for a, d in zip(amounts, line_discounts, strict=True)]
+        total = subtotal - discount
+    else:
+        line_totals = [
+            a - d + t for a, d, t in zip(amounts, line_discounts, line_taxes, strict=True)
+        ]
+        total = subtotal - discount + tax
     return Figures(
-        amounts=amounts,
-        line_discounts=line_discounts,
-        line_taxes=line_taxes,
-        line_totals=line_totals,
-        discounts=discounts,
-        subtotal=subtotal,
-        discount=discount,
-        tax=tax,
-        total=total,
-        taxes=taxes,
-        unrated=unrated,
-        problems=problems,
+        amounts,
+        line_discounts,
+        line_taxes,
+        line_totals,
+        discounts,
+        subtotal,
+        discount,
+        tax,
+        total,
+        taxes,
+        unrated,
+        problems,
     )
 
 

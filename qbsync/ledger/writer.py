@@ -11,7 +11,9 @@ The importer's own reads stay on its connection. They see the store as the helpe
 it took the lock: nothing else can commit while the helper holds it, and what the import itself
 writes the planner keeps in memory (ids it has seen, its invoices' type, status and client).
 
-The two processes speak pickle over the helper's stdin and stdout: both ends are this code.
+The two processes speak pickle over the helper's stdin and stdout (both ends are this code), a
+message at a time, each after its length: the helper takes a message off the pipe whole before
+unpickling it, so the importer is not held while it does.
 """
 
 from __future__ import annotations
@@ -71,14 +73,13 @@ class HelperWriter:
 
     def _send(self, message: tuple[str, Any]) -> None:
         try:
-            pickle.dump(message, self.to_helper, pickle.HIGHEST_PROTOCOL)
-            self.to_helper.flush()
+            _put(self.to_helper, message)
         except BrokenPipeError:
             self._expect("")  # the helper stopped: say why
 
     def _expect(self, word: str) -> None:
         try:
-            kind, detail = pickle.load(self.from_helper)
+            kind, detail = _take(self.from_helper)
         except (EOFError, pickle.UnpicklingError):
             code = self.proc.wait()
             raise WriterFailed(
@@ -112,6 +113,22 @@ class HelperWriter:
         self.close()
 
 
+def _put(stream: IO[bytes], message: tuple[str, Any]) -> None:
+    data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(8, "big"))
+    stream.write(data)
+    stream.flush()
+
+
+def _take(stream: IO[bytes]) -> Any:
+    head = stream.read(8)
+    size = int.from_bytes(head, "big")
+    data = stream.read(size)
+    if len(head) < 8 or len(data) < size:
+        raise EOFError("the pipe closed inside a message")
+    return pickle.loads(data)
+
+
 class _GaveUp(Exception):
     """The importer closed the pipe without a commit: it found a problem, failed or died."""
 
@@ -126,8 +143,7 @@ def _serve(path: str, inbox: IO[bytes], outbox: IO[bytes]) -> int:
     gc.disable()  # see importer._no_cycle_collector: the same records, the same reason
 
     def say(kind: str, detail: Any = None) -> None:
-        pickle.dump((kind, detail), outbox, pickle.HIGHEST_PROTOCOL)
-        outbox.flush()
+        _put(outbox, (kind, detail))
 
     db = configure(Database(path))
     try:
@@ -136,7 +152,7 @@ def _serve(path: str, inbox: IO[bytes], outbox: IO[bytes]) -> int:
             say("locked")
             while True:
                 try:
-                    kind, plan = pickle.load(inbox)
+                    kind, plan = _take(inbox)
                 except EOFError:
                     raise _GaveUp from None
                 if kind != "plan":
