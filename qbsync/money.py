@@ -18,7 +18,8 @@ RATE_PLACES = 4
 EXCHANGE_PLACES = 8
 MAX_ABS = Decimal("1000000000000")  # no billing amount reaches a trillion; catches typos
 _NOTHING, _NO_CENTS = Decimal(0), Decimal("0.00")
-_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(9)}  # 1, 0.1, ... 0.00000001
+# 1, 0.1, ... 0.00000001: the places a number may have (MONEY_, RATE_ and EXCHANGE_PLACES)
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(EXCHANGE_PLACES + 1)}
 
 
 # Reading what QuickBooks sent (and the store's own decimal text) ----------------------------
@@ -43,10 +44,6 @@ def dec(value: Any) -> Decimal:
 def cents(value: Any) -> Decimal:
     """Rounded to the cent, half-up (as invoices are printed)."""
     return dec(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _quantum(places: int) -> Decimal:
-    return _QUANTA.get(places) or Decimal(1).scaleb(-places)
 
 
 # Reading the billing system's files: exact or refused ----------------------------------------
@@ -75,7 +72,7 @@ def to_decimal(value: Any, places: int) -> Decimal:
         raise ValueError(f"{value!r} is not a finite number")
     if abs(number) >= MAX_ABS:
         raise ValueError(f"{value} is out of range")
-    if number != number.quantize(_quantum(places), rounding=ROUND_HALF_UP):
+    if number != number.quantize(_QUANTA[places], rounding=ROUND_HALF_UP):
         raise ValueError(f"{value} has more than {places} decimal places")
     return number
 
@@ -98,7 +95,7 @@ def unit_price(value: Any) -> Decimal:
 def normalize(number: Decimal, min_places: int) -> Decimal:
     """One value, one text: 1.5000 and 1.5 both become 1.50 (min_places 2) or 1.5 (0)."""
     number = number + 0  # -0 becomes 0
-    shortest = number.quantize(_quantum(min_places))
+    shortest = number.quantize(_QUANTA[min_places])
     # Exact at min_places (10 -> 10, 1.5000 -> 1.50): that text; more places hold digits
     # (0.0125): those, without trailing zeros.
     return shortest if shortest == number else number.normalize()

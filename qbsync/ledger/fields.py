@@ -17,14 +17,16 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def _ident(value: Any) -> Any:
     # Billing ids are text; an integer id from JSON (or a spreadsheet) is taken as its digits.
+    if isinstance(value, str):
+        value = value.strip()
+        # Printable text holds no control character; the pattern decides for the rest.
+        if not value.isprintable() and _CONTROL.search(value):
+            raise ValueError("an id cannot hold control characters")
+        return value
     if isinstance(value, bool):
         raise ValueError("expected an id (text)")
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, str):
-        value = value.strip()
-        if _CONTROL.search(value):
-            raise ValueError("an id cannot hold control characters")
     return value
 
 

@@ -324,3 +324,40 @@ def test_csv_problems_name_the_right_line_after_empty_and_blank_lines(
     message = _error(folder)
     assert f"{terms}:4 (row 2): due_days" in message, message
     assert f"{terms}:6 (row 4): due_days" in message, message
+
+
+def _invoice_id(written: object) -> tuple[str | None, list[str]]:
+    from qbsync.ledger.readers import RawRecord
+    from qbsync.ledger.validate import Problems, parse_record
+
+    data = {
+        "id": written,
+        "number": "1",
+        "client": "CL-1",
+        "date": "2026-11-02",
+        "status": "draft",
+        "lines": [{"service": "S-1", "quantity": "1", "unit_price": "1.00"}],
+    }
+    problems = Problems()
+    parsed = parse_record(RawRecord("invoices", data, "f.csv", row=1, line=2), problems)
+    return (parsed.id if parsed else None), problems.items  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("written", "taken"),
+    [(" INV-1 ", "INV-1"), ("INV\u00a01", "INV\u00a01"), ("Факт-1", "Факт-1"), (7, "7")],
+)
+def test_an_id_is_text_trimmed_of_spaces(written: object, taken: str) -> None:
+    assert _invoice_id(written) == (taken, [])
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("INV\t1", "an id cannot hold control characters"),
+        ("INV\x7f1", "an id cannot hold control characters"),
+        (True, "expected an id (text)"),
+    ],
+)
+def test_an_id_with_a_control_character_or_a_flag_is_refused(written: object, message: str) -> None:
+    assert _invoice_id(written) == (None, [f"f.csv:2 (row 1): id: {message}"])
