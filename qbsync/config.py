@@ -6,15 +6,14 @@ file). Secrets never live here.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-
-from qbsync import paths
+from qbsync import configcache, paths
 from qbsync.errors import ConfigError, NotFoundError
 from qbsync.records import Check, Record, RecordError, field
 from qbsync.yamlfile import LocatedYaml, dotted, load_located, round_trip_update
@@ -283,11 +282,17 @@ def load(path: Path | None = None) -> Config:
     if not path.exists():
         return Config()
     text = path.read_text(encoding="utf-8")
+    kept = configcache.read(path, text)
+    if kept is not configcache.MISSING:
+        with contextlib.suppress(ConfigError):  # the rules changed since: parse, for the lines
+            return validate(kept, None, str(path))
     try:
         located = load_located(text, str(path))
     except Exception as exc:  # InputError from the YAML parser: same message, config's exit code
         raise ConfigError(str(exc)) from None
-    return validate(located.data, located, str(path))
+    config = validate(located.data, located, str(path))
+    configcache.write(path, text, located.data)
+    return config
 
 
 def to_yaml_data(
@@ -391,6 +396,8 @@ def set_value(
     parts = [p for p in dotted_key.split(".") if p]
     if not parts:
         raise ConfigError("empty key")
+    import yaml
+
     try:
         value = yaml.safe_load(raw) if raw != "" else None
     except (yaml.YAMLError, ValueError):  # ValueError: a date that is no date (2026-13-01)

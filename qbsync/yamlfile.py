@@ -3,15 +3,17 @@ round-trip editing that changes values in place and keeps the comments and order
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from qbsync.errors import InputError
+
+if TYPE_CHECKING:  # PyYAML is loaded by what parses (15 ms): a config read from its cache does not
+    import yaml
 
 
 @dataclass
@@ -32,6 +34,8 @@ class LocatedYaml:
 
 
 def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: dict) -> None:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value
@@ -43,27 +47,34 @@ def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: dict) -> None:
             _walk(item, (*path, index), lines)
 
 
-class _Loader(yaml.SafeLoader):
-    """The safe loader, whose impossible dates (2026-13-01) are errors at their line instead of
-    a bare "month must be in 1..12" from the date constructor."""
+@functools.cache
+def _loader() -> type[yaml.SafeLoader]:
+    import yaml
 
-    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value!r} is not a date ({exc})", node.start_mark
-            ) from None
+    class Loader(yaml.SafeLoader):
+        """The safe loader, whose impossible dates (2026-13-01) are errors at their line
+        instead of a bare "month must be in 1..12" from the date constructor."""
 
+        def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+            try:
+                return super().construct_yaml_timestamp(node)
+            except ValueError as exc:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{node.value!r} is not a date ({exc})", node.start_mark
+                ) from None
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_timestamp)
+    return Loader
 
 
 def load_located(text: str, source: str) -> LocatedYaml:
     """Parse YAML text; a syntax error becomes an InputError naming `source` and the line."""
+    import yaml
+
+    loader = _loader()
     try:
-        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: no Python objects
-        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=loader)  # a SafeLoader: no Python objects
+        node = yaml.compose(text, Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -121,14 +132,14 @@ def round_trip_update(text: str, data: Mapping[str, Any], same: Same) -> str:
     from ruamel.yaml import YAML  # imported here: only writers of a file pay for it
     from ruamel.yaml.comments import CommentedMap
 
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    doc = yaml.load(text) if text.strip() else None
+    editor = YAML()
+    editor.preserve_quotes = True
+    editor.width = 4096
+    editor.indent(mapping=2, sequence=4, offset=2)
+    doc = editor.load(text) if text.strip() else None
     if not isinstance(doc, CommentedMap):
         doc = CommentedMap()
     _merge(doc, data, (), same)
     out = io.StringIO()
-    yaml.dump(doc, out)
+    editor.dump(doc, out)
     return out.getvalue()

@@ -116,7 +116,9 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
     if given or inv.tax_total is not None:
         line_taxes = [ZERO] * len(items)
         if given:
-            line_taxes = [line.tax_amount if line.tax_amount is not None else ZERO for line in items]
+            line_taxes = [
+                line.tax_amount if line.tax_amount is not None else ZERO for line in items
+            ]
             if inv.tax_total is not None and inv.tax_total != _sum(line_taxes):
                 problems.append(
                     (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from typing import Any
 
 from qbsync.errors import ErrorCode, QbsyncError
@@ -208,6 +207,8 @@ def fault_from_dict(
 
 
 def _xml_fault(text: str, status: int | None, intuit_tid: str | None) -> QboError | None:
+    import xml.etree.ElementTree as ET  # here: QuickBooks rarely answers in XML
+
     try:
         root = ET.fromstring(text)
     except ET.ParseError:
