@@ -19,7 +19,9 @@ unpickling it, so the importer is not held while it does.
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -48,11 +50,15 @@ class HelperWriter:
     """Plans written by a helper process, in one transaction of its own."""
 
     def __init__(self, path: Path) -> None:
+        # The helper runs this very qbsync, wherever the importer found it.
+        here = str(Path(__file__).resolve().parents[2])
+        search = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "qbsync.ledger.writer", str(path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": search},
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.to_helper: IO[bytes] = self.proc.stdin
@@ -141,6 +147,8 @@ def _serve(path: str, inbox: IO[bytes], outbox: IO[bytes]) -> int:
     from qbsync.store.tx import transaction
 
     gc.disable()  # see importer._no_cycle_collector: the same records, the same reason
+    # Ctrl-C reaches the whole process group: the importer decides, and closes the pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def say(kind: str, detail: Any = None) -> None:
         _put(outbox, (kind, detail))
