@@ -197,7 +197,9 @@ class StreamedLines:
 
     def attach(self, invoices: list[RawRecord]) -> None:
         """Give these invoices the lines that come next, up to one of an invoice still to come
-        (or of none: raise_if_orphans says so once every invoice is read)."""
+        (or of none: raise_if_orphans says so once every invoice is read). An invoice left
+        without a line means lines in another order (or none for it, which the index reports
+        as well): LinesOutOfOrder, at once rather than after planning every chunk."""
         owners = _Owners(invoices)
         if not self.seen.isdisjoint(owners.by_id):  # an id again: its lines are behind us
             raise LinesOutOfOrder(next(i for i in owners.by_id if i in self.seen))
@@ -213,6 +215,9 @@ class StreamedLines:
             owners.give(invoice_id, record, fields)
             assert self._rows is not None
             self._next = next(self._rows, None)
+        lineless = next((i for i in owners.by_id if i not in owners.lines), None)
+        if lineless is not None:
+            raise LinesOutOfOrder(lineless)
         self.seen.update(owners.by_id)
 
     def raise_if_orphans(self) -> None:

@@ -77,6 +77,40 @@ def test_a_line_met_after_its_invoice_was_planned_reads_it_all_again_with_the_in
     assert _lines(ledger_db, "INV-1") == [(1, "2"), (2, "1")]  # the file's order
 
 
+def test_lines_in_another_order_are_indexed_from_the_first_chunk_on(
+    ledger_db: Database,
+    tmp_path: Path,
+    indexes: list[csvfiles.LineIndex],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    attached: list[int] = []
+    attach = csvfiles.StreamedLines.attach
+    monkeypatch.setattr(
+        csvfiles.StreamedLines,
+        "attach",
+        lambda self, chunk: (attached.append(len(chunk)), attach(self, chunk))[1],
+    )
+    out = import_files(ledger_db, "acme", [_folder(tmp_path, 230, reverse_lines=True)])
+    # The first chunk's invoices found no line (the file starts with the last invoice's): the
+    # import started again with the index there, not after planning all five chunks.
+    assert attached == [50] and len(indexes) == 1
+    assert out["counts"]["invoices"]["added"] == 230
+
+
+def test_an_invoice_without_lines_is_named_as_before(
+    ledger_db: Database, tmp_path: Path, indexes: list[csvfiles.LineIndex]
+) -> None:
+    folder = _folder(tmp_path, 120)
+    rows = _read(folder / "invoice_lines.csv")
+    _write(folder / "invoice_lines.csv", rows[0], [r for r in rows[1:] if r[0] != "INV-60"])
+    with pytest.raises(InputError) as raised:
+        import_files(ledger_db, "acme", [folder])
+    assert str(raised.value).startswith(
+        f"{folder / 'invoices.csv'}:62 (row 61): lines: field required"
+    )
+    assert len(indexes) == 1
+
+
 def test_lines_of_one_chunk_in_any_order_among_themselves_need_no_index(
     ledger_db: Database, tmp_path: Path, indexes: list[csvfiles.LineIndex]
 ) -> None:
