@@ -97,6 +97,16 @@ def lookup(db: Database, company: str, kind: str, local_id: str) -> str | None:
     return row[0] if row else None
 
 
+def mapped_to(db: Database, company: str, kind: str, qbo_id: str) -> str | None:
+    """The local id mapped to a QuickBooks id (the first by local id when several are)."""
+    row = db.execute(
+        "SELECT local_id FROM mappings WHERE company = ? AND kind = ? AND qbo_id = ? "
+        "ORDER BY local_id LIMIT 1",
+        [company, kind, qbo_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def get_mapping(db: Database, company: str, kind: str, local_id: str) -> Mapping | None:
     row = db.execute(
         "SELECT kind, local_id, qbo_id, qbo_name, updated_at FROM mappings "

@@ -193,3 +193,33 @@ def test_an_idle_cycle_does_not_read_every_linked_customer(
         len(few_compared.statements),
         len(many_compared.statements),
     )
+
+
+def test_a_window_naming_a_customer_looks_up_its_client_alone(
+    connected_company: ConnectedCompany, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A customer changed in QuickBooks: the cycle asks which client is mapped to it, on an index
+    # by QuickBooks id. (It read every customer mapping of the company to answer.)
+    company = connected_company
+    run("sync", "run", "--company", company.key)
+    _grow(company.key, 100, "C")
+
+    def window_with_a_customer(name: str) -> Trace:
+        made = company.control.create(company.realm_id, "Customer", {"DisplayName": name})
+        company.control.edit(company.realm_id, "Customer", made["Id"], {"Notes": "changed"})
+        return _run(monkeypatch, COMMANDS["sync run (idle)"](company.key))
+
+    _link_customers(company.key, 0, 10)
+    few = window_with_a_customer("Walk-in one")
+    _link_customers(company.key, 10, 500)
+    many = window_with_a_customer("Walk-in two")
+    reads = [s for s in many.statements if "FROM mappings" in s and "'customers'" in s]
+    assert reads and all("qbo_id = " in s for s in reads), reads
+    plans = full_scans(reads) + [
+        (s, row[3])
+        for s in reads
+        for row in sqlite3.connect(paths.database_file()).execute("EXPLAIN QUERY PLAN " + s)
+        if "mappings_qbo_id" not in row[3]
+    ]
+    assert plans == []
+    assert many.steps - few.steps < 1_500, (few.steps, many.steps)  # 490 mappings more

@@ -51,4 +51,17 @@ def m0092_customers_to_push(db: Database) -> None:
     )
 
 
-STEPS = [m0090_ledger_invoices_date, m0091_flat_paths, m0092_customers_to_push]
+def m0093_mappings_by_quickbooks_id(db: Database) -> None:
+    # A change window naming a customer asks which client is mapped to it: by its QuickBooks id,
+    # not by reading every customer mapping of the company.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS mappings_qbo_id ON mappings(company, kind, qbo_id, local_id)"
+    )
+
+
+STEPS = [
+    m0090_ledger_invoices_date,
+    m0091_flat_paths,
+    m0092_customers_to_push,
+    m0093_mappings_by_quickbooks_id,
+]

@@ -8,8 +8,8 @@ from typing import Any
 
 from qbsync.ledger import clients as ledger_clients
 from qbsync.ledger import lookup
-from qbsync.mappings.store import list_mappings
 from qbsync.mappings.store import lookup as mapped_id
+from qbsync.mappings.store import mapped_to
 from qbsync.sync import customer_baselines as baselines
 from qbsync.sync import payloads
 from qbsync.sync.context import CycleContext
@@ -18,19 +18,17 @@ from qbsync.sync.inbound.window import deleted
 
 
 class ClientsByCustomer:
-    """QuickBooks customer id -> the ledger client mapped to it (the first by client id), read
-    once per window: the appliers never change mappings."""
+    """QuickBooks customer id -> the ledger client mapped to it (the first by client id), each
+    looked up once per window on an index (the appliers never change mappings)."""
 
     def __init__(self, ctx: CycleContext):
         self.ctx = ctx
-        self._index: dict[str, str] | None = None
+        self._found: dict[str, str | None] = {}
 
     def get(self, qbo_id: str) -> str | None:
-        if self._index is None:
-            self._index = {}
-            for mapping in list_mappings(self.ctx.db, self.ctx.company, "customers"):
-                self._index.setdefault(str(mapping.qbo_id), mapping.local_id)
-        return self._index.get(qbo_id)
+        if qbo_id not in self._found:
+            self._found[qbo_id] = mapped_to(self.ctx.db, self.ctx.company, "customers", qbo_id)
+        return self._found[qbo_id]
 
 
 def apply_customer(ctx: CycleContext, obj: dict[str, Any], clients: ClientsByCustomer) -> None:
