@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -187,6 +188,12 @@ def qbsync_cmd(*args: str) -> list[str]:
     return [sys.executable, "-c", "from qbsync.cli.app import main; main()", *args]
 
 
+def _as_at_a_terminal() -> None:
+    # Ctrl-C interrupts as it would at a terminal, even when these tests run in the background:
+    # a shell starts a background job with SIGINT ignored, and a child inherits that.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_cli(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         qbsync_cmd(*args),
@@ -194,6 +201,7 @@ def start_cli(*args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_as_at_a_terminal,
     )
 
 
