@@ -29,9 +29,11 @@ from types import TracebackType
 from typing import IO, Any
 
 from qbsync.errors import QbsyncError
+from qbsync.redact import redact
 from qbsync.store.database import Database
 
 IMPORT_CACHE_KB = 24_576
+MODULE = "qbsync.ledger.writer"  # what the helper runs: this module
 
 
 class WriterFailed(QbsyncError):
@@ -53,16 +55,18 @@ class HelperWriter:
         # The helper runs this very qbsync, wherever the importer found it.
         here = str(Path(__file__).resolve().parents[2])
         search = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+        # stderr is read only once the helper has ended: it writes there only when it dies.
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "qbsync.ledger.writer", str(path)],
+            [sys.executable, "-m", MODULE, str(path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": search},
         )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
         self.to_helper: IO[bytes] = self.proc.stdin
         self.from_helper: IO[bytes] = self.proc.stdout
+        self.said: IO[bytes] = self.proc.stderr
         try:
             self._expect("locked")  # from here on, nothing else commits until we are done
         except BaseException:
@@ -88,8 +92,10 @@ class HelperWriter:
             kind, detail = _take(self.from_helper)
         except (EOFError, pickle.UnpicklingError):
             code = self.proc.wait()
+            lines = self.said.read().decode("utf-8", "replace").strip().splitlines()
+            why = f": {redact(lines[-1])}" if lines else ""
             raise WriterFailed(
-                f"the import's writer stopped (exit code {code}); nothing was written"
+                f"the import's writer stopped (exit code {code}{why}); nothing was written"
             ) from None
         if kind == "error":
             raise WriterFailed(f"the import could not be written: {detail}; nothing was written")
@@ -98,7 +104,7 @@ class HelperWriter:
 
     def close(self) -> None:
         """End the helper: without a commit first, it rolls back."""
-        for stream in (self.to_helper, self.from_helper):
+        for stream in (self.to_helper, self.from_helper, self.said):
             with contextlib.suppress(OSError):
                 stream.close()
         try:

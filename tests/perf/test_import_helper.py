@@ -200,3 +200,17 @@ def test_the_helper_receives_plans_without_loading_the_import_models() -> None:
         [sys.executable, "-c", code], input=pickle.dumps(plan), capture_output=True, check=True
     )
     assert proc.stdout.decode().split() == ["Plan", "export_invoice", "[]"]
+
+
+def test_a_helper_that_cannot_start_says_why(
+    ledger_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer, "MODULE", "qbsync.ledger.no_such_helper")
+    path = store_file(ledger_db)
+    assert path is not None
+    with pytest.raises(WriterFailed) as raised:
+        HelperWriter(path)
+    assert str(raised.value) == (
+        "the import's writer stopped (exit code 1: "
+        ".../python: No module named qbsync.ledger.no_such_helper); nothing was written"
+    ).replace(".../python", sys.executable)
