@@ -74,13 +74,11 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
     amounts: list[Decimal] = []
     given = False  # a line carries the billing system's tax_amount
     for index, line in enumerate(inv.lines):
-        if line.__class__ is LineIn:
-            assert isinstance(line, LineIn)
+        if isinstance(line, LineIn):
             items.append(line)
             amounts.append(m.line_amount(line.quantity, line.unit_price))
             given = given or line.tax_amount is not None
         else:
-            assert isinstance(line, DiscountLineIn)
             discount_lines.append((index, line))
     problems: list[tuple[tuple[str | int, ...], str]] = []
     subtotal = _sum(amounts)
