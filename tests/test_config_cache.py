@@ -60,9 +60,7 @@ def test_a_second_read_takes_the_copy_without_pyyaml_and_gets_the_same_config() 
     assert again.companies["acme"].go_live == parsed.companies["acme"].go_live
 
 
-def test_an_edit_is_seen_however_quick_and_whatever_its_size(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_an_edit_is_seen_however_quick_and_whatever_its_size() -> None:
     _write(TEXT)
     assert config.load().sync.attempt_cap == 7
     path = paths.config_file()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -179,12 +179,12 @@ class StreamedLines:
         self.files: list[Path] = []
         self.seen: set[str] = set()  # invoices of the chunks already given their lines
         self._next: tuple[str, RawRecord] | None = None
-        self._rows: Iterator[tuple[str, RawRecord]] | None = None
+        self._rows: Generator[tuple[str, RawRecord], None, None] | None = None
 
     def add(self, path: Path) -> None:
         self.files.append(path)
 
-    def _read(self) -> Iterator[tuple[str, RawRecord]]:
+    def _read(self) -> Generator[tuple[str, RawRecord], None, None]:
         for path in self.files:
             for record in csv_rows(path, "invoice_lines"):
                 yield _line_owner(record), record
@@ -230,7 +230,8 @@ class StreamedLines:
         raise _orphan(invoice_id, record)
 
     def close(self) -> None:
-        self._rows = None
+        if self._rows is not None:
+            self._rows.close()  # the lines file, closed now rather than when collected
 
 
 _LINE_FIELDS = CSV_COLUMNS["invoice_lines"][1:]  # a line's fields, its invoice apart
