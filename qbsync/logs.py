@@ -46,9 +46,8 @@ class SharedFileHandler(logging.FileHandler):
 
     @property
     def lock_file(self) -> Any:
-        # Made at the first line written: a command that logs nothing never loads filelock.
         if self._lock_file is None:
-            from filelock import FileLock
+            from qbsync.oslock import FileLock
 
             self._lock_file = FileLock(self.baseFilename + ".lock", mode=0o600)
         return self._lock_file

@@ -17,10 +17,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from filelock import FileLock
-
 from qbsync import paths
 from qbsync.errors import SecretsUnavailable
+from qbsync.oslock import FileLock
 from qbsync.redact import register_secret
 
 if TYPE_CHECKING:

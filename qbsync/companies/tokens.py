@@ -14,13 +14,12 @@ import json
 import time
 from collections.abc import Callable
 
-from filelock import FileLock, Timeout
-
 from qbsync import paths
 from qbsync.companies import records
 from qbsync.companies.credentials import app_credentials
 from qbsync.errors import LockHeld, ReconnectRequired
 from qbsync.logs import get_logger
+from qbsync.oslock import FileLock, LockTimeout
 from qbsync.qbo import oauth
 from qbsync.qbo.errors import InvalidGrant
 from qbsync.qbo.oauth import TokenSet
@@ -118,7 +117,7 @@ class CompanyTokens:
             try:
                 lock.acquire(timeout=0)
                 return
-            except Timeout:
+            except LockTimeout:
                 if time.monotonic() >= deadline:
                     raise LockHeld(
                         f"another process has been refreshing {self.key!r} tokens for "

@@ -16,6 +16,7 @@ from typing import Any
 
 from qbsync import paths
 from qbsync.errors import LockHeld
+from qbsync.oslock import FileLock, LockTimeout
 from qbsync.timeutil import utc_now_iso
 
 
@@ -32,12 +33,10 @@ def holder(company: str) -> dict[str, Any] | None:
             info: dict[str, Any] = json.load(fh)
     except (OSError, ValueError):
         return None
-    from filelock import FileLock, Timeout  # here: `status` without a cycle running needs none
-
-    probe = FileLock(lock_path, timeout=0, mode=0o600)
+    probe = FileLock(lock_path, mode=0o600)
     try:
-        probe.acquire()
-    except Timeout:
+        probe.acquire(timeout=0)
+    except LockTimeout:
         info["held"] = True
     else:
         probe.release()
@@ -47,13 +46,11 @@ def holder(company: str) -> dict[str, Any] | None:
 
 @contextmanager
 def company_lock(company: str, purpose: str) -> Iterator[None]:
-    from filelock import FileLock, Timeout
-
     lock_path, holder_path = _paths(company)
-    lock = FileLock(lock_path, timeout=0, mode=0o600)
+    lock = FileLock(lock_path, mode=0o600)
     try:
-        lock.acquire()
-    except Timeout:
+        lock.acquire(timeout=0)
+    except LockTimeout:
         info = holder(company) or {}
         who = f"pid {info.get('pid', '?')} on {info.get('host', '?')}"
         since = f" since {info['started_at']}" if info.get("started_at") else ""

@@ -227,10 +227,9 @@ def test_without_pacing_the_simulator_does_throttle(connected_company: Connected
 def test_a_held_refresh_lock_is_waited_for_then_reported(
     connected_company: ConnectedCompany,
 ) -> None:
-    from filelock import FileLock
-
     from qbsync.companies.tokens import lock_path
     from qbsync.errors import LockHeld
+    from qbsync.oslock import FileLock
 
     with Workspace() as ws:
         expire_locally(ws, "acme")
