@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from qbsync.cli.app import build, command_names
 from qbsync.cli.root_help import SUMMARIES, help_width, render
 from tests.fixtures.ledger import SampleLedger
+from tests.fixtures.qbo import ConnectedCompany
 
 # Runs main() with argv, then prints which of the watched modules were imported.
 PROBE = """
@@ -144,9 +145,8 @@ def test_listings_load_no_sync_engine(sample_ledger: SampleLedger, argv: list[st
 
 @pytest.mark.slow
 def test_a_migrated_store_opens_without_sqlite_utils(sample_ledger: SampleLedger) -> None:
-    # sqlite-utils (with click, pluggy and dateutil) is loaded only to apply schema steps; the
-    # lock library only while a cycle holds the lock.
-    watch = {"sqlite_utils", "click", "pluggy", "dateutil", "filelock"}
+    # sqlite-utils (with click, pluggy and dateutil) is loaded only to apply schema steps.
+    watch = {"sqlite_utils", "click", "pluggy", "dateutil"}
     assert _imported("status", "--company", sample_ledger.company, watch=watch) == set()
 
 
@@ -235,3 +235,14 @@ def test_the_sync_cycle_loads_no_pydantic() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_an_idle_cycle_loads_no_async_network_backend(served_company: ConnectedCompany) -> None:
+    # httpx's async transport loads anyio's asyncio backend (about 20 ms); the cycle's requests
+    # go through the blocking transport on threads (qbsync/qbo/transport.py) instead.
+    watch = {"anyio", "filelock", "qbsync.qbo.transport"}
+    imported = _imported("sync", "run", "--quiet", "--company", served_company.key, watch=watch)
+    assert "qbsync.qbo.transport" in imported  # the cycle did make its request
+    assert not {m for m in imported if m.startswith(("anyio._backends", "filelock"))}, imported

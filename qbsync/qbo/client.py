@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import ssl
 import time
 from types import TracebackType
 from typing import Any
@@ -32,6 +31,7 @@ from qbsync.qbo.limits import Limits
 from qbsync.qbo.pacing import RealmPacer, pacer_for
 from qbsync.qbo.retry import RetryPolicy
 from qbsync.qbo.token_source import TokenSource
+from qbsync.qbo.transport import async_client
 
 _log = get_logger("qbo.client")
 
@@ -41,18 +41,6 @@ _GET_QUERY_MAX = 1500  # longer queries go as a POST body
 
 
 DEFAULT_RETRY = RetryPolicy()  # the sync engine's patience; doctor and tests pass their own
-
-
-_SSL: ssl.SSLContext | None = None
-
-
-def _ssl_context() -> ssl.SSLContext:
-    """One verifying TLS context per process: loading the CA bundle costs tens of milliseconds
-    of CPU, which a client per cycle (a daemon with many companies) paid every time."""
-    global _SSL
-    if _SSL is None:
-        _SSL = httpx.create_ssl_context()
-    return _SSL
 
 
 def _path_name(entity: str) -> str:
@@ -88,12 +76,7 @@ class QboClient:
         self.pacer = pacer or pacer_for(realm_id, limits)
         self.retry = retry or DEFAULT_RETRY
         self._own_http = http is None
-        # Every request goes to base_url, and redirects are not followed: over plain HTTP (the
-        # local simulator) there is no certificate to check, and no CA bundle to load.
-        verify: ssl.SSLContext | bool = (
-            _ssl_context() if self.base_url.startswith("https://") else False
-        )
-        self.http = http or httpx.AsyncClient(timeout=timeout, verify=verify)
+        self.http = http or async_client(self.base_url, timeout=timeout)
         self.timeout = timeout
         self.last_server_time: dt.datetime | None = None
         self.calls = 0

@@ -17,6 +17,7 @@ import httpx
 from qbsync.errors import ErrorCode, QbsyncError
 from qbsync.logs import get_logger
 from qbsync.qbo.errors import QboError, oauth_error
+from qbsync.qbo.transport import async_client
 from qbsync.redact import register_secret
 from qbsync.timeutil import utc_now
 
@@ -158,7 +159,7 @@ async def _token_call(
         **HARD_EXPIRY_HEADER,
     }
     try:
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with async_client(url, timeout=30) as http:
             response = await http.post(url, data=form, headers=headers)
     except httpx.HTTPError as exc:
         raise QbsyncError(
@@ -210,7 +211,7 @@ async def revoke(ep: Endpoints, client_id: str, client_secret: str, token: str) 
         "Content-Type": "application/json",
     }
     try:
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with async_client(ep.revoke, timeout=30) as http:
             response = await http.post(ep.revoke, json={"token": token}, headers=headers)
     except httpx.HTTPError as exc:
         _log.warning("revoke failed: %s", type(exc).__name__)

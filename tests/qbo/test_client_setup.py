@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import qbsync.qbo.client as client_mod
+import qbsync.qbo.transport as transport
 from qbsync.companies.session import open_client
 from qbsync.qbo import oauth
 from qbsync.qbo.client import QboClient
@@ -46,15 +46,15 @@ def test_a_cycles_client_reads_no_discovery_document(
 def test_plain_http_loads_no_ca_bundle_and_https_verifies(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(client_mod, "_SSL", None)
+    monkeypatch.setattr(transport, "_TLS", None)
 
     def made(base: str) -> QboClient:
         return QboClient(base_url=base, realm_id="1", tokens=NoTokens(), limits=Limits())
 
     plain = made("http://127.0.0.1:9")
-    assert client_mod._SSL is None
+    assert transport._TLS is None
     secure = made(oauth.API_BASE["sandbox"])
-    context = client_mod._SSL
+    context = transport._TLS
     assert isinstance(context, ssl.SSLContext)
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     for c in (plain, secure):
