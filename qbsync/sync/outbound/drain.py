@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from qbsync import outbox
 from qbsync.ledger import lookup
@@ -15,8 +16,11 @@ from qbsync.qbo.errors import QboError, UnknownOutcome
 from qbsync.store.tx import transaction
 from qbsync.sync import links
 from qbsync.sync.context import CycleContext
-from qbsync.sync.outbound import customers, exports, numbers, payments, voids
+from qbsync.sync.outbound import customers
 from qbsync.sync.outbound.opstate import FATAL, fail, fail_from_error
+
+if TYPE_CHECKING:
+    from qbsync.sync.outbound.numbers import Verdict
 
 EXPORTS = (OpKind.EXPORT_INVOICE.value, OpKind.EXPORT_CREDIT_MEMO.value, OpKind.REEXPORT.value)
 ORDER = {
@@ -96,7 +100,7 @@ class Outbound:
         self.cancelled = False
         self.done_count = 0
         # What a lookup by number found for ops checked before their batch (numbers.check).
-        self.verdicts: dict[int, numbers.Verdict] = {}
+        self.verdicts: dict[int, Verdict] = {}
         self.checked: set[int] = set()
         # QuickBooks customer id -> its currency, read once per drain (verify.currency_guard).
         self.customer_currencies: dict[str, str] = {}
@@ -108,6 +112,13 @@ class Outbound:
         if op_ids is None and not self.ctx.dry_run and self.ctx.settings.customer_sync:
             await customers.push_updates(self.ctx)  # clients changed since last written
         ops = due_ops(self.ctx, op_ids)
+        self.done_count = 0
+        if not ops:
+            return
+        # Exports, numbering and verification load only with work for them: cron's usual cycle
+        # has nothing to send.
+        from qbsync.sync.outbound import exports
+
         total = len(ops)
         exported = [op for op in ops if op.kind in EXPORTS]
         others = [op for op in ops if op.kind not in EXPORTS]
@@ -124,7 +135,6 @@ class Outbound:
         serial = [
             op for op in exported if op.kind == OpKind.REEXPORT.value or subjects[op.subject_id] > 1
         ]
-        self.done_count = 0
         if parallel:
             await self.ctx.facts()  # once, before the batches share it
         await self.look_up_numbers(exported)
@@ -161,6 +171,8 @@ class Outbound:
         ]
         if not fresh:
             return
+        from qbsync.sync.outbound import numbers
+
         try:
             self.verdicts = await numbers.check(self.ctx, fresh)
         except FATAL:
@@ -177,6 +189,8 @@ class Outbound:
         keeps each lane within Intuit's limits. Each batch or single claims and completes its
         own ops in its own transactions. A connection failure stops new work; what is in flight
         finishes, then it is raised."""
+        from qbsync.sync.outbound import exports
+
         head, tail = 0, len(ops)
         fatal: list[Exception] = []
 
@@ -242,6 +256,8 @@ class Outbound:
             raise fatal[0]
 
     async def one(self, op: Op) -> None:
+        from qbsync.sync.outbound import payments, voids
+
         handler = {
             OpKind.VOID_INVOICE.value: voids.void,
             OpKind.DELETE_CREDIT_MEMO.value: voids.void,
