@@ -8,9 +8,9 @@ otherwise the platform's config, state and log directories are used. Directories
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-
-import platformdirs
+from typing import Literal
 
 APP_NAME = "qbsync"
 HOME_ENV = "QBSYNC_HOME"
@@ -22,19 +22,32 @@ def _home() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def _platform_dir(kind: Literal["config", "state", "log"]) -> Path:
+    # platformdirs (with tempfile and random, 3-5 ms) loads only without QBSYNC_HOME: cron lines
+    # set it, as docs/cron-and-systemd.md shows.
+    import platformdirs
+
+    where: dict[str, Callable[..., str]] = {
+        "config": platformdirs.user_config_dir,
+        "state": platformdirs.user_state_dir,
+        "log": platformdirs.user_log_dir,
+    }
+    return Path(where[kind](APP_NAME, appauthor=False))
+
+
 def config_dir() -> Path:
     home = _home()
-    return home if home else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    return home if home else _platform_dir("config")
 
 
 def state_dir() -> Path:
     home = _home()
-    return home / "state" if home else Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+    return home / "state" if home else _platform_dir("state")
 
 
 def log_dir() -> Path:
     home = _home()
-    return home / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+    return home / "logs" if home else _platform_dir("log")
 
 
 def config_file() -> Path:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -242,3 +243,19 @@ def test_set_refuses_an_impossible_date_naming_the_key() -> None:
     error = json.loads(result.stdout)["error"]
     assert error["message"] == "config set: companies.acme.go_live: expected a date (YYYY-MM-DD)"
     assert not paths.config_file().exists()
+
+
+def test_without_qbsync_home_the_platforms_directories_are_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A guard for the lazily loaded platformdirs: the same directories as before.
+    import platformdirs
+
+    monkeypatch.delenv(paths.HOME_ENV, raising=False)
+    monkeypatch.delenv(paths.CONFIG_ENV, raising=False)
+    assert paths.config_dir() == Path(platformdirs.user_config_dir("qbsync", appauthor=False))
+    assert paths.database_file().parent == Path(
+        platformdirs.user_state_dir("qbsync", appauthor=False)
+    )
+    assert paths.log_dir() == Path(platformdirs.user_log_dir("qbsync", appauthor=False))
+    assert paths.config_file() == paths.config_dir() / "config.yaml"

@@ -242,10 +242,10 @@ def test_the_sync_cycle_loads_no_pydantic() -> None:
 def test_an_idle_cycle_loads_only_what_it_uses(served_company: ConnectedCompany) -> None:
     # httpx's async transport loads anyio's asyncio backend (about 20 ms); the cycle's requests
     # go through the blocking transport on threads (qbsync/qbo/transport.py) instead. With
-    # nothing to send, the export modules stay unloaded.
+    # nothing to send, the export modules stay unloaded; with QBSYNC_HOME set, platformdirs.
     exports = {"qbsync.sync.outbound.exports", "qbsync.sync.outbound.numbers"}
-    watch = {"anyio", "filelock", "qbsync.qbo.transport", *exports}
+    watch = {"anyio", "filelock", "platformdirs", "qbsync.qbo.transport", *exports}
     imported = _imported("sync", "run", "--quiet", "--company", served_company.key, watch=watch)
     assert "qbsync.qbo.transport" in imported  # the cycle did make its request
-    unused = {m for m in imported if m.startswith(("anyio._backends", "filelock"))}
+    unused = {m for m in imported if m.startswith(("anyio._backends", "filelock", "platformdirs"))}
     assert not unused | (imported & exports), imported
