@@ -4,6 +4,8 @@ said with strings alone, so that a faster reading cannot drift from it."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -57,3 +59,16 @@ def test_worked_examples(written: str, quantity: str, unit_price: str) -> None:
 def test_what_is_refused_still_is(written: str) -> None:
     with pytest.raises(ValueError):
         m.quantity(written)
+
+
+@given(
+    st.decimals(allow_nan=False, allow_infinity=False)
+    | st.builds(
+        lambda digits, exp: Decimal(f"{digits}E{exp}"),
+        st.integers(-(10**9), 10**9),
+        st.integers(-12, 12),
+    )
+)
+def test_stored_text_is_plain_decimal_for_any_value(value: Decimal) -> None:
+    assert m.text(value) == format(value, "f")
+    assert "E" not in m.text(value).upper()
