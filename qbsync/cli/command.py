@@ -1,6 +1,6 @@
-"""Registering a command: adds --json and --quiet (and --format to a listing), emits what the
-function returns, and turns domain errors into fail() and Ctrl-C into exit 130. Command
-functions stay plain: Annotated parameters and a docstring.
+"""Registering a command: adds --json and --quiet (and --format to a listing); the function runs
+through qbsync/cli/runner.py, which emits what it returns and turns domain errors into fail()
+and Ctrl-C into exit 130. Command functions stay plain: Annotated parameters and a docstring.
 
 Help reads the same everywhere: `-h` is `--help`, metavars are plain words (`KEY`, `FILE`,
 `N`), arguments are written `KIND LOCAL [ID]`, and each command ends with an example
@@ -12,8 +12,6 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
-import os
-import traceback
 from collections.abc import Callable, MutableMapping
 from typing import Annotated, Any, Literal, get_origin
 
@@ -22,22 +20,12 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from qbsync.cli.output import (
     FORMAT_ENV,
-    FORMATS,
-    MODE,
-    Outcome,
     Page,
     Renderer,
-    emit,
-    fail,
-    interrupted,
-    report_failure,
     say_failure,
 )
-from qbsync.errors import ErrorCode, QbsyncError, UsageError
-from qbsync.logs import get_logger
-from qbsync.redact import redact
+from qbsync.cli.runner import COMPANY_ENV, run_command, set_mode
 
-COMPANY_ENV = "QBSYNC_COMPANY"
 HELP_OPTIONS = ["-h", "--help"]
 
 
@@ -76,13 +64,6 @@ CompanyOption = Annotated[
         help="Company key (default: the default company).",
     ),
 ]
-
-_log = get_logger("cli")
-
-
-def debug_enabled() -> bool:
-    return os.environ.get("QBSYNC_DEBUG", "") not in ("", "0", "false")
-
 
 # Typer carries its own copy of click and exports only BadParameter; its base is click's
 # UsageError, which every command-line mistake (unknown option, bad value, missing argument) is.
@@ -210,52 +191,8 @@ class QuietAwareCommand(TyperCommand):
             raise _OneLineUsageError(message, ctx=getattr(err, "ctx", None)) from None
 
 
-def output_format(choice: str | None, json_flag: bool, listing: bool) -> str:
-    """--format, else --json, else QBSYNC_FORMAT (json for any command, the other formats for
-    listings), else table."""
-    if choice and json_flag and choice != "json":
-        raise UsageError(f"--json and --format {choice} disagree", "give one of them")
-    if json_flag or choice:
-        return "json" if json_flag else str(choice)
-    env = os.environ.get(FORMAT_ENV, "").strip().lower()
-    if env and env not in FORMATS:
-        raise UsageError(f"{FORMAT_ENV}={env!r} is not a format", f"use {', '.join(FORMATS)}")
-    if env == "json" or (env and listing):
-        return env
-    return "table"
-
-
 def _is_listing(annotation: Any) -> bool:
     return annotation is Page or get_origin(annotation) is list or annotation is list
-
-
-def run_command(fn: Callable[..., Any], render: Renderer | None, *args: Any, **kwargs: Any) -> None:
-    try:
-        result = fn(*args, **kwargs)
-    except typer.Exit:
-        raise
-    except QbsyncError as exc:
-        if debug_enabled():
-            traceback.print_exc()
-        fail(exc.code, exc.message, exc.hint)
-    except KeyboardInterrupt:
-        interrupted()
-    except Exception as exc:
-        _log.exception("unexpected error in %s", fn.__name__)
-        if debug_enabled():
-            traceback.print_exc()  # plain traceback: no locals, so no secrets
-        fail(
-            ErrorCode.INTERNAL,
-            redact(f"{type(exc).__name__}: {exc}"),
-            "run again with QBSYNC_DEBUG=1 for the traceback; the log has details",
-        )
-    if isinstance(result, Outcome):
-        emit(result.data, render)
-        if result.exit_code:
-            report_failure(result.data, result.exit_code)  # --quiet: one line, still
-            raise typer.Exit(result.exit_code)
-    elif result is not None:
-        emit(result, render)
 
 
 def command(
@@ -281,12 +218,7 @@ def command(
             format_choice: str | None = None,
             **kwargs: Any,
         ) -> None:
-            MODE.json, MODE.quiet, MODE.format = json_output, quiet, "table"
-            try:
-                MODE.format = output_format(format_choice, json_output, lists)
-            except QbsyncError as exc:
-                fail(exc.code, exc.message, exc.hint)
-            MODE.json = MODE.format == "json"
+            set_mode(json_output, quiet, format_choice, lists)
             run_command(fn, render, *args, **kwargs)
 
         extra = [

@@ -68,6 +68,8 @@ def _run_in_process(argv: list[str]) -> tuple[int, str, str]:
             code = typer.main.get_command(app).main(
                 args=argv, prog_name="qbsync", standalone_mode=False
             )
+    except SystemExit as exit_:  # a failure: the command ends the process with its exit code
+        code = exit_.code
     finally:
         MODE.json, MODE.quiet, MODE.format = saved
     return (0 if code is None else int(code)), out.getvalue(), err.getvalue()

@@ -24,8 +24,6 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import typer
-
 from qbsync.errors import EXIT_CODES, ErrorCode, ExitCode
 from qbsync.redact import redact
 
@@ -153,6 +151,11 @@ def delimited(rows: Sequence[Any], delimiter: str) -> str:
     return buffer.getvalue()
 
 
+def _print_line(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
 def emit(data: Any, render: Renderer | None = None) -> None:
     page = data if isinstance(data, Page) else None
     if page is not None:
@@ -161,7 +164,7 @@ def emit(data: Any, render: Renderer | None = None) -> None:
         payload: dict[str, Any] = {"data": data}
         if page is not None:
             payload["meta"] = {"shown": len(page.rows), "total": page.total}
-        typer.echo(to_json(payload))
+        _print_line(to_json(payload))
         return
     if MODE.quiet:
         return
@@ -208,7 +211,7 @@ def fail(code: ErrorCode, message: str, hint: str | None = None) -> NoReturn:
     hint = redact(hint) if hint else None
     exit_code = EXIT_CODES[code]
     if MODE.json:
-        typer.echo(to_json({"error": {"code": code.value, "message": message, "hint": hint}}))
+        _print_line(to_json({"error": {"code": code.value, "message": message, "hint": hint}}))
     elif MODE.quiet:
         if exit_code != ExitCode.TEMPFAIL:  # a skipped run is success for cron: no mail
             say_failure(message, hint)
@@ -219,7 +222,7 @@ def fail(code: ErrorCode, message: str, hint: str | None = None) -> NoReturn:
         err.print(f"[bold red]error:[/] {safe(message)}", highlight=False, soft_wrap=True)
         if hint:
             err.print(f"[dim]hint:[/] {safe(hint)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(exit_code)
+    raise SystemExit(exit_code)
 
 
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
@@ -229,10 +232,10 @@ def interrupted() -> NoReturn:
     """Ctrl-C: one line on stderr (or `{"error": ...}` under --json), exit 130."""
     if MODE.json:
         error = {"code": "interrupted", "message": "interrupted", "hint": None}
-        typer.echo(to_json({"error": error}))
+        _print_line(to_json({"error": error}))
     else:
         say_failure("interrupted (Ctrl-C)")
-    raise typer.Exit(INTERRUPTED)
+    raise SystemExit(INTERRUPTED)
 
 
 def _health_failure(item: Mapping[str, Any]) -> tuple[str, str]:

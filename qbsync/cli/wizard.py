@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 import typer
 
-from qbsync.cli.command import CompanyOption, PolishedGroup, command, run_command
+from qbsync.cli.command import CompanyOption, PolishedGroup, command
 from qbsync.cli.output import can_prompt, plural
 from qbsync.cli.render import Console, console, rows_table
+from qbsync.cli.runner import run_command
 from qbsync.errors import UsageError
 from qbsync.wizard import golive, service
 from qbsync.wizard.interactive import Quit, Wizard, render_go_live
