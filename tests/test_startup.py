@@ -243,9 +243,11 @@ def test_an_idle_cycle_loads_only_what_it_uses(served_company: ConnectedCompany)
     # httpx's async transport loads anyio's asyncio backend (about 20 ms); the cycle's requests
     # go through the blocking transport on threads (qbsync/qbo/transport.py) instead. With
     # nothing to send, the export modules stay unloaded; with QBSYNC_HOME set, platformdirs.
+    # cron's command line is read without Typer (qbsync/cli/fast.py).
     exports = {"qbsync.sync.outbound.exports", "qbsync.sync.outbound.numbers"}
-    watch = {"anyio", "filelock", "platformdirs", "qbsync.qbo.transport", *exports}
+    watch = {"anyio", "filelock", "platformdirs", "typer", "qbsync.qbo.transport", *exports}
     imported = _imported("sync", "run", "--quiet", "--company", served_company.key, watch=watch)
     assert "qbsync.qbo.transport" in imported  # the cycle did make its request
-    unused = {m for m in imported if m.startswith(("anyio._backends", "filelock", "platformdirs"))}
+    unused_packages = ("anyio._backends", "filelock", "platformdirs", "typer")
+    unused = {m for m in imported if m.startswith(unused_packages)}
     assert not unused | (imported & exports), imported

@@ -179,6 +179,11 @@ def main() -> None:
     # points on the first model (tens of milliseconds on every start).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
+        if argv[:2] == ["sync", "run"]:  # cron's command, read without Typer when it can be
+            from qbsync.cli.fast import sync_run
+
+            if sync_run(argv[2:]):
+                return
         build()(prog_name="qbsync")
     except KeyboardInterrupt:  # Ctrl-C outside a command (while starting up): the same exit
         sys.stderr.write("error: interrupted (Ctrl-C)\n")
