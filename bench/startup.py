@@ -25,6 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ COMPLETIONS: dict[str, dict[str, str]] = {
     "TAB after `qbsync s`": {"COMP_WORDS": "qbsync s", "COMP_CWORD": "1"},
     "TAB after `qbsync sync r`": {"COMP_WORDS": "qbsync sync r", "COMP_CWORD": "2"},
 }
-TARGETS = {"--version": 0.15, "--help": 0.15, "status": 0.2}
+TARGETS = {"--version": 0.15, "--help": 0.15, "status": 0.2, "sync run (idle)": 0.2}
 
 
 def qbsync_script() -> list[str]:
@@ -89,6 +90,16 @@ def main() -> None:
         h.ensure_company(KEY)
         first = h.cli("sync", "run", "--company", KEY)["data"]["cycles"][0]
         assert first["result"] == "succeeded", first
+        # Idle means nothing changed since the last cycle. The first cycle's own exports come
+        # back in QuickBooks' change feed, and every cycle re-reads the 5 minutes before its
+        # cursor: a second overlap lets them fall out of the window, as a quarter of an hour
+        # between cron runs does.
+        h.cli("config", "set", "sync.overlap", "1s")
+        time.sleep(1.5)
+        h.cli("sync", "run", "--company", KEY)  # reads the echoes once, moves the cursor
+        time.sleep(1.5)
+        idle = h.cli("sync", "run", "--company", KEY)["data"]["cycles"][0]
+        assert idle["stats"]["inbound_changes"] == 0 and idle["stats"]["ops_processed"] == 0, idle
         warm = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         with tempfile.TemporaryDirectory(prefix="qbsync-nopyc-") as empty:
             cold = {**warm, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": empty}

@@ -244,7 +244,12 @@ def test_an_idle_cycle_loads_only_what_it_uses(served_company: ConnectedCompany)
     # go through the blocking transport on threads (qbsync/qbo/transport.py) instead. With
     # nothing to send, the export modules stay unloaded; with QBSYNC_HOME set, platformdirs.
     # cron's command line is read without Typer (qbsync/cli/fast.py).
-    exports = {"qbsync.sync.outbound.exports", "qbsync.sync.outbound.numbers"}
+    # With no `notify:` targets, the delivery code stays unloaded too.
+    exports = {
+        "qbsync.sync.outbound.exports",
+        "qbsync.sync.outbound.numbers",
+        "qbsync.notify.dispatch",
+    }
     watch = {"anyio", "filelock", "platformdirs", "typer", "qbsync.qbo.transport", *exports}
     imported = _imported("sync", "run", "--quiet", "--company", served_company.key, watch=watch)
     assert "qbsync.qbo.transport" in imported  # the cycle did make its request

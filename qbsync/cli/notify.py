@@ -107,7 +107,8 @@ def test(
 
     Exit 1 when a target could not be reached; its error says why.
     """
-    from qbsync.notify.dispatch import send_now, targets_for
+    from qbsync.notify import targets_for
+    from qbsync.notify.dispatch import send_now
     from qbsync.notify.events import sample_event
 
     with Workspace() as ws:

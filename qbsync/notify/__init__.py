@@ -7,3 +7,18 @@ are plain JSON, scrubbed of secrets before they leave the process (events.py); t
 (command, webhook, e-mail, apprise) are in targets.py; what a cycle sends is decided in
 dispatch.py; expiry warnings already sent are remembered in the store (sent.py).
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qbsync.config import CompanySettings, Config, NotifyTarget
+
+
+def targets_for(config: Config, settings: CompanySettings | None) -> list[NotifyTarget]:
+    """A company's own `notify:` replaces the global one; else the global targets. Here, not in
+    dispatch.py: a cycle with nobody to tell (most) loads no delivery code."""
+    if settings is not None and settings.notify is not None:
+        return list(settings.notify.targets)
+    return list(config.notify.targets)

@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from qbsync.config import CompanySettings, Config, NotifyTarget
+from qbsync.config import CompanySettings, NotifyTarget
 from qbsync.logs import get_logger
-from qbsync.notify import events, sent
+from qbsync.notify import events, sent, targets_for
 from qbsync.notify.targets import DeliveryError, Resolved, deliver
 from qbsync.redact import redact
 from qbsync.timeutil import parse_iso, utc_now
@@ -40,13 +40,6 @@ class Delivery:
     ok: bool
     seconds: float
     error: str | None = None
-
-
-def targets_for(config: Config, settings: CompanySettings | None) -> list[NotifyTarget]:
-    """A company's own `notify:` replaces the global one; else the global targets."""
-    if settings is not None and settings.notify is not None:
-        return list(settings.notify.targets)
-    return list(config.notify.targets)
 
 
 def wants(target: NotifyTarget, event: dict[str, Any]) -> bool:

@@ -222,9 +222,13 @@ async def _alert(
     ws: Workspace, company: str, settings: CompanySettings, outcome: dict[str, Any], first: int
 ) -> None:
     """Tell the people in `notify:` how the cycle ended (never raises: see qbsync.notify)."""
-    from qbsync.notify.dispatch import after_cycle
+    from qbsync.notify import targets_for
 
     try:
+        if not targets_for(ws.config, settings):
+            return  # nobody to tell: the delivery code stays unloaded
+        from qbsync.notify.dispatch import after_cycle
+
         opened = opened_after(ws.store, company, first)
         await after_cycle(ws, company, settings, outcome, opened, get_row(ws.store, company))
     except Exception:  # alerts never change what the sync decided
