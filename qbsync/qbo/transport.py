@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import ssl
 import threading
 
@@ -86,6 +87,16 @@ def async_client(base_url: str, *, timeout: float) -> httpx.AsyncClient:
     are not followed). Over plain HTTP (the local simulator) there is no certificate to check,
     and no CA bundle is loaded."""
     verify: ssl.SSLContext | bool = _tls() if base_url.startswith("https://") else False
+    if _proxy_in_environment():
+        # httpx reads proxies from the environment only for its own transports: keep them.
+        return httpx.AsyncClient(timeout=timeout, verify=verify)
     return httpx.AsyncClient(
         timeout=timeout, verify=verify, transport=ThreadedTransport(verify=verify)
     )
+
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+
+def _proxy_in_environment() -> bool:
+    return any(os.environ.get(name) or os.environ.get(name.lower()) for name in PROXY_VARIABLES)

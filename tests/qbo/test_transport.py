@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -45,9 +46,10 @@ def server() -> Iterator[tuple[str, Server]]:
             self.wfile.write(body)
 
         def do_GET(self) -> None:
-            if self.path == "/gzip":
+            path = urlsplit(self.path).path  # absolute-form too, as a proxy receives it
+            if path == "/gzip":
                 self._answer(json.dumps({"QueryResponse": {"n": 1}}).encode(), gzipped=True)
-            elif self.path == "/wait":
+            elif path == "/wait":
                 with state.guard:
                     state.in_flight += 1
                     state.most_in_flight = max(state.most_in_flight, state.in_flight)
@@ -55,7 +57,7 @@ def server() -> Iterator[tuple[str, Server]]:
                 with state.guard:
                     state.in_flight -= 1
                 self._answer(b"{}")
-            elif self.path == "/slow":
+            elif path == "/slow":
                 time.sleep(1.0)
                 try:
                     self._answer(b"{}")
@@ -144,3 +146,21 @@ def test_a_cancelled_request_lets_the_loop_end_at_once(server: tuple[str, Server
         if thread.name == "qbsync-http":
             thread.join(5)
             assert not thread.is_alive()
+
+
+def test_a_proxy_in_the_environment_is_used(
+    server: tuple[str, Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The threaded transport would bypass httpx's environment proxies: with one set, the client
+    # is httpx's own, which sends through it. The test server stands in for the proxy: a
+    # request to an address nothing listens on reaches it as an absolute-form request.
+    url, _ = server
+    monkeypatch.setenv("HTTP_PROXY", url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+    async def call() -> int:
+        async with async_client("http://qbo.invalid", timeout=5) as http:
+            return (await http.get("http://qbo.invalid/gzip")).status_code
+
+    assert asyncio.run(call()) == 200
