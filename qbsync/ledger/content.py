@@ -3,6 +3,11 @@
 An issued invoice cannot change, so importing it again must be recognised as the same: the
 content is keyed by the file's field names, written as stored text, and hashed. When the hash
 differs, first_difference names the first field that does, for the problem message.
+
+The content comes two ways, which must agree: from an import's record (invoice_content, to
+compare with what is stored) and from the rows written for it (stored_content). The hash an
+import writes is taken from the rows (store.apply_plan), so it is always the hash of what the
+store holds, and the import's helper process computes it while the importer plans on.
 """
 
 from __future__ import annotations
@@ -10,13 +15,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from qbsync import money as m
-from qbsync.ledger.models import DiscountLineIn, InvoiceIn, LineIn
 from qbsync.ledger.queries import invoice_discounts, invoice_lines
 from qbsync.store.database import Database
+
+if TYPE_CHECKING:  # the models load pydantic, which the import's writer does without
+    from qbsync.ledger.models import DiscountLineIn, InvoiceIn, LineIn
 
 
 def opt_text(value: Any) -> str | None:
@@ -54,6 +62,13 @@ def _discount(line: DiscountLineIn) -> dict[str, Any]:
     }
 
 
+def _line(line: LineIn | DiscountLineIn) -> dict[str, Any]:
+    # A discount line is the one kind of line with a `kind` (models.AnyLine).
+    if getattr(line, "kind", None) == "discount":
+        return _discount(cast("DiscountLineIn", line))
+    return _item(cast("LineIn", line))
+
+
 def _extras(content: dict[str, Any], amounts: str, tax_total: Any, exchange_rate: Any) -> None:
     # Fields added with tax and discounts enter the content only when they say something, so
     # an untaxed, undiscounted invoice keeps the content (and hash) it always had.
@@ -77,7 +92,7 @@ def invoice_content(inv: InvoiceIn, currency: str | None) -> dict[str, Any]:
         "terms": inv.terms,
         "currency": currency,
         "memo": inv.memo,
-        "lines": [_item(ln) if isinstance(ln, LineIn) else _discount(ln) for ln in inv.lines],
+        "lines": [_line(ln) for ln in inv.lines],
     }
     _extras(content, inv.amounts, inv.tax_total, inv.exchange_rate)
     return content
@@ -91,7 +106,7 @@ def content_hash(content: dict[str, Any]) -> str:
     return hashlib.sha256(_CANONICAL.encode(content).encode()).hexdigest()
 
 
-def _stored_item(ln: dict[str, Any]) -> dict[str, Any]:
+def _stored_item(ln: Mapping[str, Any]) -> dict[str, Any]:
     content = {
         "service": ln["service_id"],
         "description": ln["description"],
@@ -105,7 +120,7 @@ def _stored_item(ln: dict[str, Any]) -> dict[str, Any]:
     return content
 
 
-def _stored_discount(ln: dict[str, Any]) -> dict[str, Any]:
+def _stored_discount(ln: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "kind": "discount",
         "description": ln["description"],
@@ -115,11 +130,15 @@ def _stored_discount(ln: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def stored_content(db: Database, company: str, row: dict[str, Any]) -> dict[str, Any]:
-    lines = [(ln["line_no"], _stored_item(ln)) for ln in invoice_lines(db, company, row["id"])]
-    lines += [
-        (ln["line_no"], _stored_discount(ln)) for ln in invoice_discounts(db, company, row["id"])
-    ]
+def rows_content(
+    row: Mapping[str, Any],
+    items: Iterable[Mapping[str, Any]],
+    discounts: Iterable[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """The content of an invoice as its rows hold it: the invoice's row and its item and
+    discount lines (keyed by column name), lines in line_no order."""
+    lines = [(ln["line_no"], _stored_item(ln)) for ln in items]
+    lines += [(ln["line_no"], _stored_discount(ln)) for ln in discounts]
     content = {
         "number": row["number"],
         "client": row["client_id"],
@@ -133,6 +152,13 @@ def stored_content(db: Database, company: str, row: dict[str, Any]) -> dict[str,
     }
     _extras(content, row["amounts"], row["tax_total"], row["exchange_rate"])
     return content
+
+
+def stored_content(db: Database, company: str, row: dict[str, Any]) -> dict[str, Any]:
+    """The content of a stored invoice (`row`, its invoice row)."""
+    return rows_content(
+        row, invoice_lines(db, company, row["id"]), invoice_discounts(db, company, row["id"])
+    )
 
 
 def first_difference(

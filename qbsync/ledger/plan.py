@@ -115,8 +115,10 @@ def plan_invoice(
     # No currency in the file: the client's; for an invoice already issued, the one it was
     # issued in (a later change to the client does not make the same file "different").
     currency = inv.currency or (old["currency"] if issued and old else own)
-    content = invoice_content(inv, currency)
-    digest = content_hash(content)
+    # A new invoice's hash is taken from the rows written for it (store.apply_plan); one
+    # already stored is compared by the content the file gives.
+    content = None if old is None else invoice_content(inv, currency)
+    digest = None if content is None else content_hash(content)
     row = {
         "id": inv.id,
         "number": inv.number,
@@ -161,6 +163,7 @@ def plan_invoice(
 
     noun = "credit note" if old["type"] == "credit_note" else "invoice"
     if not same:
+        assert content is not None
         diff = first_difference(stored_content(db, plan.company, old), content)
         path, stored, given = diff if diff else (("lines",), "?", "?")
         fix = (

@@ -19,6 +19,7 @@ from qbsync.ledger.balances import invoice_balance as invoice_balance
 from qbsync.ledger.balances import invoice_status as invoice_status
 from qbsync.ledger.balances import settled as settled
 from qbsync.ledger.balances import status_of as status_of
+from qbsync.ledger.content import content_hash, rows_content
 from qbsync.ledger.queries import LIST_TABLES, invoice_lines
 from qbsync.ledger.rules import (
     Document,
@@ -36,7 +37,7 @@ from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
 
 if TYPE_CHECKING:  # the ledger's models load pydantic: only the functions that build them do
-    from qbsync.ledger.changes import Plan
+    from qbsync.ledger.changes import Plan, Rows
     from qbsync.ledger.models import Invoice, Payment
 
 
@@ -61,6 +62,11 @@ def apply_plan(db: Database, plan: Plan) -> None:
             for row in plan.kinds[kind].added + plan.kinds[kind].updated:
                 _upsert(db, table, company, row, now)
         invoices = plan.kinds["invoices"]
+        for row in (*invoices.added, *invoices.updated):
+            if row["id"] in plan.lines:  # the content written: its hash is the one stored
+                row["content_hash"] = _written_hash(
+                    row, plan.lines[row["id"]], plan.discounts[row["id"]]
+                )
         columns = ", ".join(_INVOICE_COLUMNS)
         marks = ", ".join("?" for _ in _INVOICE_COLUMNS)
         db.conn.executemany(
@@ -175,6 +181,21 @@ DISCOUNT_COLUMNS = (
     "discount",
 )
 TAX_COLUMNS = ("invoice_id", "tax_region_id", "name", "rate", "base", "amount")
+
+
+_LINE_KEYS = ("company", *LINE_COLUMNS)
+_DISCOUNT_KEYS = ("company", *DISCOUNT_COLUMNS)
+
+
+def _written_hash(row: dict[str, Any], lines: Rows, discounts: Rows) -> str:
+    """The content hash of an invoice as its planned rows hold it (content.py)."""
+    return content_hash(
+        rows_content(
+            row,
+            [dict(zip(_LINE_KEYS, line, strict=True)) for line in lines],
+            [dict(zip(_DISCOUNT_KEYS, line, strict=True)) for line in discounts],
+        )
+    )
 
 
 def _insert_payment(db: Database, company: str, row: dict[str, Any], now: str) -> None:
