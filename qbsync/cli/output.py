@@ -13,6 +13,7 @@ Two promises hold here for every command:
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import os
@@ -71,7 +72,26 @@ def json_default(value: Any) -> Any:
 
 
 def to_json(payload: Any) -> str:
-    return json.dumps(payload, default=json_default, ensure_ascii=False)
+    # Characters as they are where stdout takes any; JSON's own escapes (\u00e9) where it
+    # does not, which every JSON reader turns back into the same text.
+    ascii_only = not holds_any_text(sys.stdout)
+    return json.dumps(payload, default=json_default, ensure_ascii=ascii_only)
+
+
+def holds_any_text(stream: Any) -> bool:
+    """Whether the stream's encoding has every character (UTF-8, -16 or -32)."""
+    try:
+        return codecs.lookup(stream.encoding).name.startswith("utf")
+    except (AttributeError, LookupError, TypeError):
+        return False
+
+
+def escape_what_streams_cannot_hold() -> None:
+    """Under a locale or PYTHONIOENCODING that is not UTF-8 (Latin-1, ASCII), a character the
+    output cannot hold (a client's "Nº") is written as an escape (\\xba), not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        if not holds_any_text(stream) and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 Renderer = Callable[["Console", Any], None]
