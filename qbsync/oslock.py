@@ -2,8 +2,9 @@
 
 The kernel drops a lock when its holder dies, so a killed run never leaves one behind. Each
 FileLock opens its own descriptor, so two FileLocks on one path exclude each other even inside
-one process (coroutines refreshing tokens rely on it). A FileLock is reentrant: acquiring it
-again while held only counts, and it is freed at the matching release.
+one process (coroutines refreshing tokens rely on it). A FileLock is reentrant in the thread
+that holds it: acquiring it again there only counts, and it is freed at the matching release;
+another thread waits for it like another process.
 
 Our own, a few lines over the OS calls, because a cron run takes a lock and writes a log line
 on every start: the filelock package cost 6-10 ms to import, a twentieth of an idle cycle.
@@ -11,8 +12,10 @@ on every start: the filelock package cost 6-10 ms to import, a twentieth of an i
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+import threading
 import time
 from types import TracebackType
 
@@ -42,8 +45,11 @@ else:
     def _try_lock(fd: int) -> bool:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
+        except OSError as err:
+            # Held elsewhere: EWOULDBLOCK, or EACCES where flock is emulated (network mounts).
+            if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                return False
+            raise
         return True
 
     def _unlock(fd: int) -> None:
@@ -59,6 +65,7 @@ class FileLock:
         self.mode = mode
         self._fd: int | None = None
         self._depth = 0
+        self._owner: int | None = None  # the thread holding it
 
     @property
     def is_locked(self) -> bool:
@@ -67,7 +74,8 @@ class FileLock:
     def acquire(self, timeout: float = -1, poll: float = 0.05) -> None:
         """Take the lock: wait for it without end when `timeout` is negative, else raise
         LockTimeout after `timeout` seconds (0: one try)."""
-        if self._fd is not None:
+        me = threading.get_ident()
+        if self._fd is not None and self._owner == me:
             self._depth += 1
             return
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, self.mode)
@@ -83,15 +91,17 @@ class FileLock:
         except BaseException:
             os.close(fd)
             raise
-        self._fd, self._depth = fd, 1
+        self._fd, self._depth, self._owner = fd, 1, me
 
     def release(self) -> None:
         if self._fd is None:
             return
+        if self._owner != threading.get_ident():
+            raise RuntimeError(f"{self.path} is held by another thread: it releases it")
         self._depth -= 1
         if self._depth:
             return
-        fd, self._fd = self._fd, None
+        fd, self._fd, self._owner = self._fd, None, None
         try:
             _unlock(fd)
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import subprocess
 import sys
 import threading
@@ -62,9 +63,15 @@ def test_a_timeout_waits_that_long_then_gives_up(tmp_path: Path) -> None:
 
 def test_a_waiting_acquire_gets_the_lock_when_it_is_released(tmp_path: Path) -> None:
     path = tmp_path / "x.lock"
-    holder = FileLock(path)
-    holder.acquire()
-    threading.Timer(0.2, holder.release).start()
+    holder, held = FileLock(path), threading.Event()
+
+    def hold() -> None:
+        with holder:
+            held.set()
+            time.sleep(0.2)
+
+    threading.Thread(target=hold).start()
+    held.wait()
     waiter = FileLock(path)
     started = time.monotonic()
     waiter.acquire()  # no timeout: waits for the release
@@ -92,3 +99,54 @@ def test_the_lock_file_is_private(tmp_path: Path) -> None:
     with FileLock(path):
         pass
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_another_thread_waits_for_a_lock_this_one_holds(tmp_path: Path) -> None:
+    lock = FileLock(tmp_path / "x.lock")  # one object, shared by two threads
+    lock.acquire()
+    outcome: list[str] = []
+
+    def other() -> None:
+        try:
+            lock.acquire(timeout=0.2, poll=0.02)
+        except LockTimeout:
+            outcome.append("waited")
+            return
+        outcome.append("took it")
+        lock.release()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert outcome == ["waited"]
+    refused: list[str] = []
+
+    def release_it() -> None:
+        try:
+            lock.release()
+        except RuntimeError as err:
+            refused.append(str(err))
+
+    thread = threading.Thread(target=release_it)
+    thread.start()
+    thread.join()
+    assert len(refused) == 1 and "another thread" in refused[0] and lock.is_locked
+    lock.release()
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert outcome == ["waited", "took it"]
+    assert not lock.is_locked
+
+
+def test_a_lock_refused_with_eacces_is_held_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fcntl = pytest.importorskip("fcntl")  # flock: Unix; Windows locks a byte instead
+
+    def refuse(fd: int, operation: int) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")  # as some network mounts do
+
+    monkeypatch.setattr(fcntl, "flock", refuse)
+    with pytest.raises(LockTimeout):
+        FileLock(tmp_path / "x.lock").acquire(timeout=0)
