@@ -18,31 +18,42 @@ from qbsync.cli.app import build, command_names
 from qbsync.cli.root_help import SUMMARIES, help_width, render
 from tests.fixtures.ledger import SampleLedger
 from tests.fixtures.qbo import ConnectedCompany
+from tests.support import run_json
 
 # Runs main() with argv, then prints which of the watched modules were imported.
 PROBE = """
 import contextlib, io, sys
 sys.argv = ["qbsync", *sys.argv[1:]]
 from qbsync.cli.app import main
+code = 0
 try:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         main()
-except SystemExit:
-    pass
+except SystemExit as exit:
+    code = exit.code
 loaded = [m for m, mod in sys.modules.items() if mod is not None]  # None: an import refused
 print(",".join(sorted(m for m in loaded if m.split(".")[0] in WATCH or m in WATCH)))
+print(code)
 """
 HEAVY = {"httpx", "keyring", "qbsync.sim", "sqlite_utils.cli", "ruamel", "starlette", "uvicorn"}
 NOTHING_BUT_QBSYNC = {"typer", "click", "rich", "pydantic", "yaml", "sqlite_utils", *HEAVY}
 
 
 def _imported(*args: str, watch: set[str]) -> set[str]:
+    return _probe(*args, watch=watch)[0]
+
+
+def _probe(*args: str, watch: set[str]) -> tuple[set[str], int | str | None]:
+    """The watched modules `qbsync ARGS` imported, and the code it exited with."""
     code = f"WATCH = {sorted(watch)!r}\n{PROBE}"
     env = {**os.environ, "COLUMNS": "80"}
     proc = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True
     )
-    return {m for m in proc.stdout.strip().split(",") if m}
+    modules, exit_code = proc.stdout.rstrip("\n").split("\n")
+    return {m for m in modules.split(",") if m}, int(
+        exit_code
+    ) if exit_code.isdigit() else exit_code
 
 
 @pytest.mark.parametrize("width", [50, 62, 78])
@@ -193,7 +204,7 @@ def test_completion_loads_only_the_group_it_completes() -> None:
         text=True,
         check=True,
     )
-    assert root_tab.stdout.strip() == ""
+    assert root_tab.stdout.splitlines()[0] == ""
     sub_tab = subprocess.run(
         [sys.executable, "-c", code],
         env={**env, "COMP_WORDS": "qbsync sync r", "COMP_CWORD": "2"},
@@ -201,7 +212,7 @@ def test_completion_loads_only_the_group_it_completes() -> None:
         text=True,
         check=True,
     )
-    assert sub_tab.stdout.strip() == "qbsync.cli.sync_cmd"
+    assert sub_tab.stdout.splitlines()[0] == "qbsync.cli.sync_cmd"
 
 
 def test_root_completion_lists_commands_from_the_table() -> None:
@@ -239,7 +250,7 @@ def test_the_sync_cycle_loads_no_pydantic() -> None:
 
 @pytest.mark.slow
 @pytest.mark.e2e
-def test_an_idle_cycle_loads_only_what_it_uses(served_company: ConnectedCompany) -> None:
+def test_an_idle_cycle_loads_only_what_it_uses(file_company: ConnectedCompany) -> None:
     # httpx's async transport loads anyio's asyncio backend (about 20 ms); the cycle's requests
     # go through the blocking transport on threads (qbsync/qbo/transport.py) instead. With
     # nothing to send, the export modules stay unloaded; with QBSYNC_HOME set, platformdirs.
@@ -251,7 +262,12 @@ def test_an_idle_cycle_loads_only_what_it_uses(served_company: ConnectedCompany)
         "qbsync.notify.dispatch",
     }
     watch = {"anyio", "filelock", "platformdirs", "typer", "qbsync.qbo.transport", *exports}
-    imported = _imported("sync", "run", "--quiet", "--company", served_company.key, watch=watch)
+    imported, code = _probe("sync", "run", "--quiet", "--company", file_company.key, watch=watch)
+    # The cycle ran, and well: it read its secrets (a file: the test's keyring is in-process
+    # only) and made its calls.
+    (cycle,) = run_json("sync", "history")["data"]
+    assert code == 0 and cycle["result"] == "succeeded", cycle
+    assert cycle["ops_processed"] == 0 and cycle["api_calls"] > 0, cycle
     assert "qbsync.qbo.transport" in imported  # the cycle did make its request
     unused_packages = ("anyio._backends", "filelock", "platformdirs", "typer")
     unused = {m for m in imported if m.startswith(unused_packages)}
