@@ -7,7 +7,8 @@ anyio backend. qbsync reads every answer whole (JSON), so nothing is lost by rea
 on its thread.
 
 The threads are daemons: a cancelled or interrupted cycle does not wait at exit for an answer
-nobody will read (the request's own timeout bounds it anyway).
+nobody will read (the request's own timeout bounds it anyway). A request cancelled before its
+thread has sent it is not sent at all.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ class ThreadedTransport(httpx.AsyncBaseTransport):
         await request.aread()  # the body as bytes, which the blocking transport can send
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[httpx.Response] = loop.create_future()
+        abandoned = threading.Event()  # the caller stopped waiting before the thread sent it
 
         def send() -> None:
+            if abandoned.is_set():
+                return
             try:
                 result: httpx.Response | BaseException = self._read_whole(request)
             except BaseException as err:  # handed to the awaiting task, raised there
@@ -39,7 +43,11 @@ class ThreadedTransport(httpx.AsyncBaseTransport):
                 loop.call_soon_threadsafe(_settle, answer, result)
 
         threading.Thread(target=send, name="qbsync-http", daemon=True).start()
-        return await answer
+        try:
+            return await answer
+        except asyncio.CancelledError:
+            abandoned.set()
+            raise
 
     def _read_whole(self, request: httpx.Request) -> httpx.Response:
         response = self._sync.handle_request(request)

@@ -9,11 +9,13 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from qbsync.qbo import transport
 from qbsync.qbo.transport import async_client
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -164,3 +166,43 @@ def test_a_proxy_in_the_environment_is_used(
             return (await http.get("http://qbo.invalid/gzip")).status_code
 
     assert asyncio.run(call()) == 200
+
+
+def test_a_request_cancelled_before_its_thread_sends_it_is_not_sent(
+    server: tuple[str, Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = server
+    go = threading.Event()  # the request's thread starts only once the caller has given up
+    sent: list[str] = []
+
+    class HeldThread(threading.Thread):
+        def run(self) -> None:
+            go.wait(5)
+            super().run()
+
+    monkeypatch.setattr(
+        transport, "threading", SimpleNamespace(Thread=HeldThread, Event=threading.Event)
+    )
+
+    async def call() -> None:
+        async with async_client(url, timeout=5) as http:
+            real = http._transport._sync.handle_request  # type: ignore[attr-defined]
+
+            def handle(request: httpx.Request) -> httpx.Response:
+                sent.append(str(request.url))
+                return real(request)
+
+            http._transport._sync.handle_request = handle  # type: ignore[attr-defined]
+            task = asyncio.create_task(http.post(f"{url}/echo", json={"Invoice": {}}))
+            await asyncio.sleep(0.05)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            go.set()
+            await asyncio.sleep(0.2)
+
+    asyncio.run(call())
+    for thread in threading.enumerate():
+        if thread.name == "qbsync-http":
+            thread.join(5)
+    assert sent == []
