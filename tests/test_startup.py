@@ -251,8 +251,9 @@ def test_the_sync_cycle_loads_no_pydantic() -> None:
 @pytest.mark.slow
 @pytest.mark.e2e
 def test_an_idle_cycle_loads_only_what_it_uses(file_company: ConnectedCompany) -> None:
-    # httpx's async transport loads anyio's asyncio backend (about 20 ms); the cycle's requests
-    # go through the blocking transport on threads (qbsync/qbo/transport.py) instead. With
+    # httpx's async transport loads anyio's asyncio backend (about 20 ms), its blocking one
+    # httpcore and h11 (about 40 ms); the cycle's requests go through http.client on threads
+    # (qbsync/qbo/transport.py) instead. With
     # nothing to send, the export modules stay unloaded; with QBSYNC_HOME set, platformdirs.
     # cron's command line is read without Typer (qbsync/cli/fast.py).
     # With no `notify:` targets, the delivery code stays unloaded too.
@@ -261,7 +262,8 @@ def test_an_idle_cycle_loads_only_what_it_uses(file_company: ConnectedCompany) -
         "qbsync.sync.outbound.numbers",
         "qbsync.notify.dispatch",
     }
-    watch = {"anyio", "filelock", "platformdirs", "typer", "qbsync.qbo.transport", *exports}
+    watch = {"anyio", "filelock", "platformdirs", "typer", "httpcore", "h11"}
+    watch |= {"qbsync.qbo.transport", *exports}
     imported, code = _probe("sync", "run", "--quiet", "--company", file_company.key, watch=watch)
     # The cycle ran, and well: it read its secrets (a file: the test's keyring is in-process
     # only) and made its calls.
@@ -269,6 +271,6 @@ def test_an_idle_cycle_loads_only_what_it_uses(file_company: ConnectedCompany) -
     assert code == 0 and cycle["result"] == "succeeded", cycle
     assert cycle["ops_processed"] == 0 and cycle["api_calls"] > 0, cycle
     assert "qbsync.qbo.transport" in imported  # the cycle did make its request
-    unused_packages = ("anyio._backends", "filelock", "platformdirs", "typer")
+    unused_packages = ("anyio._backends", "filelock", "platformdirs", "typer", "httpcore", "h11")
     unused = {m for m in imported if m.startswith(unused_packages)}
     assert not unused | (imported & exports), imported

@@ -1,10 +1,14 @@
-"""httpx's blocking transport under the async client: each request runs on a thread of its own.
+"""QuickBooks requests on threads: the async client's transport, and what it sends with.
 
-Why: httpx's async transport brings anyio's asyncio backend, about 20 ms to load, and a cron
-`sync run` with nothing to do makes one request in all. The blocking transport has the same pool
-limits, timeouts, TLS and exception types (httpx maps httpcore's faults in both), and loads no
-anyio backend. qbsync reads every answer whole (JSON), so nothing is lost by reading each body
-on its thread.
+Why: httpx's async transport brings anyio's asyncio backend, and its blocking one httpcore with
+h11: together about 40-60 ms to load, for a cron `sync run` with nothing to do that makes one
+request in all. So the async client (httpx, as everywhere in qbsync) sends each request on a
+thread of its own (ThreadedTransport), through the standard library's http.client, which httpx
+loads anyway (HttpClientTransport): HTTP/1.1 with kept-alive connections, the client's timeouts,
+verified TLS, and httpx's exception types, mapped as httpcore maps them (a request that could
+not connect is ConnectError or ConnectTimeout: never sent; anything after is a read or
+protocol error: it may have run). qbsync reads every answer whole (JSON), so nothing is lost by
+reading each body on its thread. With a proxy set in the environment, the client is httpx's own.
 
 The threads are daemons: a cancelled or interrupted cycle does not wait at exit for an answer
 nobody will read (the request's own timeout bounds it anyway). A request cancelled before its
@@ -15,16 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import os
+import select
 import ssl
 import threading
+import time
 
 import httpx
 
 
 class ThreadedTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, verify: ssl.SSLContext | bool = True) -> None:
-        self._sync = httpx.HTTPTransport(verify=verify)
+        self._sync: httpx.BaseTransport = HttpClientTransport(verify=verify)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()  # the body as bytes, which the blocking transport can send
@@ -67,6 +74,133 @@ class ThreadedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         self._sync.close()
+
+
+class HttpClientTransport(httpx.BaseTransport):
+    """HTTP/1.1 through http.client, keeping up to `keep` idle connections per host for up to
+    `expiry` seconds each."""
+
+    def __init__(
+        self, *, verify: ssl.SSLContext | bool = True, keep: int = 20, expiry: float = 5.0
+    ) -> None:
+        self._verify = verify
+        self._keep = keep
+        # As httpx's pool: a connection idle longer is not used again (a firewall or load
+        # balancer may have dropped it without a word, and a write would wait out its timeout).
+        self._expiry = expiry
+        self._idle: dict[tuple[str, str, int], list[tuple[float, http.client.HTTPConnection]]] = {}
+        self._lock = threading.Lock()
+        self._closed = False  # an answer read after close() does not keep its connection
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        timeout = request.extensions.get("timeout", {})
+        conn = self._reuse(key) or self._connect(request, key, timeout.get("connect"))
+        assert conn.sock is not None
+        try:
+            conn.sock.settimeout(timeout.get("write"))
+            try:
+                conn.putrequest(
+                    request.method,
+                    url.raw_path.decode("ascii"),
+                    skip_host=True,  # httpx's request carries its own Host and Accept-Encoding
+                    skip_accept_encoding=True,
+                )
+                for name, value in request.headers.raw:
+                    conn.putheader(name.decode("ascii"), value)
+                conn.endheaders(request.content or None)
+            except TimeoutError as err:
+                raise httpx.WriteTimeout(str(err) or "write timed out", request=request) from err
+            except OSError as err:
+                raise httpx.WriteError(str(err), request=request) from err
+            conn.sock.settimeout(timeout.get("read"))
+            try:
+                answer = conn.getresponse()
+                body = answer.read()  # undecoded: the client decodes gzip as for any transport
+            except TimeoutError as err:
+                raise httpx.ReadTimeout(str(err) or "read timed out", request=request) from err
+            except http.client.HTTPException as err:  # closed early, a broken status line
+                raise httpx.RemoteProtocolError(
+                    str(err) or type(err).__name__, request=request
+                ) from err
+            except OSError as err:
+                raise httpx.ReadError(str(err), request=request) from err
+        except BaseException:
+            conn.close()
+            raise
+        if answer.will_close:
+            conn.close()
+        else:
+            self._put_back(key, conn)
+        return httpx.Response(
+            answer.status,
+            headers=answer.getheaders(),
+            content=body,
+            extensions={
+                "http_version": b"HTTP/1.1" if answer.version == 11 else b"HTTP/1.0",
+                "reason_phrase": answer.reason.encode("ascii", "replace"),
+            },
+        )
+
+    def _connect(
+        self, request: httpx.Request, key: tuple[str, str, int], timeout: float | None
+    ) -> http.client.HTTPConnection:
+        scheme, host, port = key
+        conn: http.client.HTTPConnection
+        if scheme == "https":
+            context = self._verify if isinstance(self._verify, ssl.SSLContext) else None
+            if context is None:
+                context = _tls() if self._verify else httpx.create_ssl_context(verify=False)
+            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        try:
+            conn.connect()
+        except TimeoutError as err:
+            raise httpx.ConnectTimeout(str(err) or "connect timed out", request=request) from err
+        except OSError as err:  # refused, unreachable, a name not found, a certificate refused
+            raise httpx.ConnectError(str(err), request=request) from err
+        return conn
+
+    def _reuse(self, key: tuple[str, str, int]) -> http.client.HTTPConnection | None:
+        """An idle connection the server has not closed meanwhile, if there is one."""
+        while True:
+            with self._lock:
+                idle = self._idle.get(key)
+                if not idle:
+                    return None
+                since, conn = idle.pop()
+            fresh = time.monotonic() - since < self._expiry
+            if fresh and conn.sock is not None and not _readable(conn.sock):
+                return conn
+            conn.close()  # idle too long, or closed by the server (or it sent a stray byte)
+
+    def _put_back(self, key: tuple[str, str, int], conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(key, [])
+            if not self._closed and len(idle) < self._keep:
+                idle.append((time.monotonic(), conn))
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle, self._closed = self._idle, {}, True
+        for conns in idle.values():
+            for _, conn in conns:
+                conn.close()
+
+
+def _readable(sock: object) -> bool:
+    """Whether an idle connection's socket has something to read: only its end (EOF) or
+    a stray byte can be there, and either way it cannot carry a request."""
+    fileno = sock.fileno()  # type: ignore[attr-defined]
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fileno, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([fileno], [], [], 0)[0])
 
 
 def _settle(answer: asyncio.Future[httpx.Response], result: httpx.Response | BaseException) -> None:

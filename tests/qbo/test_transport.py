@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import gzip
 import json
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -27,6 +31,8 @@ class Server:
         self.most_in_flight = 0
         self.guard = threading.Lock()
         self.finished = threading.Event()  # set when a /slow answer has been written
+        self.connections = 0
+        self.requests: list[str] = []
 
 
 @pytest.fixture
@@ -34,8 +40,15 @@ def server() -> Iterator[tuple[str, Server]]:
     state = Server()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # connections kept alive between requests
+
         def log_message(self, *args: object) -> None:
             pass
+
+        def handle(self) -> None:  # once per connection
+            with state.guard:
+                state.connections += 1
+            super().handle()
 
         def _answer(self, body: bytes, *, gzipped: bool = False) -> None:
             self.send_response(200)
@@ -49,7 +62,15 @@ def server() -> Iterator[tuple[str, Server]]:
 
         def do_GET(self) -> None:
             path = urlsplit(self.path).path  # absolute-form too, as a proxy receives it
-            if path == "/gzip":
+            with state.guard:
+                state.requests.append(path)
+            if path == "/drop":  # the status line, then nothing: the connection ends
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{")
+                self.close_connection = True
+            elif path == "/then-close":  # an answer, then the connection closed unannounced
+                self._answer(b"{}")
+                self.close_connection = True
+            elif path == "/gzip":
                 self._answer(json.dumps({"QueryResponse": {"n": 1}}).encode(), gzipped=True)
             elif path == "/wait":
                 with state.guard:
@@ -180,9 +201,8 @@ def test_a_request_cancelled_before_its_thread_sends_it_is_not_sent(
             go.wait(5)
             super().run()
 
-    monkeypatch.setattr(
-        transport, "threading", SimpleNamespace(Thread=HeldThread, Event=threading.Event)
-    )
+    held = SimpleNamespace(**{**vars(threading), "Thread": HeldThread})
+    monkeypatch.setattr(transport, "threading", held)
 
     async def call() -> None:
         async with async_client(url, timeout=5) as http:
@@ -206,3 +226,144 @@ def test_a_request_cancelled_before_its_thread_sends_it_is_not_sent(
         if thread.name == "qbsync-http":
             thread.join(5)
     assert sent == []
+
+
+def _get_all(
+    url: str, paths: list[str], pause: float = 0.0, *, expiry: float | None = None
+) -> list[int]:
+    async def calls() -> list[int]:
+        statuses = []
+        http = async_client(url, timeout=5)
+        if expiry is not None:
+            threaded = http._transport  # type: ignore[attr-defined]
+            threaded._sync = transport.HttpClientTransport(verify=False, expiry=expiry)
+        async with http:
+            for path in paths:
+                statuses.append((await http.get(f"{url}{path}")).status_code)
+                await asyncio.sleep(pause)
+        return statuses
+
+    return asyncio.run(calls())
+
+
+def test_one_connection_serves_requests_one_after_another(server: tuple[str, Server]) -> None:
+    url, state = server
+    assert _get_all(url, ["/gzip"] * 5) == [200] * 5
+    assert state.connections == 1
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_used(server: tuple[str, Server]) -> None:
+    url, state = server
+    assert _get_all(url, ["/then-close", "/gzip", "/gzip"], pause=0.1) == [200] * 3
+    assert state.requests == ["/then-close", "/gzip", "/gzip"]  # each sent once
+    assert state.connections == 2
+
+
+def test_a_connection_idle_past_its_expiry_is_not_used(server: tuple[str, Server]) -> None:
+    url, state = server
+    assert _get_all(url, ["/gzip", "/gzip"], pause=0.4, expiry=0.2) == [200, 200]
+    assert state.connections == 2
+    assert _get_all(url, ["/gzip", "/gzip"], pause=0.0, expiry=0.2) == [200, 200]
+    assert state.connections == 3
+
+
+def test_a_refused_connection_is_a_connect_error(server: tuple[str, Server]) -> None:
+    # ConnectError tells the client the request never left (qbo/client.py retries it freely).
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens on it
+    with pytest.raises(httpx.ConnectError):
+        _get_all(f"http://127.0.0.1:{port}", ["/gzip"])
+
+
+def test_an_answer_cut_short_is_not_a_connect_error(server: tuple[str, Server]) -> None:
+    # The request was sent: the client must treat it as one that may have run.
+    url, _ = server
+    with pytest.raises(httpx.TransportError) as raised:
+        _get_all(url, ["/drop"])
+    assert isinstance(raised.value, httpx.RemoteProtocolError | httpx.ReadError)
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[int, ssl.SSLContext]]:
+    """An HTTPS server on 127.0.0.1 with a certificate for `localhost` from a CA of its own;
+    yields its port and a client context that trusts that CA."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = b'{"ok": true}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(cert_file, key_file)
+    httpd.socket = served.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    trusting = ssl.create_default_context(cafile=str(cert_file))
+    try:
+        yield httpd.server_address[1], trusting
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _tls_get(url: str, verify: ssl.SSLContext | None) -> object:
+    async def call() -> object:
+        client = transport.ThreadedTransport(verify=verify) if verify else None
+        async with (
+            httpx.AsyncClient(transport=client, timeout=5)
+            if client
+            else async_client(url, timeout=5) as http
+        ):
+            return (await http.get(url)).json()
+
+    return asyncio.run(call())
+
+
+def test_tls_answers_only_a_certificate_it_can_verify_for_the_host(
+    tls_server: tuple[int, ssl.SSLContext],
+) -> None:
+    port, trusting = tls_server
+    assert _tls_get(f"https://localhost:{port}/", trusting) == {"ok": True}
+    with pytest.raises(httpx.ConnectError, match=r"(?i)certificate"):
+        _tls_get(f"https://localhost:{port}/", None)  # qbsync's own trust: not this CA
+    with pytest.raises(httpx.ConnectError, match=r"(?i)certificate|match|hostname"):
+        _tls_get(f"https://127.0.0.1:{port}/", trusting)  # trusted, but not for this name
