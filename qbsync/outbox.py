@@ -14,7 +14,6 @@ recorded: the next attempt looks for what it may have created before creating an
 from __future__ import annotations
 
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -96,7 +95,7 @@ def enqueue(
     cursor = db.execute(
         "INSERT INTO outbox (company, kind, subject_type, subject_id, state, request_id, "
         "created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-        [company, kind.value, subject_type.value, subject_id, uuid.uuid4().hex, now, now],
+        [company, kind.value, subject_type.value, subject_id, _new_request_id(), now, now],
     )
     return int(cursor.lastrowid or 0)
 
@@ -113,7 +112,7 @@ def enqueue_many(db: Database, company: str, ops: list[tuple[OpKind, SubjectType
         key = (kind.value, subject_type.value, subject_id)
         if key not in seen:
             seen.add(key)
-            rows.append((company, *key, uuid.uuid4().hex, now, now))
+            rows.append((company, *key, _new_request_id(), now, now))
     db.conn.executemany(
         "INSERT INTO outbox (company, kind, subject_type, subject_id, state, request_id, "
         "created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
@@ -184,6 +183,14 @@ def backoff(attempts: int, base: float) -> float:
     return base * (2 ** max(attempts - 1, 0)) * random.uniform(0.9, 1.1)
 
 
+def _new_request_id() -> str:
+    """A fresh requestid. uuid loads `platform` (a few ms of every cron start): only an op
+    made or renewed needs it."""
+    import uuid
+
+    return uuid.uuid4().hex
+
+
 def fail(
     db: Database,
     op_id: int,
@@ -214,7 +221,7 @@ def fail(
 
 def renew_request_id(db: Database, op_id: int) -> str:
     """A new requestid (and so a new marker) for the op's next attempt; returns it."""
-    request_id = uuid.uuid4().hex
+    request_id = _new_request_id()
     db.execute(
         "UPDATE outbox SET request_id = ?, updated_at = ? WHERE id = ?",
         [request_id, utc_now_iso(), op_id],
