@@ -94,7 +94,8 @@ class HttpClientTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        host = url.raw_host.decode("ascii")  # IDNA-encoded, IPv6 without brackets
+        key = (url.scheme, host, url.port or (443 if url.scheme == "https" else 80))
         timeout = request.extensions.get("timeout", {})
         conn = self._reuse(key) or self._connect(request, key, timeout.get("connect"))
         assert conn.sock is not None
