@@ -11,8 +11,8 @@ protocol error: it may have run). qbsync reads every answer whole (JSON), so not
 reading each body on its thread. With a proxy set in the environment, the client is httpx's own.
 
 The threads are daemons: a cancelled or interrupted cycle does not wait at exit for an answer
-nobody will read (the request's own timeout bounds it anyway). A request cancelled before its
-thread has sent it is not sent at all.
+nobody will read (the request's own timeout bounds it anyway). A request cancelled before it
+is sent (its thread not started yet, or still connecting) is not sent at all.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ class ThreadedTransport(httpx.AsyncBaseTransport):
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[httpx.Response] = loop.create_future()
         abandoned = threading.Event()  # the caller stopped waiting before the thread sent it
+        request.extensions[ABANDONED] = (
+            abandoned  # checked again once connected (HttpClientTransport)
+        )
 
         def send() -> None:
             if abandoned.is_set():
@@ -98,46 +101,25 @@ class HttpClientTransport(httpx.BaseTransport):
         key = (url.scheme, host, url.port or (443 if url.scheme == "https" else 80))
         timeout = request.extensions.get("timeout", {})
         conn = self._reuse(key) or self._connect(request, key, timeout.get("connect"))
-        assert conn.sock is not None
+        abandoned = request.extensions.get(ABANDONED)
+        if abandoned is not None and abandoned.is_set():  # given up while connecting: not sent
+            self._put_back(key, conn)
+            raise Abandoned(str(url))
         try:
-            conn.sock.settimeout(timeout.get("write"))
-            try:
-                conn.putrequest(
-                    request.method,
-                    url.raw_path.decode("ascii"),
-                    skip_host=True,  # httpx's request carries its own Host and Accept-Encoding
-                    skip_accept_encoding=True,
-                )
-                for name, value in request.headers.raw:
-                    conn.putheader(name.decode("ascii"), value)
-                conn.endheaders(request.content or None)
-            except TimeoutError as err:
-                raise httpx.WriteTimeout(str(err) or "write timed out", request=request) from err
-            except OSError as err:
-                raise httpx.WriteError(str(err), request=request) from err
-            conn.sock.settimeout(timeout.get("read"))
-            try:
-                answer = conn.getresponse()
-                body = answer.read()  # undecoded: the client decodes gzip as for any transport
-            except TimeoutError as err:
-                raise httpx.ReadTimeout(str(err) or "read timed out", request=request) from err
-            except http.client.HTTPException as err:  # closed early, a broken status line
-                raise httpx.RemoteProtocolError(
-                    str(err) or type(err).__name__, request=request
-                ) from err
-            except OSError as err:
-                raise httpx.ReadError(str(err), request=request) from err
+            answer, body, reusable = _exchange(conn, request, timeout)
         except BaseException:
             conn.close()
             raise
-        if answer.will_close:
-            conn.close()
-        else:
+        if reusable:
             self._put_back(key, conn)
+        else:
+            conn.close()
         return httpx.Response(
             answer.status,
-            headers=answer.getheaders(),
-            content=body,
+            # As received (latin-1 is byte for byte): a header httpx would not encode as ASCII
+            # must not fail a request QuickBooks has already answered.
+            headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.getheaders()],
+            stream=httpx.ByteStream(body),  # undecoded: the client decodes gzip, once
             extensions={
                 "http_version": b"HTTP/1.1" if answer.version == 11 else b"HTTP/1.0",
                 "reason_phrase": answer.reason.encode("ascii", "replace"),
@@ -156,6 +138,7 @@ class HttpClientTransport(httpx.BaseTransport):
             conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
         else:
             conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        conn.response_class = _FinalAnswer
         try:
             conn.connect()
         except TimeoutError as err:
@@ -191,6 +174,85 @@ class HttpClientTransport(httpx.BaseTransport):
         for conns in idle.values():
             for _, conn in conns:
                 conn.close()
+
+
+ABANDONED = "qbsync.abandoned"  # request extension: the caller's threading.Event
+
+
+class Abandoned(Exception):
+    """The caller stopped waiting before the request was sent; it was not sent."""
+
+
+def _exchange(
+    conn: http.client.HTTPConnection, request: httpx.Request, timeout: dict[str, float | None]
+) -> tuple[http.client.HTTPResponse, bytes, bool]:
+    """Send the request and read its answer whole: (answer, body, whether the connection can
+    carry another request). Failures are httpx's, as httpcore raises them."""
+    assert conn.sock is not None
+    conn.sock.settimeout(timeout.get("write"))
+    cut_off: httpx.WriteError | None = None
+    try:
+        conn.putrequest(
+            request.method,
+            request.url.raw_path.decode("ascii"),
+            skip_host=True,  # httpx's request carries its own Host and Accept-Encoding
+            skip_accept_encoding=True,
+        )
+        for name, value in request.headers.raw:
+            conn.putheader(name.decode("ascii"), value)
+        chunked = "transfer-encoding" in request.headers
+        conn.endheaders(request.content or None, encode_chunked=chunked)
+    except TimeoutError as err:
+        raise httpx.WriteTimeout(str(err) or "write timed out", request=request) from err
+    except OSError as err:
+        # The server may have answered before taking the whole body (413, 401) and closed:
+        # its answer is read below, as httpcore does; without one, this is the failure.
+        cut_off = httpx.WriteError(str(err), request=request)
+        cut_off.__cause__ = err
+    answer: http.client.HTTPResponse | None = None
+    try:
+        if conn.sock is None and cut_off is not None:
+            raise cut_off
+        assert conn.sock is not None
+        conn.sock.settimeout(timeout.get("read"))
+        answer = conn.getresponse()
+        body = answer.read()
+    except BaseException as err:
+        if answer is not None:
+            answer.close()  # an answer read to its end holds the socket itself
+        if err is cut_off or not isinstance(err, Exception):
+            raise
+        if cut_off is not None:
+            raise cut_off from err
+        failure = _read_failure(err, request)
+        if failure is err:
+            raise
+        raise failure from err
+    # Close on every `Connection: close`: http.client looks only at the first such header.
+    closing = any("close" in v.lower() for v in answer.headers.get_all("connection") or ())
+    return answer, body, cut_off is None and not answer.will_close and not closing
+
+
+def _read_failure(err: Exception, request: httpx.Request) -> Exception:
+    if isinstance(err, TimeoutError):
+        return httpx.ReadTimeout(str(err) or "read timed out", request=request)
+    if isinstance(err, http.client.HTTPException):  # closed early, a broken status line
+        return httpx.RemoteProtocolError(str(err) or type(err).__name__, request=request)
+    if isinstance(err, OSError):
+        return httpx.ReadError(str(err), request=request)
+    return err
+
+
+class _FinalAnswer(http.client.HTTPResponse):
+    """An answer past every interim one. http.client skips only `100 Continue`; a 102 or 103
+    read as the answer would leave the real one on the connection for the next request."""
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if status == 101 or not 100 <= status < 200:
+                return version, status, reason
+            http.client.parse_headers(self.fp)  # the interim answer's headers, dropped
 
 
 def _readable(sock: object) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import gzip
 import json
@@ -10,10 +11,11 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -88,6 +90,8 @@ def server() -> Iterator[tuple[str, Server]]:
                     state.finished.set()
 
         def do_POST(self) -> None:
+            with state.guard:
+                state.requests.append(urlsplit(self.path).path)
             length = int(self.headers["Content-Length"])
             self._answer(self.rfile.read(length))
 
@@ -367,3 +371,168 @@ def test_tls_answers_only_a_certificate_it_can_verify_for_the_host(
         _tls_get(f"https://localhost:{port}/", None)  # qbsync's own trust: not this CA
     with pytest.raises(httpx.ConnectError, match=r"(?i)certificate|match|hostname"):
         _tls_get(f"https://127.0.0.1:{port}/", trusting)  # trusted, but not for this name
+
+
+class RawServer:
+    """A server on 127.0.0.1 that answers each connection with `script(server, conn)`: for
+    answers no well-behaved server library would send."""
+
+    def __init__(self, script: Callable[[RawServer, socket.socket], None]) -> None:
+        self.script = script
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.connections = 0
+        self.requests: list[bytes] = []  # request lines, in the order received
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            self.script(self, conn)
+
+    def read_request(self, conn: socket.socket, *, body: bool = True) -> bool:
+        """Read one request (its body too, unless told not to); False at the connection's end."""
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return False
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        self.requests.append(head.split(b"\r\n")[0])
+        length = next(
+            (
+                int(v)
+                for k, _, v in (h.partition(b":") for h in head.split(b"\r\n")[1:])
+                if k.strip().lower() == b"content-length"
+            ),
+            0,
+        )
+        while body and len(rest) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return False
+            rest += chunk
+        return True
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def raw() -> Iterator[Callable[[Callable[[RawServer, socket.socket], None]], RawServer]]:
+    servers: list[RawServer] = []
+
+    def start(script: Callable[[RawServer, socket.socket], None]) -> RawServer:
+        servers.append(RawServer(script))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def _exchange_all(url: str, bodies: list[bytes]) -> list[tuple[int, bytes]]:
+    async def calls() -> list[tuple[int, bytes]]:
+        async with async_client(url, timeout=5) as http:
+            answers = [await http.post(f"{url}/invoice", content=body) for body in bodies]
+            return [(a.status_code, a.content) for a in answers]
+
+    return asyncio.run(calls())
+
+
+def _answer(conn: socket.socket, body: bytes, *headers: bytes) -> None:
+    head = b"".join(h + b"\r\n" for h in headers)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s" % (len(body), head, body))
+
+
+def test_interim_answers_are_passed_over(raw: Any) -> None:
+    # A 103 taken for the answer would leave the real one for the next request to read.
+    def script(server: RawServer, conn: socket.socket) -> None:
+        while server.read_request(conn):
+            conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n")
+            conn.sendall(b"HTTP/1.1 102 Processing\r\n\r\n")
+            _answer(conn, b'{"n": %d}' % len(server.requests))
+
+    server = raw(script)
+    assert _exchange_all(server.url, [b"a", b"b"]) == [(200, b'{"n": 1}'), (200, b'{"n": 2}')]
+    assert server.connections == 1
+
+
+def test_a_header_httpx_would_not_write_as_ascii_does_not_fail_the_answer(raw: Any) -> None:
+    def script(server: RawServer, conn: socket.socket) -> None:
+        server.read_request(conn)
+        _answer(conn, b"{}", b"X-Name: caf\xc3\xa9", b"Connection: close")
+
+    server = raw(script)
+    assert _exchange_all(server.url, [b"a"]) == [(200, b"{}")]
+
+
+def test_an_answer_sent_before_the_body_was_taken_is_the_answer(raw: Any) -> None:
+    # A server refusing a body it will not read (413, 401) answers and closes while the body is
+    # still going out: the write fails, and the answer is what the request came to.
+    def script(server: RawServer, conn: socket.socket) -> None:
+        server.read_request(conn, body=False)
+        refusal = b'{"Fault": "too large"}'
+        conn.sendall(
+            b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+            % len(refusal)
+            + refusal
+        )
+        conn.shutdown(socket.SHUT_WR)
+        time.sleep(0.2)
+
+    server = raw(script)
+    assert _exchange_all(server.url, [b"x" * 20_000_000]) == [(413, b'{"Fault": "too large"}')]
+
+
+def test_every_connection_close_header_is_heeded(raw: Any) -> None:
+    # http.client reads only the first Connection header; the second says close.
+    def script(server: RawServer, conn: socket.socket) -> None:
+        server.read_request(conn)
+        _answer(conn, b"{}", b"Connection: keep-alive", b"Connection: close")
+        time.sleep(0.5)  # then closes, never reading another request
+
+    server = raw(script)
+    assert _exchange_all(server.url, [b"a", b"b"]) == [(200, b"{}"), (200, b"{}")]
+    assert server.connections == 2 and len(server.requests) == 2
+
+
+def test_a_request_given_up_while_connecting_is_not_sent(
+    server: tuple[str, Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, state = server
+    connecting, go = threading.Event(), threading.Event()
+    real_connect = transport.HttpClientTransport._connect
+
+    def slow_connect(self: Any, *args: Any) -> Any:
+        connecting.set()
+        go.wait(5)  # a slow handshake, say
+        return real_connect(self, *args)
+
+    monkeypatch.setattr(transport.HttpClientTransport, "_connect", slow_connect)
+
+    async def call() -> None:
+        async with async_client(url, timeout=5) as http:
+            task = asyncio.create_task(http.post(f"{url}/echo", json={"Invoice": {}}))
+            while not connecting.is_set():
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            go.set()
+            await asyncio.sleep(0.3)
+
+    asyncio.run(call())
+    for thread in threading.enumerate():
+        if thread.name == "qbsync-http":
+            thread.join(5)
+    assert state.requests == []
