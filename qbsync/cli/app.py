@@ -175,9 +175,6 @@ def main() -> None:
         if not argv:
             sys.exit(2)
         return
-    from qbsync.cli.output import escape_what_streams_cannot_hold
-
-    escape_what_streams_cannot_hold()
     # qbsync uses no pydantic plugins; looking for them scans every installed package's entry
     # points on the first model (tens of milliseconds on every start).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")

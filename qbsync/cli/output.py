@@ -86,14 +86,6 @@ def holds_any_text(stream: Any) -> bool:
         return False
 
 
-def escape_what_streams_cannot_hold() -> None:
-    """Under a locale or PYTHONIOENCODING that is not UTF-8 (Latin-1, ASCII), a character the
-    output cannot hold (a client's "Nº") is written as an escape (\\xba), not a crash."""
-    for stream in (sys.stdout, sys.stderr):
-        if not holds_any_text(stream) and hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
-
-
 Renderer = Callable[["Console", Any], None]
 
 

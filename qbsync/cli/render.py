@@ -5,6 +5,7 @@ or plain text."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,7 +15,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from qbsync.cli.output import to_json
+from qbsync.cli.output import holds_any_text, to_json
 
 __all__ = ["Console", "Text"]
 
@@ -66,7 +67,17 @@ def console(stderr: bool = False, plain: bool = False) -> Console:
 
 def safe(value: Any) -> str:
     """`value` as text escaped for rich markup: for user data inside an f-string with markup."""
-    return escape(str(value))
+    return escape(shown(str(value)))
+
+
+def shown(text: str) -> str:
+    """Text a person's output can hold: under an encoding that is not UTF-8 (a Latin-1 locale,
+    PYTHONIOENCODING=ascii), what it lacks becomes an escape (\\u0141) before rich measures
+    the cell, so the command neither fails nor misaligns its table."""
+    if holds_any_text(sys.stdout):
+        return text
+    encoding = sys.stdout.encoding
+    return text.encode(encoding, "backslashreplace").decode(encoding)
 
 
 def _text(value: Any) -> str:
@@ -76,7 +87,7 @@ def _text(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, Mapping | list):
         return to_json(value)
-    return str(value)
+    return shown(str(value))
 
 
 def _cell(value: Any) -> RenderableType:
