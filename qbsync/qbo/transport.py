@@ -37,10 +37,9 @@ class ThreadedTransport(httpx.AsyncBaseTransport):
         await request.aread()  # the body as bytes, which the blocking transport can send
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[httpx.Response] = loop.create_future()
-        abandoned = threading.Event()  # the caller stopped waiting before the thread sent it
-        request.extensions[ABANDONED] = (
-            abandoned  # checked again once connected (HttpClientTransport)
-        )
+        # Set when the caller stops waiting; checked before connecting and again once connected.
+        abandoned = threading.Event()
+        request.extensions[ABANDONED] = abandoned
 
         def send() -> None:
             if abandoned.is_set():

@@ -152,6 +152,29 @@ def test_the_timeout_is_the_clients(server: tuple[str, Server]) -> None:
         asyncio.run(call())
 
 
+def _join_request_threads() -> list[threading.Thread]:
+    """Wait for the requests' threads to end; those still running after 5 s."""
+    threads = [t for t in threading.enumerate() if t.name == "qbsync-http"]
+    for thread in threads:
+        thread.join(5)
+    return [t for t in threads if t.is_alive()]
+
+
+async def _post_and_give_up(
+    http: httpx.AsyncClient, url: str, ready: Callable[[], bool], go: threading.Event
+) -> None:
+    """Post, cancel the call once `ready()`, then let the request's thread go on (`go`)."""
+    task = asyncio.create_task(http.post(f"{url}/echo", json={"Invoice": {}}))
+    await asyncio.sleep(0.05)
+    while not ready():
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    go.set()
+    await asyncio.sleep(0.3)
+
+
 def test_a_cancelled_request_lets_the_loop_end_at_once(server: tuple[str, Server]) -> None:
     url, state = server
 
@@ -169,10 +192,7 @@ def test_a_cancelled_request_lets_the_loop_end_at_once(server: tuple[str, Server
     # The answer arrives after the loop has closed; the request's thread ends without an error
     # (pytest turns an exception in a thread into a failure).
     assert state.finished.wait(5)
-    for thread in threading.enumerate():
-        if thread.name == "qbsync-http":
-            thread.join(5)
-            assert not thread.is_alive()
+    assert _join_request_threads() == []
 
 
 def test_a_proxy_in_the_environment_is_used(
@@ -217,18 +237,10 @@ def test_a_request_cancelled_before_its_thread_sends_it_is_not_sent(
                 return real(request)
 
             http._transport._sync.handle_request = handle  # type: ignore[attr-defined]
-            task = asyncio.create_task(http.post(f"{url}/echo", json={"Invoice": {}}))
-            await asyncio.sleep(0.05)
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
-            go.set()
-            await asyncio.sleep(0.2)
+            await _post_and_give_up(http, url, lambda: True, go)
 
     asyncio.run(call())
-    for thread in threading.enumerate():
-        if thread.name == "qbsync-http":
-            thread.join(5)
+    _join_request_threads()
     assert sent == []
 
 
@@ -522,17 +534,8 @@ def test_a_request_given_up_while_connecting_is_not_sent(
 
     async def call() -> None:
         async with async_client(url, timeout=5) as http:
-            task = asyncio.create_task(http.post(f"{url}/echo", json={"Invoice": {}}))
-            while not connecting.is_set():
-                await asyncio.sleep(0.01)
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
-            go.set()
-            await asyncio.sleep(0.3)
+            await _post_and_give_up(http, url, connecting.is_set, go)
 
     asyncio.run(call())
-    for thread in threading.enumerate():
-        if thread.name == "qbsync-http":
-            thread.join(5)
+    _join_request_threads()
     assert state.requests == []
