@@ -38,13 +38,14 @@ from qbsync.record_values import (
     optional,
 )
 from qbsync.record_values import Check as Check  # records are declared with it
-from qbsync.yamlfile import dotted
 
 
 class RecordError(ValueError):
     """One or more problems, each at its key."""
 
     def __init__(self, problems: list[Problem]):
+        from qbsync.yamlfile import dotted  # a problem is rare: every start reads a config
+
         self.problems = problems
         super().__init__(
             "; ".join(f"{dotted(p.loc) or '(top level)'}: {p.message}" for p in problems)

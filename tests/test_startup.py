@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import typer
@@ -256,20 +257,37 @@ def test_an_idle_cycle_loads_only_what_it_uses(file_company: ConnectedCompany) -
     # (qbsync/qbo/transport.py) instead. With
     # nothing to send, the export modules stay unloaded; with QBSYNC_HOME set, platformdirs.
     # cron's command line is read without Typer (qbsync/cli/fast.py).
-    # With no `notify:` targets, the delivery code stays unloaded too.
+    # With no `notify:` targets, the delivery code stays unloaded too; with no change read,
+    # the appliers and the ledger's writers; with no client changed, the customer updates.
     exports = {
         "qbsync.sync.outbound.exports",
         "qbsync.sync.outbound.numbers",
         "qbsync.notify.dispatch",
+        "qbsync.sync.inbound.drift",
+        "qbsync.sync.inbound.payments",
+        "qbsync.sync.inbound.customers",
+        "qbsync.sync.outbound.customers",
+        "qbsync.sync.payloads",
+        "qbsync.mappings.store",
+        "qbsync.ledger.store",
+        "qbsync.qbo.batch",
     }
     watch = {"anyio", "filelock", "platformdirs", "typer", "httpcore", "h11", "uuid"}
     watch |= {"qbsync.qbo.transport", *exports}
+    # A first cycle reads what the simulator held at the connection. The overlap the next one
+    # reads again is a second (QuickBooks' times are whole seconds), and nothing changes in
+    # QuickBooks in between: that one reads an empty window.
+    run_json("config", "set", "sync.overlap", "1s")
+    time.sleep(2.1)
+    run_json("sync", "run", "--company", file_company.key)
+    time.sleep(1.1)
     imported, code = _probe("sync", "run", "--quiet", "--company", file_company.key, watch=watch)
     # The cycle ran, and well: it read its secrets (a file: the test's keyring is in-process
     # only) and made its calls.
-    (cycle,) = run_json("sync", "history")["data"]
+    cycle = max(run_json("sync", "history")["data"], key=lambda c: c["id"])
     assert code == 0 and cycle["result"] == "succeeded", cycle
     assert cycle["ops_processed"] == 0 and cycle["api_calls"] > 0, cycle
+    assert cycle["inbound_changes"] == 0, cycle
     assert "qbsync.qbo.transport" in imported  # the cycle did make its request
     unused_packages = ("anyio._backends", "filelock", "platformdirs", "typer", "httpcore", "h11")
     unused_packages += ("uuid",)  # with `platform`: only an op made needs a requestid

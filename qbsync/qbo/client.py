@@ -13,12 +13,11 @@ import asyncio
 import datetime as dt
 import time
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from qbsync.logs import get_logger
-from qbsync.qbo.batch import BatchItem, BatchResult, batch_results
 from qbsync.qbo.errors import (
     AuthenticationError,
     QboError,
@@ -32,6 +31,9 @@ from qbsync.qbo.pacing import RealmPacer, pacer_for
 from qbsync.qbo.retry import RetryPolicy
 from qbsync.qbo.token_source import TokenSource
 from qbsync.qbo.transport import async_client
+
+if TYPE_CHECKING:  # batch.py loads with the first batch: cron's usual cycle sends none
+    from qbsync.qbo.batch import BatchItem, BatchResult
 
 _log = get_logger("qbo.client")
 
@@ -375,6 +377,8 @@ class QboClient:
         self, items: list[BatchItem], *, request_id: str | None = None
     ) -> list[BatchResult]:
         """Up to `limits.batch_items` operations in one call; faults come back per item."""
+        from qbsync.qbo.batch import batch_results
+
         if not items:
             return []
         if len(items) > self.limits.batch_items:

@@ -8,15 +8,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qbsync.companies.records import read_facts, write_facts
 from qbsync.config import CompanySettings, SyncSettings
 from qbsync.store.database import Database
 from qbsync.sync import cycles
 from qbsync.sync.exceptions import Kind, Raised, open_exception
-from qbsync.sync.payloads import CompanyFacts
 from qbsync.workspace import Workspace
+
+if TYPE_CHECKING:  # payloads load the mappings: only a cycle with documents to send needs them
+    from qbsync.sync.payloads import CompanyFacts
 
 Progress = Callable[[str, int, int], None]
 
@@ -80,6 +82,7 @@ class CycleContext:
             return self._facts
         from qbsync.qbo.errors import QboError
         from qbsync.sync.outbound.opstate import FATAL
+        from qbsync.sync.payloads import CompanyFacts
 
         try:
             return await self.refresh_facts()
@@ -95,6 +98,8 @@ class CycleContext:
     async def refresh_facts(self) -> CompanyFacts:
         """Read CompanyInfo and Preferences again now (after QuickBooks refused a document
         over a currency or tax preference) and store them."""
+        from qbsync.sync.payloads import CompanyFacts
+
         info, prefs = await asyncio.gather(self.client.company_info(), self.client.preferences())
         self._facts = CompanyFacts.from_qbo(info, prefs)
         write_facts(self.db, self.company, self._facts.__dict__)

@@ -27,7 +27,7 @@ from qbsync.sync.context import CycleContext, Progress, Stats
 from qbsync.sync.exceptions import Kind, close_exceptions, last_id, list_exceptions, opened_after
 from qbsync.sync.inbound import cursor
 from qbsync.sync.inbound.apply import apply_changes
-from qbsync.sync.inbound.drift import close_voided_in_ledger
+from qbsync.sync.inbound.settled import close_voided_in_ledger
 from qbsync.sync.inbound.window import read_window
 from qbsync.sync.lock import company_lock
 from qbsync.sync.outbound import FATAL, Outbound, recover

@@ -12,7 +12,6 @@ from typing import Any
 
 from qbsync.qbo.errors import QboError
 from qbsync.sync.context import CycleContext
-from qbsync.sync.inbound import gap
 from qbsync.timeutil import parse_iso
 
 ENTITIES = ("Customer", "Invoice", "CreditMemo", "Payment")
@@ -56,6 +55,8 @@ async def read_window(ctx: CycleContext, since: dt.datetime, until: dt.datetime)
 
     async def read_gap() -> None:
         # Older than the change feed reaches back: queries, and deletions found by ids.
+        from qbsync.sync.inbound import gap
+
         for entity, obj in await _read_by_query(ctx, since):
             keep(entity, obj)
         for entity, obj in await gap.deletions(ctx):

@@ -302,15 +302,15 @@ def _refused(client: dict[str, Any], err: QboError | None) -> Problem:
     )
 
 
-async def push_updates(ctx: CycleContext) -> None:
+async def push_updates(ctx: CycleContext, candidates: list[baselines.Baseline]) -> None:
     """Send each changed client to its customer (sparse update) when `customers.update` is on,
     and any the accountant chose to overwrite QuickBooks' changes with. Only customers qbsync
     created, adopted or accepted have a baseline to tell a change by; a customer with open
-    drift waits for the accountant unless told to overwrite."""
+    drift waits for the accountant unless told to overwrite. `candidates`: the baselines to
+    compare (customer_baselines.candidates)."""
     db, company = ctx.db, ctx.company
     every = ctx.settings.customers.update
-    candidates = baselines.candidates(db, company, every=every)
-    mapped_of, client_of = _lookups(db, company, together=every and bool(candidates))
+    mapped_of, client_of = _lookups(db, company, together=every)
     for base in candidates:
         cid = base.client_id
         mapped = mapped_of(cid)

@@ -14,9 +14,8 @@ from qbsync.ledger import lookup
 from qbsync.outbox import EXPORT_KINDS, Op, OpKind
 from qbsync.qbo.errors import QboError, UnknownOutcome
 from qbsync.store.tx import transaction
-from qbsync.sync import links
+from qbsync.sync import customer_baselines
 from qbsync.sync.context import CycleContext
-from qbsync.sync.outbound import customers
 from qbsync.sync.outbound.opstate import FATAL, fail, fail_from_error
 
 if TYPE_CHECKING:
@@ -110,7 +109,7 @@ class Outbound:
 
     async def drain(self, op_ids: list[int] | None = None) -> None:
         if op_ids is None and not self.ctx.dry_run and self.ctx.settings.customer_sync:
-            await customers.push_updates(self.ctx)  # clients changed since last written
+            await self.push_customer_updates()
         ops = due_ops(self.ctx, op_ids)
         self.done_count = 0
         if not ops:
@@ -159,10 +158,22 @@ class Outbound:
             self.done_count += 1
             self.ctx.tick("outbound", self.done_count, total)
 
+    async def push_customer_updates(self) -> None:
+        """Clients changed since their customer was last written, and those the accountant chose
+        to send over QuickBooks' changes (customers.py loads only when there are any)."""
+        every = self.ctx.settings.customers.update
+        candidates = customer_baselines.candidates(self.db, self.ctx.company, every=every)
+        if candidates:
+            from qbsync.sync.outbound.customers import push_updates
+
+            await push_updates(self.ctx, candidates)
+
     async def look_up_numbers(self, ops: list[Op]) -> None:
         """The numbers of every document about to be created, looked up at once (one query per
         entity and numbers.LOOKUP_NUMBERS numbers) rather than once per batch. Should QuickBooks
         not answer, each batch looks its own up."""
+        from qbsync.sync import links
+
         fresh = [op for op in ops if op.kind != OpKind.REEXPORT.value and not op.uncertain]
         fresh = [
             op
