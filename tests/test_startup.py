@@ -290,6 +290,6 @@ def test_an_idle_cycle_loads_only_what_it_uses(file_company: ConnectedCompany) -
     assert cycle["inbound_changes"] == 0, cycle
     assert "qbsync.qbo.transport" in imported  # the cycle did make its request
     unused_packages = ("anyio._backends", "filelock", "platformdirs", "typer", "httpcore", "h11")
-    unused_packages += ("uuid",)  # with `platform`: only an op made needs a requestid
+    unused_packages += ("uuid",)  # with `platform`: requestids come from os.urandom
     unused = {m for m in imported if m.startswith(unused_packages)}
     assert not unused | (imported & exports), imported
