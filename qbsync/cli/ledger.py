@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 from qbsync.cli.command import CompanyOption, command, group
+from qbsync.cli.dataout import write_data
 from qbsync.cli.output import MODE
 from qbsync.workspace import Workspace
 
@@ -125,5 +126,5 @@ def export(
         return {"company": key, "what": what, "count": len(rows), "file": str(output)}
     if MODE.json:
         return rows
-    typer.echo(render(rows, what, fmt), nl=False)
+    write_data(render(rows, what, fmt), fmt, to_file="-o FILE")
     return None

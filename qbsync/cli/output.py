@@ -181,8 +181,9 @@ def emit(data: Any, render: Renderer | None = None) -> None:
     if MODE.quiet:
         return
     if MODE.format in ("csv", "tsv") and isinstance(data, list):
-        sys.stdout.write(delimited(data, "," if MODE.format == "csv" else "\t"))
-        sys.stdout.flush()
+        from qbsync.cli.dataout import write_data
+
+        write_data(delimited(data, "," if MODE.format == "csv" else "\t"), MODE.format)
     elif MODE.format == "plain":
         import io
 

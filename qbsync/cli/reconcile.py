@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 from qbsync.cli.command import CompanyOption, command
+from qbsync.cli.dataout import write_data
 from qbsync.cli.output import MODE, Outcome
 from qbsync.errors import ExitCode
 from qbsync.workspace import Workspace
@@ -98,7 +99,7 @@ def register(root: typer.Typer) -> None:
         code = ExitCode.OK if report.ties else ExitCode.FAILED
         if fmt == "csv" and not MODE.json:
             if not MODE.quiet:
-                typer.echo(as_csv(report), nl=False)
+                write_data(as_csv(report), "csv")
             if code:
                 raise typer.Exit(code)
             return None

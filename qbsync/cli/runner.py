@@ -1,5 +1,6 @@
 """Running a command function: the output mode set from --json/--quiet/--format, what it
-returns emitted, domain errors turned into fail() and Ctrl-C into exit 130.
+returns emitted, domain errors (the command's, or emit's own) turned into fail() and Ctrl-C
+into exit 130.
 
 Without Typer: the registered commands (qbsync/cli/command.py) and cron's `sync run`, which is
 parsed without building the command line (qbsync/cli/fast.py), run through the same code.
@@ -87,10 +88,11 @@ def run_command(fn: Callable[..., Any], render: Renderer | None, *args: Any, **k
             redact(f"{type(exc).__name__}: {exc}"),
             "run again with QBSYNC_DEBUG=1 for the traceback; the log has details",
         )
-    if isinstance(result, Outcome):
-        emit(result.data, render)
-        if result.exit_code:
-            report_failure(result.data, result.exit_code)  # --quiet: one line, still
-            raise SystemExit(result.exit_code)
-    elif result is not None:
-        emit(result, render)
+    if result is not None:
+        try:
+            emit(result.data if isinstance(result, Outcome) else result, render)
+        except QbsyncError as exc:  # data that stdout cannot hold (qbsync/cli/dataout.py)
+            fail(exc.code, exc.message, exc.hint)
+    if isinstance(result, Outcome) and result.exit_code:
+        report_failure(result.data, result.exit_code)  # --quiet: one line, still
+        raise SystemExit(result.exit_code)

@@ -1,7 +1,7 @@
 """An output that is not UTF-8 (a Latin-1 locale, PYTHONIOENCODING=ascii, a pipe into an old
 tool): JSON gets its own escapes (read back as the very same text), what a person reads gets
 Python's (\\u0141) before the table is laid out, and a data file is never written with escapes
-in it."""
+in it: it fails, naming the character and where it is."""
 
 from __future__ import annotations
 
@@ -45,14 +45,18 @@ def ledger(tmp_path: Path) -> None:
     run_json("ledger", "import", str(path), "--company", "acme")
 
 
-def _listing(encoding: str, *options: str) -> subprocess.CompletedProcess[bytes]:
+def _run(encoding: str, *args: str, **env: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [_qbsync(), "invoices", "list", "--company", "acme", *options],
-        env={**os.environ, "PYTHONIOENCODING": encoding},
+        [_qbsync(), *args],
+        env={**os.environ, "PYTHONIOENCODING": encoding, **env},
         stdin=subprocess.DEVNULL,
         capture_output=True,
         timeout=60,
     )
+
+
+def _listing(encoding: str, *options: str, **env: str) -> subprocess.CompletedProcess[bytes]:
+    return _run(encoding, "invoices", "list", "--company", "acme", *options, **env)
 
 
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
@@ -75,15 +79,37 @@ def test_text_for_a_person_escapes_what_the_output_cannot_hold(ledger: None, for
         assert len(widths) == 1, out
 
 
-def test_a_data_export_is_never_written_with_escapes(ledger: None) -> None:
-    done = subprocess.run(
-        [_qbsync(), "ledger", "export", "clients", "--company", "acme"],
-        env={**os.environ, "PYTHONIOENCODING": "latin-1"},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=60,
-    )
-    # It cannot be written in Latin-1: it fails in one line (`-o FILE` writes UTF-8), and
-    # nothing altered reaches the billing system.
+@pytest.mark.parametrize(
+    ("encoding", "form", "lacking"),
+    [
+        ("latin-1", "csv", "U+0141 (LATIN CAPITAL LETTER L WITH STROKE) in row 1, column client"),
+        ("ascii", "tsv", "U+00BA (MASCULINE ORDINAL INDICATOR) in row 1, column number"),
+    ],
+)
+def test_a_csv_or_tsv_listing_fails_naming_what_the_output_cannot_hold(
+    ledger: None, encoding: str, form: str, lacking: str
+) -> None:
+    for done in (_listing(encoding, "--format", form), _listing(encoding, QBSYNC_FORMAT=form)):
+        # Nothing written rather than half a file, or an escape the billing system takes as data.
+        assert done.returncode == 1 and done.stdout == b"", done.stderr
+        assert done.stderr.decode().splitlines() == [
+            f"error: stdout ({encoding}) cannot hold {lacking}; nothing was written",
+            "hint: set a UTF-8 locale or PYTHONIOENCODING=utf-8",
+        ]
+
+
+def test_a_data_export_is_never_written_with_escapes(ledger: None, tmp_path: Path) -> None:
+    export = ("ledger", "export", "clients", "--company", "acme", "--format", "csv")
+    # It cannot be written in Latin-1: it fails in one line, and nothing altered reaches the
+    # billing system.
+    done = _run("latin-1", *export, "--quiet")
     assert done.returncode == 1 and done.stdout == b""
-    assert done.stderr.decode().startswith("error: UnicodeEncodeError"), done.stderr
+    assert done.stderr.decode() == (
+        "error: stdout (latin-1) cannot hold U+0141 (LATIN CAPITAL LETTER L WITH STROKE) in"
+        " row 1, column name; nothing was written (hint: write it with -o FILE (always UTF-8),"
+        " or set a UTF-8 locale or PYTHONIOENCODING=utf-8)\n"
+    )
+    # As the hint says: `-o FILE` writes it whole, in UTF-8.
+    written = _run("latin-1", *export, "-o", str(tmp_path / "clients.csv"))
+    assert written.returncode == 0, written.stderr
+    assert "C1,Café Łódź," in (tmp_path / "clients.csv").read_text(encoding="utf-8")

@@ -14,8 +14,10 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
+from typer.testing import CliRunner
 
 from qbsync import paths
+from qbsync.cli.app import app
 from qbsync.reconcile.report import COLUMNS
 from tests.fixtures.qbo import ConnectedCompany
 from tests.support import run, run_json
@@ -189,6 +191,26 @@ def test_user_data_is_shown_as_written(synced: ConnectedCompany) -> None:
     result = run("reconcile", "--format", "csv")
     numbers = {r["number"] for r in csv.DictReader(io.StringIO(result.stdout))}
     assert {"[red]H-2[/red]", "'=1+2"} <= numbers
+
+
+def test_a_csv_the_output_cannot_hold_fails_naming_it(synced: ConnectedCompany) -> None:
+    """A number keyed in QuickBooks with a letter Latin-1 lacks: under a Latin-1 stdout nothing
+    is written (never an escape in the data), and the failure says what and where."""
+    ctl, realm = synced.control, synced.realm_id
+    doc = ctl.get(realm, "Invoice", qbo_id("INV-5001"))
+    ctl.create(
+        realm,
+        "Invoice",
+        {"CustomerRef": doc["CustomerRef"], "DocNumber": "Ł-1", "Line": doc["Line"][:1]},
+    )
+    latin1 = CliRunner(charset="latin-1")
+    result = latin1.invoke(app, ["reconcile", "--format", "csv"], catch_exceptions=False)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        "error: stdout (latin-1) cannot hold U+0141 (LATIN CAPITAL LETTER L WITH STROKE) in"
+        " row 5, column number; nothing was written",
+        "hint: set a UTF-8 locale or PYTHONIOENCODING=utf-8",
+    ]
 
 
 def test_tax_left_to_quickbooks_is_taken_and_ties(
