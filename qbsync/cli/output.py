@@ -17,6 +17,7 @@ import codecs
 import datetime as dt
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -71,11 +72,36 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _byte_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def bytes_escaped(text: str) -> str:
+    """`text` with each byte that could not be decoded (a file name that is not UTF-8, which
+    Python holds as U+DC80..U+DCFF) written \\xHH, as Python's backslashreplace writes it."""
+    return _SURROGATE.sub(_byte_escape, text)
+
+
 def to_json(payload: Any) -> str:
-    # Characters as they are where stdout takes any; JSON's own escapes (\u00e9) where it
-    # does not, which every JSON reader turns back into the same text.
-    ascii_only = not holds_any_text(sys.stdout)
-    return json.dumps(payload, default=json_default, ensure_ascii=ascii_only)
+    text = json.dumps(payload, default=json_default, ensure_ascii=False)
+    if text.isascii():
+        return text
+    if _SURROGATE.search(text):
+        # A file name that is not UTF-8 keeps its undecodable bytes as lone surrogates: no
+        # UTF-8 output can hold them, and JSON's \udcff is read by most parsers as U+FFFD or
+        # refused. Each is written as the text \xff instead (backslashreplace's form, escaped
+        # once more for JSON): valid for every reader, the bytes still readable from it, and
+        # every name that decodes left as it is.
+        text = _SURROGATE.sub(lambda m: _byte_escape(m).replace("\\", "\\\\"), text)
+    if not holds_any_text(sys.stdout):
+        # JSON's own escapes (\u00e9) where stdout lacks characters: every reader turns them
+        # back into the same text.
+        text = json.dumps(json.loads(text), ensure_ascii=True)
+    return text
 
 
 def holds_any_text(stream: Any) -> bool:

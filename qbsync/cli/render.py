@@ -15,7 +15,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from qbsync.cli.output import holds_any_text, to_json
+from qbsync.cli.output import bytes_escaped, holds_any_text, to_json
 
 __all__ = ["Console", "Text"]
 
@@ -73,7 +73,10 @@ def safe(value: Any) -> str:
 def shown(text: str) -> str:
     """Text a person's output can hold: under an encoding that is not UTF-8 (a Latin-1 locale,
     PYTHONIOENCODING=ascii), what it lacks becomes an escape (\\u0141) before rich measures
-    the cell, so the command neither fails nor misaligns its table."""
+    the cell, so the command neither fails nor misaligns its table. A byte of a file name that
+    is not UTF-8 is shown \\xff, as in JSON, whatever the encoding."""
+    if not text.isascii():
+        text = bytes_escaped(text)
     if holds_any_text(sys.stdout):
         return text
     encoding = sys.stdout.encoding

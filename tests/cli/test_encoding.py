@@ -1,7 +1,8 @@
 """An output that is not UTF-8 (a Latin-1 locale, PYTHONIOENCODING=ascii, a pipe into an old
 tool): JSON gets its own escapes (read back as the very same text), what a person reads gets
 Python's (\\u0141) before the table is laid out, and a data file is never written with escapes
-in it: it fails, naming the character and where it is."""
+in it: it fails, naming the character and where it is. A file name that is not UTF-8 has its
+bytes shown \\xff, in JSON as for a person."""
 
 from __future__ import annotations
 
@@ -113,3 +114,39 @@ def test_a_data_export_is_never_written_with_escapes(ledger: None, tmp_path: Pat
     written = _run("latin-1", *export, "-o", str(tmp_path / "clients.csv"))
     assert written.returncode == 0, written.stderr
     assert "C1,Café Łódź," in (tmp_path / "clients.csv").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def undecodable(tmp_path: Path) -> Path:
+    """The ledger under a file name whose byte 0xff is not UTF-8 (Python holds it as U+DCFF)."""
+    ensure_company("acme")
+    path = tmp_path / os.fsdecode(b"ledger-\xff.yaml")
+    path.write_text(LEDGER, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["utf-8:strict", "utf-8:surrogateescape", "ascii"])
+def test_json_shows_the_bytes_of_a_file_name_that_is_not_utf8(
+    undecodable: Path, encoding: str
+) -> None:
+    done = _run(encoding, "ledger", "import", str(undecodable), "--company", "acme", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout.decode("utf-8"))["data"]  # valid UTF-8, whatever stdout is
+    assert data["files"] == [str(undecodable.parent / "ledger-\\xff.yaml")]
+    assert data["counts"]["invoices"]["added"] == 1
+
+
+def test_a_json_error_shows_the_bytes_of_a_file_name_that_is_not_utf8(undecodable: Path) -> None:
+    missing = undecodable.with_name(os.fsdecode(b"missing-\xff.yaml"))
+    done = _run("utf-8:strict", "ledger", "import", str(missing), "--company", "acme", "--json")
+    assert done.returncode == 2, done.stderr
+    error = json.loads(done.stdout.decode("utf-8"))["error"]
+    assert error["message"].startswith(str(undecodable.parent / "missing-\\xff.yaml"))
+
+
+def test_a_table_shows_the_bytes_of_a_file_name_that_is_not_utf8(undecodable: Path) -> None:
+    target = undecodable.with_name(os.fsdecode(b"clients-\xff.csv"))
+    export = ("ledger", "export", "clients", "--company", "acme", "--format", "csv")
+    done = _run("utf-8:strict", *export, "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    assert "clients-\\xff.csv" in done.stdout.decode("utf-8")
