@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -10,7 +11,7 @@ import typer
 
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.dataout import write_data
-from qbsync.cli.output import MODE
+from qbsync.cli.output import MODE, holds_any_text
 from qbsync.workspace import Workspace
 
 if TYPE_CHECKING:  # rich is loaded only to draw for a person: --json and --quiet never do
@@ -126,5 +127,7 @@ def export(
         return {"company": key, "what": what, "count": len(rows), "file": str(output)}
     if MODE.json:
         return rows
-    write_data(render(rows, what, fmt), fmt, to_file="-o FILE")
+    # JSON can say any character in ASCII; CSV cannot, so it is written as it is or not at all.
+    ascii_only = not holds_any_text(sys.stdout)
+    write_data(render(rows, what, fmt, ascii_only=ascii_only), fmt, to_file="-o FILE")
     return None

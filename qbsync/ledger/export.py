@@ -151,10 +151,12 @@ def invoice_rows(
     return rows
 
 
-def render(rows: list[dict[str, Any]], what: str, fmt: str) -> str:
-    """CSV with a header (amounts as exact text), or a JSON array (amounts as strings)."""
+def render(rows: list[dict[str, Any]], what: str, fmt: str, *, ascii_only: bool = False) -> str:
+    """CSV with a header (amounts as exact text), or a JSON array (amounts as strings);
+    `ascii_only`: JSON's own escapes for every other character (they read back as the same
+    text), for an output that cannot hold UTF-8."""
     if fmt == "json":
-        return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(rows, indent=2, ensure_ascii=ascii_only) + "\n"
     columns: tuple[str, ...] = PAYMENT_COLUMNS if what == "payments" else INVOICE_COLUMNS
     if what == "clients":
         from qbsync.ledger.clients import EXPORT_COLUMNS, flat

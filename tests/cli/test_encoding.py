@@ -99,6 +99,18 @@ def test_a_csv_or_tsv_listing_fails_naming_what_the_output_cannot_hold(
         ]
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_json_export_uses_json_escapes_and_reads_back_the_same(
+    ledger: None, encoding: str
+) -> None:
+    # JSON can say every character in ASCII: the export goes through, and a JSON reader gets
+    # exactly the billing system's text.
+    done = _run(encoding, "ledger", "export", "clients", "--company", "acme", "--format", "json")
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    (client,) = json.loads(done.stdout.decode("ascii"))
+    assert client["name"] == "Café Łódź"
+
+
 def test_a_data_export_is_never_written_with_escapes(ledger: None, tmp_path: Path) -> None:
     export = ("ledger", "export", "clients", "--company", "acme", "--format", "csv")
     # It cannot be written in Latin-1: it fails in one line, and nothing altered reaches the
