@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -9,7 +10,8 @@ import typer
 
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.confirm import YesOption, confirm
-from qbsync.cli.output import MODE, Outcome, Page
+from qbsync.cli.dataout import write_data
+from qbsync.cli.output import MODE, Outcome, Page, holds_any_text
 from qbsync.errors import ExitCode, NotFoundError, UsageError
 from qbsync.workspace import Workspace
 
@@ -176,16 +178,18 @@ def export(
     with Workspace() as ws:
         key, _ = ws.company(company)
         mappings = list_mappings(ws.store, key)
-    text = yamlio.dump(key, mappings)
     if file is not None:
+        text = yamlio.dump(key, mappings)
         try:
             file.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"{file}: cannot write: {exc.strerror}") from None
         return {"company": key, "file": str(file), "count": len(mappings)}
     if MODE.json:
-        return {"company": key, "yaml": text, "count": len(mappings)}
-    typer.echo(text, nl=False)
+        return {"company": key, "yaml": yamlio.dump(key, mappings), "count": len(mappings)}
+    # YAML, like JSON, can say any character in ASCII: an output that cannot hold UTF-8 gets
+    # its escapes, which `mappings import` reads back as the same text.
+    write_data(yamlio.dump(key, mappings, ascii_only=not holds_any_text(sys.stdout)), "yaml")
     return None
 
 

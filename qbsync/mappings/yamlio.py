@@ -165,8 +165,10 @@ def read(path: Path) -> MappingsFile:
     return parse(text, str(path))
 
 
-def dump(company: str, mappings: list[Mapping]) -> str:
-    """The mappings as YAML in the import shape (kinds in their usual order)."""
+def dump(company: str, mappings: list[Mapping], *, ascii_only: bool = False) -> str:
+    """The mappings as YAML in the import shape (kinds in their usual order); `ascii_only`:
+    YAML's own escapes for every other character (read back as the same text), for an output
+    that cannot hold UTF-8."""
     data: dict[str, Any] = {"version": 1, "company": company}
     for kind in KIND_ORDER:
         section = {
@@ -177,5 +179,5 @@ def dump(company: str, mappings: list[Mapping]) -> str:
         if section:
             data[kind] = section
     return yaml.safe_dump(
-        data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100
+        data, sort_keys=False, allow_unicode=not ascii_only, default_flow_style=None, width=100
     )

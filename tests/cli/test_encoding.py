@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.fixtures.ledger import ensure_company
 from tests.support import run_json
@@ -109,6 +110,20 @@ def test_a_json_export_uses_json_escapes_and_reads_back_the_same(
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     (client,) = json.loads(done.stdout.decode("ascii"))
     assert client["name"] == "Café Łódź"
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_mappings_export_uses_yaml_escapes_and_imports_back_the_same(
+    tmp_path: Path, encoding: str
+) -> None:
+    ensure_company("acme")
+    given = tmp_path / "mappings.yaml"
+    given.write_text("version: 1\nitems: {S-\u0141\u00f3d\u017a: {qbo: '12'}}\n", encoding="utf-8")
+    run_json("mappings", "import", str(given), "--company", "acme")
+    done = _run(encoding, "mappings", "export", "--company", "acme")
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    data = yaml.safe_load(done.stdout.decode("ascii"))
+    assert data["items"] == {"S-\u0141\u00f3d\u017a": {"qbo": "12"}}
 
 
 def test_a_data_export_is_never_written_with_escapes(ledger: None, tmp_path: Path) -> None:
