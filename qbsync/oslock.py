@@ -86,7 +86,8 @@ class FileLock:
                 deadline = time.monotonic() + max(timeout, 0) if timeout >= 0 else None
                 while not _try_lock(fd):
                     if deadline is not None and time.monotonic() >= deadline:
-                        raise LockTimeout(f"{self.path} is locked by another process")
+                        # Another process, or another FileLock (or thread) in this one.
+                        raise LockTimeout(f"{self.path} is already locked")
                     time.sleep(poll)
         except BaseException:
             os.close(fd)
