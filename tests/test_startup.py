@@ -278,7 +278,7 @@ def test_an_idle_cycle_loads_only_what_it_uses(file_company: ConnectedCompany) -
     # reads again is a second (QuickBooks' times are whole seconds), and nothing changes in
     # QuickBooks in between: that one reads an empty window.
     run_json("config", "set", "sync.overlap", "1s")
-    time.sleep(2.1)
+    time.sleep(2.5)
     run_json("sync", "run", "--company", file_company.key)
     time.sleep(1.1)
     imported, code = _probe("sync", "run", "--quiet", "--company", file_company.key, watch=watch)
