@@ -87,7 +87,8 @@ def show(exception_id: Annotated[int, typer.Argument(metavar="ID")]) -> dict[str
 def resolve(
     exception_id: Annotated[int, typer.Argument(metavar="ID")],
     accept: Annotated[
-        bool, typer.Option("--accept", help="Drift: keep QuickBooks' version.")
+        bool,
+        typer.Option("--accept", help="Drift: keep QuickBooks' version (what is owed unchanged)."),
     ] = False,
     reexport: Annotated[
         bool, typer.Option("--reexport", help="Drift: send the ledger's version again now.")

@@ -328,10 +328,12 @@ def _story(
         step("the edit is drift", "qbsync exceptions list --open", show_drift)
 
         def resolve() -> tuple[str, Any]:
-            data = cli("exceptions", "resolve", str(drift["id"]), "--accept", "--note", "demo")
-            return "accepted QuickBooks' version as the new baseline", data
+            # The edit changed what the customer owes: the ledger's version goes back (an
+            # --accept would leave the two books apart, and is refused).
+            data = cli("exceptions", "resolve", str(drift["id"]), "--reexport", "--note", "demo")
+            return "sent the ledger's version again: QuickBooks holds invoice 1003 as billed", data
 
-        step("resolve it", f"qbsync exceptions resolve {drift['id']} --accept", resolve)
+        step("resolve it", f"qbsync exceptions resolve {drift['id']} --reexport", resolve)
 
         step("a last, idle cycle", "qbsync sync run", sync_once)
 

@@ -173,6 +173,8 @@ def _accept(ws: Workspace, item: dict[str, Any], note: str | None) -> None:
     link = links.by_local(db, company, "invoice", invoice_id)
     if link is None:
         raise NotFoundError(f"{item['subject_label']} is not linked to QuickBooks any more")
+    if Kind(item["kind"]) is Kind.DRIFT_CHANGED:
+        _refuse_books_apart(ws, item)
     with transaction(db):
         if Kind(item["kind"]) is Kind.DRIFT_CHANGED:
             data = item.get("data") or {}
@@ -182,6 +184,38 @@ def _accept(ws: Workspace, item: dict[str, Any], note: str | None) -> None:
             quickbooks.accept_void(db, company, invoice_id)
             outbox.cancel_waiting(db, company, "invoice", invoice_id)
         set_status(db, item["id"], "resolved", "accept", note)
+
+
+def _refuse_books_apart(ws: Workspace, item: dict[str, Any]) -> None:
+    """An edit in QuickBooks that changes what the customer owes (the total, or who owes it)
+    cannot be accepted: the ledger keeps the billing system's figures, so the two books would
+    disagree from then on with nothing left open to say so. Such a change is made in the
+    billing system (a credit note, or a void and a new invoice); QuickBooks' edit is undone
+    with --reexport."""
+    from qbsync.mappings.store import lookup as mapped_id
+    from qbsync.money import cents, dec
+
+    db, company, invoice_id = ws.store, item["company"], item["subject_id"]
+    theirs = (item.get("data") or {}).get("qbo") or {}
+    ours = lookup.invoice(db, company, invoice_id)
+    if ours is None or not theirs:
+        return
+    differences = []
+    if theirs.get("total") is not None and cents(dec(theirs["total"])) != cents(dec(ours["total"])):
+        differences.append(f"total {theirs['total']} there, {ours['total']} in the ledger")
+    customer = mapped_id(db, company, "customers", ours["client_id"])
+    if customer is not None and theirs.get("customer") not in (None, str(customer)):
+        differences.append(
+            f"billed to customer {theirs['customer']} there, to customer {customer} (client "
+            f"{ours['client_id']}) in the ledger"
+        )
+    if differences:
+        raise UsageError(
+            f"{item['subject_label']}: QuickBooks' version changes what is owed "
+            f"({'; '.join(differences)}): accepting it would leave the two books apart",
+            "--reexport sends the ledger's version again; a change of money is made in the "
+            "billing system (a credit note, or a void and a new invoice) and comes from there",
+        )
 
 
 def cancel_cycle(ws: Workspace, cycle_id: int) -> dict[str, Any]:

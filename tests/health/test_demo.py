@@ -47,7 +47,7 @@ def test_demo_runs_the_story_and_leaves_nothing_behind(qbsync_home: Path) -> Non
     paid = steps["the payment reached the ledger"]["data"]
     assert sorted(p["source"] for p in paid["payments"]) == ["local", "quickbooks"]
     assert "qty: 4 -> 5" in steps["the edit is drift"]["detail"]
-    assert steps["resolve it"]["data"]["action"] == "accept"
+    assert steps["resolve it"]["data"]["action"] == "reexport"
     assert steps["a last, idle cycle"]["data"]["stats"]["drift_found"] == 0
     assert data["health"]["level"] == "green"
     assert data["health"]["open_exceptions"] == 0

@@ -167,24 +167,35 @@ def test_drift_changed_accept_and_reexport(synced: ConnectedCompany) -> None:
     rows = {r["id"]: r for r in run_json("invoices", "list")["data"]}
     assert rows["INV-1003"]["sync_state"] == "drift"
 
-    run_json("exceptions", "resolve", str(drift["id"]), "--accept")
-    assert open_exceptions("drift_changed") == []
-    assert sync()["stats"]["drift_found"] == 0
+    # What the customer owes changed there: accepting it would leave the books apart.
+    refused = run_json("exceptions", "resolve", str(drift["id"]), "--accept", code=2)
+    assert refused["error"]["message"] == (
+        "invoice 1003: QuickBooks' version changes what is owed (total 921.88 there, 771.88 "
+        "in the ledger): accepting it would leave the two books apart"
+    )
+    assert "--reexport" in refused["error"]["hint"]
+    assert [e["id"] for e in open_exceptions("drift_changed")] == [drift["id"]]
+    assert rows["INV-1003"]["total"] == "771.88"
 
-    # Edit again, then send the ledger's version back.
-    doc = ctl.get(realm, "Invoice", inv["qbo_id"])
-    ctl.edit_invoice(realm, inv["qbo_id"], {"DocNumber": "1003-X"})
-    sync()
-    [drift] = open_exceptions("drift_changed")
+    # The ledger's version goes back.
     run_json("exceptions", "resolve", str(drift["id"]), "--reexport")
     after = ctl.get(realm, "Invoice", inv["qbo_id"])
-    assert after["DocNumber"] == "1003"
     first_line = next(
         line for line in after["Line"] if line.get("DetailType") == "SalesItemLineDetail"
     )
     assert int(first_line["SalesItemLineDetail"]["Qty"]) == 4
+    assert Decimal(str(after["TotalAmt"])) == Decimal("771.88")
     assert sync()["stats"]["drift_found"] == 0
     assert open_exceptions("drift_changed") == []
+
+    # An edit that leaves what is owed as it was can be accepted.
+    ctl.edit_invoice(realm, inv["qbo_id"], {"DocNumber": "1003-X"})
+    sync()
+    [drift] = open_exceptions("drift_changed")
+    run_json("exceptions", "resolve", str(drift["id"]), "--accept")
+    assert open_exceptions("drift_changed") == []
+    assert sync()["stats"]["drift_found"] == 0
+    assert ctl.get(realm, "Invoice", inv["qbo_id"])["DocNumber"] == "1003-X"
 
 
 def test_void_and_delete_in_quickbooks_are_drift(synced: ConnectedCompany) -> None:
