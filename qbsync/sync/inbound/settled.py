@@ -1,5 +1,5 @@
-"""Drift and reversal exceptions that close by themselves once the ledger agrees with
-QuickBooks: checked on every cycle, so kept apart from the appliers (drift.py, payments.py),
+"""Drift, reversal and mismatch exceptions that close by themselves once the ledger agrees
+with QuickBooks: checked on every cycle, so kept apart from the appliers (drift.py, payments.py),
 which load only when a change is read."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def close_voided_in_ledger(ctx: CycleContext) -> int:
                 invoice_id,
                 note="voided in the ledger as well",
             )
-    return closed + close_settled_reversals(ctx)
+    return closed + close_settled_reversals(ctx) + close_void_mismatches(ctx)
 
 
 def close_settled_reversals(ctx: CycleContext) -> int:
@@ -49,6 +49,37 @@ def close_settled_reversals(ctx: CycleContext) -> int:
         if done:
             closed += close_exceptions(
                 ctx.db, ctx.company, [Kind.QBO_VOID_REVERSED], subject_type, subject_id, note=note
+            )
+    return closed
+
+
+def close_void_mismatches(ctx: CycleContext) -> int:
+    """A total or tax that QuickBooks and the ledger disagreed on no longer matters once the
+    document is void on both sides: nothing is owed on it in either book. Returns how many
+    closed."""
+    open_mismatches = [
+        item
+        for kind in (Kind.TOTAL_MISMATCH, Kind.TAX_MISMATCH)
+        for item in list_exceptions(ctx.db, ctx.company, status="open", kind=kind.value)
+        if item["subject_type"] == "invoice"
+    ]
+    if not open_mismatches:
+        return 0
+    from qbsync.sync import links  # loaded only with a mismatch open
+
+    closed = 0
+    for item in open_mismatches:
+        invoice_id = item["subject_id"]
+        link = links.by_local(ctx.db, ctx.company, "invoice", invoice_id)
+        gone_there = link is None or link.state in ("voided", "deleted")
+        if gone_there and _is_void(ctx, invoice_id):
+            closed += close_exceptions(
+                ctx.db,
+                ctx.company,
+                [Kind(item["kind"])],
+                "invoice",
+                invoice_id,
+                note="void in QuickBooks and in the ledger",
             )
     return closed
 
