@@ -31,6 +31,9 @@ class OpKind(StrEnum):
     PUSH_PAYMENT = "push_payment"
     VOID_INVOICE = "void_invoice"
     DELETE_CREDIT_MEMO = "delete_credit_memo"
+    # A credit application the ledger took off (`invoices void --unapply`): its zero Payment,
+    # which applied the credit in QuickBooks, is deleted there.
+    UNAPPLY_CREDIT = "unapply_credit"
     REEXPORT = "reexport"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from qbsync import money as m
 from qbsync import outbox
 from qbsync.ledger.store import void_invoice
-from qbsync.outbox import SubjectType
+from qbsync.outbox import OpKind, SubjectType
 from qbsync.store.database import Database
 from qbsync.store.tx import transaction
 from qbsync.timeutil import utc_now_iso
@@ -182,8 +182,10 @@ def remove(db: Database, company: str, rows: Reversed, reason: str) -> None:
 def void_unapplying(db: Database, company: str, invoice_id: str, reason: str | None) -> Reversed:
     """Void a document that has money against it: first take off its payments and the credit
     applied to it (or, for a credit note, the credit applied from it), then void it, all in one
-    transaction; the void's reason keeps what was taken off. Returns what was taken off. QuickBooks hears of the void as from any other
-    (a payment already pushed stays there, as the customer's credit once the invoice is void)."""
+    transaction; the void's reason keeps what was taken off. Returns what was taken off.
+    QuickBooks hears of the void as from any other (a payment already pushed stays there, as
+    the customer's credit once the invoice is void); a credit application of the ledger's own
+    is deleted there first (its zero Payment), so that the credit is back on its memo."""
     with transaction(db):
         taken = on_document(db, company, invoice_id)
         doc = db.execute(
@@ -192,6 +194,15 @@ def void_unapplying(db: Database, company: str, invoice_id: str, reason: str | N
         ).fetchone()
         if doc is not None and doc[0] != "void":
             remove(db, company, taken, f"unapplied when {invoice_id} was voided")
+            for row in taken.credits:
+                if row["qbo_id"] is None:  # the ledger's own: QuickBooks holds it if pushed
+                    outbox.enqueue(
+                        db,
+                        company,
+                        OpKind.UNAPPLY_CREDIT,
+                        SubjectType.CREDIT_APPLICATION,
+                        row["id"],
+                    )
         else:
             taken = Reversed()
         if taken:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from qbsync.sim.control import SimControlError
 from tests.fixtures.qbo import ConnectedCompany
 from tests.support import run, run_json
 from tests.sync.helpers import store_query
@@ -37,6 +38,7 @@ def test_void_unapply_takes_the_money_off_then_voids_everywhere(
     exported: ConnectedCompany,
 ) -> None:
     ctl, realm = exported.control, exported.realm_id
+    application = qbo_id("credit_application", "CA-8001")  # its zero Payment in QuickBooks
     pay = ctl.record_payment(
         realm, _customer(exported), "20.00", invoice_id=qbo_id("invoice", EXEMPT)
     )
@@ -68,9 +70,28 @@ def test_void_unapply_takes_the_money_off_then_voids_everywhere(
     assert ledger_rows() == ([], [])
     assert run_json("exceptions", "list", "--open")["data"] == []
     assert paid(TAXED) == 0
+    # The credit's zero Payment is gone, the credit back on its memo. The payments stay in
+    # QuickBooks as the customer's credit (refunded or moved there by a person), so the
+    # receivables do not tie here by design.
+    assert _gone_from_quickbooks(exported, "Payment", application)
+
+
+def _gone_from_quickbooks(company: ConnectedCompany, entity: str, qbo: str) -> bool:
+    try:
+        company.control.get(company.realm_id, entity, qbo)
+    except SimControlError as err:  # as QuickBooks answers a deleted object: fault 610
+        assert [e["code"] for e in err.body["Fault"]["Error"]] == ["610"], err
+        return True
+    return False
+
+
+def _books_tie() -> None:
+    result = run("reconcile")
+    assert result.exit_code == 0, result.stdout + result.stderr
 
 
 def test_void_unapply_on_an_applied_credit_note(exported: ConnectedCompany) -> None:
+    application = qbo_id("credit_application", "CA-8001")  # its zero Payment in QuickBooks
     out = run_json("invoices", "void", NOTE, "--reason", "issued twice", "--unapply", "-y")["data"]
     assert [(c["id"], c["invoice_id"]) for c in out["unapplied"]["credits"]] == [
         ("CA-8001", EXEMPT)
@@ -82,6 +103,14 @@ def test_void_unapply_on_an_applied_credit_note(exported: ConnectedCompany) -> N
         "SELECT state FROM qbo_links WHERE local_type = 'invoice' AND local_id = ?", [NOTE]
     )
     assert row == [{"state": "deleted"}]
+    # The Payment that applied the credit is gone from QuickBooks too: the invoice owes the 30.00
+    # again there, as in the ledger, and no Payment of qbsync's is left joining nothing.
+    assert _gone_from_quickbooks(exported, "Payment", application)
+    invoice = exported.control.get(exported.realm_id, "Invoice", qbo_id("invoice", EXEMPT))
+    assert Decimal(str(invoice["Balance"])) == Decimal(
+        run_json("invoices", "show", EXEMPT)["data"]["balance"]
+    )
     sync()
     assert ledger_rows()[1] == []
     assert run_json("exceptions", "list", "--open")["data"] == []
+    _books_tie()

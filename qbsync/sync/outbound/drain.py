@@ -26,10 +26,12 @@ ORDER = {
     OpKind.EXPORT_INVOICE.value: 0,
     OpKind.EXPORT_CREDIT_MEMO.value: 0,
     OpKind.REEXPORT.value: 0,
-    OpKind.VOID_INVOICE.value: 1,
-    OpKind.DELETE_CREDIT_MEMO.value: 1,
-    OpKind.PUSH_PAYMENT.value: 2,
-    OpKind.APPLY_CREDIT.value: 3,
+    # A credit taken off comes out of QuickBooks before the documents it joined are voided.
+    OpKind.UNAPPLY_CREDIT.value: 1,
+    OpKind.VOID_INVOICE.value: 2,
+    OpKind.DELETE_CREDIT_MEMO.value: 2,
+    OpKind.PUSH_PAYMENT.value: 3,
+    OpKind.APPLY_CREDIT.value: 4,
 }
 # Batch requests in flight at once: a 30-item batch takes seconds, so one at a time cannot reach
 # Intuit's 40 batches a minute; the pacer still holds every request within the limits.
@@ -79,6 +81,7 @@ def switched_off(ctx: CycleContext) -> set[str]:
             OpKind.EXPORT_CREDIT_MEMO.value,
             OpKind.DELETE_CREDIT_MEMO.value,
             OpKind.APPLY_CREDIT.value,
+            OpKind.UNAPPLY_CREDIT.value,
         }
     return off
 
@@ -272,6 +275,7 @@ class Outbound:
         handler = {
             OpKind.VOID_INVOICE.value: voids.void,
             OpKind.DELETE_CREDIT_MEMO.value: voids.void,
+            OpKind.UNAPPLY_CREDIT.value: voids.unapply_credit,
             OpKind.PUSH_PAYMENT.value: payments.push_payment,
             OpKind.APPLY_CREDIT.value: payments.apply_credit,
         }[op.kind]

@@ -36,6 +36,7 @@ FAILURE_KIND = {
     # raised by name where those are the cause.
     OpKind.PUSH_PAYMENT.value: Kind.PAYMENT_PUSH_FAILING,
     OpKind.APPLY_CREDIT.value: Kind.CREDIT_FAILING,
+    OpKind.UNAPPLY_CREDIT.value: Kind.CREDIT_FAILING,
 }
 # What an op that went through settles.
 SETTLED_BY_DONE = [
