@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from qbsync import money
 from qbsync.cli.command import CompanyOption, command, group
 from qbsync.cli.output import Page
 from qbsync.errors import InputError
@@ -47,7 +48,7 @@ def record(
     pid = payment_id or f"pay-{uuid.uuid4().hex[:12]}"
     with Workspace() as ws:
         key, _ = ws.company(company)
-        record_local_payment(
+        recorded = record_local_payment(
             ws.store,
             key,
             id=pid,
@@ -60,9 +61,10 @@ def record(
         return {
             "payment": pid,
             "invoice": invoice,
-            "amount": str(value),
+            "amount": money.text(money.money(value)),  # as stored: 1e2 is 100.00
             "date": day.isoformat(),
-            "queued": True,
+            # The identical payment recorded again changes nothing and queues nothing.
+            "queued": recorded,
         }
 
 

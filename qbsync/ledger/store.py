@@ -334,10 +334,11 @@ def record_local_payment(
     method: str | None = None,
     reference: str | None = None,
     home_amount: Decimal | str | None = None,
-) -> None:
+) -> bool:
     """Record a payment taken outside QuickBooks (stripe, check, ...) and queue PUSH_PAYMENT in
-    the same transaction. `home_amount`: a foreign-currency payment in the home currency. Recording the identical payment again is a no-op; the same id with
-    different details is an InputError (payments are immutable)."""
+    the same transaction. `home_amount`: a foreign-currency payment in the home currency.
+    Recording the identical payment again is a no-op (returns False: nothing recorded or
+    queued); the same id with different details is an InputError (payments are immutable)."""
     from pydantic import ValidationError
 
     from qbsync.ledger.models import PaymentIn
@@ -367,7 +368,7 @@ def record_local_payment(
         if old is not None:
             again = replay(old, row)
             if again.identical:
-                return
+                return False
             raise InputError(
                 f"payment {pay.id} is already recorded"
                 + (
@@ -388,6 +389,7 @@ def record_local_payment(
             raise InputError(only_finalized_takes_payments(pay.invoice, invoice.status))
         _insert_payment(db, company, row, utc_now_iso())
         enqueue(db, company, OpKind.PUSH_PAYMENT, SubjectType.PAYMENT, pay.id)
+    return True
 
 
 def void_invoice(db: Database, company: str, invoice_id: str, reason: str | None) -> None:
