@@ -139,12 +139,15 @@ class Resolver:
         raise ResolveError(f"no QuickBooks {entity} named {name!r}{self._closest(records, name)}")
 
     def _refuse_wrong_type(self, kind_name: str, local_id: str, name: str) -> None:
-        """The discount account named, but of a type that cannot take a discount: say so."""
-        if (kind_name, local_id) != ("accounts", "discount"):
+        """A record of that name exists, but of a type this mapping cannot use (a deposit
+        account that is not a bank, a discount account that is not income or expense, an item
+        that is a category): say so, rather than that there is none."""
+        if kind_name not in ("accounts", "items"):
             return
-        for record in self.records("Account"):
-            if name in _names(record) or _fold(name) in {_fold(n) for n in _names(record)}:
-                raise ResolveError(_not_a_discount_account(record))
+        for record in self.records(entity_for(kind_name, local_id)):
+            named = name in _names(record) or _fold(name) in {_fold(n) for n in _names(record)}
+            if named and not _usable(kind_name, local_id, record):
+                raise ResolveError(_wrong_type(kind_name, local_id, record))
 
     def check_discount_account(self, qbo_id: str) -> str | None:
         """A discount account mapped by id, checked against the Account list when it can be
@@ -186,6 +189,20 @@ def _usable(kind_name: str, local_id: str, record: Mapping[str, Any]) -> bool:
     if kind_name == "items":
         return record.get("Type") not in UNUSABLE_ITEM_TYPES
     return True
+
+
+def _wrong_type(kind_name: str, local_id: str, record: Mapping[str, Any]) -> str:
+    if kind_name == "items":
+        return (
+            f"QuickBooks Item {_label(record)} is a {record.get('Type') or 'record of no type'}; "
+            "it cannot stand on an invoice line: choose a service or product item"
+        )
+    if local_id == "discount":
+        return _not_a_discount_account(record)
+    return (
+        f"QuickBooks Account {_label(record)} is of type {record.get('AccountType') or 'unknown'}; "
+        f"the {local_id} account must be one of {', '.join(DEPOSIT_ACCOUNT_TYPES)}"
+    )
 
 
 def _not_a_discount_account(record: Mapping[str, Any]) -> str:
