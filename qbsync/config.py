@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from qbsync import configcache, paths
-from qbsync.errors import ConfigError, NotFoundError
+from qbsync.errors import ConfigError, InputError, NotFoundError
 from qbsync.records import Check, Record, RecordError, field
-from qbsync.yamlfile import LocatedYaml, dotted, load_located, round_trip_update
+from qbsync.yamlfile import LocatedYaml, dotted, load_located, read_text, round_trip_update
 
 EXAMPLE_HINT = "`qbsync config example` shows every key, annotated"
+YAML_HINT = "fix the YAML at that line and run again; `qbsync config example` shows every key"
 DURATION_KEYS = ("interval", "overlap", "backoff", "request_timeout", "keyring_timeout")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -277,19 +278,32 @@ def validate(data: Any, located: LocatedYaml | None = None, source: str = "confi
         raise ConfigError(_describe(exc, located, source), EXAMPLE_HINT) from None
 
 
+def _read(path: Path) -> str:
+    """config.yaml's text; one that cannot be read or is not UTF-8 is a ConfigError (exit 2)
+    naming the file (and the line of the first byte that is not UTF-8)."""
+    try:
+        return read_text(path, "utf-8")
+    except InputError as exc:
+        raise ConfigError(exc.message, exc.hint) from None
+
+
+def _parse(text: str, path: Path) -> LocatedYaml:
+    try:
+        return load_located(text, str(path), YAML_HINT)
+    except InputError as exc:  # the YAML parser's: same message, the config's exit code
+        raise ConfigError(exc.message, exc.hint) from None
+
+
 def load(path: Path | None = None) -> Config:
     path = path or paths.config_file()
     if not path.exists():
         return Config()
-    text = path.read_text(encoding="utf-8")
+    text = _read(path)
     kept = configcache.read(path, text)
     if kept is not configcache.MISSING:
         with contextlib.suppress(ConfigError):  # the rules changed since: parse, for the lines
             return validate(kept, None, str(path))
-    try:
-        located = load_located(text, str(path))
-    except Exception as exc:  # InputError from the YAML parser: same message, config's exit code
-        raise ConfigError(str(exc)) from None
+    located = _parse(text, path)
     config = validate(located.data, located, str(path))
     configcache.write(path, text, located.data)
     return config
@@ -340,7 +354,7 @@ def save(config: Config, path: Path | None = None) -> Path:
     for settings in data.get("companies", {}).values():
         if isinstance(settings.get("go_live"), str):
             settings["go_live"] = dt.date.fromisoformat(settings["go_live"])
-    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    before = _read(path) if path.exists() else ""
     paths.write_private(path, round_trip_update(before, data, _same_value))
     return path
 
@@ -351,10 +365,7 @@ def set_in_file(dotted_key: str, raw: str, path: Path | None = None) -> Config:
     path = path or paths.config_file()
     data: Any = {}
     if path.exists():
-        try:
-            data = load_located(path.read_text(encoding="utf-8"), str(path)).data or {}
-        except Exception as exc:  # InputError from the YAML parser: the config's exit code
-            raise ConfigError(str(exc)) from None
+        data = _parse(_read(path), path).data or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
     updated = set_value(Config(), dotted_key, raw, data=data)

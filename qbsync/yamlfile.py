@@ -67,8 +67,13 @@ def _loader() -> type[yaml.SafeLoader]:
     return Loader
 
 
-def load_located(text: str, source: str) -> LocatedYaml:
-    """Parse YAML text; a syntax error becomes an InputError naming `source` and the line."""
+YAML_HINT = "fix the YAML at that line and run again"
+UTF8_HINT = "save the file as UTF-8 text and run again"
+
+
+def load_located(text: str, source: str, hint: str = YAML_HINT) -> LocatedYaml:
+    """Parse YAML text; a syntax error becomes an InputError naming `source` and the line,
+    with `hint` as the next step."""
     import yaml
 
     loader = _loader()
@@ -78,23 +83,51 @@ def load_located(text: str, source: str) -> LocatedYaml:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{source}:{mark.line + 1}" if mark else source
-        raise InputError(f"{where}: not valid YAML: {exc.problem}") from None
+        raise InputError(f"{where}: not valid YAML: {exc.problem}", hint) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"{source}: not valid YAML: {exc}") from None
+        raise InputError(f"{source}: not valid YAML: {exc}", hint) from None
     lines: dict[tuple[str | int, ...], int] = {}
     if node is not None:
         _walk(node, (), lines)
     return LocatedYaml(data, lines)
 
 
-def read_located(path: Path) -> LocatedYaml:
+def read_text(path: Path, encoding: str = "utf-8-sig") -> str:
+    """A text file read whole (a UTF-8 byte order mark dropped); a file that cannot be read, or
+    is not UTF-8, is an InputError naming it (and, for the latter, the first bad byte's line)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding=encoding)
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    return load_located(text, str(path))
+        raise not_utf8(path) from None
+
+
+def not_utf8(path: Path) -> InputError:
+    """The error for a file that does not decode as UTF-8: `<path>: not UTF-8 text (byte 0xfc
+    at line 3)`. The file is read again, line by line, to find the byte: only once it failed."""
+    found = _first_bad_byte(path)
+    detail = f" (byte 0x{found[0]:02x} at line {found[1]})" if found else ""
+    return InputError(f"{path}: not UTF-8 text{detail}", UTF8_HINT)
+
+
+def _first_bad_byte(path: Path) -> tuple[int, int] | None:
+    """(the first byte that does not decode, its line), or None. A line break never falls
+    inside a UTF-8 sequence, so each line decodes on its own."""
+    try:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, 1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    return line[exc.start], number
+    except OSError:
+        return None
+    return None
+
+
+def read_located(path: Path) -> LocatedYaml:
+    return load_located(read_text(path, "utf-8"), str(path))
 
 
 def dotted(path: Sequence[str | int]) -> str:

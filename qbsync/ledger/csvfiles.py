@@ -21,6 +21,7 @@ from qbsync.errors import InputError
 from qbsync.ledger.addresses import ADDRESS_FIELDS as ADDRESS_PARTS
 from qbsync.ledger.models import KINDS
 from qbsync.ledger.readers import RawRecord
+from qbsync.yamlfile import not_utf8
 
 CSV_KINDS = (*KINDS, "invoice_lines")
 CSV_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -91,7 +92,7 @@ def csv_rows(path: Path, kind: str) -> Iterator[RawRecord]:
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
+        raise not_utf8(path) from None
 
 
 def _rows(handle: Iterator[str], source: str, kind: str) -> Iterator[RawRecord]:

@@ -20,12 +20,16 @@ import yaml
 from qbsync.errors import InputError
 from qbsync.ledger.models import KINDS
 from qbsync.yamlfile import LocatedYaml, dotted
+from qbsync.yamlfile import read_text as read_text  # the ledger's files, as every other file
 
 # What a record keeps of its children once planned: where it came from is all that stays of it
 # (for a duplicate's message), and an empty dict apiece is 64 bytes an invoice.
 NO_CHILDREN: Mapping[str, list[RawRecord]] = MappingProxyType({})
 SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".csv": "csv"}
 Loc = tuple[str | int, ...]
+# What to do about a file that does not parse (an import's, ledger or mappings).
+YAML_HINT = "fix the YAML at that line and import again; nothing was written"
+JSON_HINT = "fix the JSON at that line and import again; nothing was written"
 
 
 @dataclass(slots=True)
@@ -108,8 +112,9 @@ def _walk(node: yaml.Node, path: Loc, lines: dict[Loc, int], source: str) -> Non
             _walk(item, (*path, index), lines, source)
 
 
-def load_yaml_text(text: str, source: str) -> LocatedYaml:
-    """Parse YAML keeping scalars as text; syntax errors and duplicate keys name the line."""
+def load_yaml_text(text: str, source: str, hint: str = YAML_HINT) -> LocatedYaml:
+    """Parse YAML keeping scalars as text; syntax errors and duplicate keys name the line (and
+    say `hint`, the next step)."""
     loader = _TextLoader(text)
     try:
         node = loader.get_single_node()
@@ -120,9 +125,11 @@ def load_yaml_text(text: str, source: str) -> LocatedYaml:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
-        raise InputError(f"{where}: not valid YAML: {exc.problem or exc.context}") from None
+        raise InputError(f"{where}: not valid YAML: {exc.problem or exc.context}", hint) from None
+    except InputError as exc:  # a duplicate key
+        raise InputError(exc.message, hint) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"{source}: not valid YAML: {exc}") from None
+        raise InputError(f"{source}: not valid YAML: {exc}", hint) from None
     finally:
         loader.dispose()
     return LocatedYaml(data, lines)
@@ -188,22 +195,15 @@ def load_json_text(text: str, source: str) -> LocatedYaml:
             text, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_pairs(source)
         )
     except json.JSONDecodeError as exc:
-        raise InputError(f"{source}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+        raise InputError(f"{source}:{exc.lineno}: not valid JSON: {exc.msg}", JSON_HINT) from None
+    except InputError as exc:  # a duplicate key
+        raise InputError(exc.message, JSON_HINT) from None
     except ValueError as exc:
-        raise InputError(f"{source}: not valid JSON: {exc}") from None
+        raise InputError(f"{source}: not valid JSON: {exc}", JSON_HINT) from None
     return _JsonLocated(data, text, source)
 
 
 # Files and directories ----------------------------------------------------------------------
-
-
-def read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
 
 
 def document_records(located: LocatedYaml, source: str) -> list[RawRecord]:

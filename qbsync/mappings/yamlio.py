@@ -24,7 +24,7 @@ from qbsync.ledger.validate import Problems
 from qbsync.mappings.kinds import KIND_ORDER, check_local_id, check_qbo_id
 from qbsync.mappings.resolve import ResolveError, Resolver
 from qbsync.mappings.store import Mapping
-from qbsync.yamlfile import LocatedYaml, dotted
+from qbsync.yamlfile import LocatedYaml, dotted, read_text
 
 ENTRY_KEYS = ("qbo", "qbo_name")
 
@@ -156,13 +156,7 @@ def resolve(entries: list[Entry], resolver: Resolver) -> list[Mapping]:
 
 
 def read(path: Path) -> MappingsFile:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    return parse(text, str(path))
+    return parse(read_text(path), str(path))
 
 
 def dump(company: str, mappings: list[Mapping], *, ascii_only: bool = False) -> str:
