@@ -26,8 +26,11 @@ def _render_import(out: Console, data: dict[str, Any]) -> None:
     rows = [
         {"kind": kind, **counts} for kind, counts in data["counts"].items() if any(counts.values())
     ]
-    if any("reversed" in r for r in rows):  # listed again, kept off: taken off since
-        rows = [{**r, "reversed": r.get("reversed", 0)} for r in rows]
+    # Listed again, left as the ledger holds them: payments taken off since (reversed),
+    # invoices voided since (kept_void). A column only when some kind has them.
+    for rare in ("reversed", "kept_void"):
+        if any(rare in r for r in rows):
+            rows = [{**r, rare: r.get(rare, 0)} for r in rows]
     if rows:
         out.print(rows_table(rows, title=f"{data['company']}: ledger import"))
     ops = ", ".join(f"{n} {kind}" for kind, n in data["ops"].items()) or "none"

@@ -24,6 +24,9 @@ KINDS = (
 """Record kinds in dependency order (a kind refers only to kinds before it)."""
 
 Rows = list[tuple[Any, ...]]
+# Counts an import's summary shows only when they are not 0: records the file lists again that
+# the ledger took off (reversed) or voided (kept_void) since, which it leaves as they are.
+RARE_COUNTS = ("reversed", "kept_void")
 
 
 @dataclass
@@ -35,6 +38,8 @@ class KindPlan:
     unchanged: int = 0
     # Listed again, but taken off the ledger since (reversed): not taken back.
     reversed: int = 0
+    # Invoices listed again as issued, but voided in the ledger since: they stay void.
+    kept_void: int = 0
 
 
 @dataclass
@@ -60,7 +65,8 @@ class Summary:
 
     counts: dict[str, dict[str, int]] = field(
         default_factory=lambda: {
-            k: {"added": 0, "updated": 0, "unchanged": 0, "reversed": 0} for k in KINDS
+            k: {"added": 0, "updated": 0, "unchanged": 0, **dict.fromkeys(RARE_COUNTS, 0)}
+            for k in KINDS
         }
     )
     ops: dict[str, int] = field(default_factory=dict)
@@ -73,6 +79,7 @@ class Summary:
             count["updated"] += len(p.updated)
             count["unchanged"] += p.unchanged
             count["reversed"] += p.reversed
+            count["kept_void"] += p.kept_void
         for kind, _, _ in plan.ops:
             self.ops[kind.value] = self.ops.get(kind.value, 0) + 1
         self.changes += plan.changes
@@ -80,7 +87,7 @@ class Summary:
 
     def as_dict(self) -> dict[str, Any]:
         counts = {
-            kind: {k: v for k, v in c.items() if k != "reversed" or v}
+            kind: {k: v for k, v in c.items() if k not in RARE_COUNTS or v}
             for kind, c in self.counts.items()
         }
         return {"counts": counts, "ops": self.ops}

@@ -178,13 +178,18 @@ def plan_invoice(
         )
         return
     if was == "void":
-        if inv.status != "void":
+        if inv.status == "void":
+            kind_plan.unchanged += 1
+        elif inv.status == "finalized" and old["finalized_at"] is not None:
+            # Issued, then voided in the ledger (qbsync invoices void, or a QuickBooks void
+            # accepted): the billing system's export still lists it as it issued it. It stays
+            # void, as a payment the ledger took off stays off.
+            kind_plan.kept_void += 1
+        else:
             problems.add(
                 record.where(("status",)),
                 f"{noun} {inv.id} is void and cannot be un-voided; issue a new one under a new id",
             )
-        else:
-            kind_plan.unchanged += 1
         return
     # was finalized
     if inv.status == "finalized":

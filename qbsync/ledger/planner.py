@@ -91,20 +91,24 @@ class Planner:
     def _invoices(self, plan: Plan, parsed: list[tuple[RawRecord, InvoiceIn]]) -> None:
         stored = records_by_ids(self.db, self.company, "invoices", [i.id for _, i in parsed])
         for record, inv in parsed:
+            old = stored.get(inv.id)
             plan_invoice(
                 self.db,
                 plan,
                 self.problems,
                 record,
                 inv,
-                stored.get(inv.id),
+                old,
                 self.client_currency,
                 self.service_ids,
                 self.region_ids,
                 self.terms_ids,
                 self.region_rates,
             )
-            self.docs[inv.id] = Document(inv.type, inv.status, inv.client)
+            # A void invoice stays void whatever the file says (kept void, or a problem):
+            # payments and credit in the file are held against the void.
+            void = old is not None and old["status"] == "void"
+            self.docs[inv.id] = Document(inv.type, "void" if void else inv.status, inv.client)
 
     def _documents(self, ids: set[str]) -> dict[str, Document]:
         """The import's invoices, and the stored ones it does not hold among `ids`."""

@@ -142,8 +142,14 @@ def test_finalized_back_to_draft_and_unvoid_are_refused(
     voided = _write(tmp_path, "ledger.yaml", text[:at] + "status: void" + text[at + 17 :])
     out = _import(voided)["data"]
     assert out["ops"] == {"void_invoice": 1}
+    # Listed finalized again, as issued: the ledger cannot tell a billing system that takes
+    # its void back from an export of before the void, and cannot un-void either way. It stays
+    # void, counted, and the rest of the file imports (docs/ledger.md).
     again = _write(tmp_path, "ledger.yaml", text)
-    assert "INV-1003 is void and cannot be un-voided" in _error(again)
+    out = _import(again)["data"]
+    assert out["counts"]["invoices"]["kept_void"] == 1 and out["ops"] == {}
+    redrafted = _write(tmp_path, "ledger.yaml", text[:at] + "status: draft" + text[at + 17 :])
+    assert "INV-1003 is void and cannot be un-voided" in _error(redrafted)
 
 
 def test_draft_transitions(
