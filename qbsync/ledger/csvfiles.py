@@ -20,7 +20,7 @@ from typing import Any
 from qbsync.errors import InputError
 from qbsync.ledger.addresses import ADDRESS_FIELDS as ADDRESS_PARTS
 from qbsync.ledger.models import KINDS
-from qbsync.ledger.readers import RawRecord
+from qbsync.ledger.readers import NO_RECORDS_HINT, RawRecord
 from qbsync.yamlfile import not_utf8
 
 CSV_KINDS = (*KINDS, "invoice_lines")
@@ -100,7 +100,7 @@ def _rows(handle: Iterator[str], source: str, kind: str) -> Iterator[RawRecord]:
     try:
         header = next(reader, None)
         if not header:
-            raise InputError(f"{source}:1: empty file (expected a header row)")
+            raise InputError(f"{source}:1: empty file (expected a header row)", NO_RECORDS_HINT)
         columns = [c.strip() for c in header]
         allowed = CSV_COLUMNS[kind]
         unknown = [c for c in columns if c not in allowed]

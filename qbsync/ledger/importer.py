@@ -26,6 +26,7 @@ from qbsync.ledger.csvfiles import (
 )
 from qbsync.ledger.planner import LIST_KINDS, Planner
 from qbsync.ledger.readers import (
+    NO_RECORDS_HINT,
     SUFFIXES,
     RawRecord,
     document_records,
@@ -71,13 +72,29 @@ def _import(
     # free, an invoice still a draft) is what gets written, whatever runs alongside.
     with _writes(db, files, dry_run) as write, _no_cycle_collector():
         planner = Planner(db, company)
+        read = 0
         for kind, records in read_chunks(files, lines=lines):
+            read += len(records)
             plan = planner.plan(kind, records)
             summary.add(plan)
             if not planner.problems.count and (plan.changes or plan.ops):
                 write(plan)
+        if not read:
+            raise _no_records(files)
         planner.finish()  # raises every problem found: nothing is committed
     return summary
+
+
+def _no_records(files: list[Path]) -> InputError:
+    """An import of files that hold no record at all: an export cut short (or not written yet),
+    not a ledger already up to date. One file of several with none (payments.csv with only its
+    header: no payments this time) is normal."""
+    if len(files) == 1:
+        what = f"{files[0]}: holds no records"
+    else:
+        names = ", ".join(str(p) for p in files[:3]) + (", ..." if len(files) > 3 else "")
+        what = f"none of the {len(files)} files holds a record ({names})"
+    return InputError(what, NO_RECORDS_HINT)
 
 
 @contextmanager
@@ -159,7 +176,11 @@ def read_chunks(
             csv_files[path] = csv_kind(path)
             continue
         text, source = read_text(path), str(path)
+        if not text or text.isspace():  # stops at the first character that is not a space
+            raise InputError(f"{source}: empty file: holds no records", NO_RECORDS_HINT)
         located = load_yaml_text(text, source) if fmt == "yaml" else load_json_text(text, source)
+        if located.data is None:  # YAML of nothing but comments (or `---`)
+            raise InputError(f"{source}: holds no records (only comments)", NO_RECORDS_HINT)
         documents[path] = document_records(located, source)
 
     def of_kind(kinds: tuple[str, ...]) -> Iterator[RawRecord]:

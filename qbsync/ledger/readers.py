@@ -30,6 +30,7 @@ Loc = tuple[str | int, ...]
 # What to do about a file that does not parse (an import's, ledger or mappings).
 YAML_HINT = "fix the YAML at that line and import again; nothing was written"
 JSON_HINT = "fix the JSON at that line and import again; nothing was written"
+NO_RECORDS_HINT = "was the export cut short? export it again and import it; nothing was written"
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ from qbsync.mappings.store import Mapping
 from qbsync.yamlfile import LocatedYaml, dotted, read_text
 
 ENTRY_KEYS = ("qbo", "qbo_name")
+NO_MAPPINGS_HINT = "was the file cut short? `qbsync mappings export` shows the format"
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,8 @@ def parse(text: str, source: str) -> MappingsFile:
     located = load_yaml_text(text, source)
     data = located.data
     problems = Problems()
-    if data is None:
-        data = {}
+    if data is None:  # nothing, or nothing but comments: a file cut short, not "no changes"
+        raise InputError(f"{source}: empty file: holds no mappings", NO_MAPPINGS_HINT)
     if not isinstance(data, dict):
         raise InputError(f"{source}: expected a mapping with version, company and mapping kinds")
     version = data.get("version", "1")
@@ -93,6 +94,11 @@ def parse(text: str, source: str) -> MappingsFile:
             if entry is not None:
                 entries.append(entry)
     problems.raise_if_any()
+    if not kinds:
+        raise InputError(
+            f"{source}: holds no mappings (no section of {', '.join(KIND_ORDER)})",
+            NO_MAPPINGS_HINT,
+        )
     return MappingsFile(company, entries, kinds)
 
 
