@@ -209,7 +209,7 @@ def test_set_list_delete(ledger_company: str, demo_lists: CountingSource) -> Non
     assert len(run_json("mappings", "list", "accounts")["data"]) == 1
     assert run_json("mappings", "list", "widgets", code=2)["error"]["code"] == "invalid_input"
     bad = run_json("mappings", "set", "accounts", "deposit", "Services", code=2)["error"]
-    assert "no QuickBooks Account named 'Services'" in bad["message"]  # Income: not a deposit
+    assert "'Services' (Id 3) is of type Income" in bad["message"]  # not a deposit account
     run_json("mappings", "delete", "customers", "CL-1", "-y")
     assert run_json("mappings", "delete", "customers", "-y", "CL-1", code=2)["error"]["code"] == (
         "not_found"
