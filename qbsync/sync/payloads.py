@@ -12,7 +12,7 @@ from typing import Any
 from qbsync.config import CompanySettings
 from qbsync.ledger import lookup
 from qbsync.mappings.store import lookup as mapping_lookup
-from qbsync.money import cents, dec, to_json_number
+from qbsync.money import cents, dec, text, to_json_number
 from qbsync.store.database import Database
 from qbsync.sync.exceptions import Kind
 from qbsync.sync.payload_tax import discount_line, inclusive_amounts, is_us, tax_and_currency
@@ -174,6 +174,17 @@ def document(
 
     us = is_us(facts)
     inclusive = not us and inv.get("amounts") == "inclusive"
+    if us and inv.get("amounts") == "inclusive" and cents(inv.get("tax") or 0) != 0:
+        # US QuickBooks has no tax-inclusive prices: sent as they are, it would add the tax on
+        # top of prices that hold it already. Refused before anything is sent.
+        raise PayloadError(
+            Kind.EXPORT_FAILING,
+            f"its prices include tax ({text(cents(inv['tax']))} of "
+            f"{text(cents(inv['total']))}), which a US QuickBooks company cannot hold: it would "
+            "add the tax again on top",
+            "issue it with prices before tax (amounts: exclusive) in the billing system, then: "
+            "qbsync exceptions resolve ID --retry",
+        )
     txn_tax_code: str | None = None
     lines = []
     for line in lookup.invoice_lines(db, company, invoice_id):
