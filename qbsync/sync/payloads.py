@@ -7,6 +7,7 @@ PayloadError naming what to fix; it never reaches QuickBooks half-formed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from qbsync.config import CompanySettings
@@ -19,6 +20,7 @@ from qbsync.sync.payload_tax import discount_line, inclusive_amounts, is_us, tax
 
 DOC_NUMBER_MAX = 21
 US_PSEUDO_CODES = {"TAX", "NON"}
+RATE_QUANTUM = Decimal("0.00000001")  # a payment's ExchangeRate: eight places
 
 
 class PayloadError(Exception):
@@ -284,6 +286,12 @@ def payment(
             }
         ],
     }
+    if pay.get("home_amount") is not None and amount != 0:
+        # The rate the ledger's home amount implies, so that QuickBooks books it at that and
+        # not at its own rate of the day. Eight places keep amount x rate within half a cent
+        # of the home amount below a million.
+        rate = (dec(pay["home_amount"]) / amount).quantize(RATE_QUANTUM)
+        body["ExchangeRate"] = to_json_number(rate)
     if pay.get("reference"):
         body["PaymentRefNum"] = str(pay["reference"])[:21]
     method = mapped(db, company, "payment_methods", pay.get("method"))
