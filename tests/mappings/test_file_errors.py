@@ -3,20 +3,17 @@ Each is exit 2 naming the file (and the line), with the next step, and writes no
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from qbsync.store.database import Database
 from tests.ledger.util import fingerprint
-from tests.support import run, run_json
+from tests.support import run_json
 
 
 def _error(*args: str) -> dict[str, str]:
-    result = run("mappings", "import", *args, "--json")
-    assert result.exit_code == 2, (result.stdout, result.stderr)
-    error: dict[str, str] = json.loads(result.stdout)["error"]
+    error: dict[str, str] = run_json("mappings", "import", *args, code=2)["error"]
     return error
 
 
