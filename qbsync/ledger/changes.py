@@ -58,6 +58,27 @@ class Plan:
     def changes(self) -> int:
         return sum(len(p.added) + len(p.updated) for p in self.kinds.values())
 
+    def to_wire(self) -> tuple[Any, ...]:
+        """The plan as tuples, lists, dicts, text and numbers only (what marshal writes)."""
+        kinds = {
+            k: (p.added, p.updated, p.unchanged, p.reversed, p.kept_void)
+            for k, p in self.kinds.items()
+        }
+        ops = [(kind.value, subject.value, sid) for kind, subject, sid in self.ops]
+        return (self.company, kinds, self.lines, self.discounts, self.taxes, ops)
+
+    @classmethod
+    def from_wire(cls, wire: tuple[Any, ...]) -> Plan:
+        company, kinds, lines, discounts, taxes, ops = wire
+        return cls(
+            company,
+            {k: KindPlan(*fields) for k, fields in kinds.items()},
+            lines,
+            discounts,
+            taxes,
+            [(OpKind(kind), SubjectType(subject), sid) for kind, subject, sid in ops],
+        )
+
 
 @dataclass
 class Summary:

@@ -4,7 +4,7 @@ helper leave nothing written, and nothing else writes while the helper holds the
 
 from __future__ import annotations
 
-import pickle
+import marshal
 import sqlite3
 import subprocess
 import sys
@@ -190,16 +190,33 @@ def test_the_helper_receives_plans_without_loading_the_import_models() -> None:
     plan.kinds["invoices"].added.append({"id": "INV-1"})
     plan.ops.append((OpKind.EXPORT_INVOICE, SubjectType.INVOICE, "INV-1"))
     code = (
-        "import pickle, sys\n"
+        "import marshal, sys\n"
         "import qbsync.ledger.writer, qbsync.ledger.store, qbsync.store.db\n"
-        "plan = pickle.load(sys.stdin.buffer)\n"
+        "plan = qbsync.ledger.writer.Plan.from_wire(marshal.load(sys.stdin.buffer))\n"
         "print(type(plan).__name__, plan.ops[0][0].value,"
         " sorted(m for m in ('pydantic', 'qbsync.ledger.models') if m in sys.modules))"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], input=pickle.dumps(plan), capture_output=True, check=True
-    )
+    wire = marshal.dumps(plan.to_wire())
+    proc = subprocess.run([sys.executable, "-c", code], input=wire, capture_output=True, check=True)
     assert proc.stdout.decode().split() == ["Plan", "export_invoice", "[]"]
+
+
+def test_a_plan_crosses_the_pipe_whole() -> None:
+    # Every part of a plan, as the helper rebuilds it from what marshal carried.
+    plan = Plan("acme")
+    plan.kinds["clients"].updated.append({"id": "CL-1", "name": "Acme", "due_days": 30})
+    plan.kinds["invoices"].added.append({"id": "INV-1", "total": "104.38", "memo": None})
+    plan.kinds["invoices"].unchanged = 3
+    plan.kinds["invoices"].kept_void = 1
+    plan.kinds["payments"].reversed = 2
+    plan.lines["INV-1"] = [("acme", "INV-1", 1, "S-1", None, "2", "50.00", "100.00")]
+    plan.discounts["INV-1"] = [("acme", "INV-1", 2, "Loyalty", "5.00", None, 1, "5.00")]
+    plan.taxes["INV-1"] = [("acme", "INV-1", "TR-1", "State", "4.5", "95.00", "4.28")]
+    plan.ops += [
+        (OpKind.EXPORT_INVOICE, SubjectType.INVOICE, "INV-1"),
+        (OpKind.PUSH_PAYMENT, SubjectType.PAYMENT, "PAY-1"),
+    ]
+    assert Plan.from_wire(marshal.loads(marshal.dumps(plan.to_wire()))) == plan
 
 
 def test_a_helper_that_cannot_start_says_why(
