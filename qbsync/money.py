@@ -9,6 +9,7 @@ price of 0.0125 per minute is real in billing; the line amount is rounded to the
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -77,18 +78,32 @@ def to_decimal(value: Any, places: int) -> Decimal:
     return number
 
 
+# The text nearly every amount in a billing file is written as: digits, and (group 1) a point
+# with up to 4 places, below MAX_ABS. Such text needs none of to_decimal's checks, and when it
+# already has the places a reader gives (150.00 as money or a price, 4 as a quantity) it is
+# that reader's answer as it stands: the fast path of an import's most called functions, a
+# third of their time. Anything else (a sign, spaces, an exponent) goes the whole way.
+_PLAIN = re.compile(r"[0-9]{1,12}(\.[0-9]{1,4})?").fullmatch
+
+
 def money(value: Any) -> Decimal:
     """An amount of money: at most 2 decimal places, normalized to exactly 2 (10.5 -> 10.50)."""
+    if value.__class__ is str and (plain := _PLAIN(value)) and len(plain[1] or "") <= 3:
+        return Decimal(value) if len(plain[1] or "") == 3 else Decimal(value).quantize(CENT)
     return (to_decimal(value, MONEY_PLACES) + 0).quantize(CENT)  # + 0 turns -0 into 0
 
 
 def quantity(value: Any) -> Decimal:
     """A quantity: at most 4 decimal places, trailing zeros trimmed (12, 7.5, 0.125)."""
+    if value.__class__ is str and (plain := _PLAIN(value)):
+        return Decimal(value) if not plain[1] else normalize(Decimal(value), 0)
     return normalize(to_decimal(value, RATE_PLACES), 0)
 
 
 def unit_price(value: Any) -> Decimal:
     """A unit price: at most 4 decimal places, shown with at least 2 (150.00, 0.0125)."""
+    if value.__class__ is str and (plain := _PLAIN(value)):
+        return Decimal(value) if len(plain[1] or "") == 3 else normalize(Decimal(value), 2)
     return normalize(to_decimal(value, RATE_PLACES), 2)
 
 
