@@ -34,6 +34,7 @@ class Kind(StrEnum):
     DRIFT_CHANGED = "drift_changed"
     DRIFT_VOIDED_DELETED = "drift_voided_or_deleted"
     PAYMENT_UNAPPLIED = "pushed_payment_unapplied"
+    PAYMENT_MISMATCH = "payment_mismatch"
     DUPLICATE_NUMBER = "duplicate_number"
     CSV_NOT_IMPORTED = "csv_not_imported"
     QBO_VOID_REVERSED = "qbo_void_reversed"
@@ -61,6 +62,7 @@ TITLES: dict[Kind, str] = {
     Kind.DRIFT_CHANGED: "drift: changed in QuickBooks",
     Kind.DRIFT_VOIDED_DELETED: "drift: voided or deleted in QuickBooks",
     Kind.PAYMENT_UNAPPLIED: "pushed payment left unapplied",
+    Kind.PAYMENT_MISMATCH: "QuickBooks' payment differs from the ledger's",
     Kind.DUPLICATE_NUMBER: "QuickBooks already holds another document with this number",
     Kind.CSV_NOT_IMPORTED: "written to the CSV file, not in QuickBooks yet",
     Kind.QBO_VOID_REVERSED: "reversed in the ledger: voided or deleted in QuickBooks",

@@ -29,6 +29,7 @@ from qbsync.sync import links, qbo_payments
 from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind, close_exceptions
 from qbsync.sync.inbound.window import deleted
+from qbsync.sync.payment_check import check_payment
 
 # payloads.marker() writes "qbsync:<request id>"; anyone may type "qbsync:" in a note.
 _MARKER = re.compile(r"qbsync:(\S+)")
@@ -115,6 +116,14 @@ def _close_unapplied(ctx: CycleContext, obj: dict[str, Any]) -> None:
         close_exceptions(ctx.db, ctx.company, [Kind.PAYMENT_UNAPPLIED], "payment", link.local_id)
 
 
+def _check_ours(ctx: CycleContext, obj: dict[str, Any]) -> None:
+    """A new version of a payment qbsync pushed (edited in QuickBooks), checked again."""
+    link = links.by_qbo(ctx.db, ctx.company, "Payment", str(obj["Id"]))
+    pay = None if link is None else lookup.payment(ctx.db, ctx.company, link.local_id)
+    if link is not None and link.local_type == "payment" and pay is not None:
+        check_payment(ctx, link.local_id, pay, obj)
+
+
 def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False) -> None:
     db, company = ctx.db, ctx.company
     qbo_id = str(obj["Id"])
@@ -123,6 +132,8 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
     if prev and prev.state == "ours":
         if not deleted(obj):
             qbo_payments.set_sync_token(db, company, qbo_id, token)
+            if prev.sync_token != token and not voided(obj):
+                _check_ours(ctx, obj)
         _close_unapplied(ctx, obj)
         if deleted(obj) or voided(obj):
             # The ledger's own payment (or credit application) pushed as it is gone there.

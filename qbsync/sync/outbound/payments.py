@@ -20,6 +20,7 @@ from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind
 from qbsync.sync.outbound.opstate import claim, done, fail, wait
 from qbsync.sync.payloads import PayloadError
+from qbsync.sync.payment_check import check_payment
 
 Doc = dict[str, Any]
 
@@ -178,6 +179,7 @@ def _record_payment(ctx: CycleContext, op: Op, doc: Doc, pay: Doc) -> None:
         # Remembered as ours, so that its echo in the change feed is never counted again.
         qbo_payments.remember_pushed(db, company, doc)
         done(ctx, op, str(doc["Id"]), str(doc.get("SyncToken")))
+        check_payment(ctx, op.subject_id, pay, doc)
         unapplied = dec(doc.get("UnappliedAmt"))
         if unapplied > 0:
             ctx.raise_exception(
