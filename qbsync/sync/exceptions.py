@@ -29,6 +29,7 @@ class Kind(StrEnum):
     PAYMENT_PUSH_FAILING = "payment_push_failing"
     QBO_PAYMENT_UNKNOWN_INVOICE = "qbo_payment_unknown_invoice"
     QBO_PAYMENT_SETTLED_INVOICE = "qbo_payment_settled_invoice"
+    QBO_CREDIT_USED = "qbo_credit_already_used"
     CREDIT_FAILING = "credit_application_failing"
     CUSTOMER_UNAVAILABLE = "customer_unavailable"
     DRIFT_CHANGED = "drift_changed"
@@ -57,6 +58,7 @@ TITLES: dict[Kind, str] = {
     Kind.PAYMENT_PUSH_FAILING: "payment push keeps failing",
     Kind.QBO_PAYMENT_UNKNOWN_INVOICE: "QuickBooks payment references an unknown invoice",
     Kind.QBO_PAYMENT_SETTLED_INVOICE: "QuickBooks payment targets an already-settled invoice",
+    Kind.QBO_CREDIT_USED: "QuickBooks applies credit the ledger has already used",
     Kind.CREDIT_FAILING: "credit application keeps failing",
     Kind.CUSTOMER_UNAVAILABLE: "linked customer no longer available",
     Kind.DRIFT_CHANGED: "drift: changed in QuickBooks",
@@ -85,6 +87,7 @@ RESOLUTIONS: dict[Kind, tuple[str, ...]] = {
     Kind.PAYMENT_PUSH_FAILING: ("retry",),
     Kind.QBO_PAYMENT_UNKNOWN_INVOICE: ("retry",),
     Kind.QBO_PAYMENT_SETTLED_INVOICE: ("retry",),
+    Kind.QBO_CREDIT_USED: ("retry",),
     Kind.CURRENCY_MISMATCH: ("retry",),
     Kind.CUSTOMER_CHANGED: ("accept", "reexport"),
     Kind.CUSTOMER_MISSING: ("retry",),

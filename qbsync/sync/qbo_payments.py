@@ -4,7 +4,8 @@ A row per QuickBooks Payment qbsync has seen, with its state:
 - `ours`: qbsync created it (a pushed payment, an applied credit): its echo is never counted;
 - `applied`: recorded in the ledger (as `quickbooks` payments);
 - `waiting`: applied to an invoice the ledger does not know yet; tried again each cycle;
-- `rejected`: it pays more than the ledger's invoice owes; held for a person;
+- `rejected`: it pays more than the ledger's invoice owes, or applies credit the ledger has
+  used already; held for a person;
 - `deleted`: deleted in QuickBooks (its ledger rows removed).
 (Id, SyncToken) dedupes re-reads inside the inbound overlap.
 """

@@ -145,6 +145,50 @@ def test_auto_apply_race_raises_and_never_applies_twice(mapped: ConnectedCompany
     assert mapped.server.sim.check_invariants() == []
 
 
+def test_credit_quickbooks_spends_on_another_invoice_is_not_counted_twice(
+    mapped: ConnectedCompany, tmp_path: Any
+) -> None:
+    # CN-2001 (150.00) is open in QuickBooks; an invoice of the same customer reaches it before
+    # INV-1001, and QuickBooks spends the credit on that one. The ledger applies CN-2001 to
+    # INV-1001 (CA-1): its credit must not be counted a second time on INV-1005.
+    ctl, realm = mapped.control, mapped.realm_id
+    ctl.set_preferences(realm, {"SalesFormsPrefs": {"AutoApplyCredit": True}})
+    run_json("invoices", "export", "CN-2001")
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(
+        "invoices:\n"
+        "  - {id: INV-1005, number: '1005', client: CL-1, date: 2026-10-12, status: finalized,\n"
+        "     lines: [{service: S-MSP, quantity: 2, unit_price: 150.00, tax_region: TR-EX}]}\n",
+        encoding="utf-8",
+    )
+    run_json("ledger", "import", str(extra), "--company", mapped.key)
+    run_json("invoices", "export", "INV-1005")
+    memo = link(mapped.key, "invoice", "CN-2001")
+    assert memo
+    [auto] = credit_payments(mapped.server, memo["qbo_id"])  # QuickBooks' own, on INV-1005
+    sync()
+    sync()
+    [used] = open_exceptions("qbo_credit_already_used")
+    assert used["subject_id"] == str(auto["Id"])
+    assert "applies 150.00 of credit note CN-2001, which has 0.00 left" in used["message"]
+    assert "CA-1 150.00 on INV-1001" in used["message"]
+    # The credit note's 150.00 is counted once: on INV-1001, as the ledger applies it.
+    note = run_json("invoices", "show", "CN-2001")["data"]
+    assert Decimal(note["balance"]) == Decimal("0.00"), note
+    moved = run_json("invoices", "show", "INV-1005")["data"]
+    assert Decimal(moved["paid"]) == Decimal("0.00"), moved
+
+    # Taken off in QuickBooks, the credit goes where the ledger applies it, and it all ties.
+    ctl.delete_payment(realm, str(auto["Id"]))
+    [failing] = open_exceptions("credit_application_failing")
+    run_json("exceptions", "resolve", str(failing["id"]), "--retry")
+    sync()
+    assert open_exceptions("qbo_credit_already_used") == []
+    [applied] = credit_payments(mapped.server, memo["qbo_id"])
+    assert "qbsync:" in (applied.get("PrivateNote") or "")
+    assert mapped.server.sim.check_invariants() == []
+
+
 # --- outbound failures ---------------------------------------------------------------------
 
 

@@ -33,7 +33,11 @@ from qbsync.sync.payment_check import check_payment
 
 # payloads.marker() writes "qbsync:<request id>"; anyone may type "qbsync:" in a note.
 _MARKER = re.compile(r"qbsync:(\S+)")
-SETTLE_KINDS = [Kind.QBO_PAYMENT_UNKNOWN_INVOICE, Kind.QBO_PAYMENT_SETTLED_INVOICE]
+SETTLE_KINDS = [
+    Kind.QBO_PAYMENT_UNKNOWN_INVOICE,
+    Kind.QBO_PAYMENT_SETTLED_INVOICE,
+    Kind.QBO_CREDIT_USED,
+]
 
 
 def _our_request(ctx: CycleContext, obj: dict[str, Any]) -> bool:
@@ -209,6 +213,28 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
             "resolve with --retry",
         )
         return
+    spent = _credit_already_used(ctx, qbo_id, moved)
+    if spent is not None:
+        if was_applied:
+            quickbooks.remove_payment(db, company, qbo_id)
+        qbo_payments.store(db, company, obj, "rejected")
+        note_id, moving, left, holders = spent
+        note = lookup.invoice(db, company, note_id) or {}
+        ctx.raise_exception(
+            Kind.QBO_CREDIT_USED,
+            *subject,
+            label=label,
+            qbo_entity="Payment",
+            qbo_id=qbo_id,
+            message=f"{label} applies {cents(moving)} of credit note "
+            f"{note.get('number', note_id)}, which has {cents(left)} left in the ledger "
+            f"({holders}); nothing was applied, so the credit is not counted twice",
+            hint="QuickBooks applied the credit itself (Automatically apply credits) or by hand: "
+            "take it off there, then retry the ledger's application; or take the ledger's "
+            "application off in the billing system. Then resolve with --retry. Open it: "
+            f"{ctx.qbo_url('Payment', qbo_id)}",
+        )
+        return
     before = quickbooks.settlement(db, company, qbo_id)
     quickbooks.record_payment(
         db,
@@ -238,6 +264,35 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
     if found or moved:
         ctx.stats.payments_applied += 1
     close_exceptions(db, company, SETTLE_KINDS, *subject, resolution="auto")
+
+
+def _credit_already_used(
+    ctx: CycleContext, qbo_id: str, moved: list[quickbooks.CreditLine]
+) -> tuple[str, Decimal, Decimal, str] | None:
+    """The first credit note this QuickBooks payment would apply beyond the credit it has left
+    in the ledger (its total less every application but this payment's own): (its id, what the
+    payment moves from it, what is left, who holds the rest). The ledger's own application that
+    QuickBooks refused because it had spent the credit elsewhere holds it, for one."""
+    moving: dict[str, Decimal] = {}
+    for credit in moved:
+        moving[credit.credit_note_id] = moving.get(credit.credit_note_id, Decimal(0)) + dec(
+            credit.amount
+        )
+    for note_id, amount in moving.items():
+        row = ctx.db.execute(
+            "SELECT total FROM ledger_invoices WHERE company = ? AND id = ?",
+            [ctx.company, note_id],
+        ).fetchone()
+        holders = ctx.db.execute(
+            "SELECT id, invoice_id, amount FROM ledger_credit_applications WHERE company = ? "
+            "AND credit_note_id = ? AND (qbo_id IS NULL OR qbo_id != ?) ORDER BY id",
+            [ctx.company, note_id, qbo_id],
+        ).fetchall()
+        left = dec(row[0] if row else 0) - sum((dec(h[2]) for h in holders), Decimal(0))
+        if cents(amount) > cents(left):
+            named = ", ".join(f"{h[0]} {cents(dec(h[2]))} on {h[1]}" for h in holders)
+            return note_id, amount, left, f"applied: {named}" if named else "none applied"
+    return None
 
 
 def voided(obj: dict[str, Any]) -> bool:
