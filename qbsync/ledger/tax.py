@@ -13,7 +13,10 @@ One rounding rule, applied once per rate (docs/ledger.md, "Tax, discounts and to
   combined rate), which is gross - gross / (1 + rate) for a single rate. Each region's tax is
   then spread over its lines in proportion to their taxable net, the same way as discounts.
 - When it sends them (`tax_amount` per line, `tax_total` per invoice, or both), they are taken
-  as given: a `tax_total` alone is spread over the taxed lines in proportion.
+  as given: a `tax_total` alone is spread over the taxed lines in proportion. A taxed line is
+  one in a region that taxes (a rate above 0, or a rate the ledger does not know); tax given
+  where nothing is taxed (a `tax_total` with no taxed line, a `tax_amount` on a line with no
+  region or a 0 % one) is a problem: it would be tax on lines QuickBooks holds as untaxed.
 - Total: exclusive prices, subtotal - discount + tax; inclusive, subtotal - discount (the tax is
   inside the prices).
 """
@@ -112,11 +115,25 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
     taxes: list[TaxLine] = []
     unrated: list[str] = []
     if given or inv.tax_total is not None:
-        line_taxes = [ZERO] * len(items)
+        # Only a line in a region that taxes can carry tax: one with a rate above 0, or one
+        # whose rate the ledger does not know (the billing system's figure is then the tax).
+        taxing = [_taxing(line, rates) for line in items]
         if given:
             line_taxes = [
                 line.tax_amount if line.tax_amount is not None else ZERO for line in items
             ]
+            for position, (line, tax, taxed) in enumerate(
+                zip(items, line_taxes, taxing, strict=True)
+            ):
+                if tax != 0 and not taxed:
+                    problems.append(
+                        (
+                            ("lines", _item_index(inv, position), "tax_amount"),
+                            f"tax_amount {m.text(tax)} on a line {_untaxed(line)}, which "
+                            "carries 0.00 of tax; give the line a region that taxes, or leave "
+                            "tax_amount out",
+                        )
+                    )
             if inv.tax_total is not None and inv.tax_total != _sum(line_taxes):
                 problems.append(
                     (
@@ -127,13 +144,25 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
                 )
         else:
             assert inv.tax_total is not None
-            taxed = [
-                n if line.tax_region is not None else ZERO
-                for n, line in zip(nets, items, strict=True)
+            weights = [
+                (n if n > 0 else ZERO) if taxed else ZERO
+                for n, taxed in zip(nets, taxing, strict=True)
             ]
-            if _sum(taxed) == 0:
-                taxed = nets
-            line_taxes = m.allocate(inv.tax_total, taxed)
+            if _sum(weights) == 0:  # the taxed lines were discounted to nothing
+                weights = [Decimal(1) if taxed else ZERO for taxed in taxing]
+            if inv.tax_total != 0 and not any(taxing):
+                problems.append(
+                    (
+                        ("tax_total",),
+                        f"tax_total {m.text(inv.tax_total)} on an invoice none of whose lines is "
+                        "taxed (they carry 0.00 of tax: no line has a tax region, or only "
+                        "regions at 0 %); give the taxed lines a region that taxes, or leave "
+                        "tax_total out",
+                    )
+                )
+                line_taxes = [ZERO] * len(items)
+            else:
+                line_taxes = m.allocate(inv.tax_total, weights)
         by_region: dict[str, tuple[Decimal, Decimal]] = {}
         for line, net, tax in zip(items, nets, line_taxes, strict=True):
             if line.tax_region is not None or tax != 0:
@@ -190,6 +219,27 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
         unrated,
         problems,
     )
+
+
+def _taxing(line: LineIn, rates: dict[str, Rates | None]) -> bool:
+    """Whether a line's tax region taxes it: a rate above 0, or a rate the ledger does not know
+    (a region without one, whose tax is the billing system's or QuickBooks')."""
+    if line.tax_region is None:
+        return False
+    region_rates = rates.get(line.tax_region)
+    return region_rates is None or sum((r for _, r in region_rates), Decimal(0)) > 0
+
+
+def _untaxed(line: LineIn) -> str:
+    """Why a line carries no tax, in words."""
+    if line.tax_region is None:
+        return "with no tax region"
+    return f"in tax region {line.tax_region} at 0 %"
+
+
+def _item_index(inv: InvoiceIn, position: int) -> int:
+    """The index among all the invoice's lines of its `position`-th item line."""
+    return [i for i, line in enumerate(inv.lines) if isinstance(line, LineIn)][position]
 
 
 def home_total(total: Decimal, exchange_rate: Decimal | None) -> Decimal | None:
