@@ -118,6 +118,27 @@ def split_credits(
     return money, moved
 
 
+def credit_left(
+    db: Database, company: str, credit_note_id: str, excluding_qbo_id: str
+) -> tuple[Decimal, list[tuple[str, str, Decimal]]]:
+    """What a credit note has left to apply (its total less every application of it but those
+    of the QuickBooks payment `excluding_qbo_id`), and those applications: (id, invoice id,
+    amount) each."""
+    row = db.execute(
+        "SELECT total FROM ledger_invoices WHERE company = ? AND id = ?",
+        [company, credit_note_id],
+    ).fetchone()
+    held = [
+        (str(r[0]), str(r[1]), dec(r[2]))
+        for r in db.execute(
+            "SELECT id, invoice_id, amount FROM ledger_credit_applications WHERE company = ? "
+            "AND credit_note_id = ? AND (qbo_id IS NULL OR qbo_id != ?) ORDER BY id",
+            [company, credit_note_id, excluding_qbo_id],
+        )
+    ]
+    return dec(row[0] if row else 0) - sum((h[2] for h in held), Decimal(0)), held
+
+
 def owed(db: Database, company: str, invoice_id: str, total: Decimal, excluding_qbo_id: str) -> Any:
     """What the invoice still owes of `total` (QuickBooks' total, tax included), ignoring the
     QuickBooks payment `excluding_qbo_id` (its money and the credit it moved)."""

@@ -279,18 +279,9 @@ def _credit_already_used(
             credit.amount
         )
     for note_id, amount in moving.items():
-        row = ctx.db.execute(
-            "SELECT total FROM ledger_invoices WHERE company = ? AND id = ?",
-            [ctx.company, note_id],
-        ).fetchone()
-        holders = ctx.db.execute(
-            "SELECT id, invoice_id, amount FROM ledger_credit_applications WHERE company = ? "
-            "AND credit_note_id = ? AND (qbo_id IS NULL OR qbo_id != ?) ORDER BY id",
-            [ctx.company, note_id, qbo_id],
-        ).fetchall()
-        left = dec(row[0] if row else 0) - sum((dec(h[2]) for h in holders), Decimal(0))
+        left, held = quickbooks.credit_left(ctx.db, ctx.company, note_id, qbo_id)
         if cents(amount) > cents(left):
-            named = ", ".join(f"{h[0]} {cents(dec(h[2]))} on {h[1]}" for h in holders)
+            named = ", ".join(f"{h[0]} {cents(h[2])} on {h[1]}" for h in held)
             return note_id, amount, left, f"applied: {named}" if named else "none applied"
     return None
 
