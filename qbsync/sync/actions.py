@@ -187,13 +187,14 @@ def _accept(ws: Workspace, item: dict[str, Any], note: str | None) -> None:
 
 
 def _refuse_books_apart(ws: Workspace, item: dict[str, Any]) -> None:
-    """An edit in QuickBooks that changes what the customer owes (the total, or who owes it)
-    cannot be accepted: the ledger keeps the billing system's figures, so the two books would
+    """An edit in QuickBooks that changes what the customer owes (the total, who owes it, or
+    the exchange rate that says what it comes to in the home currency) cannot be accepted: the ledger keeps the billing system's figures, so the two books would
     disagree from then on with nothing left open to say so. Such a change is made in the
     billing system (a credit note, or a void and a new invoice); QuickBooks' edit is undone
     with --reexport."""
     from qbsync.mappings.store import lookup as mapped_id
     from qbsync.money import cents, dec
+    from qbsync.money import text as m_text
 
     db, company, invoice_id = ws.store, item["company"], item["subject_id"]
     theirs = (item.get("data") or {}).get("qbo") or {}
@@ -203,6 +204,12 @@ def _refuse_books_apart(ws: Workspace, item: dict[str, Any]) -> None:
     differences = []
     if theirs.get("total") is not None and cents(dec(theirs["total"])) != cents(dec(ours["total"])):
         differences.append(f"total {theirs['total']} there, {ours['total']} in the ledger")
+    rate, their_rate = ours.get("exchange_rate"), theirs.get("exchange_rate")
+    if rate is not None and their_rate is not None and dec(rate) != dec(their_rate):
+        differences.append(
+            f"exchange rate {their_rate} there, {m_text(dec(rate))} in the ledger (what it "
+            "comes to in the home currency)"
+        )
     customer = mapped_id(db, company, "customers", ours["client_id"])
     if customer is not None and theirs.get("customer") not in (None, str(customer)):
         differences.append(

@@ -199,9 +199,20 @@ def canonical(doc: dict[str, Any]) -> dict[str, Any]:
         "txn_date": doc.get("TxnDate"),
         "due_date": doc.get("DueDate"),
         "currency": _ref(doc.get("CurrencyRef")),
+        # The rate decides what the document comes to in the home currency: money too.
+        "exchange_rate": (
+            number_text(doc["ExchangeRate"]) if doc.get("ExchangeRate") is not None else None
+        ),
         "lines": lines,
         "total": str(cents(doc.get("TotalAmt"))),
     }
+
+
+def same_content(baseline: dict[str, Any], now: dict[str, Any]) -> bool:
+    """Whether `now` (canonical) holds what the baseline does. A baseline stored before a field
+    was part of the content (exchange_rate) does not hold it, and that field is not compared:
+    the document was never seen with it, so it cannot be said to have changed."""
+    return all(now.get(key) == value for key, value in baseline.items())
 
 
 def is_void_shape(doc: dict[str, Any], baseline: dict[str, Any] | None) -> bool:
@@ -220,8 +231,9 @@ def is_void_shape(doc: dict[str, Any], baseline: dict[str, Any] | None) -> bool:
 def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """Human-readable list of what changed, for the drift exception."""
     out = []
-    for key in ("customer", "doc_number", "txn_date", "due_date", "currency", "total"):
-        if before.get(key) != after.get(key):
+    keys = ("customer", "doc_number", "txn_date", "due_date", "currency", "exchange_rate", "total")
+    for key in keys:
+        if key in before and before.get(key) != after.get(key):
             out.append(f"{key}: {before.get(key)} -> {after.get(key)}")
     old_lines, new_lines = before.get("lines") or [], after.get("lines") or []
     if len(old_lines) != len(new_lines):

@@ -39,9 +39,13 @@ def apply_document(ctx: CycleContext, entity: str, obj: dict[str, Any]) -> None:
         _gone(ctx, link, entity, label, "voided", token, f"issue it again ({url})")
         return
     now = links.canonical(obj)
-    if link.baseline is None or now == link.baseline:
-        # A change that is not an edit (a payment applied, a note): remember the token.
-        links.set_sync_token(ctx.db, link, token)
+    if link.baseline is None or links.same_content(link.baseline, now):
+        # A change that is not an edit (a payment applied, a note): remember the token, and
+        # the content in full when the baseline was stored before some of it was compared.
+        if link.baseline is not None and set(now) - set(link.baseline):
+            links.adopt_baseline(ctx.db, ctx.company, link.local_id, now, token)
+        else:
+            links.set_sync_token(ctx.db, link, token)
         if link.state == "drift":
             links.set_state(ctx.db, link, "synced")
             close_exceptions(ctx.db, ctx.company, [Kind.DRIFT_CHANGED], "invoice", link.local_id)
