@@ -16,8 +16,19 @@ Dates: the import screen asks for the file's date format and follows the company
 (MM/dd/yyyy for US companies); one format is used for every date in the file.
 
 Names, not ids: the import resolves customers, products/services, terms and tax codes by name,
-so each is written as the QuickBooks name it is mapped to (`qbsync mappings`), falling back to
-the ledger's own name. Credit notes are left out: the invoice import only creates invoices.
+so each is written as the QuickBooks name it is mapped to (`qbsync mappings`); an unmapped one
+goes under the ledger's own name (the import screen matches it, or asks). A mapping made by id
+names no QuickBooks name; the name is then taken from what qbsync knows offline (for a customer,
+the name it last saw on the linked QuickBooks customer; a tax code TAX or NON is its own name).
+Where nothing tells it, the ledger's name would be the wrong one, so no file is written: the
+error names each such mapping and how to give its name. Credit notes are left out: the invoice
+import only creates invoices.
+
+Discounts: the invoice import has no discount column (Intuit's list of the columns it reads has
+none, and QBO_FACTS names no other way), so a discounted invoice written to the file would come
+in without its discount, for more than the ledger says. Such an invoice is left out of the file
+and not marked, so the next connected cycle creates it with its discount line; the command names
+it (`left_out`) and an `export_failing` exception says so until the cycle has created it.
 
 Marks. Every invoice written is marked in the ledger (qbsync/ledger/csvmarks.py), so that the
 next connected cycle does not create it a second time: it looks the invoice up by number and
@@ -30,18 +41,19 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from qbsync.errors import InputError, NotFoundError
 from qbsync.ledger import csvmarks, lookup, queries
-from qbsync.mappings.store import list_mappings
-from qbsync.money import dec, number_text
+from qbsync.mappings.store import Mapping, list_mappings
+from qbsync.money import cents, dec, number_text
 from qbsync.outbox import reset_for_retry
 from qbsync.store.database import Database
 from qbsync.store.tx import transaction
-from qbsync.sync import links
-from qbsync.sync.exceptions import Kind, close_exceptions
+from qbsync.sync import customer_baselines, links
+from qbsync.sync.exceptions import Kind, close_exceptions, open_exception
 
 COLUMNS: tuple[str, ...] = (
     "InvoiceNo",
@@ -64,13 +76,65 @@ DATE_FORMATS = {"MM/dd/yyyy": "%m/%d/%Y", "dd/MM/yyyy": "%d/%m/%Y"}
 DEFAULT_DATE_FORMAT = "MM/dd/yyyy"
 
 
-def _names(db: Database, company: str, ledger_kind: str, mapping_kind: str) -> dict[str, str]:
-    """Local id -> the QuickBooks name it is mapped to, else the ledger's name."""
-    names = queries.names(db, company, ledger_kind)
-    for mapping in list_mappings(db, company, mapping_kind):
-        if mapping.qbo_name:
-            names[mapping.local_id] = mapping.qbo_name
-    return names
+PSEUDO_TAX_CODES = ("TAX", "NON")  # US line codes: their id is their name
+
+DISCOUNT_HINT = (
+    "QuickBooks' invoice import cannot carry a discount: let the sync create it once connected "
+    "(qbsync sync run, or qbsync invoices export ID), or key it in QuickBooks with its discount "
+    "under the same number (the sync then links it)"
+)
+
+
+class Names:
+    """Local id -> the name QuickBooks knows it by, for one kind of list: the mapping's
+    QuickBooks name; for a mapping made by id, what qbsync knows of that record's name; for
+    an unmapped id, the ledger's own name. `unknown` holds the ids mapped by id whose
+    QuickBooks name nothing tells (local id -> QuickBooks id)."""
+
+    def __init__(self, db: Database, company: str, ledger_kind: str, mapping_kind: str) -> None:
+        self.kind = mapping_kind
+        self.names = queries.names(db, company, ledger_kind)
+        self.unknown: dict[str, str] = {}
+        for mapping in list_mappings(db, company, mapping_kind):
+            name = mapping.qbo_name or _known_name(db, company, mapping_kind, mapping)
+            if name:
+                self.names[mapping.local_id] = name
+            else:
+                self.unknown[mapping.local_id] = mapping.qbo_id
+        self.missing: dict[str, str] = {}  # the unknown ones an invoice in the file uses
+
+    def __call__(self, local_id: str) -> str:
+        if local_id in self.unknown:
+            self.missing[local_id] = self.unknown[local_id]
+        return self.names.get(local_id, local_id)
+
+
+def _known_name(db: Database, company: str, mapping_kind: str, mapping: Mapping) -> str | None:
+    """QuickBooks' name for a record mapped by id, from what qbsync holds without a
+    connection: the pseudo tax codes name themselves; a customer's name is the one qbsync
+    last saw on it (its baseline), when the baseline is of that same customer."""
+    if mapping_kind == "tax_codes" and mapping.qbo_id in PSEUDO_TAX_CODES:
+        return str(mapping.qbo_id)
+    if mapping_kind == "customers":
+        seen = customer_baselines.get(db, company, mapping.local_id)
+        if seen is not None and str(seen.qbo_id) == str(mapping.qbo_id):
+            name = seen.shape.get("name")
+            return str(name) if name else None
+    return None
+
+
+def _unnamed_error(lists: list[Names]) -> InputError:
+    """No file: the mappings made by id whose QuickBooks names qbsync does not know."""
+    found = [(n.kind, local, qbo) for n in lists for local, qbo in sorted(n.missing.items())]
+    shown = ", ".join(f"{kind} {local} (QuickBooks id {qbo})" for kind, local, qbo in found)
+    kind, local, _ = found[0]
+    return InputError(
+        f"the CSV file would name {len(found)} record(s) by the ledger's name, not QuickBooks': "
+        f"{shown} are mapped by id and qbsync does not know their QuickBooks names. "
+        "No file was written.",
+        f"map them by name (qbsync mappings set {kind} {local} 'QuickBooks name'), or give "
+        "qbo_name beside qbo in the mappings file, then export again",
+    )
 
 
 def invoice_rows(
@@ -79,23 +143,43 @@ def invoice_rows(
     since: dt.date | None,
     date_format: str = DEFAULT_DATE_FORMAT,
     written: list[str] | None = None,
+    left_out: list[dict[str, str]] | None = None,
 ) -> tuple[list[dict[str, str]], dict[str, int]]:
-    """The file's rows and counts; `written` receives the ids of the invoices in it."""
+    """The file's rows and counts; `written` receives the ids of the invoices in it,
+    `left_out` the discounted invoices kept out of it (id, number, discount, why). Raises
+    InputError, before anything is written, when a name the file needs is QuickBooks' and
+    qbsync does not know it."""
     fmt = DATE_FORMATS[date_format]
 
     def day(value: str | None) -> str:
         return dt.date.fromisoformat(value).strftime(fmt) if value else ""
 
-    customers = _names(db, company, "clients", "customers")
-    items = _names(db, company, "services", "items")
-    tax = _names(db, company, "tax_regions", "tax_codes")
-    terms = _names(db, company, "terms", "terms")
+    customers = Names(db, company, "clients", "customers")
+    items = Names(db, company, "services", "items")
+    tax = Names(db, company, "tax_regions", "tax_codes")
+    terms = Names(db, company, "terms", "terms")
     due_days = queries.terms_due_days(db, company)
     rows: list[dict[str, str]] = []
-    counts = {"invoices": 0, "lines": 0, "credit_notes_skipped": 0}
+    counts = {"invoices": 0, "lines": 0, "credit_notes_skipped": 0, "discounted_left_out": 0}
     for inv in queries.finalized_invoices(db, company, since):
         if inv["type"] != "standard":
             counts["credit_notes_skipped"] += 1
+            continue
+        taken_off = _discount(db, company, inv["id"])
+        if taken_off:
+            # The import has no discount column: written, the invoice would come in for more
+            # than the ledger's total. Left to the sync, which sends the discount line.
+            counts["discounted_left_out"] += 1
+            if left_out is not None:
+                left_out.append(
+                    {
+                        "invoice": inv["id"],
+                        "number": str(inv["number"]),
+                        "discount": str(taken_off),
+                        "why": f"invoice {inv['number']} has a discount of {taken_off}, which "
+                        "QuickBooks' invoice import cannot carry",
+                    }
+                )
             continue
         counts["invoices"] += 1
         if written is not None:
@@ -106,10 +190,10 @@ def invoice_rows(
             due = (dt.date.fromisoformat(inv["date"]) + dt.timedelta(days=days)).isoformat()
         head = {
             "InvoiceNo": inv["number"],
-            "Customer": customers.get(inv["client_id"], inv["client_id"]),
+            "Customer": customers(inv["client_id"]),
             "InvoiceDate": day(inv["date"]),
             "DueDate": day(due),
-            "Terms": terms.get(inv["terms_id"], "") if inv["terms_id"] else "",
+            "Terms": terms(inv["terms_id"]) if inv["terms_id"] else "",
             "Location": "",
             "Memo": inv["memo"] or "",
         }
@@ -118,18 +202,25 @@ def invoice_rows(
             rows.append(
                 {
                     **head,
-                    "Item(Product/Service)": items.get(line["service_id"], line["service_id"]),
+                    "Item(Product/Service)": items(line["service_id"]),
                     "ItemDescription": line["description"] or "",
                     "ItemQuantity": number_text(line["quantity"]),
                     "ItemRate": number_text(line["unit_price"]),
                     "ItemAmount": f"{dec(line['amount']):.2f}",
-                    "ItemTaxCode": tax.get(line["tax_region_id"], "")
-                    if line["tax_region_id"]
-                    else "",
+                    "ItemTaxCode": tax(line["tax_region_id"]) if line["tax_region_id"] else "",
                     "ServiceDate": day(line["service_date"]),
                 }
             )
+    lists = [customers, items, tax, terms]
+    if any(n.missing for n in lists):
+        raise _unnamed_error(lists)
     return rows, counts
+
+
+def _discount(db: Database, company: str, invoice_id: str) -> Decimal:
+    """What the invoice's discounts take off (0.00 without any)."""
+    inv = lookup.invoice(db, company, invoice_id) or {}
+    return cents(inv.get("discount") or 0)
 
 
 def write_invoices_csv(
@@ -139,9 +230,12 @@ def write_invoices_csv(
     since: dt.date | None = None,
     date_format: str = DEFAULT_DATE_FORMAT,
 ) -> dict[str, Any]:
-    """Write the file, then mark what it holds (the sync holds those invoices for the import)."""
+    """Write the file, then mark what it holds (the sync holds those invoices for the import).
+    A discounted invoice is left out and not marked (the sync creates it with its discount); an
+    `export_failing` exception names it until then."""
     written: list[str] = []
-    rows, counts = invoice_rows(db, company, since, date_format, written)
+    left_out: list[dict[str, str]] = []
+    rows, counts = invoice_rows(db, company, since, date_format, written, left_out)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
@@ -149,7 +243,20 @@ def write_invoices_csv(
         writer.writerows(rows)
     with transaction(db):
         csvmarks.mark_written(db, company, written, path.name)
-    return {
+        for out in left_out:
+            open_exception(
+                db,
+                company,
+                Kind.EXPORT_FAILING,
+                "invoice",
+                out["invoice"],
+                label=f"invoice {out['number']}",
+                message=f"{out['why']}: it was left out of {path.name}, and the next "
+                "connected sync creates it with its discount",
+                hint=DISCOUNT_HINT,
+                data={"file": path.name, "discount": out["discount"], "csv_left_out": True},
+            )
+    result: dict[str, Any] = {
         "company": company,
         "file": str(path),
         "since": since.isoformat() if since else None,
@@ -157,6 +264,14 @@ def write_invoices_csv(
         **counts,
         "marked": len(written),
     }
+    if left_out:
+        result["left_out"] = left_out
+        result["warning"] = (
+            f"{len(left_out)} discounted invoice(s) left out of the file "
+            f"({', '.join(o['number'] for o in left_out)}): QuickBooks' invoice import cannot "
+            "carry a discount; the next connected sync creates them"
+        )
+    return result
 
 
 def release(db: Database, company: str, invoice_ids: list[str]) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Nothing created twice under one number: before an invoice or credit memo is created in
 QuickBooks, its DocNumber is looked up (one query per entity for the batch). A document keyed by
-hand in QuickBooks with the same number, customer and amount is linked; one that differs is a
-`duplicate_number` exception showing both, and no second document, until the accountant fixes
-the cause, when the exception closes itself."""
+hand in QuickBooks with the same number, customer and money (lines, discount, tax) is linked;
+one that differs is a `duplicate_number` exception showing both, and no second document, until
+the accountant fixes the cause, when the exception closes itself."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tests.fixtures.ledger import SampleLedger
 from tests.fixtures.qbo import ConnectedCompany
 from tests.support import run, run_json
 from tests.sync.helpers import link, map_demo, sim_docs
+from tests.wizard.helpers import qbo_copy
 
 
 def sync(code: int = 0) -> dict[str, Any]:
@@ -71,6 +72,12 @@ def key_by_hand(
     return company.control.create(company.realm_id, entity, body)
 
 
+def same_as_ours(company: ConnectedCompany, invoice_id: str) -> dict[str, Any]:
+    """The ledger document keyed in QuickBooks as it is: its lines, tax code and customer
+    (INV-1001's 11.14 of tax included), so that it holds the ledger's money to the cent."""
+    return qbo_copy(company, invoice_id)
+
+
 @pytest.fixture
 def mapped(
     connected_company: ConnectedCompany, sample_ledger: SampleLedger
@@ -83,9 +90,7 @@ def test_same_number_same_customer_and_amount_is_linked_not_created(
 ) -> None:
     server = connected_company.server
     invoice = run_json("invoices", "show", "INV-1001")["data"]
-    theirs = key_by_hand(
-        connected_company, mapped, "Invoice", "1001", "Acme Dental", subtotal("INV-1001")
-    )
+    theirs = same_as_ours(connected_company, "INV-1001")
     assert invoice["client_id"] == "CL-1"
     memo = key_by_hand(
         connected_company, mapped, "CreditMemo", "CN-2001", "Acme Dental", subtotal("CN-2001")
@@ -215,7 +220,7 @@ def test_a_conflict_closes_when_ours_is_voided(
 def test_one_lookup_query_per_entity_for_a_batch(
     connected_company: ConnectedCompany, mapped: dict[tuple[str, str], str]
 ) -> None:
-    key_by_hand(connected_company, mapped, "Invoice", "1001", "Acme Dental", subtotal("INV-1001"))
+    same_as_ours(connected_company, "INV-1001")
     connected_company.control.clear_request_log()
     sync()
     queries = [
@@ -230,9 +235,7 @@ def test_one_lookup_query_per_entity_for_a_batch(
 def test_a_dry_run_says_what_the_numbers_decide_and_writes_none_of_it(
     connected_company: ConnectedCompany, mapped: dict[tuple[str, str], str]
 ) -> None:
-    same = key_by_hand(
-        connected_company, mapped, "Invoice", "1001", "Acme Dental", subtotal("INV-1001")
-    )
+    same = same_as_ours(connected_company, "INV-1001")
     other = key_by_hand(connected_company, mapped, "Invoice", "1002", "Cedar Clinic", Decimal("1"))
 
     dry = run_json("sync", "run", "--dry-run")["data"]["cycles"][0]
@@ -270,9 +273,7 @@ def test_a_failed_lookup_creates_nothing_and_is_tried_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ctl = connected_company.control
-    theirs = key_by_hand(
-        connected_company, mapped, "Invoice", "1001", "Acme Dental", subtotal("INV-1001")
-    )
+    theirs = same_as_ours(connected_company, "INV-1001")
     ctl.inject_fault("*DocNumber*", status=503, count=50)
 
     cycle = sync()
@@ -338,9 +339,7 @@ def test_lookup_queries_run_side_by_side(
                 flight["now"] -= 1
 
     monkeypatch.setattr(QboClient, "query_all", counted)
-    theirs = key_by_hand(
-        connected_company, mapped, "Invoice", "1001", "Acme Dental", subtotal("INV-1001")
-    )
+    theirs = same_as_ours(connected_company, "INV-1001")
     connected_company.control.set_latency(per_request_ms=300)  # longer than the pacer's gap
     try:
         sync()

@@ -23,15 +23,18 @@ def numbers_held(server: Any, entity: str) -> Counter[str]:
 
 def import_csv(company: ConnectedCompany, ids: dict[tuple[str, str], str], path: Path) -> None:
     """What QuickBooks' invoice import does with the file: rows with one InvoiceNo become one
-    invoice, customers and items resolved by name."""
+    invoice, customers, items and tax codes resolved by name (a name QuickBooks does not hold
+    fails the import: KeyError here), and the sales tax computed by QuickBooks from the code."""
     invoices: dict[str, list[dict[str, str]]] = defaultdict(list)
     with path.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             invoices[row["InvoiceNo"]].append(row)
     items = {name: qbo_id for (entity, name), qbo_id in ids.items() if entity == "Item"}
+    codes = {name: qbo_id for (entity, name), qbo_id in ids.items() if entity == "TaxCode"}
     for number, rows in invoices.items():
         month, day, year = rows[0]["InvoiceDate"].split("/")
-        body = {
+        taxed = {row["ItemTaxCode"] for row in rows} - {"", "NON"}
+        body: dict[str, Any] = {
             "DocNumber": number,
             "CustomerRef": {"value": ids[("Customer", rows[0]["Customer"])]},
             "TxnDate": f"{year}-{month}-{day}",
@@ -44,11 +47,15 @@ def import_csv(company: ConnectedCompany, ids: dict[tuple[str, str], str], path:
                         "ItemRef": {"value": items[row["Item(Product/Service)"]]},
                         "Qty": row["ItemQuantity"],
                         "UnitPrice": row["ItemRate"],
+                        "TaxCodeRef": {"value": "TAX" if row["ItemTaxCode"] in taxed else "NON"},
                     },
                 }
                 for row in rows
             ],
         }
+        if taxed:
+            [code] = taxed
+            body["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": codes[code]}}
         company.control.create(company.realm_id, "Invoice", body)
 
 

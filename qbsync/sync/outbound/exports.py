@@ -168,7 +168,10 @@ async def create_one(ctx: CycleContext, item: tuple[Op, str, dict[str, Any]]) ->
 
 def settle_by_number(ctx: CycleContext, op: Op, verdict: numbers.Verdict) -> None:
     """QuickBooks already holds the op's number: link the document when it is ours (same
-    customer, same amount before tax), or raise `duplicate_number`; create nothing either way."""
+    customer and currency, the same money to the cent: numbers.same), or raise
+    `duplicate_number`; create nothing either way. A linked document is verified as a created
+    one is (lines, discount, tax, total): what differs is a `total_mismatch` or `tax_mismatch`
+    naming both figures, and QuickBooks' tax is taken where the ledger leaves it to QuickBooks."""
     db = ctx.db
     match = verdict.match
     if ctx.dry_run:
@@ -189,6 +192,7 @@ def settle_by_number(ctx: CycleContext, op: Op, verdict: numbers.Verdict) -> Non
             )
             numbers.linked(ctx, op.subject_id, match)
             done(ctx, op, str(match["Id"]), str(match.get("SyncToken")))
+            verify(ctx, op.subject_id, verdict.ours.entity, match)
         return
     message, data = numbers.conflict_message(verdict)
     fail(

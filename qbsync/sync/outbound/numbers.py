@@ -2,10 +2,17 @@
 number (keyed by hand, sent by the CSV fallback, left there by an earlier system).
 
 One query per entity for a whole batch (`DocNumber IN (...)`), never one per document. What is
-found decides the op: one document with the same customer, the same amount before tax and
-nothing but tax besides is the same document, linked (`matched_number`) and nothing created;
-anything else under that number (several documents, or one that differs) is a
-`duplicate_number` exception showing both, and nothing is created while it stands. The op
+found decides the op: one document with the same customer and currency that holds the ledger's
+money is the same document, linked (`matched_number`) and nothing created. Its money is compared
+like with like, to the cent: the item lines before discount, the discount (QuickBooks' discount
+line), and the total after discount, tax included when the tax is the ledger's to give (the
+ledger knows it and `tax.source` is `ledger`), else before tax. So an invoice whose discount
+QuickBooks does not hold is not the same document, nor is one with shipping or another charge.
+The link is then verified as a created document is (verify.py: lines, tax, total), so what the
+comparison leaves out (a line split differently) is a `total_mismatch`, never silence.
+Anything else under that number (several documents, or one that differs) is a
+`duplicate_number` exception showing both and the figures that differ, and nothing is created
+while it stands. The op
 keeps coming back each interval, so the exception closes itself once the cause is gone: the
 accountant renumbers or deletes theirs (ours is created), makes it match (linked), or voids
 ours in the ledger (nothing to export).
@@ -31,6 +38,7 @@ from qbsync.sync import links, payloads
 from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind
 from qbsync.sync.outbound.opstate import FATAL
+from qbsync.sync.payload_tax import ledger_knows_tax
 
 LOOKUP_NUMBERS = 100  # DocNumbers per lookup query
 LOOKUP_CONCURRENCY = 4  # lookup queries in flight at once (Intuit allows 10 per company)
@@ -43,7 +51,17 @@ class Ours:
     number: str
     customer: str | None  # the QuickBooks customer the client is mapped to
     client: str
-    net: Decimal  # the ledger's subtotal: the amount before tax
+    net: Decimal  # the ledger's subtotal: its item lines before discount and tax
+    discount: Decimal = Decimal("0.00")
+    tax: Decimal = Decimal("0.00")
+    total: Decimal | None = None  # after discount, tax included (None: net - discount + tax)
+    currency: str | None = None  # the document's currency (None: the home currency)
+    tax_compared: bool = True  # the ledger's tax is the figure QuickBooks must hold
+    inclusive: bool = False  # prices include tax: QuickBooks' gross line amounts compare
+
+    @property
+    def owed(self) -> Decimal:
+        return self.total if self.total is not None else self.net - self.discount + self.tax
 
 
 @dataclass
@@ -78,21 +96,68 @@ def voided(doc: dict[str, Any]) -> bool:
     )
 
 
-def other_charges(doc: dict[str, Any]) -> Decimal:
-    """What the total holds besides the sales lines and tax (a discount, shipping)."""
-    tax = cents((doc.get("TxnTaxDetail") or {}).get("TotalTax"))
-    return cents(doc.get("TotalAmt")) - tax - net(doc)
+def gross(doc: dict[str, Any]) -> Decimal:
+    """The sales lines as a tax-inclusive ledger prices them: each line's `TaxInclusiveAmt`
+    where QuickBooks gives it, else its `Amount`."""
+    total = Decimal(0)
+    for line in links.sales_lines(doc):
+        detail = line.get("SalesItemLineDetail") or {}
+        inclusive = detail.get("TaxInclusiveAmt")
+        total += dec(inclusive if inclusive is not None else line.get("Amount"))
+    return cents(total)
 
 
-def same(ours: Ours, doc: dict[str, Any]) -> bool:
-    """The same document: our customer, our amount before tax to the cent, and nothing else in
-    its total but tax (the test the history wizard calls confident)."""
+def discount(doc: dict[str, Any]) -> Decimal:
+    """What QuickBooks' discount line takes off (0.00 without one)."""
+    return cents(
+        sum(
+            (
+                dec(line.get("Amount"))
+                for line in doc.get("Line") or []
+                if line.get("DetailType") == "DiscountLineDetail"
+            ),
+            Decimal(0),
+        )
+    )
+
+
+def tax(doc: dict[str, Any]) -> Decimal:
+    return cents((doc.get("TxnTaxDetail") or {}).get("TotalTax"))
+
+
+def money_differences(ours: Ours, doc: dict[str, Any]) -> list[str]:
+    """Where QuickBooks' document and ours disagree on money, to the cent ("discount: ledger
+    51.04 vs QuickBooks 0.00"); empty when they agree. Like with like: item lines before
+    discount, the discount, and the total after discount: with tax when the ledger's tax is the
+    one QuickBooks must hold, else before tax (QuickBooks' tax is then taken at verification)."""
+    their_lines = gross(doc) if ours.inclusive else net(doc)
+    their_total, their_tax = cents(doc.get("TotalAmt")), tax(doc)
+    pairs = [("item lines", ours.net, their_lines), ("discount", ours.discount, discount(doc))]
+    if ours.tax_compared:
+        pairs += [("tax", ours.tax, their_tax), ("total", ours.owed, their_total)]
+    else:
+        pairs.append(("total before tax", ours.owed - ours.tax, their_total - their_tax))
+    return [
+        f"{what}: ledger {mine} vs QuickBooks {theirs}"
+        for what, mine, theirs in pairs
+        if mine != theirs
+    ]
+
+
+def currency(doc: dict[str, Any], home: str) -> str:
+    return str((doc.get("CurrencyRef") or {}).get("value") or home)
+
+
+def same(ours: Ours, doc: dict[str, Any], home: str = "USD") -> bool:
+    """The same document: our customer, our currency, and our money to the cent
+    (money_differences): a discount QuickBooks does not hold, or a charge the ledger does
+    not, makes it another document."""
     customer = (doc.get("CustomerRef") or {}).get("value")
     return (
         ours.customer is not None
         and str(customer) == ours.customer
-        and net(doc) == ours.net
-        and other_charges(doc) == 0
+        and currency(doc, home) == (ours.currency or home)
+        and not money_differences(ours, doc)
     )
 
 
@@ -105,6 +170,9 @@ def theirs_summary(doc: dict[str, Any]) -> dict[str, Any]:
         "customer_name": customer.get("name"),
         "total": str(cents(doc.get("TotalAmt"))),
         "net": str(net(doc)),
+        "discount": str(discount(doc)),
+        "tax": str(tax(doc)),
+        "currency": (doc.get("CurrencyRef") or {}).get("value"),
         "date": doc.get("TxnDate"),
     }
 
@@ -120,12 +188,19 @@ def _ours(ctx: CycleContext, op: Op, csv_held: dict[str, csvmarks.Mark]) -> Ours
     if ctx.settings.numbering != "ledger" and op.subject_id not in csv_held:
         return None  # QuickBooks numbers it: nothing of ours to collide with
     entity = "CreditMemo" if inv["type"] == "credit_note" else "Invoice"
+    knows_tax = ledger_knows_tax(ctx.db, ctx.company, inv)
     return Ours(
         entity=entity,
         number=str(inv["number"]),
         customer=payloads.mapped(ctx.db, ctx.company, "customers", inv["client_id"]),
         client=str(inv["client_id"]),
         net=cents(inv["subtotal"]),
+        discount=cents(inv["discount"]),
+        tax=cents(inv["tax"]),
+        total=cents(inv["total"]),
+        currency=inv.get("currency") or None,
+        tax_compared=knows_tax and ctx.settings.tax.source == "ledger",
+        inclusive=inv.get("amounts") == "inclusive",
     )
 
 
@@ -134,6 +209,7 @@ async def check(ctx: CycleContext, ops: list[Op]) -> dict[int, Verdict]:
     Returns a verdict for each op whose number QuickBooks already holds, and for each op of an
     invoice a CSV mark holds back (found or not)."""
     ours: dict[int, Ours] = {}
+    home = (await ctx.facts()).home_currency if ops else "USD"
     csv_held = csvmarks.holding(ctx.db, ctx.company, sorted({op.subject_id for op in ops}))
     for op in ops:
         found = _ours(ctx, op, csv_held)
@@ -159,7 +235,7 @@ async def check(ctx: CycleContext, ops: list[Op]) -> dict[int, Verdict]:
             continue
         docs = held[(o.entity, o.number)]
         match = None
-        if len(docs) == 1 and same(o, docs[0]):
+        if len(docs) == 1 and same(o, docs[0], home):
             key = (o.entity, str(docs[0].get("Id")))
             # Never two ledger documents on one of theirs.
             if key not in taken and links.by_qbo(ctx.db, ctx.company, *key) is None:
@@ -213,22 +289,37 @@ def conflict_message(verdict: Verdict) -> tuple[str, dict[str, Any]]:
         "client": o.client,
         "customer": o.customer,
         "net": str(o.net),
+        "discount": str(o.discount),
+        "tax": str(o.tax),
+        "total": str(o.owed),
+        "currency": o.currency,
     }
     shown = "; ".join(
         f"Id {t['id']}, customer {t['customer_name'] or t['customer']}, total {t['total']} "
-        f"({t['net']} before tax), dated {t['date']}"
+        f"({t['net']} in lines"
+        + (f", discount {t['discount']}" if Decimal(t["discount"]) else "")
+        + f", tax {t['tax']}), dated {t['date']}"
         for t in theirs
     )
+    differ = money_differences(o, verdict.theirs[0]) if len(verdict.theirs) == 1 else []
     message = (
         f"QuickBooks already holds {o.entity} number {o.number} ({shown}); ours is for "
-        f"client {o.client} (customer {o.customer or 'not mapped'}), {o.net} before tax. "
-        "Nothing was created."
+        f"client {o.client} (customer {o.customer or 'not mapped'}), total {o.owed} "
+        f"({o.net} in lines"
+        + (f", discount {o.discount}" if o.discount else "")
+        + f", tax {o.tax})"
+        + (f"; they differ: {'; '.join(differ)}" if differ else "")
+        + ". Nothing was created."
     )
-    return message, {"ours": ours, "theirs": theirs, "entity": o.entity}
+    data: dict[str, Any] = {"ours": ours, "theirs": theirs, "entity": o.entity}
+    if differ:
+        data["differences"] = differ
+    return message, data
 
 
 HINT = (
-    "if theirs is this document, make its customer and amount match ours (it is then linked); "
+    "if theirs is this document, make its customer and amounts match ours, discount and tax "
+    "included (it is then linked); "
     "otherwise renumber or delete theirs in QuickBooks, or void ours in the ledger. The next "
     "cycle looks again and closes this by itself."
 )
