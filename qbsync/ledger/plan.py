@@ -7,6 +7,7 @@ together, so a file is fixed in one pass.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from qbsync import money as m
@@ -26,7 +27,9 @@ from qbsync.ledger.rows import invoice_rows
 from qbsync.ledger.rules import (
     Document,
     NoPayment,
+    TooMuchCredit,
     changed_fields,
+    credit_refusals,
     export_op,
     only_finalized_takes_payments,
     payment_refusal,
@@ -39,6 +42,8 @@ from qbsync.ledger.tax import Rates
 from qbsync.ledger.validate import Problems
 from qbsync.outbox import OpKind, SubjectType
 from qbsync.store.database import Database
+
+ZERO = Decimal("0.00")
 
 
 def simple_kind(
@@ -71,7 +76,10 @@ def plan_invoice(
     region_ids: set[str],
     terms_ids: set[str],
     region_rates: dict[str, Rates | None],
-) -> None:
+) -> str | None:
+    """Plan one invoice; its total (tax included) as the ledger holds it once written (None
+    when the invoice has problems): the file's figures for a new invoice or a draft, the
+    stored total for one already issued (an issued invoice does not change)."""
     before = problems.count
     if inv.client not in client_currency:
         problems.add(record.where(("client",)), f"unknown client {inv.client!r}")
@@ -110,7 +118,7 @@ def plan_invoice(
             "credit notes carry positive amounts",
         )
     if problems.count > before:
-        return
+        return None
 
     # No currency in the file: the client's; for an invoice already issued, the one it was
     # issued in (a later change to the client does not make the same file "different").
@@ -141,25 +149,26 @@ def plan_invoice(
         "home_total": opt_text(tax.home_total(figures.total, inv.exchange_rate)),
     }
     kind_plan = plan.kinds["invoices"]
+    total: str | None = row["total"] if old is None or old["status"] == "draft" else old["total"]
 
     if old is None:
         kind_plan.added.append(row)
         _plan_rows(plan, inv.id, invoice_rows(plan.company, inv, figures))
         if inv.status == "finalized":
             plan.ops.append((export_op(inv.type), SubjectType.INVOICE, inv.id))
-        return
+        return total
 
     was = old["status"]
     same = old["content_hash"] == digest
     if was == "draft":
         if same and inv.status == "draft":
             kind_plan.unchanged += 1
-            return
+            return total
         kind_plan.updated.append(row)
         _plan_rows(plan, inv.id, invoice_rows(plan.company, inv, figures))
         if inv.status == "finalized":
             plan.ops.append((export_op(inv.type), SubjectType.INVOICE, inv.id))
-        return
+        return total
 
     noun = "credit note" if old["type"] == "credit_note" else "invoice"
     if not same:
@@ -176,7 +185,7 @@ def plan_invoice(
             f"{noun} {inv.id} is {was} and cannot change (stored {stored!r}, file {given!r}); "
             + fix,
         )
-        return
+        return total
     if was == "void":
         if inv.status == "void":
             kind_plan.unchanged += 1
@@ -190,7 +199,7 @@ def plan_invoice(
                 record.where(("status",)),
                 f"{noun} {inv.id} is void and cannot be un-voided; issue a new one under a new id",
             )
-        return
+        return total
     # was finalized
     if inv.status == "finalized":
         kind_plan.unchanged += 1
@@ -204,11 +213,12 @@ def plan_invoice(
         refusal = void_refusal(old["type"], inv.id, *settled(db, plan.company, inv.id))
         if refusal is not None:
             problems.add(record.where(("status",)), refusal)
-            return
+            return total
         kind_plan.updated.append(row)  # finalized -> void: same content, new status
         op = void_op(inv.type, was)
         if op is not None:
             plan.ops.append((op, SubjectType.INVOICE, inv.id))
+    return total
 
 
 def _plan_rows(plan: Plan, invoice_id: str, rows: tuple[Rows, Rows, Rows]) -> None:
@@ -265,7 +275,13 @@ def plan_application(
     app: CreditApplicationIn,
     old: dict[str, Any] | None,
     docs: dict[str, Document],
-) -> None:
+    used_by: dict[str, Decimal],
+    settled_by: dict[str, Decimal],
+) -> bool:
+    """Plan one credit application; True when it is added. `used_by`: the credit already
+    applied from each credit note, `settled_by`: what each invoice has had paid and credited
+    (the store's and this import's so far); an added application counts in both. Only a new
+    application is held to the credit left: one recorded already is a fact, not asked again."""
     row = {
         "id": app.id,
         "credit_note_id": app.credit_note,
@@ -284,7 +300,7 @@ def plan_application(
             )
         else:
             plan.kinds["credit_applications"].unchanged += 1
-        return
+        return False
     before = problems.count
     note, invoice = docs.get(app.credit_note), docs.get(app.invoice)
     if note is None:
@@ -312,6 +328,40 @@ def plan_application(
             f"(client {invoice.client}) belong to different clients",
         )
     if problems.count > before:
-        return
+        return False
+    assert note is not None and invoice is not None
+    if note.total is None or invoice.total is None:  # a document with problems of its own
+        return False
+    note_total, invoice_total = m.dec(note.total), m.dec(invoice.total)
+    note_used = used_by.get(app.credit_note, ZERO)
+    invoice_settled = settled_by.get(app.invoice, ZERO)
+    left, owes = note_total - note_used, invoice_total - invoice_settled
+    for refusal in credit_refusals(app.amount, left, owes):
+        if refusal is TooMuchCredit.NOTE:
+            message = (
+                f"credit note {app.credit_note} has {m.text(left)} of credit left (of "
+                f"{m.text(note_total)}, {m.text(note_used)} applied); credit application "
+                f"{app.id} asks for {m.text(app.amount)}; a note's credit cannot be applied "
+                "beyond what it holds"
+            )
+        elif owes <= 0:
+            message = (
+                f"invoice {app.invoice} owes nothing (balance {m.text(owes)}: total "
+                f"{m.text(invoice_total)}, {m.text(invoice_settled)} paid and credited); "
+                f"credit application {app.id} asks for {m.text(app.amount)}; an invoice "
+                "paid in full takes no credit"
+            )
+        else:
+            message = (
+                f"invoice {app.invoice} owes {m.text(owes)} (total {m.text(invoice_total)}, "
+                f"{m.text(invoice_settled)} paid and credited); credit application {app.id} "
+                f"asks for {m.text(app.amount)}; credit applies up to what an invoice owes"
+            )
+        problems.add(record.where(("amount",)), message)
+    if problems.count > before:
+        return False
+    used_by[app.credit_note] = note_used + app.amount
+    settled_by[app.invoice] = invoice_settled + app.amount
     plan.kinds["credit_applications"].added.append(row)
     plan.ops.append((OpKind.APPLY_CREDIT, SubjectType.CREDIT_APPLICATION, app.id))
+    return True

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from qbsync import money as m
 from qbsync.ledger.changes import Plan
 from qbsync.ledger.clients import COLUMNS as CLIENT_COLUMNS
 from qbsync.ledger.clients import check_references, client_row
 from qbsync.ledger.models import CreditApplicationIn, InvoiceIn, PaymentIn
 from qbsync.ledger.plan import plan_application, plan_invoice, plan_payment, simple_kind
-from qbsync.ledger.queries import records_by_id, records_by_ids, reversed_ids
+from qbsync.ledger.queries import amounts_by, records_by_id, records_by_ids, reversed_ids
 from qbsync.ledger.readers import NO_CHILDREN, RawRecord
 from qbsync.ledger.rows import AsAttributes, region_row, stored_rates
 from qbsync.ledger.rules import Document
@@ -18,6 +20,7 @@ from qbsync.ledger.validate import Problems, parse_records
 from qbsync.store.database import Database
 
 LIST_KINDS = ("clients", "services", "tax_regions", "terms")
+ZERO = Decimal("0.00")
 
 
 class Planner:
@@ -39,6 +42,13 @@ class Planner:
         self.region_rates: dict[str, Rates | None] = {}
         self.docs: dict[str, Document] = {}  # the import's invoices, as payments see them
         self.gone: dict[str, dict[str, str]] | None = None
+        # What this import adds against documents, for credit applications to count: payments
+        # by invoice, credit by invoice and by credit note, and the ids added (rows an earlier
+        # chunk may have written already, so as to count each once).
+        self.paid_here: dict[str, Decimal] = {}
+        self.credited_here: dict[str, Decimal] = {}
+        self.applied_here: dict[str, Decimal] = {}
+        self.new_ids: dict[str, set[str]] = {"payments": set(), "credit_applications": set()}
         self.lists_done = False
 
     def plan(self, kind: str, records: list[RawRecord]) -> Plan:
@@ -92,7 +102,7 @@ class Planner:
         stored = records_by_ids(self.db, self.company, "invoices", [i.id for _, i in parsed])
         for record, inv in parsed:
             old = stored.get(inv.id)
-            plan_invoice(
+            total = plan_invoice(
                 self.db,
                 plan,
                 self.problems,
@@ -108,13 +118,17 @@ class Planner:
             # A void invoice stays void whatever the file says (kept void, or a problem):
             # payments and credit in the file are held against the void.
             void = old is not None and old["status"] == "void"
-            self.docs[inv.id] = Document(inv.type, "void" if void else inv.status, inv.client)
+            status = "void" if void else inv.status
+            self.docs[inv.id] = Document(inv.type, status, inv.client, total)
 
     def _documents(self, ids: set[str]) -> dict[str, Document]:
         """The import's invoices, and the stored ones it does not hold among `ids`."""
         missing = sorted(i for i in ids if i not in self.docs)
         stored = records_by_ids(self.db, self.company, "invoices", missing)
-        found = {i: Document(r["type"], r["status"], r["client_id"]) for i, r in stored.items()}
+        found = {
+            i: Document(r["type"], r["status"], r["client_id"], r["total"])
+            for i, r in stored.items()
+        }
         return {**found, **{i: self.docs[i] for i in ids if i in self.docs}}
 
     def _reversed(self, kind: str) -> dict[str, str]:
@@ -130,11 +144,16 @@ class Planner:
         stored = records_by_ids(self.db, self.company, "payments", [p.id for _, p in parsed])
         docs = self._documents({p.invoice for _, p in parsed})
         gone = self._reversed("payment")
+        added = plan.kinds["payments"].added
         for record, pay in parsed:
             if pay.id not in stored and pay.id in gone:
                 plan.kinds["payments"].reversed += 1
                 continue
+            before = len(added)
             plan_payment(plan, self.problems, record, pay, stored.get(pay.id), docs)
+            if len(added) > before:
+                self.paid_here[pay.invoice] = self.paid_here.get(pay.invoice, ZERO) + pay.amount
+                self.new_ids["payments"].add(pay.id)
 
     def _applications(
         self, plan: Plan, parsed: list[tuple[RawRecord, CreditApplicationIn]]
@@ -143,8 +162,39 @@ class Planner:
         stored = records_by_ids(self.db, self.company, "credit_applications", ids)
         docs = self._documents({d for _, a in parsed for d in (a.credit_note, a.invoice)})
         gone = self._reversed("credit_application")
+        used, settled = self._settled(parsed)
         for record, app in parsed:
             if app.id not in stored and app.id in gone:
                 plan.kinds["credit_applications"].reversed += 1
                 continue
-            plan_application(plan, self.problems, record, app, stored.get(app.id), docs)
+            old = stored.get(app.id)
+            if plan_application(plan, self.problems, record, app, old, docs, used, settled):
+                note, invoice = app.credit_note, app.invoice
+                self.applied_here[note] = self.applied_here.get(note, ZERO) + app.amount
+                self.credited_here[invoice] = self.credited_here.get(invoice, ZERO) + app.amount
+                self.new_ids["credit_applications"].add(app.id)
+
+    def _settled(
+        self, parsed: list[tuple[RawRecord, CreditApplicationIn]]
+    ) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+        """For the credit notes and invoices a chunk of applications names: the credit applied
+        from each note, and each invoice's payments and credit applied to it. The store's
+        (local rows and those recorded from QuickBooks; rows the ledger took off are gone from
+        it) and this import's so far, in every kind before this one, each row counted once:
+        three queries per chunk, whatever its size."""
+        notes = sorted({a.credit_note for _, a in parsed})
+        invoices = sorted({a.invoice for _, a in parsed})
+        used = {n: self.applied_here.get(n, ZERO) for n in notes}
+        settled = {
+            i: self.paid_here.get(i, ZERO) + self.credited_here.get(i, ZERO) for i in invoices
+        }
+        for kind, column, ids, into in (
+            ("credit_applications", "credit_note_id", notes, used),
+            ("payments", "invoice_id", invoices, settled),
+            ("credit_applications", "invoice_id", invoices, settled),
+        ):
+            new = self.new_ids[kind]
+            for row_id, doc_id, amount in amounts_by(self.db, self.company, kind, column, ids):
+                if row_id not in new:
+                    into[doc_id] += m.dec(amount)
+        return used, settled

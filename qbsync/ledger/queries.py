@@ -53,6 +53,27 @@ def records_by_ids(
     return found
 
 
+def amounts_by(
+    db: Database, company: str, kind: str, column: str, ids: list[str]
+) -> list[tuple[str, str, str]]:
+    """(id, `column`, amount) of the stored payments or credit applications whose `column`
+    (invoice_id, credit_note_id) is one of `ids` (an import's chunk): a query per 500 ids."""
+    assert kind in ("payments", "credit_applications") and column in (
+        "invoice_id",
+        "credit_note_id",
+    )
+    found: list[tuple[str, str, str]] = []
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ", ".join("?" for _ in part)
+        found += db.execute(
+            f"SELECT id, {column}, amount FROM {TABLES[kind]} "
+            f"WHERE company = ? AND {column} IN ({marks})",
+            [company, *part],
+        ).fetchall()
+    return found
+
+
 def names(db: Database, company: str, kind: str) -> dict[str, str]:
     """Local id -> name, for one of the ledger's lists (clients, services, ...)."""
     table = LIST_TABLES[kind]

@@ -26,6 +26,7 @@ class Document:
     type: str
     status: str
     client: str
+    total: str | None = None  # tax included, as stored text; None where no rule needs it
 
 
 # Payments ------------------------------------------------------------------------------------
@@ -92,6 +93,38 @@ class Replay:
 def replay(stored: dict[str, Any], row: dict[str, Any]) -> Replay:
     """How a payment row compares with the stored payment under the same id."""
     return Replay(stored["source"] != "local", changed_fields(stored, row))
+
+
+# Credit --------------------------------------------------------------------------------------
+
+
+class TooMuchCredit(StrEnum):
+    """Why a new credit application cannot take the amount it asks for.
+
+    Payments may overpay: a payment is money the customer sent, and refusing it would lose
+    money that was received (the invoice shows `overpaid`, and the surplus is there to refund
+    or move). Credit is not money received: a credit note holds a finite credit, moved onto
+    invoices. Applying more than the note holds would create credit out of nothing, and
+    applying more than an invoice owes would leave credit on nothing; QuickBooks refuses both.
+    """
+
+    NOTE = "note"  # more than the credit note has left
+    INVOICE = "invoice"  # more than the invoice still owes (nothing, once paid in full)
+
+
+def credit_refusals(
+    amount: Decimal, note_left: Decimal, invoice_owes: Decimal
+) -> list[TooMuchCredit]:
+    """Why a new credit application of `amount` cannot be applied, given the credit its note
+    has left and what its invoice still owes (after payments and credit already applied);
+    empty when it can. An application already recorded is a fact and is not held to this
+    again."""
+    refusals = []
+    if amount > note_left:
+        refusals.append(TooMuchCredit.NOTE)
+    if amount > invoice_owes:
+        refusals.append(TooMuchCredit.INVOICE)
+    return refusals
 
 
 # Finalizing and voiding ----------------------------------------------------------------------
