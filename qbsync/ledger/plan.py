@@ -108,6 +108,9 @@ def plan_invoice(
     figures = tax.figures(inv, region_rates)
     for path, message in figures.problems:
         problems.add(record.where(path), message)
+    if not issued:  # an invoice issued before this was checked is kept as it was issued
+        for path, message in figures.untaxed:
+            problems.add(record.where(path), message)
     subtotal = figures.subtotal
     if subtotal < 0 or (inv.type == "credit_note" and subtotal == 0):
         what = "a credit note's" if inv.type == "credit_note" else "an invoice's"

@@ -62,6 +62,9 @@ class Figures:
     taxes: list[TaxLine] = field(default_factory=list)
     unrated: list[str] = field(default_factory=list)  # regions whose tax had no rate to use
     problems: list[tuple[tuple[str | int, ...], str]] = field(default_factory=list)
+    # Tax given where nothing is taxed: a problem for an invoice being issued; one the ledger
+    # issued before this was checked stays as it was (it cannot change, and must still void).
+    untaxed: list[tuple[tuple[str | int, ...], str]] = field(default_factory=list)
 
 
 def _sum(values: list[Decimal]) -> Decimal:
@@ -84,6 +87,7 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
         else:
             discount_lines.append((index, line))
     problems: list[tuple[tuple[str | int, ...], str]] = []
+    untaxed: list[tuple[tuple[str | int, ...], str]] = []
     subtotal = _sum(amounts)
 
     discounts = [
@@ -126,7 +130,7 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
                 zip(items, line_taxes, taxing, strict=True)
             ):
                 if tax != 0 and not taxed:
-                    problems.append(
+                    untaxed.append(
                         (
                             ("lines", _item_index(inv, position), "tax_amount"),
                             f"tax_amount {m.text(tax)} on a line {_untaxed(line)}, which "
@@ -151,7 +155,7 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
             if _sum(weights) == 0:  # the taxed lines were discounted to nothing
                 weights = [Decimal(1) if taxed else ZERO for taxed in taxing]
             if inv.tax_total != 0 and not any(taxing):
-                problems.append(
+                untaxed.append(
                     (
                         ("tax_total",),
                         f"tax_total {m.text(inv.tax_total)} on an invoice none of whose lines is "
@@ -218,6 +222,7 @@ def figures(inv: InvoiceIn, rates: dict[str, Rates | None]) -> Figures:
         taxes,
         unrated,
         problems,
+        untaxed,
     )
 
 

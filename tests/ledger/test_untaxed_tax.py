@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from qbsync.ledger import tax
 from qbsync.ledger.store import get_invoice
 from qbsync.store import open_store
 from tests.fixtures.ledger import ensure_company
@@ -230,3 +231,31 @@ invoices:
     open_ = get_invoice(db, "acme", "INV-OPEN")
     assert [ln.tax for ln in open_.lines] == [D("6.00"), D("0.00")]
     assert (open_.tax, open_.total) == (D("6.00"), D("106.00"))
+
+
+def test_an_invoice_issued_before_the_check_still_reimports_and_voids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A store from before the check holds INV-NONE with 10.00 of tax on its untaxed line.
+    ensure_company("acme")
+    old = """\
+invoices:
+  - id: INV-NONE
+    number: "6001"
+    client: CL-US
+    date: 2026-11-02
+    status: finalized
+    tax_total: 10.00
+    lines:
+      - {service: S-1, quantity: 2, unit_price: 50.00}
+"""
+    with monkeypatch.context() as before_the_check:
+        before_the_check.setattr(tax, "_taxing", lambda line, rates: True)
+        _import(tmp_path, old)
+    db = open_store()
+    assert get_invoice(db, "acme", "INV-NONE").total == D("110.00")
+    # Issued, it cannot change: the same export again is a no-op, and voiding it goes through.
+    assert _import(tmp_path, old)["data"]["changed"] is False
+    out = _import(tmp_path, old.replace("status: finalized", "status: void"))["data"]
+    assert out["counts"]["invoices"]["updated"] == 1
+    assert get_invoice(db, "acme", "INV-NONE").status == "void"
