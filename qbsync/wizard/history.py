@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from qbsync.ledger import lookup
 from qbsync.ledger.quickbooks import DocumentTotals, document_totals
 from qbsync.money import cents
 from qbsync.store.database import Database
@@ -26,6 +27,7 @@ from qbsync.store.tx import transaction
 from qbsync.sync import links, qbo_payments
 from qbsync.sync.context import CycleContext
 from qbsync.sync.inbound.payments import apply_payment, retry_waiting_payments
+from qbsync.sync.outbound.verify import take_quickbooks_tax
 from qbsync.views.unlinked import unlinked_documents
 from qbsync.wizard import decisions
 
@@ -205,6 +207,11 @@ async def link_documents(
     with transaction(db):
         for invoice_id, entity, doc in chosen:
             links.save(db, company, "invoice", invoice_id, entity, doc, linked_by="wizard")
+            # Linked on what precedes the tax when the ledger leaves the tax to QuickBooks:
+            # QuickBooks' tax is then the ledger's too, as for a document qbsync sends.
+            inv = lookup.invoice(db, company, invoice_id)
+            if inv is not None:
+                take_quickbooks_tax(ctx, inv, doc)
         decisions.record_many(
             db,
             company,

@@ -186,3 +186,34 @@ def test_history_matches_taxed_documents_on_their_total(
 
     linked = run_json("wizard", "history", "--accept-confident")["data"]
     assert linked["linked"] == 3
+
+
+@pytest.mark.parametrize("sim_options", [SimOptions(seed="us-tax")])
+def test_a_document_linked_on_its_lines_takes_quickbooks_tax(
+    connected_company: ConnectedCompany, tmp_path: Path
+) -> None:
+    # The same documents, but tax regions without rates: the ledger leaves the tax to
+    # QuickBooks, so the wizard links on what precedes the tax, and QuickBooks' tax is the
+    # ledger's from then on (as for a document qbsync sends): 9102 owes 228.85, not 219.98.
+    untaxed = {
+        **LEDGER,
+        "tax_regions": [
+            {"id": "TR-NYC", "name": "New York City"},
+            {"id": "TR-NYS", "name": "NY State"},
+            {"id": "TR-EX", "name": "Exempt"},
+        ],
+    }
+    path = tmp_path / "ledger.json"
+    path.write_text(json.dumps(untaxed), encoding="utf-8")
+    run_json("ledger", "import", str(path), "--company", connected_company.key)
+    _key_in(connected_company)
+    before = run_json("invoices", "show", "D-9102")["data"]
+    assert (before["subtotal"], before["total"]) == ("219.98", "219.98")
+
+    linked = run_json("wizard", "history", "--accept-confident")["data"]
+    assert linked["linked"] >= 2
+    after = run_json("invoices", "show", "D-9102")["data"]
+    assert (after["subtotal"], after["total"], after["balance"]) == ("219.98", "228.85", "228.85")
+    assert sum(Decimal(t["amount"]) for t in after["taxes"]) == Decimal("8.87")
+    note = run_json("invoices", "show", "D-CN-9105")["data"]
+    assert (note["subtotal"], note["total"]) == ("19.95", "20.82")

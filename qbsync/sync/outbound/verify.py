@@ -119,6 +119,20 @@ def differences(
     return found
 
 
+def take_quickbooks_tax(ctx: CycleContext, inv: dict[str, Any], doc: dict[str, Any]) -> bool:
+    """Under `tax.source: quickbooks`, or for a document whose tax the ledger does not know (its
+    regions carry no rates and the billing system sent no figure), QuickBooks' tax is the one:
+    written into the ledger when it differs. Returns whether QuickBooks' tax is the one."""
+    db, company, invoice_id = ctx.db, ctx.company, str(inv["id"])
+    if ctx.settings.tax.source != "quickbooks" and ledger_knows_tax(db, company, inv):
+        return False
+    their_tax = qbo_tax(doc)
+    if cents(inv["tax"]) != their_tax:
+        record_quickbooks_tax(db, company, invoice_id, their_tax, _tax_lines(doc))
+    close_exceptions(db, company, [Kind.TAX_MISMATCH], "invoice", invoice_id, resolution="verified")
+    return True
+
+
 def verify(ctx: CycleContext, invoice_id: str, entity: str, doc: dict[str, Any]) -> bool:
     """Check what QuickBooks answered to a create or update against the ledger (call inside
     the transaction that records the result). Returns whether they agree."""
@@ -133,14 +147,8 @@ def verify(ctx: CycleContext, invoice_id: str, entity: str, doc: dict[str, Any])
     their_tax = qbo_tax(doc)
     # A ledger that holds no tax figure for the document (no rates, none from billing) left
     # the tax to QuickBooks: QuickBooks' is the only figure there is, and it is taken.
-    taken = ctx.settings.tax.source == "quickbooks" or not ledger_knows_tax(db, company, inv)
-    if taken:
-        if cents(inv["tax"]) != their_tax:
-            record_quickbooks_tax(db, company, invoice_id, their_tax, _tax_lines(doc))
-            inv = lookup.invoice(db, company, invoice_id) or inv
-        close_exceptions(
-            db, company, [Kind.TAX_MISMATCH], "invoice", invoice_id, resolution="verified"
-        )
+    if take_quickbooks_tax(ctx, inv, doc):
+        inv = lookup.invoice(db, company, invoice_id) or inv
     elif cents(inv["tax"]) != their_tax:
         ctx.raise_exception(
             Kind.TAX_MISMATCH,
