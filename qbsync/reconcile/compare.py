@@ -9,6 +9,13 @@ Outcomes of a row:
   match, never seen);
 - `lost_in_quickbooks`: linked, but QuickBooks no longer holds it (deleted there);
 - `not_in_quickbooks`: the ledger holds it, it never reached QuickBooks.
+
+A document in another currency than the home one is also held to what it comes to in the home
+currency (`home_total`), and a payment to its home amount, wherever the ledger holds that
+figure: the two books can agree on 1008.80 EUR and still book it at different rates.
+
+Receivables are given per currency, never added across currencies; the home-currency figure
+converts each open document at its own rate, and is known only when every side can say it.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from qbsync.reconcile import quickbooks_side as qb
 from qbsync.reconcile.ledger_side import LedgerDocument, LedgerPayment, LedgerSide
 
 FIELDS = ("total", "tax", "balance", "status", "customer", "currency")
+# Compared where the ledger holds the figure; their columns come after `note` (added later).
+HOME_FIELDS = ("home_total",)
 KIND = {"Invoice": "invoice", "CreditMemo": "credit_memo", "Payment": "payment"}
 BOTH_SIDES = ("tied", "differs", "not_linked")
 
@@ -51,19 +60,63 @@ class Row:
             out[f"ledger_{name}"] = self.ledger.get(name)
             out[f"qbo_{name}"] = self.quickbooks.get(name)
         out["note"] = "; ".join(self.notes) or None
+        for name in HOME_FIELDS:
+            out[f"ledger_{name}"] = self.ledger.get(name)
+            out[f"qbo_{name}"] = self.quickbooks.get(name)
         return out
+
+
+@dataclass
+class Receivables:
+    """What customers owe on each side: per currency (never added across currencies), and in
+    the home currency, each document at its own rate (None when a side cannot say: the ledger
+    holds no rate for an open document in another currency)."""
+
+    home_currency: str
+    by_currency: dict[str, tuple[Decimal, Decimal]]  # currency -> (ledger, QuickBooks)
+    home_ledger: Decimal | None
+    home_quickbooks: Decimal | None
+
+    @property
+    def tie(self) -> bool:
+        if any(mine != theirs for mine, theirs in self.by_currency.values()):
+            return False
+        if self.home_ledger is None or self.home_quickbooks is None:
+            return True  # nothing to hold the other side to
+        return self.home_ledger == self.home_quickbooks
+
+    def summary(self) -> dict[str, Any]:
+        mine, theirs = self.home_ledger, self.home_quickbooks
+        return {
+            "home_currency": self.home_currency,
+            # In the home currency (in a company whose documents are all in it: their sum).
+            "ar_ledger": mine,
+            "ar_quickbooks": theirs,
+            "ar_difference": None if mine is None or theirs is None else mine - theirs,
+            "receivables": {
+                code: {"ledger": a, "quickbooks": b, "difference": a - b}
+                for code, (a, b) in sorted(self.by_currency.items())
+            },
+        }
 
 
 @dataclass
 class Report:
     company: str
     rows: list[Row]
-    ar_ledger: Decimal
-    ar_quickbooks: Decimal
+    receivables: Receivables
+
+    @property
+    def ar_ledger(self) -> Decimal | None:
+        return self.receivables.home_ledger
+
+    @property
+    def ar_quickbooks(self) -> Decimal | None:
+        return self.receivables.home_quickbooks
 
     @property
     def ties(self) -> bool:
-        return all(r.outcome == "tied" for r in self.rows) and self.ar_ledger == self.ar_quickbooks
+        return all(r.outcome == "tied" for r in self.rows) and self.receivables.tie
 
     def summary(self) -> dict[str, Any]:
         count = {o: sum(1 for r in self.rows if r.outcome == o) for o in _OUTCOMES}
@@ -74,9 +127,7 @@ class Report:
             "missing_in_quickbooks": count["lost_in_quickbooks"] + count["not_in_quickbooks"],
             "missing_in_ledger": count["only_in_quickbooks"],
             **{f"outcome_{o}": n for o, n in count.items()},
-            "ar_ledger": self.ar_ledger,
-            "ar_quickbooks": self.ar_quickbooks,
-            "ar_difference": self.ar_ledger - self.ar_quickbooks,
+            **self.receivables.summary(),
             "ties": self.ties,
         }
 
@@ -91,7 +142,7 @@ _OUTCOMES = (
 )
 
 
-def _ledger_values(doc: LedgerDocument) -> dict[str, Any]:
+def _ledger_values(doc: LedgerDocument, home: str) -> dict[str, Any]:
     f = doc.figures
     return {
         "total": f.total,
@@ -100,6 +151,7 @@ def _ledger_values(doc: LedgerDocument) -> dict[str, Any]:
         "status": f.status,
         "customer": doc.customer,
         "currency": doc.currency,
+        "home_total": None if doc.currency == home else f.home_total,
     }
 
 
@@ -112,7 +164,28 @@ def _qbo_values(obj: dict[str, Any], home: str) -> dict[str, Any]:
         "status": f.status,
         "customer": qb.ref(obj.get("CustomerRef")),
         "currency": qb.currency(obj, home),
+        "home_total": None if f.status == "void" else qb.home_total(obj, home),
     }
+
+
+def _rate_text(rate: Decimal | None) -> str:
+    return "no rate" if rate is None else f"{rate.normalize():f}"
+
+
+def _home_differs(
+    row: Row, what: str, ledger_rate: Decimal | None, qbo_rate: Decimal | None
+) -> None:
+    """The home-currency figure, where the ledger holds one and QuickBooks can say it: a
+    difference is named with both figures and the rates behind them."""
+    mine, theirs = row.ledger.get("home_total"), row.quickbooks.get("home_total")
+    if mine is None or theirs is None or mine == theirs:
+        return
+    row.differences.append("home_total")
+    at = f" ({row.ledger['total']} at {_rate_text(ledger_rate)})" if ledger_rate else ""
+    row.notes.append(
+        f"{what} {mine} in the ledger{at}, {theirs} in QuickBooks "
+        f"({row.quickbooks['total']} at {_rate_text(qbo_rate)})"
+    )
 
 
 def _document_row(doc: LedgerDocument, obj: dict[str, Any], home: str, outcome: str) -> Row:
@@ -122,13 +195,14 @@ def _document_row(doc: LedgerDocument, obj: dict[str, Any], home: str, outcome: 
         ledger_id=doc.id,
         number=doc.number,
         qbo_id=str(obj["Id"]),
-        ledger=_ledger_values(doc),
+        ledger=_ledger_values(doc, home),
         quickbooks=_qbo_values(obj, home),
     )
     for name in FIELDS:
         mine, theirs = row.ledger[name], row.quickbooks[name]
         if mine != theirs:
             row.differences.append(name)
+    _home_differs(row, "home total", doc.figures.exchange_rate, qb.exchange_rate(obj))
     if outcome == "tied" and row.differences:
         row.outcome = "differs"
     if outcome == "not_linked":
@@ -164,7 +238,7 @@ def _documents(ledger: LedgerSide, quickbooks: qb.QuickBooksSide) -> list[Row]:
             ledger_id=doc.id,
             number=doc.number,
             qbo_id=link.qbo_id,
-            ledger=_ledger_values(doc),
+            ledger=_ledger_values(doc, home),
         )
         if doc.figures.status == "void":
             row.outcome = "tied"
@@ -198,7 +272,7 @@ def _documents(ledger: LedgerSide, quickbooks: qb.QuickBooksSide) -> list[Row]:
                 outcome="not_in_quickbooks",
                 ledger_id=doc.id,
                 number=doc.number,
-                ledger=_ledger_values(doc),
+                ledger=_ledger_values(doc, home),
                 notes=["finalized in the ledger, not in QuickBooks (not exported yet?)"],
             )
         )
@@ -206,7 +280,43 @@ def _documents(ledger: LedgerSide, quickbooks: qb.QuickBooksSide) -> list[Row]:
 
 
 def _payment_values(pay: LedgerPayment) -> dict[str, Any]:
-    return {"total": pay.amount, "customer": pay.customer, "currency": pay.currency}
+    return {
+        "total": pay.amount,
+        "customer": pay.customer,
+        "currency": pay.currency,
+        "home_total": pay.home_amount,
+    }
+
+
+def _qbo_payment_values(
+    obj: dict[str, Any], home: str, pay: LedgerPayment | None = None
+) -> dict[str, Any]:
+    """A QuickBooks payment's amount, customer and currency, and what it came to in the home
+    currency: `TotalAmt` x `ExchangeRate` to the cent (no rate: a company in one currency, where
+    it is the amount). For a payment QuickBooks recorded over several invoices, the ledger keeps
+    each invoice's part at that rate, each rounded to the cent: QuickBooks' rate is held to the
+    same lines, so that rounding per line is not taken for a difference."""
+    total = cents(obj.get("TotalAmt"))
+    cur = qb.currency(obj, home)
+    values: dict[str, Any] = {
+        "total": total,
+        "customer": qb.ref(obj.get("CustomerRef")),
+        "currency": cur,
+        "home_total": None,
+    }
+    wanted = pay is not None and pay.home_amount is not None
+    if cur == home and not wanted:
+        return values
+    rate = qb.exchange_rate(obj)
+    if rate is None:
+        rate = Decimal(1) if cur == home else None
+    if rate is None:
+        return values
+    if pay is not None and pay.kind == "quickbooks" and len(pay.lines) > 1:
+        values["home_total"] = sum((cents(line * rate) for line in pay.lines), Decimal("0.00"))
+    else:
+        values["home_total"] = cents(total * rate)
+    return values
 
 
 def _payments(ledger: LedgerSide, quickbooks: qb.QuickBooksSide) -> list[Row]:
@@ -229,16 +339,13 @@ def _payments(ledger: LedgerSide, quickbooks: qb.QuickBooksSide) -> list[Row]:
         else:
             accounted.add(pay.qbo_id)
             row.number = obj.get("PaymentRefNum")
-            row.quickbooks = {
-                "total": cents(obj.get("TotalAmt")),
-                "customer": qb.ref(obj.get("CustomerRef")),
-                "currency": qb.currency(obj, home),
-            }
+            row.quickbooks = _qbo_payment_values(obj, home, pay)
             for name in ("total", "customer", "currency"):
                 if row.ledger[name] is None and name != "total":
                     continue  # the ledger holds no invoice of it to say
                 if row.ledger[name] != row.quickbooks[name]:
                     row.differences.append(name)
+            _home_differs(row, "home amount", None, qb.exchange_rate(obj) or Decimal(1))
             if row.differences:
                 row.outcome = "differs"
             if pay.state in ("waiting", "rejected"):
@@ -253,11 +360,7 @@ def _payments(ledger: LedgerSide, quickbooks: qb.QuickBooksSide) -> list[Row]:
                 outcome="only_in_quickbooks",
                 number=obj.get("PaymentRefNum"),
                 qbo_id=qbo_id,
-                quickbooks={
-                    "total": cents(obj.get("TotalAmt")),
-                    "customer": qb.ref(obj.get("CustomerRef")),
-                    "currency": qb.currency(obj, home),
-                },
+                quickbooks=_qbo_payment_values(obj, home),
                 notes=["recorded in QuickBooks, not in the ledger (not synced yet?)"],
             )
         )
@@ -269,23 +372,52 @@ def int_or(value: str) -> tuple[int, str]:
     return (int(value), "") if value.isdigit() else (0, value)
 
 
-def receivables(ledger: LedgerSide, quickbooks: qb.QuickBooksSide) -> tuple[Decimal, Decimal]:
+class _Sums:
+    """Amounts added per currency, and in the home currency while every amount converts."""
+
+    def __init__(self, home: str) -> None:
+        self.home = home
+        self.by_currency: dict[str, Decimal] = {home: Decimal("0.00")}
+        self.in_home: Decimal | None = Decimal("0.00")
+
+    def add(self, currency: str, amount: Decimal, rate: Decimal | None) -> None:
+        self.by_currency[currency] = self.by_currency.get(currency, Decimal("0.00")) + amount
+        if self.in_home is None or amount == 0:
+            return
+        if currency == self.home:
+            self.in_home += amount
+        elif rate is None:
+            self.in_home = None  # an open amount at no known rate: the home figure is unknown
+        else:
+            self.in_home += cents(amount * rate)
+
+
+def receivables(ledger: LedgerSide, quickbooks: qb.QuickBooksSide) -> Receivables:
     """What customers owe on each side: open invoices less credit not yet used (and, in
-    QuickBooks, less payments left unapplied)."""
-    mine = Decimal("0.00")
+    QuickBooks, less payments left unapplied), per currency, and in the home currency (each
+    document's balance at its own rate, rounded half-up to the cent)."""
+    home = quickbooks.home_currency
+    mine = _Sums(home)
     for doc in ledger.documents:
         sign = -1 if doc.entity == "CreditMemo" else 1
-        mine += sign * doc.figures.balance
-    theirs = Decimal("0.00")
+        mine.add(doc.currency, sign * doc.figures.balance, doc.figures.exchange_rate)
+    theirs = _Sums(home)
     for entity, sign in (("Invoice", 1), ("CreditMemo", -1)):
         for obj in quickbooks.objects.get(entity, []):
-            theirs += sign * qb.document_figures(obj).balance
+            balance = qb.document_figures(obj).balance
+            theirs.add(qb.currency(obj, home), sign * balance, qb.exchange_rate(obj))
     for obj in quickbooks.objects.get("Payment", []):
-        theirs -= cents(obj.get("UnappliedAmt"))
-    return mine, theirs
+        unapplied = cents(obj.get("UnappliedAmt"))
+        theirs.add(qb.currency(obj, home), -unapplied, qb.exchange_rate(obj))
+    codes = sorted(set(mine.by_currency) | set(theirs.by_currency))
+    zero = Decimal("0.00")
+    by_currency = {
+        code: (mine.by_currency.get(code, zero), theirs.by_currency.get(code, zero))
+        for code in codes
+    }
+    return Receivables(home, by_currency, mine.in_home, theirs.in_home)
 
 
 def compare(company: str, ledger: LedgerSide, quickbooks: qb.QuickBooksSide) -> Report:
     rows = _documents(ledger, quickbooks) + _payments(ledger, quickbooks)
-    ar_ledger, ar_quickbooks = receivables(ledger, quickbooks)
-    return Report(company, rows, ar_ledger, ar_quickbooks)
+    return Report(company, rows, receivables(ledger, quickbooks))

@@ -2,7 +2,9 @@
 the figures QuickBooks is held to, read through the ledger's and the links' own reads.
 
 `document_figures` is the one place that says what the ledger believes a document's total, tax,
-balance and status are: the total including tax, the tax, and the balance on that total.
+balance and status are: the total including tax, the tax, and the balance on that total; for a
+document in another currency, what its total comes to in the home currency when the ledger holds
+a rate for it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from qbsync.ledger import lookup
 from qbsync.ledger.queries import records_by_id
 from qbsync.ledger.store import invoice_balance, invoice_status
 from qbsync.mappings.store import lookup as mapping_lookup
-from qbsync.money import cents
+from qbsync.money import cents, dec
 from qbsync.store.database import Database
 from qbsync.sync import links, qbo_payments
 
@@ -28,6 +30,10 @@ class Figures:
     tax: Decimal
     balance: Decimal
     status: str  # open, partially_paid, paid, void
+    # The total in the home currency (home_total, from the document's exchange_rate): None when
+    # the ledger holds no rate for it, and for a void document.
+    home_total: Decimal | None = None
+    exchange_rate: Decimal | None = None
 
 
 def document_figures(db: Database, company: str, invoice_id: str) -> Figures:
@@ -37,11 +43,15 @@ def document_figures(db: Database, company: str, invoice_id: str) -> Figures:
         return Figures(ZERO, ZERO, ZERO, status)
     row = lookup.invoice(db, company, invoice_id)
     assert row is not None
+    rate = row.get("exchange_rate")
+    home = row.get("home_total")
     return Figures(
         cents(row["total"]),
         cents(row["tax"]),
         cents(invoice_balance(db, company, invoice_id)),
         status,
+        home_total=None if home is None or rate is None else cents(home),
+        exchange_rate=None if rate is None else dec(rate),
     )
 
 
@@ -68,6 +78,11 @@ class LedgerPayment:
     kind: str  # local, quickbooks, credit_application
     state: str | None = None  # qbo_payments' state for a payment seen in QuickBooks
     invoices: list[str] = field(default_factory=list)
+    # What it came to in the home currency, when the ledger holds that (a local payment's
+    # home_amount; for one recorded from QuickBooks, the sum of its lines' home amounts, each
+    # line rounded to the cent, when every line has one). None: the ledger holds no such figure.
+    home_amount: Decimal | None = None
+    lines: list[Decimal] = field(default_factory=list)  # the amount of each line
 
 
 @dataclass
@@ -124,9 +139,14 @@ def read(db: Database, company: str, home_currency: str) -> LedgerSide:
                     currency=currency_of(inv) if inv else None,
                     amount=ZERO,
                     kind="quickbooks",
+                    home_amount=ZERO,
                 )
             found.amount += cents(row["amount"])
+            found.lines.append(cents(row["amount"]))
             found.invoices.append(row["invoice_id"])
+            if found.home_amount is not None:
+                home = row.get("home_amount")
+                found.home_amount = None if home is None else found.home_amount + cents(home)
             continue
         link = links.by_local(db, company, "payment", pay_id)
         payments.append(
@@ -138,6 +158,8 @@ def read(db: Database, company: str, home_currency: str) -> LedgerSide:
                 amount=cents(row["amount"]),
                 kind="local",
                 invoices=[row["invoice_id"]],
+                home_amount=None if row.get("home_amount") is None else cents(row["home_amount"]),
+                lines=[cents(row["amount"])],
             )
         )
     for app_id, row in sorted(records_by_id(db, company, "credit_applications").items()):

@@ -79,3 +79,30 @@ def ref(value: Any) -> str | None:
 
 def currency(doc: dict[str, Any], home: str) -> str:
     return ref(doc.get("CurrencyRef")) or home
+
+
+def exchange_rate(obj: dict[str, Any]) -> Decimal | None:
+    """Home-currency units per unit of the object's currency, as QuickBooks books it (None when
+    it holds none: a company in one currency)."""
+    rate = obj.get("ExchangeRate")
+    return None if rate in (None, "") else dec(rate)
+
+
+def in_home(amount: Decimal, obj: dict[str, Any], home: str) -> Decimal | None:
+    """An amount of the object's, in the home currency: as it is in the home currency, else at
+    the object's ExchangeRate rounded half-up to the cent (None when it carries no rate)."""
+    if currency(obj, home) == home:
+        return amount
+    rate = exchange_rate(obj)
+    return None if rate is None else cents(amount * rate)
+
+
+def home_total(doc: dict[str, Any], home: str) -> Decimal | None:
+    """What a document in another currency comes to in the home currency: `HomeTotalAmt` when
+    QuickBooks gives it, else `TotalAmt` x `ExchangeRate` to the cent. None for a document in
+    the home currency (nothing to convert)."""
+    if currency(doc, home) == home:
+        return None
+    if doc.get("HomeTotalAmt") not in (None, ""):
+        return cents(doc["HomeTotalAmt"])
+    return in_home(cents(doc.get("TotalAmt")), doc, home)

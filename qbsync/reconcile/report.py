@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from qbsync.money import text
-from qbsync.reconcile.compare import FIELDS, Report
+from qbsync.reconcile.compare import FIELDS, HOME_FIELDS, Report
 
 COLUMNS = [
     "kind",
@@ -20,6 +20,7 @@ COLUMNS = [
     "differences",
     *(f"{side}_{name}" for name in FIELDS for side in ("ledger", "qbo")),
     "note",
+    *(f"{side}_{name}" for name in HOME_FIELDS for side in ("ledger", "qbo")),
 ]
 
 
