@@ -494,3 +494,44 @@ def test_inclusive_line_sends_the_net_in_amount_and_the_gross_apart() -> None:
         Decimal("10.00"),
         None,
     )
+
+
+@pytest.mark.parametrize("sim_options", [SimOptions(seed="us-tax")])
+def test_a_credit_note_smaller_in_quickbooks_says_so_not_that_its_credit_was_spent(
+    connected_company: ConnectedCompany, tmp_path: Path
+) -> None:
+    # The ledger's credit note holds 4.37 of NY State tax (99.98 x 4.375 %): 104.35, applied
+    # in full. Its region is mapped to NON, so QuickBooks' credit memo is 99.98: the
+    # application cannot go, and the reason is the memo's size, not a credit spent elsewhere.
+    connected_company.control.set_preferences(
+        connected_company.realm_id, {"SalesFormsPrefs": {"AutoApplyCredit": False}}
+    )
+    ledger = {
+        "clients": [{"id": "C-1", "name": "Hudson Bakery", "currency": "USD"}],
+        "tax_regions": [{"id": "TR-NYS", "name": "NY State", "rate": "4.375"}],
+        "invoices": [
+            doc("7801", "C-1", [item("S-SUP", "4", "49.99", "TR-NYS")]),
+            doc("7802", "C-1", [item("S-SUP", "2", "49.99", "TR-NYS")], type="credit_note"),
+        ],
+        "credit_applications": [
+            {
+                "id": "CA-7802",
+                "credit_note": "D-7802",
+                "invoice": "D-7801",
+                "amount": "104.35",
+                "date": "2026-11-21",
+            }
+        ],
+    }
+    export(
+        tmp_path, connected_company, ledger, {"C-1": "Hudson Bakery"}, {"TR-NYS": "NON"}, failed=1
+    )
+    [failing] = run_json("exceptions", "list", "--open", "--kind", "credit_application_failing")[
+        "data"
+    ]
+    assert (
+        "credit note 7802 is 99.98 in QuickBooks, less than this application of 104.35"
+        in (failing["message"])
+    )
+    assert "the ledger's is 104.35" in failing["message"]
+    assert "AutoApplyCredit" not in failing["message"]

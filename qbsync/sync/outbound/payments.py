@@ -225,6 +225,23 @@ def _prepare_credit(ctx: CycleContext, op: Op, app: Doc) -> Prepared | None:
         memo = await ctx.client.read("CreditMemo", cm_link.qbo_id)
         remaining = dec(memo.get("RemainingCredit", memo.get("TotalAmt")))
         amount = cents(app["amount"])
+        held = cents(memo.get("TotalAmt"))
+        if held < amount:
+            # Not a question of who spent it: QuickBooks' credit memo is smaller than this.
+            note = lookup.invoice(ctx.db, ctx.company, app["credit_note_id"]) or {}
+            fail(
+                ctx,
+                op,
+                f"credit note {note.get('number', app['credit_note_id'])} is {held} in "
+                f"QuickBooks, less than this application of {amount} (the ledger's is "
+                f"{cents(note.get('total') or 0)})",
+                final=True,
+                kind=Kind.CREDIT_FAILING,
+                hint="the two books differ on the credit note (its tax or lines: see its "
+                "exceptions); apply no more than QuickBooks holds, from the billing system; "
+                f"open it: {ctx.qbo_url('CreditMemo', cm_link.qbo_id)}",
+            )
+            return None
         if remaining < amount:
             fail(
                 ctx,
