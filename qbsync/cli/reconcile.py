@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
@@ -33,6 +34,37 @@ def _text(value: Any) -> Text:
     return Text(str(value))
 
 
+def _receivables(summary: dict[str, Any]) -> list[tuple[str, bool]]:
+    """A line per currency the receivables are in, and one in the home currency when there
+    are several (each document at its own rate); with whether the two sides agree."""
+
+    def figure(value: Any) -> str:
+        return "unknown" if value is None else str(value)
+
+    per = summary.get("receivables") or {}
+    home = summary.get("home_currency")
+    lines = [
+        (
+            f"receivables in {code}: ledger {figure(r['ledger'])}, QuickBooks "
+            f"{figure(r['quickbooks'])} (difference {figure(r['difference'])})",
+            r["difference"] is not None and Decimal(str(r["difference"])) == 0,
+        )
+        for code, r in per.items()
+    ]
+    if set(per) - {home} or not per:
+        mine, theirs = summary["ar_ledger"], summary["ar_quickbooks"]
+        agree = mine is None or theirs is None or Decimal(str(mine)) == Decimal(str(theirs))
+        lines.append(
+            (
+                f"receivables in {home} (home currency, each document at its rate): ledger "
+                f"{figure(mine)}, QuickBooks {figure(theirs)} (difference "
+                f"{figure(summary['ar_difference'])})",
+                agree,
+            )
+        )
+    return lines
+
+
 def _render(out: Console, data: dict[str, Any]) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -45,15 +77,14 @@ def _render(out: Console, data: dict[str, Any]) -> None:
             f"QuickBooks, {summary['missing_in_ledger']} missing in the ledger"
         )
     )
-    out.print(
-        Text(
-            f"receivables: ledger {summary['ar_ledger']}, QuickBooks {summary['ar_quickbooks']} "
-            f"(difference {summary['ar_difference']})"
-        )
-    )
+    for line, agree in _receivables(summary):
+        out.print(Text(line, style="" if agree else "yellow"))
     rows = [r for r in data["rows"] if r["outcome"] != "tied"]
     if not rows:
-        out.print(Text("everything ties", style="green"))
+        if summary["ties"]:
+            out.print(Text("everything ties", style="green"))
+        else:
+            out.print(Text("every document ties, but the receivables do not", style="red"))
         return
     table = Table()
     for column in ("kind", "outcome", *_SHOWN, "ledger", "QuickBooks", "note"):

@@ -107,6 +107,13 @@ def test_two_currencies_tie_home_figures_and_all(
     }
     assert Decimal(summary["ar_ledger"]) == Decimal(summary["ar_quickbooks"]) == Decimal("1075.80")
     assert Decimal(summary["ar_difference"]) == 0
+    human = run("reconcile")
+    assert human.exit_code == 0
+    text = " ".join(human.stdout.split())
+    assert "receivables in EUR: ledger 508.80, QuickBooks 508.80 (difference 0.00)" in text
+    assert "receivables in USD: ledger 520.00, QuickBooks 520.00 (difference 0.00)" in text
+    assert "ledger 1075.80, QuickBooks 1075.80" in text
+    assert "everything ties" in text
 
 
 @MULTI
@@ -200,3 +207,6 @@ def test_where_the_ledger_holds_no_home_figure_none_is_invented(
     # 520.00 + 508.80 x 1.0850 (552.048) = 1072.05; the ledger cannot say it without a rate.
     assert summary["ar_ledger"] is None and summary["ar_difference"] is None
     assert Decimal(summary["ar_quickbooks"]) == Decimal("1072.05")
+    human = " ".join(run("reconcile").stdout.split())
+    assert "ledger unknown, QuickBooks 1072.05 (difference unknown)" in human
+    assert "None" not in human
