@@ -6,7 +6,9 @@ rows with the same invoice number become one invoice. The column names are those
 sample file for the invoice import; with them QuickBooks maps every column on its own (other
 names have to be mapped by hand on the import screen). Required there: invoice number,
 customer, invoice date, due date and item amount (and a tax code when the company collects
-sales tax). QuickBooks numbers imported invoices itself unless custom transaction numbers are on.
+sales tax). QuickBooks numbers imported invoices itself unless custom transaction numbers are on:
+when it last said they are off, no file is written (the invoices would come back under other
+numbers, and the sync would create them again).
 Sources: Intuit, "Import invoices in batches",
 https://quickbooks.intuit.com/learn-support/en-ca/help-articles/import-invoices-in-batches/01/338729
 and Intuit's answer listing the columns it maps automatically,
@@ -233,6 +235,7 @@ def write_invoices_csv(
     """Write the file, then mark what it holds (the sync holds those invoices for the import).
     A discounted invoice is left out and not marked (the sync creates it with its discount); an
     `export_failing` exception names it until then."""
+    _refuse_numbered_by_quickbooks(db, company)
     written: list[str] = []
     left_out: list[dict[str, str]] = []
     rows, counts = invoice_rows(db, company, since, date_format, written, left_out)
@@ -272,6 +275,24 @@ def write_invoices_csv(
             "carry a discount; the next connected sync creates them"
         )
     return result
+
+
+def _refuse_numbered_by_quickbooks(db: Database, company: str) -> None:
+    """A company that numbers invoices itself (custom transaction numbers off, as last read
+    from QuickBooks) gives an imported invoice a number of its own: the sync would never find
+    it by the ledger's number, and releasing it would create it a second time. No file then."""
+    from qbsync.companies.records import read_facts
+
+    stored = read_facts(db, company)
+    if stored is not None and stored[0].get("custom_txn_numbers") is False:
+        raise InputError(
+            f"QuickBooks numbers {company}'s invoices itself (custom transaction numbers are "
+            f"off, as read {stored[1]}): the invoices the file brings in would get QuickBooks' "
+            "numbers, the sync could not find them by the ledger's, and they would be created "
+            "a second time; no file was written",
+            "turn on Custom transaction numbers in QuickBooks (Account and Settings > Sales), "
+            "let a connected cycle or `qbsync doctor` read it, then write the file",
+        )
 
 
 def release(db: Database, company: str, invoice_ids: list[str]) -> dict[str, Any]:

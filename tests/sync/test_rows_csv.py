@@ -142,3 +142,21 @@ def test_written_to_csv_never_imported_is_created_only_once_released(
 def _docs(company: ConnectedCompany, entity: str) -> list[dict[str, Any]]:
     sim_company = company.server.sim.company(company.server.realm_id)
     return list(sim_company.data[entity].values())
+
+
+def test_no_file_for_a_company_that_numbers_invoices_itself(
+    connected_company: ConnectedCompany, sample_ledger: SampleLedger, tmp_path: Path
+) -> None:
+    # Custom transaction numbers off: QuickBooks would give the imported invoices numbers of
+    # its own, the sync would not find them by the ledger's, and they would be created twice.
+    map_demo(connected_company.key)
+    connected_company.control.set_preferences(
+        connected_company.realm_id, {"SalesFormsPrefs": {"CustomTxnNumbers": False}}
+    )
+    run("doctor", "--json")  # reads the company's preferences, as a cycle does
+    path = tmp_path / "invoices.csv"
+    refused = run_json("invoices", "export", "--csv", str(path), code=2)["error"]
+    assert "custom transaction numbers are off" in refused["message"]
+    assert "Custom transaction numbers" in refused["hint"]
+    assert not path.exists()
+    assert {r["id"]: r["held"] for r in run_json("invoices", "list")["data"]}["INV-1001"] is None
