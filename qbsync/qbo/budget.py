@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from qbsync.paths import ensure_dir, state_dir
+from qbsync.paths import ensure_dir, state_dir, touch_private
 from qbsync.qbo.limits import MINUTE_MARGIN, SECOND_MARGIN, Limits, lane_delay
 
 BUSY_TIMEOUT = 30.0  # seconds a draw waits for another process's draw (each takes microseconds)
@@ -130,6 +130,7 @@ class SharedPacer:
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
             ensure_dir(self.path.parent)
+            touch_private(self.path)  # 0600, as every file of the workspace (and its WAL)
             # isolation_level IMMEDIATE: the first write of a draw takes the write lock, and the
             # connection's context manager ends the draw (commit, or rollback on an error).
             conn = sqlite3.connect(

@@ -42,6 +42,9 @@ def test_the_budget_file_is_under_qbsync_home(tmp_path: Path) -> None:
     assert isinstance(pacer, SharedPacer)
     pacer.try_acquire()
     assert pacer.path == default_budget_file() and pacer.path.exists()
+    # Private as every file of the workspace: its write-ahead log takes the same mode.
+    for made in pacer.path.parent.glob(pacer.path.name + "*"):
+        assert made.stat().st_mode & 0o077 == 0, (made.name, oct(made.stat().st_mode))
 
 
 DRAW = """
