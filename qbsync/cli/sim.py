@@ -87,7 +87,7 @@ def serve(
     state: Annotated[
         Path | None,
         typer.Option(
-            help="Keep the simulator's state (companies, app, tokens) in this JSON file across "
+            help="Keep the simulator's state (companies, app, tokens) in this SQLite file across "
             "restarts. It holds secrets: it is written with mode 0600."
         ),
     ] = None,
