@@ -3,12 +3,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from pathlib import Path
 
 import pytest
 
 from qbsync import paths
 from qbsync.store import open_store
-from qbsync.store.database import Database
+from qbsync.store.database import Database, StoreDamaged
 from qbsync.store.db import applied_migrations, apply_migrations, configure, pending_migrations
 from qbsync.store.schema import STEPS
 from qbsync.store.tx import transaction
@@ -141,3 +142,50 @@ def test_cycles_stored_as_cancelled_by_ctrl_c_become_interrupted() -> None:
     assert got == [("interrupted", "interrupted"), ("cancelled", None), ("succeeded", None)]
     index = db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'sync_cycles'").fetchall()
     assert ("sync_cycles_company",) in index
+
+
+def _overwrite(path: Path, page: int) -> None:
+    """Fill page `page` (1: the header's) of the settled store file with junk."""
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = con.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        con.close()
+    with path.open("r+b") as fh:
+        fh.seek((page - 1) * size)
+        fh.write(b"\xff" * size)
+
+
+def test_a_damaged_store_raises_store_damaged_naming_the_file() -> None:
+    path = paths.database_file()
+    db = open_store()
+    for n in range(50):
+        db.execute("INSERT INTO events (at, kind, message) VALUES ('t', 'k', ?)", [f"m{n}" * 50])
+    [root] = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'events'").fetchone()
+    db.close()
+
+    _overwrite(path, root)
+    db = open_store()  # the header is fine: the damage shows when the table is read
+    try:
+        with pytest.raises(StoreDamaged, match="malformed") as caught:
+            list(db.query("SELECT * FROM events"))
+        assert str(path) in caught.value.message
+        assert "restore this file from a backup" in (caught.value.hint or "")
+        assert caught.value.exit_code == 1 and caught.value.code == "failed"
+        with pytest.raises(StoreDamaged):
+            db.execute("SELECT message FROM events").fetchall()
+        with pytest.raises(StoreDamaged):
+            for _ in db.execute("SELECT message FROM events"):
+                pass
+        # Other errors stay what they are.
+        with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            db.execute("SELECT * FROM no_such_table")
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute("INSERT INTO sync_cycles (company) VALUES (NULL)")
+    finally:
+        db.close()
+
+    _overwrite(path, 1)
+    with pytest.raises(StoreDamaged, match="file is not a database"):
+        open_store()

@@ -18,7 +18,10 @@ def check_config(ws: Workspace, company: str | None) -> list[Check]:
 
 
 def check_store(ws: Workspace, company: str | None) -> list[Check]:
-    db = ws.store
+    from qbsync.store.database import DAMAGED_HINT
+
+    db = ws.store  # StoreDamaged when SQLite cannot read the file at all (the runner reports it)
+    where = db.conn.execute("PRAGMA database_list").fetchone()[2]
     # The full check (every page, index and constraint), not quick_check: doctor is run by hand.
     problems = [row[0] for row in db.execute("PRAGMA integrity_check").fetchall()]
     if problems != ["ok"]:
@@ -29,12 +32,11 @@ def check_store(ws: Workspace, company: str | None) -> list[Check]:
             Check(
                 "store",
                 "fail",
-                f"integrity check: {shown}",
-                "stop cron and the daemon, then restore the database from a backup",
+                f"{where}: integrity check: {shown}",
+                DAMAGED_HINT,
             )
         ]
     mode = db.execute("PRAGMA journal_mode").fetchone()[0]
-    where = db.conn.execute("PRAGMA database_list").fetchone()[2]
     return [Check("store", "ok", f"{where} (journal {mode}, integrity ok)")]
 
 
