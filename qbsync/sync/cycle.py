@@ -1,7 +1,8 @@
 """One sync cycle for one company: lock, inbound, outbound, record.
 
 Inbound first: its window is applied together with the new cursor, so the cursor never covers a
-change that was not applied. An authentication failure aborts the cycle without moving it.
+change that was not applied. An authentication failure aborts the cycle without moving it; a
+company that was never connected has no cycle at all.
 Outbound trouble (a failing document) never blocks inbound.
 """
 
@@ -194,6 +195,8 @@ async def cycle(
     everything in a private copy of the store, then drops it: nothing is sent, nothing saved
     (only the connection's tokens, if QuickBooks rotates them, since the old ones stop
     working)."""
+    if client is None:
+        require_connected(ws.store, company)
     db = _scratch(ws.store) if dry_run else ws.store
     first_exception = last_id(db)
     try:
@@ -216,6 +219,17 @@ async def cycle(
     finally:
         if dry_run:
             db.close()
+
+
+def require_connected(db: Database, company: str) -> None:
+    """A company never connected (or disconnected) has no cycle: QuickBooks refused nothing, so
+    nothing is recorded (no cycle, no exception); ReconnectRequired (exit 3) says what to do. A
+    company whose grant QuickBooks refused is connected still: its cycle aborts and says so."""
+    row = get_row(db, company)
+    if row is None or not row["connected"] or not row["realm_id"]:
+        raise ReconnectRequired(
+            f"company {company} is not connected", f"qbsync connect --company {company}"
+        )
 
 
 async def _alert(
