@@ -38,7 +38,8 @@ def run(
     """Run one sync cycle: read QuickBooks' changes, then send what is queued.
 
     Exit 0 when it succeeded (exceptions raised are in its output), 1 when it failed, 3 when the
-    connection needs attention, 75 when another run holds the company's lock.
+    connection needs attention, 75 when another run holds the company's lock. Ctrl-C (exit 130)
+    and SIGTERM (exit 143) stop it with one line; the cycle is recorded as interrupted.
     """
     return run_cycles(company, all_, full, dry_run)
 

@@ -1,14 +1,20 @@
 """`qbsync sync run`'s work, without Typer: the cycles of one company or all of them, and how
 they are drawn. The command (qbsync/cli/sync_cmd.py) and cron's parse without the command line
-(qbsync/cli/fast.py) both call run_cycles."""
+(qbsync/cli/fast.py) both call run_cycles.
+
+SIGTERM (a systemd unit stopped, `timeout`) stops a run as Ctrl-C does: the cycle is recorded
+as `interrupted`, its claimed operations go back to the queue, the lock is released, and one
+line says so; the exit code is 143 (128 + SIGTERM), as a shell reports a process it ended."""
 
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
-from qbsync.cli.output import Outcome, show_progress
+from qbsync.cli.output import MODE, Outcome, say_failure, show_progress, to_json
 from qbsync.errors import ExitCode, LockHeld, NotFoundError, UsageError
 from qbsync.sync import cycles
 from qbsync.workspace import Workspace
@@ -105,8 +111,87 @@ class _Bars:
         self.progress.update(self.tasks[stage], completed=done, total=max(total, 1))
 
 
+TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, as Ctrl-C is KeyboardInterrupt: the same clean-up runs on the way out (the
+    cycle recorded, its work released, the lock let go)."""
+
+
+class _SigtermStops:
+    """While a run goes, SIGTERM stops it as Ctrl-C does under asyncio.run: a running cycle's
+    tasks are cancelled (their `finally` blocks run, the request in flight is let go), and the
+    cancellation that comes out of the cycle is Terminated; outside a cycle, Terminated is
+    raised where the process is. Once: a second SIGTERM while cleaning up is not acted on."""
+
+    def __init__(self) -> None:
+        self.received = False
+        self._before: Any = None
+
+    def __enter__(self) -> _SigtermStops:
+        try:
+            self._before = signal.signal(signal.SIGTERM, self._stop)
+        except ValueError:  # not the main thread: SIGTERM is left as it is
+            self._before = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._before is not None:
+            signal.signal(signal.SIGTERM, self._before)
+
+    def _stop(self, signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        self.received = True
+        asyncio = sys.modules.get("asyncio")  # loaded by a cycle; none without one
+        try:
+            loop = asyncio.get_running_loop() if asyncio else None
+        except RuntimeError:
+            loop = None
+        if asyncio is None or loop is None:
+            raise Terminated
+        # Raising here, inside the event loop, would leave a task failed with it and asyncio's
+        # "exception was never retrieved" on stderr: cancel the cycle's tasks instead.
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.call_soon_threadsafe(lambda: None)  # wake the loop from its wait
+
+    def how(self, stop: BaseException) -> str | None:
+        """What ended a cycle with `stop`: "SIGTERM", "Ctrl-C", or None for anything else."""
+        if isinstance(stop, Terminated):
+            return "SIGTERM"
+        if isinstance(stop, KeyboardInterrupt):
+            return "Ctrl-C"
+        cancelled = getattr(sys.modules.get("asyncio"), "CancelledError", None)
+        if self.received and cancelled is not None and isinstance(stop, cancelled):
+            return "SIGTERM"
+        return None
+
+
+def _terminated() -> None:
+    """One line on stderr (`{"error": ...}` on stdout under --json), exit 143."""
+    if MODE.json:
+        error = {"code": "interrupted", "message": "interrupted (SIGTERM)", "hint": None}
+        sys.stdout.write(to_json({"error": error}) + "\n")
+        sys.stdout.flush()
+    if MODE.quiet or not MODE.json:  # --quiet too: cron's mail and the journal say why
+        say_failure("interrupted (SIGTERM)")
+    raise SystemExit(TERMINATED)
+
+
 def run_cycles(company: str | None, all_: bool, full: bool, dry_run: bool) -> Outcome:
     """One cycle for `company` (or each connected company with auto_sync on, for --all)."""
+    try:
+        with _SigtermStops() as stops:
+            return _run_cycles(stops, company, all_, full, dry_run)
+    except Terminated:
+        _terminated()
+        raise  # not reached: _terminated exits
+
+
+def _run_cycles(
+    stops: _SigtermStops, company: str | None, all_: bool, full: bool, dry_run: bool
+) -> Outcome:
     from qbsync.sync.cycle import run_cycle
 
     results: list[dict[str, Any]] = []
@@ -129,9 +214,6 @@ def run_cycles(company: str | None, all_: bool, full: bool, dry_run: bool) -> Ou
                 result = run_cycle(
                     ws, key, full=full, dry_run=dry_run, trigger="manual", progress=bars
                 )
-            except KeyboardInterrupt:
-                cycles.interrupt(ws.store, os.getpid())  # not left running; its work released
-                raise
             except LockHeld as err:
                 if len(keys) == 1:
                     raise
@@ -144,6 +226,14 @@ def run_cycles(company: str | None, all_: bool, full: bool, dry_run: bool) -> Ou
                     }
                 )
                 continue
+            except BaseException as stop:
+                how = stops.how(stop)  # Ctrl-C or SIGTERM; anything else goes on as it is
+                if how is None:
+                    raise
+                cycles.interrupt(ws.store, os.getpid(), how)  # not left running; work released
+                if how == "SIGTERM" and not isinstance(stop, Terminated):
+                    raise Terminated from None
+                raise
             results.append(result.as_dict())
     return Outcome({"cycles": results}, worst_exit([r["exit_code"] for r in results]))
 

@@ -9,7 +9,6 @@ answer was lost. A 429 means the call did not run, so it is retried for writes t
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 from types import TracebackType
@@ -28,7 +27,7 @@ from qbsync.qbo.errors import (
 )
 from qbsync.qbo.limits import Limits
 from qbsync.qbo.pacing import RealmPacer, pacer_for
-from qbsync.qbo.retry import RetryPolicy
+from qbsync.qbo.retry import RetryPolicy, pause
 from qbsync.qbo.token_source import TokenSource
 from qbsync.qbo.transport import async_client
 
@@ -158,7 +157,7 @@ class QboClient:
                 attempt += 1
                 if attempt >= self.retry.attempts:
                     raise self._exhausted(label, lost, f"{type(exc).__name__}") from None
-                await asyncio.sleep(self.retry.delay(attempt - 1))
+                await pause(self.retry.delay(attempt - 1))
                 continue
 
             tid = response.headers.get("intuit_tid")
@@ -194,7 +193,7 @@ class QboClient:
                     if lost:
                         raise self._exhausted(label, lost, f"HTTP {status}", tid)
                     raise error
-                await asyncio.sleep(self.retry.delay(attempt - 1, throttled=status == 429))
+                await pause(self.retry.delay(attempt - 1, throttled=status == 429))
                 continue
             raise error
 

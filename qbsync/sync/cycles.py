@@ -108,10 +108,21 @@ def _stop_running(
     return ids
 
 
-def interrupt(db: Database, pid: int) -> list[int]:
-    """The cycles this process runs, stopped by Ctrl-C: each is recorded as `interrupted`."""
-    stopped = "interrupted (Ctrl-C)"
+def interrupt(db: Database, pid: int, how: str = "Ctrl-C") -> list[int]:
+    """The cycles this process runs, stopped by Ctrl-C (or `how`, as SIGTERM): each is recorded
+    as `interrupted`."""
+    stopped = f"interrupted ({how})"
     return _stop_running(db, pid, None, "interrupted", stopped, stopped, stopped)
+
+
+STOPPED = "the daemon stopped while the cycle waited to retry a QuickBooks request"
+
+
+def stopped(db: Database, pid: int, company: str) -> list[int]:
+    """The company's cycles this process runs, given up by the daemon stopping while they
+    waited to retry: each is recorded as `cancelled`, as a stop at an operation boundary is."""
+    why = f"cancelled: {STOPPED}"
+    return _stop_running(db, pid, company, "cancelled", STOPPED, why, why)
 
 
 def crashed(db: Database, company: str, pid: int, error: str) -> list[int]:

@@ -6,7 +6,12 @@ SIGHUP: a company connected, switched on, removed or switched off while the daem
 picked up or left from its next cycle on, and a new `sync.interval` applies from the next wait.
 
 SIGTERM or SIGINT stops it cleanly: running cycles are asked to stop at the next operation
-boundary (the op in flight finishes) and are recorded as cancelled.
+boundary (the op in flight finishes) and are recorded as cancelled. A cycle waiting to retry a
+QuickBooks request stops waiting at once (qbsync.qbo.retry): it too is recorded as cancelled,
+with no alert, and the operations it had claimed go back to the queue.
+
+A config.yaml that stops reading is said once (a warning), and so is its reading again (info):
+until then the daemon keeps the settings it read before, without a line on every reading.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from qbsync.companies.records import all_rows
 from qbsync.config import CompanySettings, Config
 from qbsync.errors import LockHeld, QbsyncError
 from qbsync.logs import get_logger
+from qbsync.qbo import retry
 from qbsync.store.tx import transaction
 from qbsync.sync import cycles
 from qbsync.sync.cycle import CycleResult, cycle
@@ -40,6 +46,7 @@ class DaemonReport:
     cycles: list[CycleResult] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)  # stopped while waiting to retry
 
 
 def runnable_companies(ws: Workspace, config: Config | None = None) -> dict[str, str]:
@@ -87,12 +94,14 @@ class Daemon:
         self._reload = asyncio.Event()
         self._wakers: dict[str, asyncio.Event] = {}
         self._config = ws.config
+        self._config_error: str | None = None  # why config.yaml last failed to read, if it did
 
     def request_stop(self) -> None:
         if self.stop.is_set():
             return
         log.info("stop requested; finishing the operations in flight")
         self.stop.set()
+        retry.stop_retries()  # a cycle waiting to retry a request stops waiting
         with transaction(self.ws.store):
             cycles.request_cancel_of_process(self.ws.store, os.getpid())
 
@@ -108,7 +117,14 @@ class Daemon:
         try:
             self._config = config_mod.load()
         except QbsyncError as err:
-            log.warning("config.yaml does not read (%s); keeping the settings read before", err)
+            # Said once: the daemon reads the file before every cycle and on every poll.
+            if str(err) != self._config_error:
+                log.warning("config.yaml does not read (%s); keeping the settings read before", err)
+            self._config_error = str(err)
+        else:
+            if self._config_error is not None:
+                log.info("config.yaml reads again; its settings apply from now on")
+            self._config_error = None
         # The cycles read the workspace's config (a company's settings, its endpoints): the
         # same reading for them as for the daemon.
         self.ws.__dict__["config"] = self._config
@@ -136,6 +152,7 @@ class Daemon:
 
     async def run(self) -> DaemonReport:
         self._install_signals()
+        retry.resume_retries()
         tasks: dict[str, asyncio.Task[None]] = {}
         log.info("daemon started (pid %d)", os.getpid())
         while not self.stop.is_set():
@@ -159,6 +176,7 @@ class Daemon:
                     self._stop_or_reload(), timeout=min(self.poll, self._interval())
                 )
         await asyncio.gather(*tasks.values())
+        retry.resume_retries()
         log.info("daemon stopped")
         return self.report
 
@@ -224,6 +242,16 @@ class Daemon:
             log.info("cycle skipped: %s", err.message)
             self.report.skipped.append(key)
             return True
+        except asyncio.CancelledError:
+            # A stop cut a retry's wait short (retry.RetriesStopped, or the CancelledError a
+            # gather makes of it); a cancellation of this task itself goes on up.
+            task = asyncio.current_task()
+            if not self.stop.is_set() or (task is not None and task.cancelling()):
+                raise
+            for cycle_id in cycles.stopped(self.ws.store, os.getpid(), key):
+                log.info("cycle %s %s: cancelled: %s", cycle_id, key, cycles.STOPPED)
+            self.report.cancelled.append(key)
+            return False
         except QbsyncError as err:
             log.error("cycle for %s failed: %s", key, err.message)
             self.report.errors.append(f"{key}: {err.message}")
