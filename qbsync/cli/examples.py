@@ -21,7 +21,7 @@ ROOT_EPILOG: list[tuple[str, list[str]]] = [
         [
             "0 done, 1 failed, 2 bad usage or input, 3 reconnect needed,",
             "75 another run holds the lock, 78 daemon: no company can be synced,",
-            "130 interrupted (Ctrl-C)",
+            "130 interrupted (Ctrl-C), 143 stopped (SIGTERM)",
         ],
     ),
 ]
