@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import ExitStack
 from typing import Any
 
 from qbsync import outbox
-from qbsync.errors import InputError, NotFoundError, UsageError
+from qbsync.companies.records import require_connected
+from qbsync.errors import InputError, LockHeld, NotFoundError, UsageError
 from qbsync.ledger import lookup, quickbooks
 from qbsync.outbox import OpKind, SubjectType, enqueue
 from qbsync.store.tx import transaction
@@ -46,7 +48,8 @@ def reset_ops(
 
 
 def run_ops_now(ws: Workspace, company: str, op_ids: list[int]) -> dict[str, Any]:
-    """Send these ops at once, under the company lock, outside the cycle."""
+    """Send these ops at once, outside the cycle; the caller holds the company lock
+    (_locked)."""
     from qbsync.companies.session import open_client
 
     _, settings = ws.company(company)
@@ -65,27 +68,49 @@ def run_ops_now(ws: Workspace, company: str, op_ids: list[int]) -> dict[str, Any
                 raise
             return {"ops": outbox.outcomes(ws.store, op_ids), "api_calls": client.calls}
 
-    with company_lock(company, "export now"):
-        return asyncio.run(go())
+    return asyncio.run(go())
+
+
+def _locked(company: str, purpose: str) -> ExitStack:
+    """The company lock, taken now (LockHeld, holding nothing, when a run has it); leaving the
+    returned stack's `with` block lets it go."""
+    held = ExitStack()
+    held.enter_context(company_lock(company, purpose))
+    return held
 
 
 def export_now(ws: Workspace, company: str, invoice_ids: list[str]) -> dict[str, Any]:
-    op_ids = []
-    with transaction(ws.store):
-        for invoice_id in invoice_ids:
-            inv = lookup.invoice(ws.store, company, invoice_id)
-            if inv is None:
-                raise NotFoundError(f"invoice {invoice_id!r} is not in the ledger of {company}")
-            if inv["status"] != "finalized":
-                raise InputError(
-                    f"invoice {inv['number']} is {inv['status']}; only finalized "
-                    "invoices are exported"
+    """Queue these invoices' exports and send them now. The lock is taken first: while a run
+    holds it nothing is queued (the cycle holds back an invoice dated before go-live, which
+    would then wait in the queue for nothing) and LockHeld says to ask again."""
+    require_connected(ws.store, company)
+    try:
+        held = _locked(company, "export now")
+    except LockHeld as err:
+        raise LockHeld(
+            err.message,
+            "nothing was queued or sent; run the same qbsync invoices export again once that "
+            "run ends",
+        ) from None
+    with held:
+        op_ids = []
+        with transaction(ws.store):
+            for invoice_id in invoice_ids:
+                inv = lookup.invoice(ws.store, company, invoice_id)
+                if inv is None:
+                    raise NotFoundError(f"invoice {invoice_id!r} is not in the ledger of {company}")
+                if inv["status"] != "finalized":
+                    raise InputError(
+                        f"invoice {inv['number']} is {inv['status']}; only finalized "
+                        "invoices are exported"
+                    )
+                kind = (
+                    OpKind.EXPORT_CREDIT_MEMO
+                    if inv["type"] == "credit_note"
+                    else OpKind.EXPORT_INVOICE
                 )
-            kind = (
-                OpKind.EXPORT_CREDIT_MEMO if inv["type"] == "credit_note" else OpKind.EXPORT_INVOICE
-            )
-            op_ids.append(enqueue(ws.store, company, kind, SubjectType.INVOICE, invoice_id))
-    return run_ops_now(ws, company, op_ids)
+                op_ids.append(enqueue(ws.store, company, kind, SubjectType.INVOICE, invoice_id))
+        return run_ops_now(ws, company, op_ids)
 
 
 def resolve(ws: Workspace, exception_id: int, action: str, note: str | None) -> dict[str, Any]:
@@ -116,9 +141,24 @@ def resolve(ws: Workspace, exception_id: int, action: str, note: str | None) -> 
             set_status(db, exception_id, "resolved", "reexport", note)
         outcome["queued"] = "the ledger's version is sent to the customer on the next cycle"
     elif action == "reexport":
+        require_connected(db, company)
         with transaction(db):
             op_id = enqueue(db, company, OpKind.REEXPORT, SubjectType.INVOICE, item["subject_id"])
-        outcome["run"] = run_ops_now(ws, company, [op_id])
+        try:
+            held = _locked(company, "exceptions resolve")
+        except LockHeld as err:
+            # Queued, which is harmless: a cycle sends a re-export whatever go-live says, and
+            # closes the exception once QuickBooks takes it. Not sent now, not resolved yet.
+            outcome["queued"] = (
+                f"the re-export of {item['subject_label']} is queued, not sent now: "
+                f"{err.message}; that run or the next sends it, and the exception closes once "
+                "QuickBooks takes it (qbsync exceptions show "
+                f"{exception_id})"
+            )
+            outcome["run"] = {"ops": outbox.outcomes(db, [op_id]), "api_calls": 0}
+            return outcome
+        with held:
+            outcome["run"] = run_ops_now(ws, company, [op_id])
         state = outcome["run"]["ops"][0]["state"]
         if state != "done":
             raise InputError(
