@@ -19,6 +19,7 @@ class ErrorCode(StrEnum):
     NETWORK = "network"
     CONFLICT = "conflict"
     INTERNAL = "internal"
+    FILESYSTEM = "filesystem"  # qbsync's own files or directories cannot be created or written
     RECONNECT_REQUIRED = "reconnect_required"
     LOCKED = "locked"
 
@@ -42,6 +43,7 @@ EXIT_CODES: dict[ErrorCode, int] = {
     ErrorCode.NETWORK: ExitCode.FAILED,
     ErrorCode.CONFLICT: ExitCode.FAILED,
     ErrorCode.INTERNAL: ExitCode.FAILED,
+    ErrorCode.FILESYSTEM: ExitCode.FAILED,
     ErrorCode.RECONNECT_REQUIRED: ExitCode.RECONNECT,
     ErrorCode.LOCKED: ExitCode.TEMPFAIL,
 }
@@ -80,6 +82,13 @@ class ConfigError(QbsyncError):
 
 class NotFoundError(QbsyncError):
     code = ErrorCode.NOT_FOUND
+
+
+class FilesystemError(QbsyncError):
+    """A file or directory qbsync keeps (its home, log, store, locks) that this user cannot
+    create or write: the message names it, the hint says what to do."""
+
+    code = ErrorCode.FILESYSTEM
 
 
 class SecretsUnavailable(QbsyncError):

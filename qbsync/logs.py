@@ -24,6 +24,9 @@ MAX_BYTES = 5_000_000
 BACKUPS = 5
 _handler: logging.Handler | None = None
 _to_stderr = False
+# Until a handler is attached (or when none can be), qbsync's records go nowhere: never to
+# Python's last-resort handler, which would print them, tracebacks and all, on stderr.
+logging.getLogger(LOG_NAME).addHandler(logging.NullHandler())
 
 
 def log_file():
@@ -89,6 +92,12 @@ class SharedFileHandler(logging.FileHandler):
         except Exception:
             self.handleError(record)
 
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A line that cannot be written (the file made read-only, the disk full) is dropped:
+        logging's own report, a traceback on stderr, would break --quiet's one line."""
+        if os.environ.get("QBSYNC_DEBUG", "") not in ("", "0", "false"):
+            super().handleError(record)
+
 
 def _attach(handler: logging.Handler) -> None:
     global _handler
@@ -103,14 +112,21 @@ def _attach(handler: logging.Handler) -> None:
 
 
 def setup_logging(level: int = logging.INFO) -> None:
-    """Attach the file handler once per log file (tests switch QBSYNC_HOME between runs)."""
+    """Attach the file handler once per log file (tests switch QBSYNC_HOME between runs).
+    A log that cannot be created or written is a FilesystemError naming it."""
     if _to_stderr:
         return
     target = log_file()
     if _handler is not None and getattr(_handler, "baseFilename", None) == str(target):
         return
-    paths.touch_private(target)
-    handler = SharedFileHandler(target)
+    try:
+        paths.touch_private(target)
+        handler = SharedFileHandler(target)
+    except OSError as exc:
+        error = paths.unusable(exc)
+        if error is None:
+            raise
+        raise error from None
     handler.setFormatter(logging.Formatter(_FORMAT))
     _attach(handler)
     logging.getLogger(LOG_NAME).setLevel(level)

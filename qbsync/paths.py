@@ -7,10 +7,13 @@ otherwise the platform's config, state and log directories are used. Directories
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
+
+from qbsync.errors import FilesystemError
 
 APP_NAME = "qbsync"
 HOME_ENV = "QBSYNC_HOME"
@@ -97,3 +100,69 @@ def write_private(path: Path, text: str) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+# The errors that say a place cannot be used by this user (as opposed to a bug): each becomes one
+# line naming the place, never a traceback.
+_UNUSABLE = {
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EEXIST,
+}
+UNUSABLE_HINT = (
+    "run qbsync as the user who owns its files, or give this user write access to them; "
+    f"{HOME_ENV} chooses where qbsync keeps them"
+)
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The first part of `path` that exists and is not a directory (a file where a directory
+    should be)."""
+    for part in reversed(path.parents):
+        if part.exists() and not part.is_dir():
+            return part
+    return None
+
+
+def unusable(exc: OSError) -> FilesystemError | None:
+    """The error to show for `exc` when it says that a file or directory cannot be created or
+    written by this user (permissions, a read-only disk, a file in the way, a full disk), naming
+    the place; None for any other error, and for one that names no file."""
+    if exc.errno not in _UNUSABLE or not exc.filename:
+        return None
+    where = os.fsdecode(exc.filename)
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        if not os.path.lexists(where):  # a directory on the way refused it
+            refused = next((p for p in Path(where).parents if p.is_dir()), Path(where).parent)
+            return FilesystemError(
+                f"cannot create {where}: {refused} is not writable by this user", UNUSABLE_HINT
+            )
+        return FilesystemError(f"{where} is not writable by this user", UNUSABLE_HINT)
+    if exc.errno == errno.EROFS:
+        return FilesystemError(f"{where} is on a read-only file system", UNUSABLE_HINT)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return FilesystemError(
+            f"no space left to write {where}", "free some space on its disk and run again"
+        )
+    if exc.errno == errno.ENOTDIR:
+        in_the_way = _file_in_the_way(Path(where))
+        what = f"{in_the_way} is a file" if in_the_way else "a part of it is a file"
+        return FilesystemError(
+            f"cannot create {where}: {what}, not a directory",
+            f"move that file away, or point {HOME_ENV} at a directory",
+        )
+    if exc.errno == errno.EEXIST:
+        if os.path.isdir(where):
+            return None
+        return FilesystemError(
+            f"{where} is a file where qbsync needs a directory",
+            f"move that file away, or point {HOME_ENV} at a directory",
+        )
+    if exc.errno == errno.EISDIR:
+        return FilesystemError(f"{where} is a directory, not a file", UNUSABLE_HINT)
+    return FilesystemError(f"{where}: {exc.strerror or 'cannot be used'}", UNUSABLE_HINT)

@@ -179,7 +179,9 @@ def test_app_set_writes_only_what_was_given() -> None:
 def test_a_bad_company_key_is_exit_2_with_the_rule() -> None:
     result = run("app", "set", "-c", "Bad Key", "--client-id", "x", "--json", input="s\n")
     assert result.exit_code == 2
-    assert "'Bad Key': a company key is 1 to 40 lowercase letters" in result.stderr
+    error = json.loads(result.stdout)["error"]  # a usage error under --json is JSON too
+    assert error["code"] == "usage"
+    assert "'Bad Key': a company key is 1 to 40 lowercase letters" in error["message"]
     assert not paths.config_file().exists()
 
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import itertools
+import os
+import sys
 from collections.abc import Callable, MutableMapping
 from typing import Annotated, Any, Literal, get_origin
 
@@ -23,8 +26,10 @@ from qbsync.cli.output import (
     Page,
     Renderer,
     say_failure,
+    to_json,
 )
 from qbsync.cli.runner import COMPANY_ENV, run_command, set_mode
+from qbsync.errors import ErrorCode
 
 HELP_OPTIONS = ["-h", "--help"]
 
@@ -71,12 +76,53 @@ UsageErrorBase: type[Exception] = typer.BadParameter.__mro__[1]
 
 
 class _OneLineUsageError(UsageErrorBase):  # type: ignore[valid-type,misc]
-    """A mistyped command line under --quiet: one line on stderr, like every other failure."""
+    """A mistyped command line under --quiet or --json, as every other failure there: one line
+    on stderr (--quiet), `{"error": {"code": "usage", ...}}` on stdout (--json), or both."""
+
+    as_json = False
+    quiet = True
 
     def show(self, file: Any = None) -> None:
         ctx = getattr(self, "ctx", None)
         command = ctx.command_path if ctx else "qbsync"
-        say_failure(self.format_message(), f"see {command} --help")
+        message, hint = self.format_message(), f"see {command} --help"
+        if self.as_json:
+            error = {"code": ErrorCode.USAGE.value, "message": message, "hint": hint}
+            sys.stdout.write(to_json({"error": error}) + "\n")
+            sys.stdout.flush()
+        if self.quiet:
+            say_failure(message, hint)
+
+
+def _flags_before_end(args: list[str]) -> list[str]:
+    return args[: args.index("--")] if "--" in args else args
+
+
+def _machine_usage(args: list[str]) -> tuple[bool, bool]:
+    """(JSON, one line) for a usage error of this command line: --json or --format json asks for
+    JSON, --quiet (-q) for one line; without either flag QBSYNC_FORMAT=json asks for JSON."""
+    words = _flags_before_end(args)
+    quiet = "--quiet" in words or "-q" in words
+    formats = [b for a, b in itertools.pairwise(words) if a == "--format"]
+    formats += [w.removeprefix("--format=") for w in words if w.startswith("--format=")]
+    as_json = "--json" in words or "json" in formats
+    if not (as_json or quiet or formats):
+        as_json = os.environ.get(FORMAT_ENV, "").strip().lower() == "json"
+    return as_json, quiet
+
+
+def _for_machines(err: Exception, args: list[str]) -> Exception | None:
+    """The usage error `err` as --json or --quiet shows it, or None to let click show it."""
+    if isinstance(err, _OneLineUsageError):
+        return None
+    as_json, quiet = _machine_usage(args)
+    if not (as_json or quiet):
+        return None
+    message = err.format_message()  # type: ignore[attr-defined]
+    machine = _OneLineUsageError(message, ctx=getattr(err, "ctx", None))
+    machine.as_json, machine.quiet = as_json, quiet
+    machine.exit_code = getattr(err, "exit_code", 2)
+    return machine
 
 
 def _option_metavar(option: TyperOption) -> str:
@@ -167,6 +213,26 @@ class PolishedGroup(TyperGroup):
         super().format_epilog(ctx, formatter)
         _epilog(ctx, formatter)
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        given = list(args)  # click consumes the list it parses
+        try:
+            return super().parse_args(ctx, args)
+        except UsageErrorBase as err:
+            machine = _for_machines(err, given)
+            if machine is None:
+                raise
+            raise machine from None
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        # An unknown command (`qbsync sync bogus --quiet`) is found here, not in parse_args.
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageErrorBase as err:
+            machine = _for_machines(err, args)
+            if machine is None:
+                raise
+            raise machine from None
+
 
 class QuietAwareCommand(TyperCommand):
     """A command whose usage errors (a bad option or value, exit 2) obey --quiet too, with `-h`,
@@ -181,14 +247,14 @@ class QuietAwareCommand(TyperCommand):
         _epilog(ctx, formatter)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        quiet = "--quiet" in args or "-q" in args
+        given = list(args)  # click consumes the list it parses
         try:
             return super().parse_args(ctx, args)
         except UsageErrorBase as err:
-            if not quiet or isinstance(err, _OneLineUsageError):
+            machine = _for_machines(err, given)
+            if machine is None:
                 raise
-            message = err.format_message()  # type: ignore[attr-defined]
-            raise _OneLineUsageError(message, ctx=getattr(err, "ctx", None)) from None
+            raise machine from None
 
 
 def _is_listing(annotation: Any) -> bool:

@@ -5,7 +5,9 @@ cron's `--quiet` run and `--json` never pay for it.
 
 Two promises hold here for every command:
 - `--quiet`: success prints nothing, a skipped run (exit 75) prints nothing, and every other
-  failure prints one line to stderr, `error: WHAT (hint: NEXT STEP)`, for cron's mail.
+  failure prints one line to stderr, `error: WHAT (hint: NEXT STEP)`, for cron's mail. With
+  `--json` given as well, stdout carries the JSON asked for and stderr still that one line;
+  QBSYNC_FORMAT never overrides `--quiet` (qbsync/cli/runner.py:output_format).
 - User data (names, memos, file paths, error text) never reaches rich as markup: table cells
   are rich `Text`, and strings printed with markup are escaped first. Under a pipe a table is
   printed at its natural width, so amounts, ids and dates are never cut.
@@ -251,10 +253,10 @@ def fail(code: ErrorCode, message: str, hint: str | None = None) -> NoReturn:
     exit_code = EXIT_CODES[code]
     if MODE.json:
         _print_line(to_json({"error": {"code": code.value, "message": message, "hint": hint}}))
-    elif MODE.quiet:
+    if MODE.quiet:  # with --json too: the JSON on stdout, and cron's one line on stderr
         if exit_code != ExitCode.TEMPFAIL:  # a skipped run is success for cron: no mail
             say_failure(message, hint)
-    else:
+    elif not MODE.json:
         from qbsync.cli.render import console, safe
 
         err = console(stderr=True)
@@ -272,7 +274,7 @@ def interrupted() -> NoReturn:
     if MODE.json:
         error = {"code": "interrupted", "message": "interrupted", "hint": None}
         _print_line(to_json({"error": error}))
-    else:
+    if MODE.quiet or not MODE.json:
         say_failure("interrupted (Ctrl-C)")
     raise SystemExit(INTERRUPTED)
 
@@ -297,9 +299,23 @@ def _cycle_failure(cycle: Mapping[str, Any]) -> tuple[str, str]:
     return what, f"see qbsync sync status {cycle.get('cycle_id')} and qbsync status -c {company}"
 
 
+def _delivery_failure(failed: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+    """`notify test`'s failed targets, each named with its error, together on one line."""
+    said = "; ".join(f"{d.get('target')}: {d.get('error') or 'not delivered'}" for d in failed)
+    if len(failed) == 1:
+        name = failed[0].get("target")
+        return f"alert target {said}", (
+            f"fix it in config.yaml's notify: section, then: qbsync notify test --target {name}"
+        )
+    return f"{len(failed)} alert targets failed: {said}", (
+        "fix them in config.yaml's notify: section, then: qbsync notify test"
+    )
+
+
 def failure_lines(data: Any, exit_code: int) -> list[tuple[str, str]]:
     """(what, next step) for a command that showed its data and exits non-zero: one for each
-    company whose cycle failed, one for doctor's or the mapping check's findings, else one."""
+    company whose cycle failed, one for doctor's or the mapping check's findings or for the alert
+    targets `notify test` could not reach, else one."""
     if isinstance(data, Mapping) and isinstance(data.get("cycles"), list):
         lines = [
             _cycle_failure(c)
@@ -328,6 +344,10 @@ def failure_lines(data: Any, exit_code: int) -> list[tuple[str, str]]:
                 "qbsync mappings check lists them",
             )
         ]
+    if isinstance(data, Mapping) and isinstance(data.get("deliveries"), list):
+        failed = [d for d in data["deliveries"] if isinstance(d, Mapping) and not d.get("ok")]
+        if failed:
+            return [_delivery_failure(failed)]
     if isinstance(data, Mapping) and data.get("errors"):
         errors = [str(e) for e in data["errors"]]
         return [("; ".join(errors), "qbsync status --all says what to do next")]
@@ -335,9 +355,9 @@ def failure_lines(data: Any, exit_code: int) -> list[tuple[str, str]]:
 
 
 def report_failure(data: Any, exit_code: int) -> None:
-    """Under --quiet, a command that exits non-zero after its data still says why on stderr
-    (nothing for exit 75: a skipped run is success for cron)."""
-    if MODE.quiet and not MODE.json and exit_code not in (ExitCode.OK, ExitCode.TEMPFAIL):
+    """Under --quiet, a command that exits non-zero after its data still says why on stderr,
+    --json or not (nothing for exit 75: a skipped run is success for cron)."""
+    if MODE.quiet and exit_code not in (ExitCode.OK, ExitCode.TEMPFAIL):
         for what, hint in failure_lines(data, exit_code):
             say_failure(what, hint)
 

@@ -37,9 +37,11 @@ def debug_enabled() -> bool:
     return os.environ.get("QBSYNC_DEBUG", "") not in ("", "0", "false")
 
 
-def output_format(choice: str | None, json_flag: bool, listing: bool) -> str:
+def output_format(choice: str | None, json_flag: bool, listing: bool, quiet: bool = False) -> str:
     """--format, else --json, else QBSYNC_FORMAT (json for any command, the other formats for
-    listings), else table."""
+    listings), else table. A flag on the command line beats the environment: under --quiet
+    (and no --json or --format) QBSYNC_FORMAT is checked but not applied, so that a quiet run
+    stays silent on success and says its failure in one line on stderr."""
     if choice and json_flag and choice != "json":
         raise UsageError(f"--json and --format {choice} disagree", "give one of them")
     if json_flag or choice:
@@ -47,6 +49,8 @@ def output_format(choice: str | None, json_flag: bool, listing: bool) -> str:
     env = os.environ.get(FORMAT_ENV, "").strip().lower()
     if env and env not in FORMATS:
         raise UsageError(f"{FORMAT_ENV}={env!r} is not a format", f"use {', '.join(FORMATS)}")
+    if quiet:
+        return "table"
     if env == "json" or (env and listing):
         return env
     return "table"
@@ -55,10 +59,19 @@ def output_format(choice: str | None, json_flag: bool, listing: bool) -> str:
 def set_mode(json_output: bool, quiet: bool, format_choice: str | None, listing: bool) -> None:
     MODE.json, MODE.quiet, MODE.format = json_output, quiet, "table"
     try:
-        MODE.format = output_format(format_choice, json_output, listing)
+        MODE.format = output_format(format_choice, json_output, listing, quiet)
     except QbsyncError as exc:
         fail(exc.code, exc.message, exc.hint)
     MODE.json = MODE.format == "json"
+
+
+def _unusable(exc: Exception) -> QbsyncError | None:
+    """A file or directory of qbsync's that this user cannot create or write, as one line."""
+    if not isinstance(exc, OSError):
+        return None
+    from qbsync.paths import unusable
+
+    return unusable(exc)
 
 
 def _is_typer_exit(exc: Exception) -> bool:
@@ -80,6 +93,12 @@ def run_command(fn: Callable[..., Any], render: Renderer | None, *args: Any, **k
     except Exception as exc:
         if _is_typer_exit(exc):
             raise
+        unusable = _unusable(exc)
+        if unusable is not None:  # the home, store or a lock this user cannot write
+            if debug_enabled():
+                traceback.print_exc()
+            _log.warning("%s: %s", fn.__name__, unusable.message)
+            fail(unusable.code, unusable.message, unusable.hint)
         _log.exception("unexpected error in %s", fn.__name__)
         if debug_enabled():
             traceback.print_exc()  # plain traceback: no locals, so no secrets

@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from qbsync.notify.dispatch import secret_name
 from qbsync.workspace import Workspace
 from tests.notify.helpers import write_notify
 from tests.support import run, run_json
+from tests.sync.helpers import cli_env, qbsync_cmd
 
 
 def test_list_masks_every_secret() -> None:
@@ -84,3 +89,54 @@ def test_a_url_holding_a_secret_is_refused_in_words_the_masking_leaves_whole() -
         "notify.targets[0]: this url carries a secret; keep it in the secrets store and name it "
         "in url_secret (qbsync notify secret NAME)" in result.stderr
     ), result.stderr
+
+
+def _notify_test_quiet(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        qbsync_cmd("notify", "test", "--quiet", *args),
+        env=cli_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_notify_test_under_quiet_names_each_failed_target_and_its_error_in_one_line(
+    tmp_path: Path,
+) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: the webhook's connection is refused
+    write_notify(
+        [
+            {"name": "fine", "type": "command", "command": ["sh", "-c", "cat > /dev/null"]},
+            {"name": "broken", "type": "command", "command": ["sh", "-c", "exit 9"]},
+            {
+                "name": "hook",
+                "type": "webhook",
+                "url": f"http://127.0.0.1:{port}/alerts",
+                "retries": 0,
+                "timeout": "2s",
+            },
+        ]
+    )
+    one = _notify_test_quiet("--target", "hook")
+    assert (one.returncode, one.stdout) == (1, ""), one.stderr
+    assert one.stderr.count("\n") == 1, one.stderr
+    assert one.stderr.startswith("error: alert target hook: "), one.stderr
+    hint = "(hint: fix it in config.yaml's notify: section, then: qbsync notify test --target hook)"
+    assert one.stderr.endswith(hint + "\n"), one.stderr
+    assert "exit 1" not in one.stderr and "without --quiet" not in one.stderr, one.stderr
+
+    both = _notify_test_quiet()
+    assert (both.returncode, both.stdout) == (1, ""), both.stderr
+    assert both.stderr.count("\n") == 1, both.stderr
+    assert both.stderr.startswith("error: 2 alert targets failed: broken: sh exited 9; hook: ")
+    assert "fine" not in both.stderr, both.stderr
+
+    fine = _notify_test_quiet("--target", "fine")
+    assert (fine.returncode, fine.stdout, fine.stderr) == (0, "", "")
