@@ -278,6 +278,9 @@ def validate(data: Any, located: LocatedYaml | None = None, source: str = "confi
         raise ConfigError(_describe(exc, located, source), EXAMPLE_HINT) from None
 
 
+EMPTY_HINT = "restore it from a backup, or remove it to start over"
+
+
 def _read(path: Path) -> str:
     """config.yaml's text; one that cannot be read or is not UTF-8 is a ConfigError (exit 2)
     naming the file (and the line of the first byte that is not UTF-8)."""
@@ -285,6 +288,16 @@ def _read(path: Path) -> str:
         return read_text(path, "utf-8")
     except InputError as exc:
         raise ConfigError(exc.message, exc.hint) from None
+
+
+def _read_settings(path: Path) -> str:
+    """config.yaml's text to read settings from. A file that is there but empty (or only
+    blanks) was cut short, by a full disk or a failed copy, never written so by qbsync: it is
+    a ConfigError naming it, not a workspace where nothing is set up yet (no file is that)."""
+    text = _read(path)
+    if not text.strip():
+        raise ConfigError(f"{path} is empty", EMPTY_HINT)
+    return text
 
 
 def _parse(text: str, path: Path) -> LocatedYaml:
@@ -298,7 +311,7 @@ def load(path: Path | None = None) -> Config:
     path = path or paths.config_file()
     if not path.exists():
         return Config()
-    text = _read(path)
+    text = _read_settings(path)
     kept = configcache.read(path, text)
     if kept is not configcache.MISSING:
         with contextlib.suppress(ConfigError):  # the rules changed since: parse, for the lines
@@ -365,7 +378,7 @@ def set_in_file(dotted_key: str, raw: str, path: Path | None = None) -> Config:
     path = path or paths.config_file()
     data: Any = {}
     if path.exists():
-        data = _parse(_read(path), path).data or {}
+        data = _parse(_read_settings(path), path).data or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
     updated = set_value(Config(), dotted_key, raw, data=data)

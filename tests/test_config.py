@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from qbsync import config, paths
 from qbsync.errors import ConfigError, NotFoundError
 from tests.support import run, run_json
+from tests.sync.helpers import cli_env, qbsync_cmd
 
 
 def test_show_json_parses_and_has_defaults() -> None:
@@ -87,6 +89,50 @@ def test_unparseable_yaml_names_the_line() -> None:
     result = run("config", "show", "--json")
     assert result.exit_code == 2
     assert "config.yaml:" in json.loads(result.stdout)["error"]["message"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", ["", "  \n\n\t\n"], ids=["empty", "blank"])
+def test_an_empty_config_file_is_named_not_taken_for_no_setup(text: str) -> None:
+    """A config.yaml cut short is exit 2 naming it, never "no company is set up yet" (which
+    would invite setting up again over the lost settings); no file at all still is that."""
+    paths.ensure_dir(paths.config_dir())
+    paths.config_file().write_text(text)
+    for args in (
+        ["status"],
+        ["sync", "run"],
+        ["config", "show"],
+        ["config", "set", "log_level", "debug"],
+    ):
+        error = run_json(*args, code=2)["error"]
+        assert error == {
+            "code": "config",
+            "message": f"{paths.config_file()} is empty",
+            "hint": "restore it from a backup, or remove it to start over",
+        }, args
+    assert paths.config_file().read_text() == text  # `config set` wrote nothing over it
+    quiet = subprocess.run(
+        qbsync_cmd("sync", "run", "--quiet"),
+        env=cli_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (quiet.returncode, quiet.stdout) == (2, ""), quiet.stderr
+    assert quiet.stderr == (
+        f"error: {paths.config_file()} is empty "
+        "(hint: restore it from a backup, or remove it to start over)\n"
+    )
+    paths.config_file().unlink()
+    missing = run_json("status", code=2)["error"]
+    assert missing["message"] == "no QuickBooks company is set up yet"
+
+
+def test_a_config_file_of_comments_alone_is_the_defaults() -> None:
+    paths.ensure_dir(paths.config_dir())
+    paths.config_file().write_text("# settings go here\n")
+    assert run_json("config", "show")["data"]["log_level"] == "info"
 
 
 def test_company_resolution() -> None:
