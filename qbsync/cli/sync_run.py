@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from qbsync.cli.output import MODE, Outcome, say_failure, show_progress, to_json
-from qbsync.errors import ExitCode, LockHeld, NotFoundError, UsageError
+from qbsync.errors import ExitCode, LockHeld, NotFoundError, ReconnectRequired, UsageError
 from qbsync.sync import cycles
 from qbsync.workspace import Workspace
 
@@ -71,25 +71,24 @@ def _render_plan(out: Console, stats: dict[str, Any]) -> None:
 
 def _companies_to_run(
     ws: Workspace, company: str | None, all_: bool
-) -> tuple[list[str], list[str]]:
-    """(companies in turn, those of them --all leaves out because auto_sync is off). A company
-    named with --company syncs whatever its auto_sync says."""
+) -> tuple[list[str], list[str], list[str]]:
+    """(companies in turn; those of them --all leaves out because auto_sync is off; the
+    companies set up but not connected, which --all names and leaves out). A company named
+    with --company syncs whatever its auto_sync says."""
     if company and all_:
         raise UsageError("give --company or --all, not both")
     if not all_:
-        return [ws.company(company)[0]], []
+        return [ws.company(company)[0]], [], []
     from qbsync.companies.records import (
         all_rows,  # here: `sync status` starts without the secrets store
     )
 
-    keys = [
-        r["key"]
-        for r in all_rows(ws.store)
-        if r["connected"] == 1 and r["key"] in ws.config.companies
-    ]
+    connected = {r["key"] for r in all_rows(ws.store) if r["connected"] == 1}
+    keys = [k for k in ws.config.companies if k in connected]
     if not keys:
         raise NotFoundError("no connected companies", "connect one: qbsync connect --company KEY")
-    return keys, [k for k in keys if not ws.config.companies[k].auto_sync]
+    unconnected = [k for k in ws.config.companies if k not in connected]
+    return keys, [k for k in keys if not ws.config.companies[k].auto_sync], unconnected
 
 
 class _Bars:
@@ -197,7 +196,17 @@ def _run_cycles(
     results: list[dict[str, Any]] = []
     with Workspace() as ws, ExitStack() as stack:
         bars = _Bars(stack)
-        keys, off = _companies_to_run(ws, company, all_)
+        keys, off, unconnected = _companies_to_run(ws, company, all_)
+        results += [
+            {
+                "company": key,
+                "result": "skipped",
+                "summary": f"{key}: skipped: not connected (connect it: qbsync connect "
+                f"--company {key})",
+                "exit_code": ExitCode.OK,
+            }
+            for key in unconnected
+        ]
         for key in keys:
             if key in off:
                 results.append(
@@ -214,6 +223,18 @@ def _run_cycles(
                 result = run_cycle(
                     ws, key, full=full, dry_run=dry_run, trigger="manual", progress=bars
                 )
+            except ReconnectRequired as err:  # disconnected since the run began
+                if len(keys) == 1:
+                    raise
+                results.append(
+                    {
+                        "company": key,
+                        "result": "skipped",
+                        "summary": f"{key}: skipped: {err.message}",
+                        "exit_code": ExitCode.RECONNECT,
+                    }
+                )
+                continue
             except LockHeld as err:
                 if len(keys) == 1:
                     raise

@@ -74,8 +74,17 @@ def test_sync_run_all_syncs_the_connected_and_records_nothing_for_the_other(
     done = qbsync("sync", "run", "--all", "--json")
     assert done.returncode == 0, (done.stdout, done.stderr)
     cycles = json.loads(done.stdout)["data"]["cycles"]
-    assert [(c["company"], c["result"]) for c in cycles] == [("acme", "succeeded")]
+    # beta is named, not synced and not a failure: it was never connected.
+    assert [(c["company"], c["result"]) for c in cycles] == [
+        ("beta", "skipped"),
+        ("acme", "succeeded"),
+    ]
+    assert cycles[0]["summary"] == (
+        "beta: skipped: not connected (connect it: qbsync connect --company beta)"
+    )
     assert recorded("beta") == ([], [])
+    quiet = qbsync("sync", "run", "--all", "--quiet")
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
 
     # Named, it says what to do; acme's next cycle is unaffected.
     alone = qbsync("sync", "run", "-c", "beta", "--quiet")
