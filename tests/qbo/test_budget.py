@@ -47,6 +47,35 @@ def test_the_budget_file_is_under_qbsync_home(tmp_path: Path) -> None:
         assert made.stat().st_mode & 0o077 == 0, (made.name, oct(made.stat().st_mode))
 
 
+# Whether another process could take the byte range SQLite's SHARED lock sits on.
+LOCK_PROBE = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 510, 0x40000002)
+    print("free")
+except OSError:
+    print("held")
+"""
+
+
+@pytest.mark.slow
+def test_a_second_pacer_on_the_file_leaves_the_first_ones_locks_alone(tmp_path: Path) -> None:
+    # An open connection in WAL mode holds a shared lock on the database file; opening and
+    # closing the file again in the same process drops it (POSIX locks are per process), and
+    # another process may then take the file for unused and checkpoint its log away: the
+    # budget read "database disk image is malformed" in a daemon syncing two companies.
+    path = tmp_path / "budget.db"
+    first = SharedPacer("123", Limits(), path, second_window=0.0)
+    first.try_acquire()
+    second = SharedPacer("456", Limits(), path, second_window=0.0)
+    second.try_acquire()
+    probe = subprocess.run(
+        [sys.executable, "-c", LOCK_PROBE, str(path)], capture_output=True, text=True, check=True
+    )
+    assert probe.stdout.strip() == "held"
+
+
 DRAW = """
 import json, sys, time
 from pathlib import Path
