@@ -86,6 +86,18 @@ def touch_private(path: Path) -> Path:
     return path
 
 
+def create_private(path: Path) -> Path:
+    """Create `path` as an empty 0600 file if missing; tighten it if it exists, without
+    opening it. For a SQLite file: closing any descriptor of it drops every POSIX lock this
+    process holds on it, those of a connection already open included."""
+    ensure_dir(path.parent)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        os.chmod(path, 0o600)
+    return path
+
+
 def write_private(path: Path, text: str) -> None:
     """Atomically replace `path` with `text`, 0600 from the first byte."""
     ensure_dir(path.parent)

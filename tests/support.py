@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import keyring.backend
@@ -42,3 +43,27 @@ def run_json(*args: str, input: str | None = None, code: int = 0) -> Any:
     result = run(*args, "--json", input=input)
     assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
     return json.loads(result.stdout)
+
+
+# Whether another process could take the byte range SQLite's SHARED lock sits on: an open
+# connection in WAL mode holds it for as long as it is open.
+_LOCK_PROBE = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 510, 0x40000002)
+    print("free")
+except OSError:
+    print("held")
+"""
+
+
+def shared_lock_held(path: Path) -> bool:
+    """Whether some process holds SQLite's shared lock on the database file `path`."""
+    import subprocess
+    import sys
+
+    probe = subprocess.run(
+        [sys.executable, "-c", _LOCK_PROBE, str(path)], capture_output=True, text=True, check=True
+    )
+    return probe.stdout.strip() == "held"

@@ -13,6 +13,7 @@ from qbsync.store.database import Database, StoreDamaged
 from qbsync.store.db import applied_migrations, apply_migrations, configure, pending_migrations
 from qbsync.store.schema import STEPS
 from qbsync.store.tx import transaction
+from tests.support import shared_lock_held
 
 
 def test_every_migration_step_applies_alone_on_an_in_memory_database() -> None:
@@ -59,6 +60,20 @@ def test_store_is_wal_private_and_migrated_on_open() -> None:
     mode = stat.S_IMODE(os.stat(paths.database_file()).st_mode)
     assert mode == 0o600
     assert stat.S_IMODE(os.stat(paths.state_dir()).st_mode) == 0o700
+
+
+@pytest.mark.slow
+def test_opening_the_store_again_leaves_an_open_connections_locks_alone() -> None:
+    # Closing any descriptor of the file drops every POSIX lock the process holds on it:
+    # another process could then take the store for unused and checkpoint its log away.
+    first = open_store()
+    first.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    second = open_store()
+    try:
+        assert shared_lock_held(paths.database_file())
+    finally:
+        second.close()
+        first.close()
 
 
 def test_reopening_applies_nothing_twice() -> None:

@@ -12,7 +12,6 @@ processes never both take the last slot of a window; the lane rules are qbsync.q
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sqlite3
 import threading
@@ -21,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from qbsync.paths import ensure_dir, state_dir
+from qbsync.paths import create_private, ensure_dir, state_dir
 from qbsync.qbo.limits import MINUTE_MARGIN, SECOND_MARGIN, Limits, lane_delay
 
 BUSY_TIMEOUT = 30.0  # seconds a draw waits for another process's draw (each takes microseconds)
@@ -101,15 +100,6 @@ class LatencyFloor:
         return latency if seen <= self.WARM_UP else latency - floor
 
 
-def _create_private(path: Path) -> None:
-    """Create the budget file 0600 (SQLite gives its write-ahead log the same mode), once.
-    An existing file is never opened here: closing any descriptor of a database file drops
-    every POSIX lock this process holds on it, those of another pacer's open connection to
-    the same file included, and SQLite would then write it unlocked."""
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-
-
 class SharedPacer:
     """A realm's pacer whose windows are in `path`, shared with every process that opens it.
 
@@ -140,7 +130,7 @@ class SharedPacer:
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
             ensure_dir(self.path.parent)
-            _create_private(self.path)
+            create_private(self.path)  # 0600, and SQLite gives its log the same mode
             # isolation_level IMMEDIATE: the first write of a draw takes the write lock, and the
             # connection's context manager ends the draw (commit, or rollback on an error).
             conn = sqlite3.connect(

@@ -39,7 +39,7 @@ def open_store(path: Path | None = None, *, memory: bool = False, migrate: bool 
         db = Database(memory=True)
     else:
         path = path or paths.database_file()
-        paths.touch_private(path)
+        paths.create_private(path)  # never opened here: see create_private
         db = Database(path)
     configure(db)
     if migrate and pending_migrations(db):

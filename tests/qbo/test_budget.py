@@ -14,6 +14,7 @@ import pytest
 from qbsync.qbo.budget import SharedPacer, default_budget_file
 from qbsync.qbo.limits import Limits
 from qbsync.qbo.pacing import pacer_for, reset_pacers
+from tests.support import shared_lock_held
 
 
 def test_two_pacers_on_one_file_share_the_windows(tmp_path: Path) -> None:
@@ -47,18 +48,6 @@ def test_the_budget_file_is_under_qbsync_home(tmp_path: Path) -> None:
         assert made.stat().st_mode & 0o077 == 0, (made.name, oct(made.stat().st_mode))
 
 
-# Whether another process could take the byte range SQLite's SHARED lock sits on.
-LOCK_PROBE = """
-import fcntl, os, sys
-fd = os.open(sys.argv[1], os.O_RDWR)
-try:
-    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 510, 0x40000002)
-    print("free")
-except OSError:
-    print("held")
-"""
-
-
 @pytest.mark.slow
 def test_a_second_pacer_on_the_file_leaves_the_first_ones_locks_alone(tmp_path: Path) -> None:
     # An open connection in WAL mode holds a shared lock on the database file; opening and
@@ -70,10 +59,7 @@ def test_a_second_pacer_on_the_file_leaves_the_first_ones_locks_alone(tmp_path: 
     first.try_acquire()
     second = SharedPacer("456", Limits(), path, second_window=0.0)
     second.try_acquire()
-    probe = subprocess.run(
-        [sys.executable, "-c", LOCK_PROBE, str(path)], capture_output=True, text=True, check=True
-    )
-    assert probe.stdout.strip() == "held"
+    assert shared_lock_held(path)
 
 
 DRAW = """
