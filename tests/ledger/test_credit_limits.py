@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from qbsync.ledger import importer, quickbooks
+from qbsync.ledger import importer, quickbooks, settling
 from qbsync.ledger.reversals import void_unapplying
 from qbsync.ledger.store import invoice_balance, invoice_status
 from qbsync.store.database import Database
@@ -277,7 +277,7 @@ def test_credit_recorded_from_quickbooks_counts(
             None,
             None,
             [],
-            [quickbooks.CreditLine("CN-X", "INV-A6", D("20.00"))],
+            [settling.CreditLine("CN-X", "INV-A6", D("20.00"))],
         ),
     )
     assert invoice_balance(ledger_db, "acme", "CN-X") == D("10.00")

@@ -22,7 +22,7 @@ from typing import Any
 
 from qbsync import outbox
 from qbsync.companies.records import read_facts
-from qbsync.ledger import lookup, quickbooks
+from qbsync.ledger import lookup, quickbooks, settling
 from qbsync.ledger.reversals import Reversed, numbers
 from qbsync.money import cents, dec
 from qbsync.sync import links, qbo_payments
@@ -49,7 +49,7 @@ def _our_request(ctx: CycleContext, obj: dict[str, Any]) -> bool:
 
 def _lines(
     ctx: CycleContext, obj: dict[str, Any]
-) -> tuple[list[quickbooks.PaymentLine], list[str], list[quickbooks.CreditLine]]:
+) -> tuple[list[quickbooks.PaymentLine], list[str], list[settling.CreditLine]]:
     """The money the payment puts on each linked invoice, one line per QuickBooks invoice (lines
     on the same invoice added up), net of the credit its credit memo lines move; the QuickBooks
     documents not linked ("invoice 12", "credit memo 14"); and that credit, as credit
@@ -77,7 +77,7 @@ def _lines(
                     # invoice, rather than counted as money on the invoice it pays.
                     unknown.append(f"credit memo {txn_id}")
     keys = list(amounts)
-    net, moved = quickbooks.split_credits(
+    net, moved = settling.split_credits(
         ctx.db, ctx.company, [(local[k], amounts[k]) for k in keys], credits
     )
     found = [
@@ -192,7 +192,7 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
         (c.invoice_id, c.amount) for c in moved
     ]:
         settles[invoice_id] = settles.get(invoice_id, Decimal(0)) + amount
-    over = quickbooks.overpaid(
+    over = settling.overpaid(
         db, company, qbo_id, list(settles.items()), lambda i: _qbo_total(ctx, i)
     )
     if over is not None:
@@ -267,7 +267,7 @@ def apply_payment(ctx: CycleContext, obj: dict[str, Any], *, retry: bool = False
 
 
 def _credit_already_used(
-    ctx: CycleContext, qbo_id: str, moved: list[quickbooks.CreditLine]
+    ctx: CycleContext, qbo_id: str, moved: list[settling.CreditLine]
 ) -> tuple[str, Decimal, Decimal, str] | None:
     """The first credit note this QuickBooks payment would apply beyond the credit it has left
     in the ledger (its total less every application but this payment's own): (its id, what the
@@ -279,7 +279,7 @@ def _credit_already_used(
             credit.amount
         )
     for note_id, amount in moving.items():
-        left, held = quickbooks.credit_left(ctx.db, ctx.company, note_id, qbo_id)
+        left, held = settling.credit_left(ctx.db, ctx.company, note_id, qbo_id)
         if cents(amount) > cents(left):
             named = ", ".join(f"{h[0]} {cents(h[2])} on {h[1]}" for h in held)
             return note_id, amount, left, f"applied: {named}" if named else "none applied"
