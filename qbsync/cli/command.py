@@ -202,26 +202,32 @@ def _epilog(ctx: Any, formatter: Any) -> None:
             formatter.write(f"{'':>{formatter.current_indent}}{example}\n")
 
 
-class PolishedGroup(TyperGroup):
-    """A command group with `-h`, plain metavars and an example in its help."""
+class _Polished:
+    """`-h`, plain metavars and an example in the help, and usage errors (a bad option or value,
+    exit 2) that obey --quiet and --json: what commands and command groups share."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _polish(self.params, self.context_settings)
+        _polish(self.params, self.context_settings)  # type: ignore[attr-defined]
 
     def format_epilog(self, ctx: Any, formatter: Any) -> None:
-        super().format_epilog(ctx, formatter)
+        super().format_epilog(ctx, formatter)  # type: ignore[misc]
         _epilog(ctx, formatter)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         given = list(args)  # click consumes the list it parses
         try:
-            return super().parse_args(ctx, args)
+            parsed: list[str] = super().parse_args(ctx, args)  # type: ignore[misc]
+            return parsed
         except UsageErrorBase as err:
             machine = _for_machines(err, given)
             if machine is None:
                 raise
             raise machine from None
+
+
+class PolishedGroup(_Polished, TyperGroup):
+    """A command group with `-h`, plain metavars and an example in its help."""
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         # An unknown command (`qbsync sync bogus --quiet`) is found here, not in parse_args.
@@ -234,27 +240,9 @@ class PolishedGroup(TyperGroup):
             raise machine from None
 
 
-class QuietAwareCommand(TyperCommand):
+class QuietAwareCommand(_Polished, TyperCommand):
     """A command whose usage errors (a bad option or value, exit 2) obey --quiet too, with `-h`,
     plain metavars and an example in its help."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _polish(self.params, self.context_settings)
-
-    def format_epilog(self, ctx: Any, formatter: Any) -> None:
-        super().format_epilog(ctx, formatter)
-        _epilog(ctx, formatter)
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        given = list(args)  # click consumes the list it parses
-        try:
-            return super().parse_args(ctx, args)
-        except UsageErrorBase as err:
-            machine = _for_machines(err, given)
-            if machine is None:
-                raise
-            raise machine from None
 
 
 def _is_listing(annotation: Any) -> bool:

@@ -223,27 +223,18 @@ def _run_cycles(
                 result = run_cycle(
                     ws, key, full=full, dry_run=dry_run, trigger="manual", progress=bars
                 )
-            except ReconnectRequired as err:  # disconnected since the run began
+            except (LockHeld, ReconnectRequired) as err:
+                # Another run holds it, or it was disconnected since this run began: the
+                # others still sync.
                 if len(keys) == 1:
                     raise
+                code = ExitCode.TEMPFAIL if isinstance(err, LockHeld) else ExitCode.RECONNECT
                 results.append(
                     {
                         "company": key,
                         "result": "skipped",
                         "summary": f"{key}: skipped: {err.message}",
-                        "exit_code": ExitCode.RECONNECT,
-                    }
-                )
-                continue
-            except LockHeld as err:
-                if len(keys) == 1:
-                    raise
-                results.append(
-                    {
-                        "company": key,
-                        "result": "skipped",
-                        "summary": f"{key}: skipped: {err.message}",
-                        "exit_code": ExitCode.TEMPFAIL,
+                        "exit_code": code,
                     }
                 )
                 continue

@@ -20,30 +20,7 @@ from tests.sync.test_payload_tax import doc, export, item
 def test_a_payments_home_amount_sets_its_exchange_rate(
     connected_company: ConnectedCompany, tmp_path: Path
 ) -> None:
-    ledger = {
-        "clients": [{"id": "C-EU", "name": "Berlin Robotics GmbH", "currency": "EUR"}],
-        "tax_regions": [{"id": "TR-NY", "name": "NY State", "rate": "4"}],
-        "invoices": [
-            # EUR 99.98 at 4 % = 4.00: 103.98
-            doc(
-                "7501",
-                "C-EU",
-                [item("S-SUP", "2", "49.99", "TR-NY")],
-                currency="EUR",
-                exchange_rate="1.1",
-            ),
-        ],
-        "payments": [
-            {
-                "id": "P-7501",
-                "invoice": "D-7501",
-                "amount": "103.98",
-                "date": "2026-11-20",
-                "method": "check",
-                "home_amount": "119.58",
-            }
-        ],
-    }
+    ledger = _eur_ledger("119.58")
     export(
         tmp_path, connected_company, ledger, {"C-EU": "Berlin Robotics GmbH"}, {"TR-NY": "NY State"}
     )
