@@ -217,7 +217,10 @@ def plan_invoice(
         if refusal is not None:
             problems.add(record.where(("status",)), refusal)
             return total
-        kind_plan.updated.append(row)  # finalized -> void: same content, new status
+        # finalized -> void: the same content, only the status changes. The figures stay as
+        # stored: they may be QuickBooks' tax taken by verification (tax.source: quickbooks), or
+        # figured by rules older than today's, and a void changes no amount.
+        kind_plan.updated.append({key: old[key] for key in row} | {"status": "void"})
         op = void_op(inv.type, was)
         if op is not None:
             plan.ops.append((op, SubjectType.INVOICE, inv.id))

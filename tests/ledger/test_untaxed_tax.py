@@ -258,4 +258,7 @@ invoices:
     assert _import(tmp_path, old)["data"]["changed"] is False
     out = _import(tmp_path, old.replace("status: finalized", "status: void"))["data"]
     assert out["counts"]["invoices"]["updated"] == 1
-    assert get_invoice(db, "acme", "INV-NONE").status == "void"
+    voided = get_invoice(db, "acme", "INV-NONE")
+    assert voided.status == "void"
+    # A void changes no amount: the stored figures stay, whatever today's rules would give.
+    assert (voided.subtotal, voided.tax, voided.total) == (D("100.00"), D("10.00"), D("110.00"))
