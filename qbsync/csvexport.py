@@ -146,11 +146,15 @@ def invoice_rows(
     date_format: str = DEFAULT_DATE_FORMAT,
     written: list[str] | None = None,
     left_out: list[dict[str, str]] | None = None,
+    go_live: dt.date | None = None,
 ) -> tuple[list[dict[str, str]], dict[str, int]]:
     """The file's rows and counts; `written` receives the ids of the invoices in it,
-    `left_out` the discounted invoices kept out of it (id, number, discount, why). Raises
-    InputError, before anything is written, when a name the file needs is QuickBooks' and
-    qbsync does not know it."""
+    `left_out` the discounted invoices kept out of it (id, number, discount, why). Invoices
+    QuickBooks holds already, and those dated before the go-live date (never sent), are not
+    in it: imported, they would be there twice. Raises InputError, before anything is
+    written, when a name the file needs is QuickBooks' and qbsync does not know it."""
+    from qbsync.sync.links import linked_ids
+
     fmt = DATE_FORMATS[date_format]
 
     def day(value: str | None) -> str:
@@ -162,10 +166,24 @@ def invoice_rows(
     terms = Names(db, company, "terms", "terms")
     due_days = queries.terms_due_days(db, company)
     rows: list[dict[str, str]] = []
-    counts = {"invoices": 0, "lines": 0, "credit_notes_skipped": 0, "discounted_left_out": 0}
+    counts = {
+        "invoices": 0,
+        "lines": 0,
+        "credit_notes_skipped": 0,
+        "discounted_left_out": 0,
+        "in_quickbooks_already": 0,
+        "before_go_live": 0,
+    }
+    in_quickbooks = linked_ids(db, company, "invoice")
     for inv in queries.finalized_invoices(db, company, since):
         if inv["type"] != "standard":
             counts["credit_notes_skipped"] += 1
+            continue
+        if inv["id"] in in_quickbooks:
+            counts["in_quickbooks_already"] += 1
+            continue
+        if go_live is not None and inv["date"] < go_live.isoformat():
+            counts["before_go_live"] += 1
             continue
         taken_off = _discount(db, company, inv["id"])
         if taken_off:
@@ -231,6 +249,7 @@ def write_invoices_csv(
     path: Path,
     since: dt.date | None = None,
     date_format: str = DEFAULT_DATE_FORMAT,
+    go_live: dt.date | None = None,
 ) -> dict[str, Any]:
     """Write the file, then mark what it holds (the sync holds those invoices for the import).
     A discounted invoice is left out and not marked (the sync creates it with its discount); an
@@ -238,7 +257,7 @@ def write_invoices_csv(
     _refuse_numbered_by_quickbooks(db, company)
     written: list[str] = []
     left_out: list[dict[str, str]] = []
-    rows, counts = invoice_rows(db, company, since, date_format, written, left_out)
+    rows, counts = invoice_rows(db, company, since, date_format, written, left_out, go_live)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)

@@ -168,8 +168,8 @@ def export(
 ) -> dict[str, Any]:
     """Export these finalized invoices now, outside the cycle (go-live does not hold them).
 
-    With --csv FILE: write finalized invoices (not credit notes) as the CSV that QuickBooks
-    Online's invoice import reads (Settings > Import data > Invoices), one row per line, for
+    With --csv FILE: write the finalized invoices QuickBooks does not hold yet (not credit
+    notes, nor those before the go-live date) as the CSV that QuickBooks Online's invoice import reads (Settings > Import data > Invoices), one row per line, for
     periods without a live connection. IDs are not used then; --since limits by invoice date.
     The invoices written are held from the sync until QuickBooks holds them (then linked, never
     created twice), or until `qbsync invoices release ID`.
@@ -200,8 +200,10 @@ def export(
     except ValueError:
         raise UsageError(f"--since {since!r} is not a date", "use YYYY-MM-DD") from None
     with Workspace() as ws:
-        key, _ = ws.company(company)
-        return write_invoices_csv(ws.store, key, csv_file, since_date, date_format)
+        key, settings = ws.company(company)
+        return write_invoices_csv(
+            ws.store, key, csv_file, since_date, date_format, go_live=settings.go_live
+        )
 
 
 @command(app, "release")

@@ -141,6 +141,18 @@ def qbo_index(db: Database, company: str) -> dict[tuple[str, str], str]:
     }
 
 
+def linked_ids(db: Database, company: str, local_type: str) -> set[str]:
+    """The local ids of a type QuickBooks holds a document for (deleted there: not counted)."""
+    return {
+        r[0]
+        for r in db.execute(
+            "SELECT local_id FROM qbo_links WHERE company = ? AND local_type = ? "
+            "AND state != 'deleted'",
+            [company, local_type],
+        )
+    }
+
+
 def count_in_state(db: Database, company: str, state: str) -> int:
     return int(
         db.execute(

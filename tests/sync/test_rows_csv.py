@@ -160,3 +160,31 @@ def test_no_file_for_a_company_that_numbers_invoices_itself(
     assert "Custom transaction numbers" in refused["hint"]
     assert not path.exists()
     assert {r["id"]: r["held"] for r in run_json("invoices", "list")["data"]}["INV-1001"] is None
+
+
+def test_the_file_holds_only_invoices_quickbooks_does_not_hold(
+    connected_company: ConnectedCompany, sample_ledger: SampleLedger, tmp_path: Path
+) -> None:
+    # Once the sync has sent them, the invoices are not written again: imported, the file
+    # would put them in QuickBooks twice. Nothing is marked or held, no exception opened.
+    map_demo(connected_company.key)
+    connected_company.control.set_preferences(
+        connected_company.realm_id, {"SalesFormsPrefs": {"CustomTxnNumbers": True}}
+    )
+    sync()
+    path = tmp_path / "invoices.csv"
+    out = run_json("invoices", "export", "--csv", str(path))["data"]
+    assert (out["invoices"], out["marked"], out["in_quickbooks_already"]) == (0, 0, 3)
+    assert path.read_text(encoding="utf-8").count("\n") == 1  # the header alone
+    assert held_exceptions() == {}
+    assert all(r["held"] is None for r in listed().values())
+
+
+def test_invoices_before_the_go_live_date_are_not_in_the_file(
+    connected_company: ConnectedCompany, sample_ledger: SampleLedger, tmp_path: Path
+) -> None:
+    map_demo(connected_company.key)
+    run_json("config", "set", f"companies.{connected_company.key}.go_live", "2026-10-02")
+    out = run_json("invoices", "export", "--csv", str(tmp_path / "invoices.csv"))["data"]
+    assert out["before_go_live"] == 1  # INV-1001, of 2026-10-01
+    assert sorted(r for r, row in listed().items() if row["held"]) == ["INV-1002", "INV-1003"]
