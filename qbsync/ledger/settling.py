@@ -35,16 +35,17 @@ class Overpaid:
     owed: Decimal
 
 
-def credited_invoices(db: Database, company: str, credit_note_id: str) -> list[str]:
-    """The invoices the ledger applied a credit note to itself (not through QuickBooks)."""
-    return [
-        r[0]
-        for r in db.execute(
-            "SELECT invoice_id FROM ledger_credit_applications WHERE company = ? AND "
-            "credit_note_id = ? AND qbo_id IS NULL",
-            [company, credit_note_id],
-        ).fetchall()
-    ]
+def credited_invoices(db: Database, company: str, credit_note_id: str) -> dict[str, Decimal]:
+    """The invoices the ledger applied a credit note to itself (not through QuickBooks), with
+    how much of it each holds."""
+    held: dict[str, Decimal] = {}
+    for invoice_id, amount in db.execute(
+        "SELECT invoice_id, amount FROM ledger_credit_applications WHERE company = ? AND "
+        "credit_note_id = ? AND qbo_id IS NULL",
+        [company, credit_note_id],
+    ).fetchall():
+        held[invoice_id] = held.get(invoice_id, Decimal(0)) + dec(amount)
+    return held
 
 
 def split_credits(
@@ -58,20 +59,21 @@ def split_credits(
     `allocations`: (ledger invoice id, amount) per invoice the payment settles; `credits`:
     (ledger credit note id, amount) per credit memo line. A credit memo line is credit, not
     money: where the ledger already holds that credit note applied to the invoice (QuickBooks'
-    AutoApplyCredit spending the credit the ledger applies itself), it is taken out and counted
-    once, as the ledger's application; what is left becomes a credit application from QuickBooks,
-    on the payment's invoices in line order. Returns the money per invoice and those credit
-    applications."""
+    AutoApplyCredit spending the credit the ledger applies itself), up to what the ledger's
+    application holds it is taken out and counted once, as the ledger's application; what is
+    left becomes a credit application from QuickBooks, on the payment's invoices in line order.
+    Returns the money per invoice and those credit applications."""
     amounts = [dec(a) for _, a in allocations]
     moved: list[CreditLine] = []
     for credit_note_id, amount in credits:
         left = dec(amount)
-        for invoice_id in credited_invoices(db, company, credit_note_id):
+        for invoice_id, held in credited_invoices(db, company, credit_note_id).items():
             for index, (local_id, _) in enumerate(allocations):
-                if local_id == invoice_id and left > 0:
-                    take = min(left, amounts[index])
+                if local_id == invoice_id and left > 0 and held > 0:
+                    take = min(left, amounts[index], held)
                     amounts[index] -= take
                     left -= take
+                    held -= take
         for index, (local_id, _) in enumerate(allocations):
             if left <= 0:
                 break

@@ -316,3 +316,17 @@ payments:"""
     assert out["counts"]["credit_applications"]["reversed"] == 1
     assert invoice_balance(ledger_db, "acme", "CN-X") == D("0.00")
     assert invoice_balance(ledger_db, "acme", "INV-A7") == D("89.00")
+
+
+def test_quickbooks_credit_beyond_the_ledgers_application_on_an_invoice_is_not_swallowed(
+    ledger_company: str, ledger_db: Database, tmp_path: Path
+) -> None:
+    # The ledger applies 20.00 of CN-X to INV-A6 itself; a QuickBooks payment puts 30.00 of
+    # CN-X on INV-A6. 20.00 of it is the ledger's application, counted once; the other 10.00
+    # is credit QuickBooks moved, not the ledger's, and goes on to be judged as such.
+    _import(_write(tmp_path, DOCUMENTS + _apps(("CA-20", "INV-A6", "20.00"))))
+    money, moved = settling.split_credits(
+        ledger_db, "acme", [("INV-A6", D("30.00"))], [("CN-X", D("30.00"))]
+    )
+    assert money == [("INV-A6", D("0.00"))]
+    assert moved == [settling.CreditLine("CN-X", "INV-A6", D("10.00"))]
