@@ -32,6 +32,10 @@ def reset_ops(
     """Put matching failed or errored ops back in the queue with their attempts cleared. The
     ops of a cycle are those it sent and those that failed there before being sent (named by
     the exceptions it raised)."""
+    if cycle_id is not None:
+        row = cycles.get(ws.store, cycle_id)
+        if row is None or row["company"] != company:
+            raise NotFoundError(f"no cycle {cycle_id} of {company}", "see qbsync sync history")
     with transaction(ws.store):
         count = outbox.reset_for_retry(
             ws.store,

@@ -157,6 +157,9 @@ def test_sync_retry_op_cycle_and_errored(mapped: ConnectedCompany) -> None:
         "1003",
     ]
     assert run("sync", "retry", "--json").exit_code == 2  # exactly one of OP, --cycle, --errored
+    # A cycle that does not exist is said so, as `sync status 999` does, not "0 requeued".
+    missing = run_json("sync", "retry", "--cycle", "999", code=2)["error"]
+    assert missing["message"] == "no cycle 999 of acme"
 
 
 def test_dry_run_sends_nothing_and_keeps_the_cursor(mapped: ConnectedCompany) -> None:
