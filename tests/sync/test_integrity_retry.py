@@ -38,8 +38,11 @@ def test_retry_cycle_requeues_ops_that_failed_before_they_were_sent(
     out = run_json("sync", "retry", "--cycle", str(cycle["cycle_id"]))["data"]
     assert out["requeued"] == 1, out
     assert export_op("INV-1003")["state"] == "pending"
-    # Another cycle's number finds nothing of it.
-    assert run_json("sync", "retry", "--cycle", str(cycle["cycle_id"] + 1))["data"]["requeued"] == 0
-    assert run_json("sync", "run")["data"]["cycles"][0]["result"] == "succeeded"
+    # A cycle that does not exist is refused; another cycle's number finds nothing of it.
+    none = run_json("sync", "retry", "--cycle", str(cycle["cycle_id"] + 1), code=2)["error"]
+    assert none["message"] == f"no cycle {cycle['cycle_id'] + 1} of acme"
+    second = run_json("sync", "run")["data"]["cycles"][0]
+    assert second["result"] == "succeeded"
+    assert run_json("sync", "retry", "--cycle", str(second["cycle_id"]))["data"]["requeued"] == 0
     assert export_op("INV-1003")["state"] == "done"
     assert "1003" in {d["DocNumber"] for d in sim_docs(connected_company.server, "Invoice")}
