@@ -109,12 +109,15 @@ def panel(data: dict[str, Any], now: dt.datetime | None = None) -> Panel:
     else:
         conn = "not connected"
     line("Connection", conn)
-    line("Tokens", _token_line(data["tokens"]))
+    # Refused by QuickBooks, the stored tokens' times say nothing: none of them works.
+    line("Tokens", "refused: reconnect" if data["needs_reconnect"] else _token_line(data["tokens"]))
     auto = "on" if data["auto_sync"] else "off"
     if data["auto_sync"]:
         auto += f", every {format_duration(data['interval_seconds'])}"
         nxt = data["next_cycle"]
-        if nxt:
+        if data["needs_reconnect"]:
+            auto += "; no cycle runs until it is reconnected"
+        elif nxt:
             auto += "; next cycle " + ("due now" if nxt["overdue"] else _when(nxt["at"]))
     line("Auto-sync", auto)
     line("Go-live", data["go_live"] or "not set (everything finalized goes out)")

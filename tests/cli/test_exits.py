@@ -49,6 +49,11 @@ def test_status_exits_3_when_the_connection_needs_reconnecting(healthy: Connecte
         "error: acme: the QuickBooks connection needs reconnecting "
         "(hint: reconnect: qbsync connect --company acme)\n"
     ), quiet.stderr
+    # For a person: no token times, and no next cycle, while none of it works.
+    shown = " ".join(run("status").stdout.split())
+    assert "Tokens refused: reconnect" in shown, shown
+    assert "no cycle runs until it is reconnected" in shown, shown
+    assert "access in" not in shown and "next cycle" not in shown, shown
 
 
 @pytest.mark.parametrize(
