@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +152,6 @@ def invoice_rows(
     QuickBooks holds already, and those dated before the go-live date (never sent), are not
     in it: imported, they would be there twice. Raises InputError, before anything is
     written, when a name the file needs is QuickBooks' and qbsync does not know it."""
-    from qbsync.sync.links import linked_ids
 
     fmt = DATE_FORMATS[date_format]
 
@@ -174,7 +172,7 @@ def invoice_rows(
         "in_quickbooks_already": 0,
         "before_go_live": 0,
     }
-    in_quickbooks = linked_ids(db, company, "invoice")
+    in_quickbooks = links.linked_ids(db, company, "invoice")
     for inv in queries.finalized_invoices(db, company, since):
         if inv["type"] != "standard":
             counts["credit_notes_skipped"] += 1
@@ -185,7 +183,7 @@ def invoice_rows(
         if go_live is not None and inv["date"] < go_live.isoformat():
             counts["before_go_live"] += 1
             continue
-        taken_off = _discount(db, company, inv["id"])
+        taken_off = cents(inv["discount"])
         if taken_off:
             # The import has no discount column: written, the invoice would come in for more
             # than the ledger's total. Left to the sync, which sends the discount line.
@@ -235,12 +233,6 @@ def invoice_rows(
     if any(n.missing for n in lists):
         raise _unnamed_error(lists)
     return rows, counts
-
-
-def _discount(db: Database, company: str, invoice_id: str) -> Decimal:
-    """What the invoice's discounts take off (0.00 without any)."""
-    inv = lookup.invoice(db, company, invoice_id) or {}
-    return cents(inv.get("discount") or 0)
 
 
 def write_invoices_csv(

@@ -133,7 +133,7 @@ def finalized_invoices(db: Database, company: str, since: dt.date | None) -> lis
         params.append(since.isoformat())
     return list(
         db.query(
-            f"SELECT id, number, type, client_id, date, due_date, terms_id, memo "
+            f"SELECT id, number, type, client_id, date, due_date, terms_id, memo, discount "
             f"FROM ledger_invoices WHERE {where} ORDER BY date, number",
             params,
         )

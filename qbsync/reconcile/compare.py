@@ -74,14 +74,6 @@ class Report:
     receivables: Receivables
 
     @property
-    def ar_ledger(self) -> Decimal | None:
-        return self.receivables.home_ledger
-
-    @property
-    def ar_quickbooks(self) -> Decimal | None:
-        return self.receivables.home_quickbooks
-
-    @property
     def ties(self) -> bool:
         return all(r.outcome == "tied" for r in self.rows) and self.receivables.tie
 

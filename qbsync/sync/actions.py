@@ -232,10 +232,10 @@ def _accept(ws: Workspace, item: dict[str, Any], note: str | None) -> None:
 
 def _refuse_books_apart(ws: Workspace, item: dict[str, Any]) -> None:
     """An edit in QuickBooks that changes what the customer owes (the total, who owes it, or
-    the exchange rate that says what it comes to in the home currency) cannot be accepted: the ledger keeps the billing system's figures, so the two books would
-    disagree from then on with nothing left open to say so. Such a change is made in the
-    billing system (a credit note, or a void and a new invoice); QuickBooks' edit is undone
-    with --reexport."""
+    the exchange rate that says what it comes to in the home currency) cannot be accepted: the
+    ledger keeps the billing system's figures, so the two books would disagree from then on
+    with nothing left open to say so. Such a change is made in the billing system (a credit
+    note, or a void and a new invoice); QuickBooks' edit is undone with --reexport."""
     from qbsync.mappings.store import lookup as mapped_id
     from qbsync.money import cents, dec
     from qbsync.money import text as m_text

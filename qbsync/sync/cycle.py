@@ -196,7 +196,7 @@ async def cycle(
     (only the connection's tokens, if QuickBooks rotates them, since the old ones stop
     working)."""
     if client is None:
-        require_connected(ws.store, company)
+        _refuse_unconnected(ws.store, company)
     db = _scratch(ws.store) if dry_run else ws.store
     first_exception = last_id(db)
     try:
@@ -221,10 +221,11 @@ async def cycle(
             db.close()
 
 
-def require_connected(db: Database, company: str) -> None:
+def _refuse_unconnected(db: Database, company: str) -> None:
     """A company never connected (or disconnected) has no cycle: QuickBooks refused nothing, so
     nothing is recorded (no cycle, no exception); ReconnectRequired (exit 3) says what to do. A
-    company whose grant QuickBooks refused is connected still: its cycle aborts and says so."""
+    company whose grant QuickBooks refused is connected still: its cycle aborts and says so
+    (unlike records.require_connected, which stops at either)."""
     row = get_row(db, company)
     if row is None or not row["connected"] or not row["realm_id"]:
         raise ReconnectRequired(

@@ -38,6 +38,7 @@ from qbsync.sync import links, payloads
 from qbsync.sync.context import CycleContext
 from qbsync.sync.exceptions import Kind
 from qbsync.sync.outbound.opstate import FATAL
+from qbsync.sync.outbound.verify import qbo_discount, qbo_tax
 from qbsync.sync.payload_tax import ledger_knows_tax
 
 LOOKUP_NUMBERS = 100  # DocNumbers per lookup query
@@ -107,32 +108,14 @@ def gross(doc: dict[str, Any]) -> Decimal:
     return cents(total)
 
 
-def discount(doc: dict[str, Any]) -> Decimal:
-    """What QuickBooks' discount line takes off (0.00 without one)."""
-    return cents(
-        sum(
-            (
-                dec(line.get("Amount"))
-                for line in doc.get("Line") or []
-                if line.get("DetailType") == "DiscountLineDetail"
-            ),
-            Decimal(0),
-        )
-    )
-
-
-def tax(doc: dict[str, Any]) -> Decimal:
-    return cents((doc.get("TxnTaxDetail") or {}).get("TotalTax"))
-
-
 def money_differences(ours: Ours, doc: dict[str, Any]) -> list[str]:
     """Where QuickBooks' document and ours disagree on money, to the cent ("discount: ledger
     51.04 vs QuickBooks 0.00"); empty when they agree. Like with like: item lines before
     discount, the discount, and the total after discount: with tax when the ledger's tax is the
     one QuickBooks must hold, else before tax (QuickBooks' tax is then taken at verification)."""
     their_lines = gross(doc) if ours.inclusive else net(doc)
-    their_total, their_tax = cents(doc.get("TotalAmt")), tax(doc)
-    pairs = [("item lines", ours.net, their_lines), ("discount", ours.discount, discount(doc))]
+    their_total, their_tax = cents(doc.get("TotalAmt")), qbo_tax(doc)
+    pairs = [("item lines", ours.net, their_lines), ("discount", ours.discount, qbo_discount(doc))]
     if ours.tax_compared:
         pairs += [("tax", ours.tax, their_tax), ("total", ours.owed, their_total)]
     else:
@@ -170,8 +153,8 @@ def theirs_summary(doc: dict[str, Any]) -> dict[str, Any]:
         "customer_name": customer.get("name"),
         "total": str(cents(doc.get("TotalAmt"))),
         "net": str(net(doc)),
-        "discount": str(discount(doc)),
-        "tax": str(tax(doc)),
+        "discount": str(qbo_discount(doc)),
+        "tax": str(qbo_tax(doc)),
         "currency": (doc.get("CurrencyRef") or {}).get("value"),
         "date": doc.get("TxnDate"),
     }

@@ -80,6 +80,18 @@ def qbo_tax(doc: dict[str, Any]) -> Decimal:
     return cents((doc.get("TxnTaxDetail") or {}).get("TotalTax"))
 
 
+def qbo_discount(doc: dict[str, Any]) -> Decimal:
+    """What QuickBooks' discount line takes off (0.00 without one)."""
+    return sum(
+        (
+            cents(ln.get("Amount"))
+            for ln in doc.get("Line") or []
+            if ln.get("DetailType") == "DiscountLineDetail"
+        ),
+        Decimal("0.00"),
+    )
+
+
 def differences(
     inv: dict[str, Any], lines: list[dict[str, Any]], doc: dict[str, Any]
 ) -> list[Difference]:
@@ -106,14 +118,7 @@ def differences(
             amount = cents(line.get("Amount"))
         if cents(ours["amount"]) != amount:
             found.append(Difference(f"line {number}", cents(ours["amount"]), amount))
-    discount = sum(
-        (
-            cents(ln.get("Amount"))
-            for ln in qbo_lines
-            if ln.get("DetailType") == "DiscountLineDetail"
-        ),
-        Decimal("0.00"),
-    )
+    discount = qbo_discount(doc)
     if cents(inv["discount"]) != discount:
         found.append(Difference("discount", cents(inv["discount"]), discount))
     return found
